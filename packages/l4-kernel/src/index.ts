@@ -1,0 +1,2 @@
+export * from './machine/device-host.js';
+export * from './sys.js';
