@@ -1,1 +1,5 @@
-export {};
+export * from './clock.js';
+export * from './descriptor.js';
+export * from './session.js';
+export * from './switch.js';
+export * from './wire.js';

@@ -1,0 +1,256 @@
+/**
+ * The network driver session (paper sections 4.2–4.5): the shared-memory region a NIC driver and
+ * one client use to exchange work descriptors by reference, and the notification bits that let
+ * each side skip waking the other when it is already awake.
+ *
+ * Region layout (all offsets relative to the region's `byteOffset`, every part 64-byte aligned):
+ *
+ * ```
+ * rxFree  SpscRing  client → driver  empty receive buffers the client posts
+ * rxUsed  SpscRing  driver → client  filled receive buffers (length + status set)
+ * txReq   SpscRing  client → driver  frames to send
+ * txDone  SpscRing  driver → client  sent (or rejected) transmit buffers (status set)
+ * driverBit  NotificationBit  the driver's "I am asleep" flag
+ * clientBit  NotificationBit  the client's "I am asleep" flag
+ * ```
+ *
+ * Capacity lives in each side's private object and is never read from shared memory; every ring
+ * index read from the region is validated by `@udf/lockfree` (a hostile peer costs counted
+ * corruptions, not a crash). Descriptor contents are validated by the driver against its
+ * dataspace session before the device ever sees them.
+ *
+ * @module
+ */
+import { LayoutError, NotificationBit, Notifier, type NotifyPolicy, SpscRing } from '@udf/lockfree';
+import { DESC_WORDS } from './descriptor.js';
+
+const LINE = 64;
+const align = (n: number): number => Math.ceil(n / LINE) * LINE;
+
+/** Byte offsets of the parts of a session region. */
+export interface NetSessionOffsets {
+  readonly rxFree: number;
+  readonly rxUsed: number;
+  readonly txReq: number;
+  readonly txDone: number;
+  readonly driverBit: number;
+  readonly clientBit: number;
+  /** Total bytes of the region. */
+  readonly byteLength: number;
+}
+
+/** Compute the layout of a session region whose rings hold `capacity` descriptors each. */
+export function netSessionLayout(capacity: number): NetSessionOffsets {
+  const ring = align(SpscRing.byteLength(capacity, DESC_WORDS));
+  const bit = align(NotificationBit.byteLength);
+  return {
+    rxFree: 0,
+    rxUsed: ring,
+    txReq: 2 * ring,
+    txDone: 3 * ring,
+    driverBit: 4 * ring,
+    clientBit: 4 * ring + bit,
+    byteLength: 4 * ring + 2 * bit,
+  };
+}
+
+/** How a session end is placed in shared memory. */
+export interface NetSessionOptions {
+  /** The shared buffer holding the region (on the sim engine: a view of the control dataspace). */
+  readonly buffer: SharedArrayBuffer;
+  /** Byte offset of the region in `buffer` (64-byte aligned). */
+  readonly byteOffset: number;
+  /** Descriptors per ring (power of two), agreed at session setup; never read from shared memory. */
+  readonly capacity: number;
+  /** When this end wakes its peer (default: only when the peer is asleep, the paper's policy). */
+  readonly policy?: NotifyPolicy;
+}
+
+/** Counters of one session end. */
+export interface NetSessionStats {
+  /** Corrupt ring indices seen by this end (sum over the rings it reads or writes). */
+  readonly corruptions: number;
+  /** Wake-ups this end decided to send to its peer. */
+  readonly notifications: number;
+  /** Wake-ups suppressed because the peer was awake (or batching deferred them). */
+  readonly suppressed: number;
+}
+
+abstract class NetSessionEnd {
+  protected readonly rxFree: SpscRing;
+  protected readonly rxUsed: SpscRing;
+  protected readonly txReq: SpscRing;
+  protected readonly txDone: SpscRing;
+  /** This end's own "asleep" flag, read by the peer. */
+  protected readonly own: NotificationBit;
+  /** Decides when to wake the peer, from the peer's flag. */
+  protected readonly notifier: Notifier;
+  private readonly slot = new Uint32Array(DESC_WORDS);
+
+  constructor(options: NetSessionOptions, side: 'driver' | 'client') {
+    const { buffer, byteOffset, capacity } = options;
+    if (byteOffset % LINE !== 0) {
+      throw new LayoutError(`session region offset ${byteOffset} is not ${LINE}-byte aligned`);
+    }
+    const o = netSessionLayout(capacity);
+    if (byteOffset + o.byteLength > buffer.byteLength) {
+      throw new LayoutError(
+        `session region needs ${o.byteLength} bytes at ${byteOffset}, buffer has ${buffer.byteLength}`,
+      );
+    }
+    this.rxFree = new SpscRing(buffer, byteOffset + o.rxFree, capacity, DESC_WORDS);
+    this.rxUsed = new SpscRing(buffer, byteOffset + o.rxUsed, capacity, DESC_WORDS);
+    this.txReq = new SpscRing(buffer, byteOffset + o.txReq, capacity, DESC_WORDS);
+    this.txDone = new SpscRing(buffer, byteOffset + o.txDone, capacity, DESC_WORDS);
+    const driverBit = new NotificationBit(buffer, byteOffset + o.driverBit);
+    const clientBit = new NotificationBit(buffer, byteOffset + o.clientBit);
+    this.own = side === 'driver' ? driverBit : clientBit;
+    const peer = side === 'driver' ? clientBit : driverBit;
+    this.notifier = new Notifier(peer, options.policy ?? { kind: 'when-asleep' });
+  }
+
+  /** Push one descriptor built from its fields; false when the ring is full. */
+  protected put(ring: SpscRing, dataspace: number, offset: number, length: number, status: number) {
+    const s = this.slot;
+    s[0] = dataspace;
+    s[1] = offset;
+    s[2] = length;
+    s[3] = status;
+    return ring.push(s);
+  }
+
+  /**
+   * Announce that this end is about to sleep. The caller must then re-check for work
+   * ({@link NetSessionClient.hasWork} / {@link NetSessionDriver.hasWork}) and call
+   * {@link cancelSleep} if there is some; only then may it block. A peer that enqueues after the
+   * flag is set sees it and sends a wake-up, so no wake-up is lost.
+   */
+  prepareSleep(): void {
+    this.own.prepareSleep();
+  }
+
+  /** Withdraw a sleep announcement (work was found, or the thread woke up). */
+  cancelSleep(): void {
+    this.own.cancelSleep();
+  }
+
+  /** True while this end's flag says it is asleep. */
+  isAsleep(): boolean {
+    return this.own.isAsleep();
+  }
+
+  /**
+   * After enqueueing `n` items for the peer: whether to send it a wake-up now, under this end's
+   * notification policy.
+   */
+  shouldNotify(n = 1): boolean {
+    return this.notifier.afterEnqueue(n);
+  }
+
+  /** When this end has nothing more to enqueue for now: whether a deferred wake-up is due. */
+  shouldNotifyOnDry(): boolean {
+    return this.notifier.onDry();
+  }
+
+  /** Counters of this end. */
+  stats(): NetSessionStats {
+    return {
+      corruptions:
+        this.rxFree.stats.corruptions +
+        this.rxUsed.stats.corruptions +
+        this.txReq.stats.corruptions +
+        this.txDone.stats.corruptions,
+      notifications: this.notifier.stats.notifications,
+      suppressed: this.notifier.stats.suppressed,
+    };
+  }
+}
+
+/** The client's end of a network session (an IP stack, an echo server with an embedded stack). */
+export class NetSessionClient extends NetSessionEnd {
+  constructor(options: NetSessionOptions) {
+    super(options, 'client');
+  }
+
+  /** Post an empty receive buffer of `length` bytes; false when the ring is full. */
+  postRx(dataspace: number, offset: number, length: number): boolean {
+    return this.put(this.rxFree, dataspace, offset, length, 0);
+  }
+
+  /** Take one returned receive descriptor into `out` (4 words); false when there is none. */
+  pollRx(out: Uint32Array): boolean {
+    return this.rxUsed.pop(out);
+  }
+
+  /** Submit a frame of `length` bytes for transmission; false when the ring is full. */
+  submitTx(dataspace: number, offset: number, length: number): boolean {
+    return this.put(this.txReq, dataspace, offset, length, 0);
+  }
+
+  /** Take one completed transmit descriptor into `out`; false when there is none. */
+  pollTxDone(out: Uint32Array): boolean {
+    return this.txDone.pop(out);
+  }
+
+  /** Free slots for posting receive buffers. */
+  rxPostSpace(): number {
+    return this.rxFree.space();
+  }
+
+  /** Free slots for submitting frames. */
+  txSpace(): number {
+    return this.txReq.space();
+  }
+
+  /** True if the driver has returned anything (received frames or transmit completions). */
+  hasWork(): boolean {
+    return this.rxUsed.count() > 0 || this.txDone.count() > 0;
+  }
+}
+
+/** The driver's end of a network session. */
+export class NetSessionDriver extends NetSessionEnd {
+  constructor(options: NetSessionOptions) {
+    super(options, 'driver');
+  }
+
+  /** Take one empty receive buffer the client posted; false when there is none. */
+  takeRxBuffer(out: Uint32Array): boolean {
+    return this.rxFree.pop(out);
+  }
+
+  /** Return a receive buffer holding a frame of `length` bytes (or an error status). */
+  deliverRx(dataspace: number, offset: number, length: number, status: number): boolean {
+    return this.put(this.rxUsed, dataspace, offset, length, status);
+  }
+
+  /** Take one frame the client submitted; false when there is none. */
+  takeTx(out: Uint32Array): boolean {
+    return this.txReq.pop(out);
+  }
+
+  /** Return a transmit buffer with its completion status. */
+  completeTx(dataspace: number, offset: number, length: number, status: number): boolean {
+    return this.put(this.txDone, dataspace, offset, length, status);
+  }
+
+  /** Posted receive buffers waiting. */
+  rxBuffersAvailable(): number {
+    return this.rxFree.count();
+  }
+
+  /** Room to return receive buffers. */
+  rxReturnSpace(): number {
+    return this.rxUsed.space();
+  }
+
+  /** Room to return transmit completions. */
+  txReturnSpace(): number {
+    return this.txDone.space();
+  }
+
+  /** True if the client submitted frames (or posted receive buffers) the driver has not taken. */
+  hasWork(): boolean {
+    return this.txReq.count() > 0 || this.rxFree.count() > 0;
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The declarative description of a placement configuration, in the spirit of seL4 Microkit's
+ * `.system` file: protection domains with priorities, the components each holds, the NICs and
+ * their interrupt lines and hold-off, the driver–client sessions, the machine and cost table, and
+ * the ipbench load. One file describes one configuration; the assembler builds it.
+ *
+ * @module
+ */
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]*$/,
+    'a lower-case name of letters, digits and dashes, starting with a letter',
+  );
+const ipv4 = z
+  .string()
+  .regex(
+    /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/,
+    'a dotted-quad IPv4 address such as 10.0.0.1',
+  );
+const mac = z
+  .string()
+  .regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'a MAC address such as 02:00:00:00:00:01');
+const powerOfTwo = (min: number, max: number) =>
+  z
+    .number()
+    .int()
+    .min(min)
+    .max(max)
+    .refine((n) => (n & (n - 1)) === 0, 'a power of two');
+
+/** The simulated machine and its cost table. */
+export const MachineSchema = z
+  .object({
+    /** CPU clock in Hz (the paper's Xeon: 2.66 GHz). */
+    hz: z.number().positive().default(2.66e9),
+    /** Physical memory in MiB. */
+    memoryMiB: z.number().int().min(4).max(4096).default(64),
+    /** Which kernel cost table to use. */
+    costTable: z.enum(['pentium4', 'modern']).default('pentium4'),
+    /** Multiplier applied to the kernel's IPC costs (sensitivity studies). */
+    ipcScale: z.number().positive().default(1),
+  })
+  .strict();
+
+/** A DP83820 NIC on the PCI bus. */
+export const NicSchema = z
+  .object({
+    name,
+    model: z.literal('dp83820'),
+    /** Interrupt line. */
+    irq: z.number().int().min(0).max(63),
+    /** Station address programmed into the receive filter. */
+    mac,
+    /** Interrupt hold-off in microseconds (the IHR register counts 100 µs units, 0–255). */
+    holdoffUs: z
+      .number()
+      .int()
+      .min(0)
+      .max(25500)
+      .refine((n) => n % 100 === 0, 'a multiple of 100 µs (IHR counts 100 µs units)')
+      .default(100),
+  })
+  .strict();
+
+/** An anonymous-memory dataspace manager. */
+export const ManagerComponent = z
+  .object({
+    kind: z.literal('dataspace-manager'),
+    /** Pages the manager may hand out. */
+    pages: z.number().int().min(16).default(4096),
+  })
+  .strict();
+
+/** The DP83820 driver, serving one or more NICs (two or more: a clustered driver server). */
+export const DriverComponent = z
+  .object({
+    kind: z.literal('dp83820-driver'),
+    nics: z.array(name).min(1),
+    /** Descriptors in each device ring. */
+    deviceRing: powerOfTwo(8, 1024).default(256),
+  })
+  .strict();
+
+/** The IP stack bound to one NIC (through a session with that NIC's driver). */
+export const StackComponent = z
+  .object({
+    kind: z.literal('ip-stack'),
+    nic: name,
+    ip: ipv4,
+    netmask: ipv4.default('255.255.255.0'),
+  })
+  .strict();
+
+/** The UDP echo service: in the stack's domain it is an app on the stack; elsewhere it sits behind a socket interface with a copy each way. */
+export const EchoComponent = z
+  .object({
+    kind: z.literal('udp-echo'),
+    port: z.number().int().min(1).max(65535).default(7),
+  })
+  .strict();
+
+/** Any component a domain may hold. */
+export const ComponentSchema = z.discriminatedUnion('kind', [
+  ManagerComponent,
+  DriverComponent,
+  StackComponent,
+  EchoComponent,
+]);
+
+/** A protection domain: one address space with its threads. */
+export const DomainSchema = z
+  .object({
+    name,
+    /** Scheduling priority of the domain's threads (0–255, higher runs first). */
+    priority: z.number().int().min(0).max(255),
+    /**
+     * True for the monolithic baseline: the domain is the kernel itself. Its code runs in
+     * the kernel's address space at interrupt level (no address-space switch, interrupts handled
+     * without IPC).
+     */
+    kernel: z.boolean().default(false),
+    components: z.array(ComponentSchema).min(1),
+  })
+  .strict();
+
+/** A driver–client session for one NIC. */
+export const SessionSchema = z
+  .object({
+    /** Domain holding the driver. */
+    driver: name,
+    /** Domain holding the client (the IP stack). */
+    client: name,
+    nic: name,
+    /** Descriptors per session ring. */
+    ringCapacity: powerOfTwo(8, 4096).default(256),
+    /** Packet buffers in the session's buffer dataspace. */
+    buffers: z.number().int().min(8).max(65536).default(512),
+    /** Bytes per packet buffer (a buffer never crosses a page boundary). */
+    bufferSize: z
+      .number()
+      .int()
+      .refine((n) => n === 2048 || n === 4096, '2048 or 4096')
+      .default(2048),
+    /** When the client wakes the driver: the paper's suppression, always, or batched. */
+    notify: z.enum(['when-asleep', 'always', 'deferred']).default('when-asleep'),
+  })
+  .strict();
+
+/** The ipbench load applied to every NIC. */
+export const LoadSchema = z
+  .object({
+    /** Load-generating clients per NIC (the paper used four machines). */
+    clientsPerNic: z.number().int().min(1).max(16).default(4),
+    /** UDP payload bytes per packet (the paper: 1024). */
+    packetSize: z.number().int().min(16).max(1472).default(1024),
+    /** Offered loads in Mb/s, per NIC. */
+    rampMbps: z
+      .array(z.number().positive().max(1000))
+      .min(1)
+      .default([10, 20, 50, 100, 200, 300, 400, 450, 500, 600, 700, 800, 900, 1000]),
+    /** Virtual milliseconds discarded before measuring at each step. */
+    warmupMs: z.number().min(0).default(5),
+    /** Virtual milliseconds measured at each step. */
+    durationMs: z.number().positive().default(40),
+  })
+  .strict();
+
+/** A whole system description. */
+export const SystemSchema = z
+  .object({
+    name,
+    description: z.string().default(''),
+    machine: MachineSchema.default(MachineSchema.parse({})),
+    nics: z.array(NicSchema).min(1),
+    domains: z.array(DomainSchema).min(1),
+    sessions: z.array(SessionSchema).default([]),
+    load: LoadSchema.default(LoadSchema.parse({})),
+  })
+  .strict()
+  .superRefine((sys, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    const domainIndex = new Map<string, number>();
+    sys.domains.forEach((d, i) => {
+      if (domainIndex.has(d.name))
+        issue(['domains', i, 'name'], `duplicate domain name "${d.name}"`);
+      domainIndex.set(d.name, i);
+    });
+    const nicNames = new Set<string>();
+    sys.nics.forEach((n, i) => {
+      if (nicNames.has(n.name)) issue(['nics', i, 'name'], `duplicate NIC name "${n.name}"`);
+      nicNames.add(n.name);
+    });
+    const irqs = new Map<number, number>();
+    sys.nics.forEach((n, i) => {
+      if (irqs.has(n.irq))
+        issue(['nics', i, 'irq'], `interrupt line ${n.irq} is already used by another NIC`);
+      irqs.set(n.irq, i);
+    });
+    const driverOf = new Map<string, string>();
+    const stackOf = new Map<string, string>();
+    let managers = 0;
+    sys.domains.forEach((d, di) => {
+      d.components.forEach((c, ci) => {
+        const at = ['domains', di, 'components', ci];
+        if (c.kind === 'dataspace-manager') managers++;
+        if (c.kind === 'dp83820-driver') {
+          c.nics.forEach((nic, ni) => {
+            if (!nicNames.has(nic))
+              issue(
+                [...at, 'nics', ni],
+                `unknown NIC "${nic}" (declared: ${[...nicNames].join(', ')})`,
+              );
+            else if (driverOf.has(nic))
+              issue(
+                [...at, 'nics', ni],
+                `NIC "${nic}" already has a driver in domain "${driverOf.get(nic)}"`,
+              );
+            driverOf.set(nic, d.name);
+          });
+        }
+        if (c.kind === 'ip-stack') {
+          if (!nicNames.has(c.nic)) issue([...at, 'nic'], `unknown NIC "${c.nic}"`);
+          else if (stackOf.has(c.nic))
+            issue(
+              [...at, 'nic'],
+              `NIC "${c.nic}" already has a stack in domain "${stackOf.get(c.nic)}"`,
+            );
+          stackOf.set(c.nic, d.name);
+        }
+      });
+    });
+    if (managers !== 1)
+      issue(['domains'], `exactly one domain must hold a dataspace-manager, found ${managers}`);
+    for (const nic of nicNames) {
+      if (!driverOf.has(nic)) issue(['nics'], `NIC "${nic}" has no dp83820-driver component`);
+      if (!stackOf.has(nic)) issue(['nics'], `NIC "${nic}" has no ip-stack component`);
+    }
+    const echoes = sys.domains.flatMap((d) => d.components.filter((c) => c.kind === 'udp-echo'));
+    if (echoes.length !== 1)
+      issue(['domains'], `exactly one udp-echo component is required, found ${echoes.length}`);
+    sys.sessions.forEach((s, i) => {
+      if (!domainIndex.has(s.driver))
+        issue(['sessions', i, 'driver'], `unknown domain "${s.driver}"`);
+      if (!domainIndex.has(s.client))
+        issue(['sessions', i, 'client'], `unknown domain "${s.client}"`);
+      if (!nicNames.has(s.nic)) issue(['sessions', i, 'nic'], `unknown NIC "${s.nic}"`);
+      else {
+        if (driverOf.get(s.nic) !== s.driver)
+          issue(
+            ['sessions', i, 'driver'],
+            `the driver of NIC "${s.nic}" lives in domain "${driverOf.get(s.nic)}", not "${s.driver}"`,
+          );
+        if (stackOf.get(s.nic) !== s.client)
+          issue(
+            ['sessions', i, 'client'],
+            `the stack of NIC "${s.nic}" lives in domain "${stackOf.get(s.nic)}", not "${s.client}"`,
+          );
+      }
+    });
+    const kernelDomains = sys.domains.filter((d) => d.kernel);
+    if (kernelDomains.length > 1) issue(['domains'], 'at most one domain may be the kernel');
+  });
+
+/** A validated system description with defaults filled in. */
+export type SystemDescription = z.output<typeof SystemSchema>;
+/** A system description as written (defaults optional). */
+export type SystemDescriptionInput = z.input<typeof SystemSchema>;
+/** A NIC of a validated description. */
+export type NicDescription = z.output<typeof NicSchema>;
+/** A domain of a validated description. */
+export type DomainDescription = z.output<typeof DomainSchema>;
+/** A session of a validated description. */
+export type SessionDescription = z.output<typeof SessionSchema>;
+/** A component of a validated description. */
+export type ComponentDescription = z.output<typeof ComponentSchema>;
+/** The load of a validated description. */
+export type LoadDescription = z.output<typeof LoadSchema>;
+/** The machine of a validated description. */
+export type MachineDescription = z.output<typeof MachineSchema>;
