@@ -42,7 +42,7 @@ export interface NetSessionOffsets {
 /** Compute the layout of a session region whose rings hold `capacity` descriptors each. */
 export function netSessionLayout(capacity: number): NetSessionOffsets {
   const ring = align(SpscRing.byteLength(capacity, DESC_WORDS));
-  const bit = align(NotificationBit.byteLength);
+  const bit = align(NotificationBit.BYTE_LENGTH);
   return {
     rxFree: 0,
     rxUsed: ring,

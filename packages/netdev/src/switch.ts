@@ -111,7 +111,7 @@ export class Switch {
   private enqueue(index: number, frame: Uint8Array): void {
     const e = this.egress[index]!;
     if (!e.peer) return;
-    if (e.queue.length >= this.queueFrames) {
+    if (e.queue.length > this.queueFrames) {
       e.stats.txQueueDrops++;
       return;
     }
