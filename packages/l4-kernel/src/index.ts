@@ -1,2 +1,14 @@
+export * from './engine.js';
+export * from './errors.js';
+export * from './kernel/kernel.js';
+export * from './kernel/space.js';
+export { createSys } from './kernel/sys-impl.js';
+export * from './kernel/thread.js';
+export * from './kernel/trace.js';
+export * from './machine/accounting.js';
+export * from './machine/costs.js';
 export * from './machine/device-host.js';
+export * from './machine/event-queue.js';
+export * from './machine/machine.js';
+export * from './machine/memory.js';
 export * from './sys.js';

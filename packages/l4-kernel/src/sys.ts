@@ -180,18 +180,36 @@ export interface RegisterWindow {
   write32(offset: number, value: number): void;
 }
 
-/** IPC operations (L4 X.2 semantics). */
+/**
+ * IPC operations (L4 X.2 semantics).
+ *
+ * Receive windows: map/grant items are accepted only by a receive that names a `window` fpage
+ * (L4's acceptor). An item lands at `window.base + (sendBase mod windowSize)`, rounded down to
+ * the item's size; an item larger than the window, or any item sent to a receiver without a
+ * window, fails the IPC with `malformed-item` (phase `send` for the sender; the receiver keeps
+ * waiting). Page-fault replies use the whole address space as window.
+ *
+ * Preemption control: a `receive` (or the receive phase of `replyWait`) issued while a
+ * preemption window is open and the thread was preempted since `begin()` returns at once with
+ * `aborted` (phase `receive`), so the caller can roll back and retry (paper section 4.5).
+ */
 export interface SysIpc {
   /** Send to `to`, blocking until it receives or the timeout expires. */
   send(to: ThreadId, msg: Message, timeout?: Timeout): SysCall<IpcResult>;
-  /** Receive from `from` (or {@link ANY_THREAD}), blocking up to `timeout`. */
-  receive(from: ThreadId, timeout?: Timeout): SysCall<IpcResult>;
-  /** Send to `to` then receive from `to` (atomic: the partner's reply cannot be missed). */
-  call(to: ThreadId, msg: Message, timeout?: Timeout): SysCall<IpcResult>;
+  /** Receive from `from` (or {@link ANY_THREAD}), blocking up to `timeout`; `window` accepts map/grant items. */
+  receive(from: ThreadId, timeout?: Timeout, window?: Fpage): SysCall<IpcResult>;
+  /**
+   * Send to `to` then receive from `to` (atomic: the partner's reply cannot be missed). The
+   * timeout applies to each phase; `window` accepts map/grant items in the reply.
+   */
+  call(to: ThreadId, msg: Message, timeout?: Timeout, window?: Fpage): SysCall<IpcResult>;
   /** Send with zero timeout: succeeds only if `to` is already waiting for us. */
   reply(to: ThreadId, msg: Message): SysCall<IpcResult>;
-  /** Reply to `to` (zero timeout) then receive from any thread. */
-  replyWait(to: ThreadId, msg: Message, timeout?: Timeout): SysCall<IpcResult>;
+  /**
+   * Reply to `to` (zero timeout) then receive from any thread. If the reply fails, no receive
+   * happens and the result carries the send-phase error (L4 X.2).
+   */
+  replyWait(to: ThreadId, msg: Message, timeout?: Timeout, window?: Fpage): SysCall<IpcResult>;
 }
 
 /** Interrupts delivered as IPC (paper section 4.1). */
@@ -212,10 +230,31 @@ export interface SysMemory {
    * Make `[vaddr, vaddr + length)` accessible in the caller's address space and return typed views.
    * Unmapped pages raise page faults that the kernel turns into IPC to the caller's pager (which
    * maps them); the call fails with a {@link MemoryError} if a page stays unmapped.
+   *
+   * The page-fault message is label {@link PAGE_FAULT_LABEL}, words `[fault address, access]`
+   * with access as the `rwx` bit needed (read 4, write 2, execute 1); the pager answers with a
+   * map item (the receive window is the whole space). On the sim engine all of memory is one
+   * buffer, so the range's frames must be physically contiguous for one view: otherwise the call
+   * fails with `not-contiguous`.
    */
   access(vaddr: number, length: number, access: Access): SysCall<MemoryView | MemoryError>;
-  /** The register window of a device mapped into the caller's space at `vaddr`, or null. */
-  registers(vaddr: number): RegisterWindow | null;
+  /**
+   * The register window of a device mapped into the caller's space, starting at `vaddr`
+   * (offsets are relative to `vaddr`), or null if no device is mapped there. Each access charges
+   * the cost model's MMIO cost to `category` (default `'Driver'`).
+   */
+  registers(vaddr: number, category?: Category): RegisterWindow | null;
+  /**
+   * L4 Unmap: revoke every mapping derived from the caller's pages in `fpage`, recursively in
+   * all spaces; with `self`, remove the caller's own mappings too. Resumes with pages removed.
+   */
+  unmap(fpage: Fpage, self?: boolean): SysCall<number>;
+  /**
+   * The physical address behind `vaddr` in the caller's space, or null if unmapped. (Dataspace
+   * managers need it to fill translation caches; in Prime the manager obtained the frames from
+   * sigma0 and so knows them.) No kernel entry is charged.
+   */
+  translate(vaddr: number): number | null;
 }
 
 /** Preemption control (paper section 4.5): learn whether the thread was preempted inside a window. */

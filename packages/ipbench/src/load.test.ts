@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { EventClock } from './clock.js';
+import { WIRE_OVERHEAD_BYTES } from './frames.js';
+import { type ClientResult, LoadEngine, type ProbeSender, resolveRun } from './load.js';
+import { writeProbe } from './probe.js';
+
+const HZ = 1e9; // 1 cycle = 1 ns keeps expected times readable
+
+/** A sender that records send times and (optionally) echoes after `rttNs`. */
+function harness(
+  opts: { rttNs?: number; linkMbps?: number; drop?: (seq: number) => boolean } = {},
+) {
+  const clock = new EventClock(HZ);
+  const times: number[] = [];
+  const buf = new Uint8Array(2048);
+  let engine!: LoadEngine;
+  const sender: ProbeSender = {
+    sendProbe(seq, ts, size) {
+      times.push(clock.now());
+      if (opts.rttNs === undefined || opts.drop?.(seq)) return;
+      clock.schedule(clock.now() + opts.rttNs, () => {
+        writeProbe(buf, 0, seq, ts);
+        engine.handleEcho(buf, 0, size);
+      });
+    },
+  };
+  engine = new LoadEngine(clock, sender, opts.linkMbps ?? Number.POSITIVE_INFINITY);
+  const run = (r: Parameters<typeof resolveRun>[0]): ClientResult => {
+    let result: ClientResult | undefined;
+    engine.begin(resolveRun(r), (x) => {
+      result = x;
+    });
+    clock.runUntil(() => result !== undefined);
+    return result!;
+  };
+  return { clock, times, engine, run, buf };
+}
+
+describe('LoadEngine pacing (sim clock)', () => {
+  it('sends N packets at rate R exactly at t0 + k · 8·size/R', () => {
+    const h = harness();
+    // 100 Mb/s of 1000-byte payloads: one every 80 µs = 80 000 ns
+    h.run({ rateMbps: 100, packetSize: 1000, warmupS: 0, durationS: 0.001, cooldownS: 0 });
+    expect(h.times.length).toBe(13); // t = 0, 80 µs, …, 960 µs < 1 ms
+    for (const [k, t] of h.times.entries()) expect(t).toBeCloseTo(k * 80_000, 0);
+  });
+
+  it('never sends faster than the client NIC: spacing is the frame’s wire time', () => {
+    const h = harness({ linkMbps: 1000 });
+    // 2000 Mb/s offered on a 1 Gb/s link: back-to-back frames of (1024 + 66) bytes = 8720 ns
+    h.run({ rateMbps: 2000, packetSize: 1024, warmupS: 0, durationS: 0.0001, cooldownS: 0 });
+    const wireNs = (8 * (1024 + WIRE_OVERHEAD_BYTES) * HZ) / 1e9;
+    expect(wireNs).toBe(8720);
+    for (let k = 1; k < h.times.length; k++) {
+      expect(h.times[k]! - h.times[k - 1]!).toBeGreaterThanOrEqual(wireNs - 1);
+      expect(h.times[k]! - h.times[k - 1]!).toBeLessThanOrEqual(wireNs + 1);
+    }
+  });
+});
+
+describe('LoadEngine accounting', () => {
+  it('counts only the measurement window and reports achieved = offered when all echo', () => {
+    const h = harness({ rttNs: 50_000 });
+    const r = h.run({
+      rateMbps: 80,
+      packetSize: 1000,
+      warmupS: 0.001,
+      durationS: 0.01,
+      cooldownS: 0.001,
+    });
+    // 80 Mb/s of 1000 B = 10 000 packets/s → 100 in 10 ms
+    expect(r.sends).toBe(100);
+    expect(r.recvs).toBe(100);
+    expect(r.durationUs).toBeCloseTo(10_000, 6);
+    expect(r.achievedBps).toBeCloseTo(80e6, 0);
+    expect(r.sentBps).toBeCloseTo(80e6, 0);
+    expect(r.requestedBps).toBe(80e6);
+    expect(Math.min(...r.rttUs)).toBeCloseTo(50, 6);
+    expect(Math.max(...r.rttUs)).toBeCloseTo(50, 6);
+    expect([r.lost, r.bad, r.late]).toEqual([0, 0, 0]);
+  });
+
+  it('counts never-echoed packets sent in the window as lost', () => {
+    const h = harness({ rttNs: 10_000, drop: (seq) => seq % 4 === 0 });
+    const r = h.run({
+      rateMbps: 80,
+      packetSize: 1000,
+      warmupS: 0,
+      durationS: 0.01,
+      cooldownS: 0.001,
+    });
+    expect(r.sends).toBe(100);
+    expect(r.lost).toBe(25);
+    expect(r.recvs).toBe(75);
+    expect(r.achievedBps).toBeCloseTo(60e6, 0);
+  });
+
+  it('stops measuring after `samples` echoes, like ipbench', () => {
+    const h = harness({ rttNs: 10_000 });
+    const r = h.run({
+      rateMbps: 80,
+      packetSize: 1000,
+      warmupS: 0,
+      durationS: 1,
+      cooldownS: 0,
+      samples: 20,
+    });
+    expect(r.recvs).toBe(20);
+    expect(r.durationUs).toBeLessThan(3000);
+  });
+
+  it('counts a mangled echo (integrity word or timestamp) as bad and a duplicate as late', () => {
+    const h = harness();
+    let result: ClientResult | undefined;
+    h.engine.begin(
+      resolveRun({ rateMbps: 8, packetSize: 64, warmupS: 0, durationS: 0.001, cooldownS: 0 }),
+      (x) => {
+        result = x;
+      },
+    );
+    // seq 0 was sent at t = 0
+    writeProbe(h.buf, 0, 0, 0);
+    h.buf[8] ^= 1; // integrity word no longer seq + 1
+    h.engine.handleEcho(h.buf, 0, 64);
+    writeProbe(h.buf, 0, 0, 12345); // right seq, wrong timestamp
+    h.engine.handleEcho(h.buf, 0, 64);
+    h.engine.handleEcho(h.buf, 0, 10); // shorter than a probe
+    writeProbe(h.buf, 0, 0, 0);
+    h.engine.handleEcho(h.buf, 0, 64); // good
+    h.engine.handleEcho(h.buf, 0, 64); // duplicate
+    h.clock.runUntil(() => result !== undefined);
+    expect(result).toMatchObject({ bad: 3, recvs: 1, late: 1 });
+  });
+
+  it('rejects nonsense settings with IPBENCH_BAD_CONFIG', () => {
+    expect(() => resolveRun({ rateMbps: 0 })).toThrow(
+      expect.objectContaining({ code: 'IPBENCH_BAD_CONFIG' }),
+    );
+    expect(() => resolveRun({ rateMbps: 1, packetSize: 8 })).toThrow(/packetSize/);
+    expect(() => resolveRun({ rateMbps: 1, durationS: -1 })).toThrow(/durationS/);
+  });
+});

@@ -1,0 +1,98 @@
+import { IpbenchError } from '../errors.js';
+import type { ClientRun, ResolvedRun } from '../load.js';
+
+/** ipbench `latency` defaults (`latency.c`): 10 Mb/s, 64 bytes, 10 s warm-up and cool-down. */
+export const LATENCY_DEFAULTS = Object.freeze({
+  rateMbps: 10,
+  packetSize: 64,
+  warmupS: 10,
+  cooldownS: 10,
+  samples: 200_000,
+  /** Not in ipbench (which waits for `samples` forever): a cap on the measurement. */
+  durationS: 600,
+});
+
+/** Keys ipbench's latency tests accept that a UDP client here has no use for. */
+const IGNORED = new Set([
+  'drop',
+  'iface',
+  'sockopts',
+  'dump_dir',
+  'dump_prefix',
+  'with_cpu_target',
+]);
+
+/**
+ * Parses a latency test's argument string (`Mbps=100,size=1024 warmup=2` — separators space,
+ * tab or comma) into a run. Accepts ipbench's keys `bps`, `Mbps`, `samples`, `size`, `warmup`,
+ * `cooldown`, `socktype` (only `udp`), and ignores `drop`, `iface`, `sockopts`, `dump_dir`,
+ * `dump_prefix`, `with_cpu_target`; adds `duration` (seconds; without `samples` it selects a
+ * fixed-length window). Seconds may be fractional here. Throws `IPBENCH_BAD_CONFIG`.
+ */
+export function parseLatencyArgs(text: string): ResolvedRun {
+  const run: ResolvedRun = { ...LATENCY_DEFAULTS };
+  let samplesGiven = false;
+  let durationGiven = false;
+  for (const token of text.split(/[\s,]+/).filter(Boolean)) {
+    const eq = token.indexOf('=');
+    const key = eq < 0 ? token : token.slice(0, eq);
+    const val = eq < 0 ? '' : token.slice(eq + 1);
+    const num = (min: number, integer = false): number => {
+      const v = Number(val);
+      if (val === '' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+        throw new IpbenchError(
+          'IPBENCH_BAD_CONFIG',
+          `bad value for ${key}: ${JSON.stringify(val)}`,
+        );
+      }
+      return v;
+    };
+    switch (key) {
+      case 'bps':
+        run.rateMbps = num(1) / 1e6;
+        break;
+      case 'Mbps':
+        run.rateMbps = num(Number.MIN_VALUE);
+        break;
+      case 'size':
+        run.packetSize = num(1, true);
+        break;
+      case 'samples':
+        run.samples = num(1, true);
+        samplesGiven = true;
+        break;
+      case 'warmup':
+        run.warmupS = num(0);
+        break;
+      case 'cooldown':
+        run.cooldownS = num(0);
+        break;
+      case 'duration':
+        run.durationS = num(Number.MIN_VALUE);
+        durationGiven = true;
+        break;
+      case 'socktype':
+        if (val !== 'udp') {
+          throw new IpbenchError('IPBENCH_BAD_CONFIG', `socktype=${val} not supported (only udp)`);
+        }
+        break;
+      default:
+        if (!IGNORED.has(key)) {
+          throw new IpbenchError('IPBENCH_BAD_CONFIG', `unknown argument ${JSON.stringify(key)}`);
+        }
+    }
+  }
+  if (durationGiven && !samplesGiven) run.samples = 0;
+  return run;
+}
+
+/** Formats a run as latency test arguments (the inverse of {@link parseLatencyArgs}). */
+export function formatLatencyArgs(run: ClientRun): string {
+  const parts = [`bps=${Math.round(run.rateMbps * 1e6)}`, 'socktype=udp'];
+  if (run.packetSize !== undefined) parts.push(`size=${run.packetSize}`);
+  if (run.warmupS !== undefined) parts.push(`warmup=${run.warmupS}`);
+  if (run.cooldownS !== undefined) parts.push(`cooldown=${run.cooldownS}`);
+  if (run.samples) parts.push(`samples=${run.samples}`);
+  if (run.durationS !== undefined) parts.push(`duration=${run.durationS}`);
+  return parts.join(',');
+}

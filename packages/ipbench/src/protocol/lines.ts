@@ -1,0 +1,85 @@
+import type { Socket } from 'node:net';
+import { IpbenchError } from '../errors.js';
+
+/** Longest protocol line accepted (bytes); longer input is a syntax error. */
+export const MAX_LINE = 4096;
+
+/**
+ * Reads `\n`-terminated lines and exact byte counts from a socket, as promises.
+ *
+ * @remarks A line longer than {@link MAX_LINE} is delivered as `null` (then discarded up to its
+ * newline) so the caller can answer with a syntax error and keep serving.
+ */
+export class SocketReader {
+  #buf: Buffer = Buffer.alloc(0);
+  #closed = false;
+  #skipping = false;
+  #wake: (() => void) | null = null;
+
+  /** @param socket - the connection to read */
+  constructor(socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+      this.#notify();
+    });
+    socket.on('close', () => {
+      this.#closed = true;
+      this.#notify();
+    });
+    socket.on('error', () => {
+      this.#closed = true;
+      this.#notify();
+    });
+  }
+
+  /** True once the peer has gone and the buffer is drained. */
+  get ended(): boolean {
+    return this.#closed && this.#buf.length === 0;
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  #wait(): Promise<void> {
+    if (this.#closed) throw new IpbenchError('IPBENCH_PROTOCOL', 'connection closed');
+    return new Promise((r) => {
+      this.#wake = r;
+    });
+  }
+
+  /** Next line without its `\r\n`; `null` for an over-long line. Rejects when the peer closes. */
+  async readLine(): Promise<string | null> {
+    for (;;) {
+      const nl = this.#buf.indexOf(10);
+      if (nl >= 0) {
+        const raw = this.#buf.subarray(0, nl);
+        this.#buf = this.#buf.subarray(nl + 1);
+        if (this.#skipping) {
+          this.#skipping = false;
+          continue;
+        }
+        if (raw.length > MAX_LINE) return null;
+        return raw.toString('latin1').replace(/\r$/, '');
+      }
+      if (this.#buf.length > MAX_LINE) {
+        this.#buf = Buffer.alloc(0);
+        if (!this.#skipping) {
+          this.#skipping = true;
+          return null;
+        }
+      }
+      await this.#wait();
+    }
+  }
+
+  /** Exactly `n` bytes. Rejects if the peer closes first. */
+  async readBytes(n: number): Promise<Uint8Array> {
+    while (this.#buf.length < n) await this.#wait();
+    const out = Uint8Array.prototype.slice.call(this.#buf, 0, n);
+    this.#buf = this.#buf.subarray(n);
+    return out;
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The sim engine's implementation of {@link Sys} for one thread. Every kernel call yields the
+ * thread's reusable call record; the kernel executes it and resumes the generator with the result.
+ *
+ * @module
+ */
+import { PAGE_SHIFT, PAGE_SIZE } from '../machine/memory.js';
+import {
+  type Access,
+  type Category,
+  type Cycles,
+  type Fpage,
+  type IpcResult,
+  type KernelCall,
+  type MemoryError,
+  type MemoryView,
+  type Message,
+  NEVER,
+  NIL_THREAD,
+  type RegisterWindow,
+  type Sys,
+  type SysCall,
+  type ThreadId,
+  type Timeout,
+} from '../sys.js';
+import type { Kernel } from './kernel.js';
+import { accessBits } from './space.js';
+import type { Thread } from './thread.js';
+
+const ADDRESS_LIMIT = 2 ** 32;
+
+function memError(error: MemoryError['error'], vaddr: number): MemoryError {
+  return { ok: false, error, vaddr };
+}
+
+/** Build the {@link Sys} of thread `t` on `kernel`. Methods are closures: destructuring is safe. */
+export function createSys(kernel: Kernel, t: Thread): Sys {
+  const req = t.req;
+  const args = req.args;
+  const costs = kernel.costs;
+  const counters = kernel.counters;
+
+  function* send(to: ThreadId, msg: Message, timeout: Timeout = NEVER): SysCall<IpcResult> {
+    req.op = 'send';
+    args[0] = to;
+    args[1] = msg;
+    args[2] = timeout;
+    return (yield req as KernelCall<IpcResult>) as IpcResult;
+  }
+  function* receive(from: ThreadId, timeout: Timeout = NEVER, window?: Fpage): SysCall<IpcResult> {
+    req.op = 'receive';
+    args[0] = from;
+    args[1] = timeout;
+    args[2] = window;
+    return (yield req as KernelCall<IpcResult>) as IpcResult;
+  }
+  function* call(
+    to: ThreadId,
+    msg: Message,
+    timeout: Timeout = NEVER,
+    window?: Fpage,
+  ): SysCall<IpcResult> {
+    req.op = 'call';
+    args[0] = to;
+    args[1] = msg;
+    args[2] = timeout;
+    args[3] = window;
+    return (yield req as KernelCall<IpcResult>) as IpcResult;
+  }
+  function* reply(to: ThreadId, msg: Message): SysCall<IpcResult> {
+    req.op = 'reply';
+    args[0] = to;
+    args[1] = msg;
+    return (yield req as KernelCall<IpcResult>) as IpcResult;
+  }
+  function* replyWait(
+    to: ThreadId,
+    msg: Message,
+    timeout: Timeout = NEVER,
+    window?: Fpage,
+  ): SysCall<IpcResult> {
+    req.op = 'replyWait';
+    args[0] = to;
+    args[1] = msg;
+    args[2] = timeout;
+    args[3] = window;
+    return (yield req as KernelCall<IpcResult>) as IpcResult;
+  }
+  function* yieldCpu(): SysCall<void> {
+    req.op = 'yield';
+    yield req as KernelCall<void>;
+  }
+  function* sleep(cycles: Cycles): SysCall<void> {
+    req.op = 'sleep';
+    args[0] = cycles;
+    yield req as KernelCall<void>;
+  }
+  type AttachResult = { ok: true; irqThread: ThreadId } | { ok: false; error: string };
+  function* attach(line: number): SysCall<AttachResult> {
+    req.op = 'attach';
+    args[0] = line;
+    return (yield req as KernelCall<AttachResult>) as AttachResult;
+  }
+  function* detach(line: number): SysCall<void> {
+    req.op = 'detach';
+    args[0] = line;
+    yield req as KernelCall<void>;
+  }
+  // Yields KernelCall<never> so it can be delegated to from any other Sys generator.
+  function* fault(vaddr: number, bits: number): Generator<KernelCall<never>, IpcResult, unknown> {
+    req.op = 'fault';
+    args[0] = vaddr;
+    args[1] = bits;
+    return (yield req as KernelCall<never>) as IpcResult;
+  }
+  function* unmap(fpage: Fpage, self = false): SysCall<number> {
+    req.op = 'unmap';
+    args[0] = fpage;
+    args[1] = self;
+    return (yield req as KernelCall<number>) as number;
+  }
+
+  function* access(vaddr: number, length: number, kind: Access): SysCall<MemoryView | MemoryError> {
+    const space = t.space!;
+    if (
+      !Number.isInteger(vaddr) ||
+      !Number.isInteger(length) ||
+      vaddr < 0 ||
+      length <= 0 ||
+      vaddr + length > ADDRESS_LIMIT
+    ) {
+      return memError('out-of-range', vaddr);
+    }
+    const need = accessBits(kind);
+    const first = Math.floor(vaddr / PAGE_SIZE);
+    const last = Math.floor((vaddr + length - 1) / PAGE_SIZE);
+    let frame0 = -1;
+    for (let p = first; p <= last; p++) {
+      let m = space.pages.get(p);
+      if (m === undefined || (m.rights & need) !== need) {
+        const addr = p === first ? vaddr : p * PAGE_SIZE;
+        if (t.pager === NIL_THREAD) return memError(m === undefined ? 'no-pager' : 'rights', addr);
+        const r = yield* fault(addr, need);
+        if (!r.ok && r.error === 'non-existing-partner') return memError('no-pager', addr);
+        m = space.pages.get(p);
+        if (m === undefined) return memError('unmapped', addr);
+        if ((m.rights & need) !== need) return memError('rights', addr);
+      }
+      if (p === first) frame0 = m.frame;
+      else if (m.frame !== frame0 + (p - first)) return memError('not-contiguous', p * PAGE_SIZE);
+    }
+    // Re-check after possible faults: a later fault's reply may have revoked an earlier page.
+    for (let p = first; p <= last; p++) {
+      const m = space.pages.get(p);
+      if (m === undefined) return memError('unmapped', p * PAGE_SIZE);
+      if (m.frame !== frame0 + (p - first)) return memError('not-contiguous', p * PAGE_SIZE);
+    }
+    const mem = kernel.machine.memory;
+    const byteOffset = frame0 * PAGE_SIZE + (vaddr % PAGE_SIZE);
+    const bytes = new Uint8Array(mem.buffer, byteOffset, length);
+    const wStart = (byteOffset + 3) & ~3;
+    const wCount = Math.max(0, Math.floor((byteOffset + length - wStart) / 4));
+    const words = new Uint32Array(mem.buffer, wStart, wCount);
+    const view: MemoryView = { vaddr, bytes, words, buffer: mem.buffer, byteOffset };
+    return view;
+  }
+
+  function registers(vaddr: number, category: Category = 'Driver'): RegisterWindow | null {
+    const space = t.space;
+    if (space === null) return null;
+    const m = space.mmioAt(vaddr);
+    if (m === undefined) return null;
+    const dev = m.device;
+    const off0 = vaddr - m.base;
+    const limit = m.size - 4;
+    return {
+      read32(offset: number): number {
+        const o = off0 + offset;
+        if (!Number.isInteger(offset) || o < 0 || o > limit) {
+          counters.badMmio++;
+          return 0xffffffff;
+        }
+        kernel.charge(t, category, costs.mmioRead);
+        return dev.read32(o) >>> 0;
+      },
+      write32(offset: number, value: number): void {
+        const o = off0 + offset;
+        if (!Number.isInteger(offset) || o < 0 || o > limit) {
+          counters.badMmio++;
+          return;
+        }
+        kernel.charge(t, category, costs.mmioWrite);
+        dev.write32(o, value >>> 0);
+      },
+    };
+  }
+
+  function translate(vaddr: number): number | null {
+    if (t.space === null || !Number.isInteger(vaddr) || vaddr < 0) return null;
+    const m = t.space.pages.get(vaddr >>> PAGE_SHIFT);
+    return m === undefined ? null : m.frame * PAGE_SIZE + (vaddr % PAGE_SIZE);
+  }
+
+  const sys: Sys = {
+    self: t.id,
+    hz: kernel.machine.hz,
+    now: () => kernel.machine.clock + t.pTotal,
+    charge: (category: Category, cycles: Cycles) => kernel.charge(t, category, cycles),
+    yieldCpu,
+    sleep,
+    ipc: { send, receive, call, reply, replyWait },
+    irq: { attach, detach },
+    mem: { access, registers, unmap, translate },
+    preemption: {
+      begin() {
+        t.pcOpen = true;
+        t.pcPreempted = false;
+      },
+      preempted: () => t.pcPreempted,
+      end() {
+        t.pcOpen = false;
+      },
+    },
+  };
+  return sys;
+}

@@ -1,0 +1,185 @@
+/**
+ * The stack on a driver session (`@udf/netdev`, paper section 4.2): a {@link NetDevice} over the
+ * client end of the session's descriptor rings. Receive buffers are pbufs of a pool in a session
+ * dataspace, posted empty on `rxFree` and returned full on `rxUsed`; frames go out on `txReq` and
+ * their buffers come back on `txDone`. Nothing is copied: descriptors name `(dataspace, offset,
+ * length)` and the pbuf is the memory the driver filled.
+ *
+ * The driver is another protection domain: every descriptor it returns is validated (our
+ * dataspace, the start of one of our buffers, a buffer we actually gave it, a sane length) and a
+ * bad one is counted and dropped, never thrown.
+ *
+ * Wake-ups are not sent from here (that takes a kernel call): {@link SessionNetDevice.takeNotify}
+ * tells the component's thread whether the session's policy asks to wake the driver.
+ *
+ * @module
+ */
+import {
+  DESC_DATASPACE,
+  DESC_LENGTH,
+  DESC_OFFSET,
+  DESC_STATUS,
+  DESC_WORDS,
+  DescStatus,
+  type NetSessionClient,
+} from '@udf/netdev';
+import type { Pbuf, PbufPool } from '../pbuf/pbuf.js';
+import type { NetDevice } from '../phy/device.js';
+
+/** Configuration of a {@link SessionNetDevice}. */
+export interface SessionNetDeviceOptions {
+  /** The client end of the session. */
+  readonly client: NetSessionClient;
+  /** Receive buffers (in a dataspace associated with the session). */
+  readonly rxPool: PbufPool;
+  /** Transmit buffers (may share the dataspace, not the slots). */
+  readonly txPool: PbufPool;
+  /** Largest frame (default 1514). */
+  readonly mtu?: number;
+}
+
+/** Counters of a {@link SessionNetDevice}. */
+export interface SessionNetDeviceStats {
+  /** Frames received. */
+  rxFrames: number;
+  /** Receive descriptors returned with an error status (buffer re-posted). */
+  rxErrors: number;
+  /** Transmit descriptors submitted. */
+  txFrames: number;
+  /** Transmit completions with an error status. */
+  txErrors: number;
+  /** Frames not submitted: the transmit ring was full. */
+  txRingFull: number;
+  /** Descriptors from the driver that named no buffer we gave it (foreign, misaligned, duplicate, bad length). */
+  corrupt: number;
+}
+
+/** A {@link NetDevice} on the client end of a network driver session. */
+export class SessionNetDevice implements NetDevice {
+  /** Largest frame. */
+  readonly mtu: number;
+  /** Counters. */
+  readonly stats: SessionNetDeviceStats = {
+    rxFrames: 0,
+    rxErrors: 0,
+    txFrames: 0,
+    txErrors: 0,
+    txRingFull: 0,
+    corrupt: 0,
+  };
+  private readonly client: NetSessionClient;
+  private readonly rxPool: PbufPool;
+  private readonly txPool: PbufPool;
+  /** 1 while the driver holds the slot's buffer. */
+  private readonly rxPosted: Uint8Array;
+  private readonly txPosted: Uint8Array;
+  private readonly desc = new Uint32Array(DESC_WORDS);
+  private notifyDue = false;
+
+  /** @param options - the session end and the buffer pools */
+  constructor(options: SessionNetDeviceOptions) {
+    this.client = options.client;
+    this.rxPool = options.rxPool;
+    this.txPool = options.txPool;
+    this.mtu = options.mtu ?? 1514;
+    this.rxPosted = new Uint8Array(this.rxPool.count);
+    this.txPosted = new Uint8Array(this.txPool.count);
+    this.refill();
+  }
+
+  /** Post every free receive buffer the ring has room for; returns how many. */
+  refill(): number {
+    let n = 0;
+    while (this.client.rxPostSpace() > 0) {
+      const p = this.rxPool.alloc();
+      if (!p) break;
+      this.post(p);
+      n++;
+    }
+    return n;
+  }
+
+  /** Take back transmit buffers the driver has finished with; returns how many. */
+  reapTx(): number {
+    const d = this.desc;
+    let n = 0;
+    while (this.client.pollTxDone(d)) {
+      const p = this.validate(this.txPool, this.txPosted, d);
+      if (!p) continue;
+      if (d[DESC_STATUS] !== DescStatus.Ok) this.stats.txErrors++;
+      this.txPosted[p.id] = 0;
+      this.txPool.free(p);
+      n++;
+    }
+    return n;
+  }
+
+  /** True (once) if the session's notification policy asks to wake the driver. */
+  takeNotify(): boolean {
+    const due = this.notifyDue || this.client.shouldNotifyOnDry();
+    this.notifyDue = false;
+    return due;
+  }
+
+  nextRx(): Pbuf | null {
+    const d = this.desc;
+    while (this.client.pollRx(d)) {
+      const p = this.validate(this.rxPool, this.rxPosted, d);
+      if (!p) continue;
+      this.rxPosted[p.id] = 0;
+      if (d[DESC_STATUS] !== DescStatus.Ok) {
+        this.stats.rxErrors++;
+        this.post(p);
+        continue;
+      }
+      p.offset = p.base;
+      p.length = d[DESC_LENGTH]!;
+      this.stats.rxFrames++;
+      return p;
+    }
+    return null;
+  }
+
+  releaseRx(pbuf: Pbuf): void {
+    if (this.client.rxPostSpace() > 0) this.post(pbuf);
+    else this.rxPool.free(pbuf);
+  }
+
+  allocTx(length: number): Pbuf | null {
+    if (length > this.txPool.bufferSize) return null;
+    let p = this.txPool.alloc();
+    if (!p && this.reapTx() > 0) p = this.txPool.alloc();
+    return p;
+  }
+
+  transmit(pbuf: Pbuf): boolean {
+    if (!this.client.submitTx(pbuf.dataspaceId, pbuf.offset, pbuf.length)) {
+      this.stats.txRingFull++;
+      this.txPool.free(pbuf);
+      return false;
+    }
+    this.txPosted[pbuf.id] = 1;
+    this.stats.txFrames++;
+    if (this.client.shouldNotify(1)) this.notifyDue = true;
+    return true;
+  }
+
+  releaseTx(pbuf: Pbuf): void {
+    this.txPool.free(pbuf);
+  }
+
+  private post(p: Pbuf): void {
+    this.rxPosted[p.id] = 1;
+    this.client.postRx(p.dataspaceId, p.base, p.capacity);
+  }
+
+  /** The pbuf a returned descriptor names, if it is one we handed out; else counts it corrupt. */
+  private validate(pool: PbufPool, posted: Uint8Array, d: Uint32Array): Pbuf | null {
+    const slot = d[DESC_DATASPACE] === pool.dataspaceId ? pool.slotOf(d[DESC_OFFSET]!) : -1;
+    if (slot < 0 || posted[slot] !== 1 || d[DESC_LENGTH]! > pool.bufferSize) {
+      this.stats.corrupt++;
+      return null;
+    }
+    return pool.byId(slot)!;
+  }
+}
