@@ -14,6 +14,7 @@ export * from './iface/costs.js';
 export * from './iface/counters.js';
 export * from './iface/stack.js';
 export * from './netif/session.js';
+export * from './netif/stack-thread.js';
 export * from './pbuf/pbuf.js';
 export * from './phy/device.js';
 export * from './phy/frame-device.js';

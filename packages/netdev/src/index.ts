@@ -3,3 +3,4 @@ export * from './descriptor.js';
 export * from './session.js';
 export * from './switch.js';
 export * from './wire.js';
+export type { NotifyPolicy } from '@udf/lockfree';

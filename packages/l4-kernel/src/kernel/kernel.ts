@@ -224,9 +224,14 @@ export class Kernel {
 
   // ---------------------------------------------------------------- privileged setup API
 
-  /** Create an address space; returns its id. */
-  createSpace(name: string): SpaceId {
+  /**
+   * Create an address space; returns its id. With `options.global` the space is the kernel's
+   * own, present in every address space: dispatching its threads switches no page table (see
+   * {@link AddressSpace.global}).
+   */
+  createSpace(name: string, options: { readonly global?: boolean } = {}): SpaceId {
     const s = new AddressSpace(this.spaces.length, name);
+    s.global = options.global === true;
     this.spaces.push(s);
     return s.id;
   }
@@ -656,7 +661,7 @@ export class Kernel {
     const cost = this.switchCost;
     this.switchCost = 0;
     if (cost > 0) this.spend(next, this.cKernel, cost);
-    if (next.space !== this.loadedSpace) {
+    if (next.space !== this.loadedSpace && !this.spaces[next.space]!.global) {
       this.loadedSpace = next.space;
       this.counters.addressSpaceSwitches++;
       this.spend(next, this.switchCat, this.costs.addressSpaceSwitch);

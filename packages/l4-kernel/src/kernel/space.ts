@@ -104,6 +104,12 @@ export class AddressSpace {
   readonly pages = new Map<number, Mapping>();
   /** Device register windows. */
   readonly mmio: MmioMapping[] = [];
+  /**
+   * True for the kernel's own space (the monolithic baseline's in-kernel driver and stack):
+   * it is mapped in every address space, so switching to one of its threads keeps the loaded
+   * page table and flushes no TLB (as Linux kernel threads borrow the current mm).
+   */
+  global = false;
 
   /**
    * @param id - space id

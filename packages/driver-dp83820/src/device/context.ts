@@ -1,0 +1,43 @@
+/**
+ * What the DMA engines of one device share: the machine, the bus, the interrupt logic and the
+ * registers they depend on. Internal to the device model.
+ *
+ * @module
+ */
+import type { DeviceHost } from '@udf/l4-kernel';
+import type { InterruptLogic } from './interrupts.js';
+import type { PciBus } from './pci-bus.js';
+import type { DescriptorLayout } from './registers.js';
+import type { Dp83820Stats } from './stats.js';
+import type { Dp83820Timing } from './timing.js';
+
+/** The device as its engines see it. */
+export interface DeviceCore {
+  readonly host: DeviceHost;
+  readonly bus: PciBus;
+  readonly timing: Dp83820Timing;
+  readonly irq: InterruptLogic;
+  readonly stats: Dp83820Stats;
+  /** MIB counters indexed by `(offset - Reg.MIB_RX_ERRORED) / 4`. */
+  readonly mib: Uint32Array;
+  /** Descriptor layout selected by CFG.M64ADDR. */
+  descLayout(): DescriptorLayout;
+  /** Transmit DMA burst size from TXCFG.MXDMA. */
+  txBurst(): number;
+  /** Receive DMA burst size from RXCFG.MXDMA. */
+  rxBurst(): number;
+  /** Hand a frame the MAC finished serialising to the wire peer. */
+  toWire(frame: Uint8Array): void;
+}
+
+/** Read a descriptor address field (32- or 64-bit little-endian). */
+export function readAddr(host: DeviceHost, at: number, wide: boolean): number {
+  const m = host.memory;
+  const lo = m.read32(at) >>> 0;
+  return wide ? lo + (m.read32(at + 4) >>> 0) * 0x1_0000_0000 : lo;
+}
+
+/** True if a physical address needs a dual-address cycle. */
+export function isDac(addr: number): boolean {
+  return addr >= 0x1_0000_0000;
+}

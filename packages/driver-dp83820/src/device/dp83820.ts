@@ -1,0 +1,377 @@
+/**
+ * A register-level model of the National Semiconductor DP83820 gigabit Ethernet controller: the
+ * register file (this file), transmit and receive DMA engines ({@link TxEngine}, {@link RxEngine}),
+ * interrupt logic with the IHR hold-off timer ({@link InterruptLogic}), a shared PCI bus
+ * ({@link PciBus}) and a wire port that knows nothing of its peer.
+ *
+ * @module
+ */
+import type { DeviceHost, MmioDevice } from '@udf/l4-kernel';
+import { UdfError } from '@udf/lockfree';
+import type { FrameEndpoint, WirePort } from '@udf/netdev';
+import type { DeviceCore } from './context.js';
+import { InterruptLogic } from './interrupts.js';
+import { PciBus } from './pci-bus.js';
+import {
+  CFG,
+  CMDSTS,
+  CR,
+  DESC_LAYOUT_32,
+  DESC_LAYOUT_64,
+  type DescriptorLayout,
+  ISR,
+  MIBC,
+  MXDMA_BYTES,
+  PTSCR,
+  Reg,
+  RFCR,
+  RFDR,
+  RXCFG,
+  SILICON_REVISION,
+  TXCFG,
+} from './registers.js';
+import { RxEngine } from './rx-engine.js';
+import { type Dp83820Stats, emptyDp83820Stats } from './stats.js';
+import type { Dp83820Timing } from './timing.js';
+import { TxEngine } from './tx-engine.js';
+
+/** Thrown for a bad device configuration (e.g. a malformed MAC address). Code `'DP83820_CONFIG'`. */
+export class Dp83820ConfigError extends UdfError {
+  /** @param message - what is wrong */
+  constructor(message: string) {
+    super('DP83820_CONFIG', message);
+  }
+}
+
+/** How to build a {@link Dp83820}. */
+export interface Dp83820Options {
+  /** The machine: clock, scheduler, physical memory for DMA, interrupt lines. */
+  readonly host: DeviceHost;
+  /** Interrupt line the device drives. */
+  readonly irqLine: number;
+  /** Station address the "EEPROM" loads into the perfect-match filter: 6 bytes or `"02:00:00:00:00:01"`. */
+  readonly mac: Uint8Array | readonly number[] | string;
+  /** Timing overrides (defaults: {@link DEFAULT_DP83820_TIMING}). Ignored for bus fields if `bus` is given. */
+  readonly timing?: Partial<Dp83820Timing>;
+  /** A bus shared with other devices (clustered configurations); default: a bus of its own. */
+  readonly bus?: PciBus;
+}
+
+/** Largest frame (without FCS) accepted unless RXCFG.ALP: 1514 + a 4-byte VLAN tag. */
+export const MAX_RX_FRAME = 1518;
+
+/** Size of the register window: one 4 KiB page, as drivers map BAR1. */
+export const DP83820_MMIO_SIZE = 4096;
+
+/** CFG bits the driver may write. */
+const CFG_WRITABLE = ~(CFG.LNKSTS | CFG.SPDSTS | CFG.DUPSTS | CFG.PCI64_DET) >>> 0;
+
+const MIB_WORDS = (Reg.MIB_TX_SQE - Reg.MIB_RX_ERRORED) / 4 + 1;
+
+/** The DP83820 model. Map {@link Dp83820} into a driver's space as an `MmioDevice`. */
+export class Dp83820 implements MmioDevice {
+  /** Register window size in bytes. */
+  readonly mmioSize = DP83820_MMIO_SIZE;
+  /** The wire port: connect a peer; frames from the wire arrive through `port.receive`. */
+  readonly port: WirePort;
+  /** Live counters. */
+  readonly stats: Dp83820Stats = emptyDp83820Stats();
+  /** The bus this device's DMA engines use. */
+  readonly bus: PciBus;
+  /** Effective timing. */
+  readonly timing: Dp83820Timing;
+  /** Interrupt logic (ISR/IMR/IER/IHR). */
+  readonly interrupts: InterruptLogic;
+
+  private readonly host: DeviceHost;
+  private readonly eepromMac: Uint8Array;
+  private readonly tx: TxEngine;
+  private readonly rx: RxEngine;
+  private readonly mib = new Uint32Array(MIB_WORDS);
+  private readonly filter = new Uint8Array(1024);
+  private readonly regs = new Uint32Array(DP83820_MMIO_SIZE / 4);
+  private peer: FrameEndpoint | null = null;
+  private cfg = 0;
+  private txcfg = 0;
+  private rxcfg = 0;
+  private rfcr = 0;
+  private ptscr = 0;
+  private txdpHi = 0;
+  private rxdpHi = 0;
+
+  /** @param options - host, interrupt line, MAC address, timing */
+  constructor(options: Dp83820Options) {
+    this.host = options.host;
+    this.eepromMac = parseMac(options.mac);
+    this.bus = options.bus ?? new PciBus(options.host, options.timing);
+    this.timing = { ...this.bus.timing, ...options.timing };
+    this.interrupts = new InterruptLogic(
+      options.host,
+      options.host.irq(options.irqLine),
+      this.stats,
+    );
+    const core: DeviceCore = {
+      host: this.host,
+      bus: this.bus,
+      timing: this.timing,
+      irq: this.interrupts,
+      stats: this.stats,
+      mib: this.mib,
+      descLayout: () => this.descLayout(),
+      txBurst: () => MXDMA_BYTES[(this.txcfg & TXCFG.MXDMA_MASK) >>> TXCFG.MXDMA_SHIFT]!,
+      rxBurst: () => MXDMA_BYTES[(this.rxcfg & RXCFG.MXDMA_MASK) >>> RXCFG.MXDMA_SHIFT]!,
+      toWire: (frame) => {
+        if (this.peer) this.peer.receive(frame);
+        else this.stats.txNoCarrier++;
+      },
+    };
+    this.tx = new TxEngine(core);
+    this.rx = new RxEngine(core);
+    this.port = {
+      connect: (peer: FrameEndpoint) => {
+        this.peer = peer;
+      },
+      receive: (frame: Uint8Array) => this.fromWire(frame),
+    };
+    this.reset();
+  }
+
+  /** The station address loaded from the "EEPROM" (a copy). */
+  get mac(): Uint8Array {
+    return this.eepromMac.slice();
+  }
+
+  /** Read a 32-bit register. Unknown offsets read 0; ISR is clear-on-read. Occupies the bus. */
+  read32(offset: number): number {
+    this.bus.pio(this.timing.pioReadClocks);
+    return this.readRegister(offset);
+  }
+
+  private readRegister(offset: number): number {
+    switch (offset) {
+      case Reg.CR:
+        return (this.tx.enabled ? CR.TXE : 0) | (this.rx.enabled ? CR.RXE : 0);
+      case Reg.CFG:
+        return (this.cfg | this.cfgStatus()) >>> 0;
+      case Reg.PTSCR:
+        return this.ptscr;
+      case Reg.ISR:
+        return this.interrupts.readIsr();
+      case Reg.IMR:
+        return this.interrupts.imr;
+      case Reg.IER:
+        return this.interrupts.ier;
+      case Reg.IHR:
+        return this.interrupts.ihr;
+      case Reg.TXDP:
+        return this.tx.dp >>> 0;
+      case Reg.TXDP_HI:
+        return Math.floor(this.tx.dp / 0x1_0000_0000) >>> 0;
+      case Reg.TXCFG:
+        return this.txcfg;
+      case Reg.RXDP:
+        return this.rx.dp >>> 0;
+      case Reg.RXDP_HI:
+        return Math.floor(this.rx.dp / 0x1_0000_0000) >>> 0;
+      case Reg.RXCFG:
+        return this.rxcfg;
+      case Reg.RFCR:
+        return this.rfcr;
+      case Reg.RFDR: {
+        const a = this.rfcr & RFCR.RFADDR_MASK & ~1;
+        return this.filter[a]! | (this.filter[a + 1]! << 8);
+      }
+      case Reg.SRR:
+        return SILICON_REVISION;
+      default:
+        if (offset >= Reg.MIB_RX_ERRORED && offset <= Reg.MIB_TX_SQE) {
+          return this.mib[(offset - Reg.MIB_RX_ERRORED) >> 2]!;
+        }
+        return offset >= 0 && offset < this.mmioSize ? this.regs[offset >> 2]! : 0;
+    }
+  }
+
+  /** Write a 32-bit register. Occupies the bus. */
+  write32(offset: number, value: number): void {
+    this.bus.pio(this.timing.pioWriteClocks);
+    this.writeRegister(offset, value >>> 0);
+  }
+
+  private writeRegister(offset: number, value: number): void {
+    switch (offset) {
+      case Reg.CR:
+        this.command(value);
+        return;
+      case Reg.CFG:
+        this.cfg = value & CFG_WRITABLE;
+        return;
+      case Reg.PTSCR:
+        // Self tests and the EEPROM load complete at once; RBIST reports done, never failure.
+        if (value & PTSCR.EELOAD_EN) this.loadEeprom();
+        this.ptscr = value & PTSCR.RBIST_EN ? PTSCR.RBIST_DONE : 0;
+        return;
+      case Reg.ISR:
+        return;
+      case Reg.IMR:
+        this.interrupts.writeImr(value);
+        return;
+      case Reg.IER:
+        this.interrupts.writeIer(value);
+        return;
+      case Reg.IHR:
+        this.interrupts.writeIhr(value);
+        return;
+      case Reg.TXDP:
+        this.tx.dp = this.txdpHi * 0x1_0000_0000 + value;
+        return;
+      case Reg.TXDP_HI:
+        this.txdpHi = value;
+        this.tx.dp = value * 0x1_0000_0000 + (this.tx.dp >>> 0);
+        return;
+      case Reg.TXCFG:
+        this.txcfg = value;
+        return;
+      case Reg.RXDP:
+        this.rx.dp = this.rxdpHi * 0x1_0000_0000 + value;
+        return;
+      case Reg.RXDP_HI:
+        this.rxdpHi = value;
+        this.rx.dp = value * 0x1_0000_0000 + (this.rx.dp >>> 0);
+        return;
+      case Reg.RXCFG:
+        this.rxcfg = value;
+        return;
+      case Reg.RFCR:
+        this.rfcr = value;
+        return;
+      case Reg.RFDR: {
+        const a = this.rfcr & RFCR.RFADDR_MASK & ~1;
+        const mask = (value & RFDR.BMASK) >>> 16;
+        if (mask === 0 || mask & 1) this.filter[a] = value & 0xff;
+        if (mask === 0 || mask & 2) this.filter[a + 1] = (value >>> 8) & 0xff;
+        return;
+      }
+      case Reg.MIBC:
+        if (value & MIBC.ACLR) this.mib.fill(0);
+        this.regs[offset >> 2] = value & ~MIBC.ACLR;
+        return;
+      default:
+        if (offset >= 0 && offset < this.mmioSize && (offset & 3) === 0) {
+          this.regs[offset >> 2] = value;
+        }
+    }
+  }
+
+  private command(value: number): void {
+    if (value & CR.RST) {
+      this.reset();
+      return;
+    }
+    if (value & CR.TXR) {
+      this.tx.reset();
+      this.interrupts.post(ISR.TXRCMP);
+    }
+    if (value & CR.RXR) {
+      this.rx.reset();
+      this.interrupts.post(ISR.RXRCMP);
+    }
+    if (value & CR.TXD) this.tx.disable();
+    if (value & CR.RXD) this.rx.disable();
+    if (value & CR.TXE) this.tx.kick();
+    if (value & CR.RXE) this.rx.kick();
+    if (value & CR.SWI) this.interrupts.post(ISR.SWI);
+  }
+
+  /** CR.RST: every register to its reset value, engines and FIFOs emptied, EEPROM reloaded. */
+  private reset(): void {
+    this.tx.reset();
+    this.rx.reset();
+    this.interrupts.reset();
+    this.cfg = 0;
+    this.txcfg = 0;
+    this.rxcfg = 0;
+    this.rfcr = 0;
+    this.ptscr = 0;
+    this.txdpHi = 0;
+    this.rxdpHi = 0;
+    this.regs.fill(0);
+    this.mib.fill(0);
+    this.filter.fill(0);
+    this.loadEeprom();
+  }
+
+  private loadEeprom(): void {
+    this.filter.set(this.eepromMac, 0);
+  }
+
+  /**
+   * Media status as the chip reports it: link up when a peer is connected, and the raw SPDSTS and
+   * DUPSTS values that Linux's `SPDSTS_POLARITY` decode turns into 1000 Mb/s full duplex.
+   */
+  private cfgStatus(): number {
+    return (this.peer ? CFG.LNKSTS : 0) | CFG.SPDSTS0 | CFG.PCI64_DET;
+  }
+
+  private descLayout(): DescriptorLayout {
+    return this.cfg & CFG.M64ADDR ? DESC_LAYOUT_64 : DESC_LAYOUT_32;
+  }
+
+  private fromWire(frame: Uint8Array): void {
+    this.stats.rxArrived++;
+    if (!this.rx.enabled) {
+      this.stats.rxDisabledDrops++;
+      return;
+    }
+    const dest = this.classify(frame);
+    if (dest < 0) {
+      this.stats.rxFiltered++;
+      return;
+    }
+    if (frame.length > MAX_RX_FRAME && (this.rxcfg & RXCFG.ALP) === 0) {
+      this.stats.rxErrors++;
+      this.mib[(Reg.MIB_RX_GIANTS - Reg.MIB_RX_ERRORED) >> 2]!++;
+      return;
+    }
+    this.rx.accept(frame, dest);
+  }
+
+  /** The receive filter: a CMDSTS destination class if accepted, -1 if rejected. */
+  private classify(frame: Uint8Array): number {
+    const rfcr = this.rfcr;
+    if ((rfcr & RFCR.RFEN) === 0 || frame.length < 14) return -1;
+    const f = this.filter;
+    if (
+      frame[0] === 0xff &&
+      frame[1] === 0xff &&
+      frame[2] === 0xff &&
+      frame[3] === 0xff &&
+      frame[4] === 0xff &&
+      frame[5] === 0xff
+    ) {
+      return rfcr & RFCR.AAB ? CMDSTS.DEST_BROADCAST : -1;
+    }
+    if ((frame[0]! & 1) === 1) return rfcr & RFCR.AAM ? CMDSTS.DEST_MULTI : -1;
+    if (
+      rfcr & RFCR.APM &&
+      frame[0] === f[0] &&
+      frame[1] === f[1] &&
+      frame[2] === f[2] &&
+      frame[3] === f[3] &&
+      frame[4] === f[4] &&
+      frame[5] === f[5]
+    ) {
+      return CMDSTS.DEST_SELF;
+    }
+    return rfcr & RFCR.AAU ? 0 : -1;
+  }
+}
+
+/** Parse a MAC address given as 6 bytes or as `"aa:bb:cc:dd:ee:ff"`. */
+export function parseMac(mac: Uint8Array | readonly number[] | string): Uint8Array {
+  const bytes =
+    typeof mac === 'string' ? mac.split(/[:-]/).map((h) => Number.parseInt(h, 16)) : [...mac];
+  if (bytes.length !== 6 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) {
+    throw new Dp83820ConfigError(`not a MAC address: ${String(mac)}`);
+  }
+  return Uint8Array.from(bytes);
+}

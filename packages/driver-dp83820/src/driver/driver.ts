@@ -1,0 +1,511 @@
+/**
+ * The user-level DP83820 driver (paper sections 4.1–4.5): one thread per driver domain that runs
+ * one or several devices (isolated or clustered placement) and serves client sessions.
+ *
+ * Loop: do all work that can be done (harvest received frames into the sessions that posted the
+ * buffers, reap transmit completions, take posted receive buffers and submitted frames from the
+ * sessions: validate, translate and pin, hand to the device, kick), notify clients whose
+ * notification bit says asleep; when nothing is left, announce sleep on every session (except,
+ * with notification avoidance, while a transmit-complete interrupt is still due), re-check under
+ * preemption control, and block — replying to the pending interrupt thread in the same call
+ * (`replyWait`), which unmasks the line. An interrupt IPC runs the device's ISR.
+ *
+ * Client descriptors are validated against the session's dataspaces before anything else; an
+ * invalid one is returned at once with an error status and counted; the device never sees it.
+ * Buffers are pinned for the duration of DMA: pinned when handed to the device, unpinned when
+ * the device gives them back.
+ *
+ * @module
+ */
+import { Session, ValidationStatus } from '@udf/dataspace';
+import {
+  ANY_THREAD,
+  INTERRUPT_LABEL,
+  type KernelCall,
+  type Message,
+  NEVER,
+  NIL_THREAD,
+  type Sys,
+  type ThreadBody,
+  type ThreadId,
+  ZERO,
+} from '@udf/l4-kernel';
+import { DescStatus, NetSessionDriver, netSessionLayout } from '@udf/netdev';
+import { MAX_RX_FRAME } from '../device/dp83820.js';
+import {
+  type Dp83820DriverConfig,
+  Dp83820DriverConfigError,
+  type Dp83820SessionConfig,
+  type DriverTranslation,
+} from './config.js';
+import { DP83820_DRIVER_COSTS, type Dp83820DriverCosts } from './costs.js';
+import { type Completion, DeviceDriver } from './device-driver.js';
+
+/** Smallest receive buffer a client may post: one maximal frame (1514 B + VLAN tag). */
+export const MIN_RX_BUFFER = MAX_RX_FRAME;
+/** Largest frame a client may submit (without FCS): 1514 B + a 4-byte VLAN tag. */
+export const MAX_TX_FRAME = MAX_RX_FRAME;
+/** Smallest frame a client may submit: an Ethernet header. */
+export const MIN_TX_FRAME = 14;
+/** Label of the notification IPC the driver sends a client (clients may use any label towards the driver). */
+export const DRIVER_NOTIFY_LABEL = 0x4e44;
+
+const PAGE_SHIFT = 12;
+const NOTIFY_MSG: Message = Object.freeze({ label: DRIVER_NOTIFY_LABEL, words: Object.freeze([]) });
+const EMPTY_MSG: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
+
+/** Counters of one driver domain. */
+export interface Dp83820DriverStats {
+  /** Interrupt IPCs handled. */
+  interrupts: number;
+  /** Client notifications received. */
+  clientNotifications: number;
+  /** Frames delivered to clients with status OK. */
+  rxFrames: number;
+  /** Receive buffers returned with a device error. */
+  rxErrors: number;
+  /** Frames the device sent for clients. */
+  txFrames: number;
+  /** Transmit buffers returned with a device error. */
+  txErrors: number;
+  /** Posted receive descriptors rejected by validation (never given to the device). */
+  rxRejected: number;
+  /** Submitted transmit descriptors rejected by validation (never given to the device). */
+  txRejected: number;
+  /** Buffers whose translation failed even after a refill. */
+  translationFailures: number;
+  /** Translation misses resolved by a refill IPC. */
+  translationRefills: number;
+  /** Notification IPCs sent to clients. */
+  notificationsSent: number;
+  /** Notifications a client was not waiting for (zero-timeout send failed; it must recover). */
+  notificationsMissed: number;
+  /** Completions dropped because a client's return ring was full. */
+  returnDrops: number;
+}
+
+/** Allocation-free scratch for one descriptor taken from a session ring. */
+const DESC_WORDS = 4;
+
+interface SessionState {
+  readonly config: Dp83820SessionConfig;
+  readonly index: number;
+  readonly device: DeviceDriver;
+  readonly validation: Session;
+  net: NetSessionDriver | null;
+  pendingNotify: number;
+}
+
+/**
+ * One driver domain. `body` is the thread body to create in the driver's address space;
+ * `stats` and `devices` stay readable by the assembler.
+ *
+ * ```ts
+ * const driver = new Dp83820Driver({ devices: [...], sessions: [...], translation });
+ * kernel.createThread({ name: 'dp83820', space: driverSpace, priority: 200, body: driver.body });
+ * ```
+ */
+export class Dp83820Driver {
+  /** The thread body. */
+  readonly body: ThreadBody;
+  /** Counters. */
+  readonly stats: Dp83820DriverStats = {
+    interrupts: 0,
+    clientNotifications: 0,
+    rxFrames: 0,
+    rxErrors: 0,
+    txFrames: 0,
+    txErrors: 0,
+    rxRejected: 0,
+    txRejected: 0,
+    translationFailures: 0,
+    translationRefills: 0,
+    notificationsSent: 0,
+    notificationsMissed: 0,
+    returnDrops: 0,
+  };
+  /** Station addresses of the devices (valid once the driver has initialised them). */
+  readonly macs: readonly Uint8Array[];
+  /** Per-session validation state (its `counters` count results by `ValidationStatus`). */
+  readonly sessions: readonly Session[];
+
+  private readonly config: Dp83820DriverConfig;
+  private readonly costs: Dp83820DriverCosts;
+  private readonly devices: DeviceDriver[];
+  private readonly states: SessionState[];
+  private readonly avoidance: boolean;
+  private translation: DriverTranslation | null = null;
+  private readonly slot = new Uint32Array(DESC_WORDS);
+  private readonly done: Completion = { tag: 0, length: 0, ok: false };
+  // Buffer records by tag (tag = index into these arrays).
+  private readonly bufSession: Int32Array;
+  private readonly bufDs: Float64Array;
+  private readonly bufOff: Float64Array;
+  private readonly bufLen: Float64Array;
+  private readonly freeTags: Int32Array;
+  private freeTagCount: number;
+  private ready = false;
+
+  /** @param config - devices, sessions, translation, costs */
+  constructor(config: Dp83820DriverConfig) {
+    this.config = config;
+    this.costs = { ...DP83820_DRIVER_COSTS, ...config.costs };
+    this.avoidance = config.notifyAvoidance ?? true;
+    if (config.devices.length === 0) throw new Dp83820DriverConfigError('no devices');
+    this.devices = config.devices.map((d) => new DeviceDriver(d, this.costs));
+    this.macs = this.devices.map((d) => d.mac);
+    this.states = config.sessions.map((s, index) => {
+      const device = this.devices[s.device];
+      if (!device) throw new Dp83820DriverConfigError(`session ${index}: no device ${s.device}`);
+      return {
+        config: s,
+        index,
+        device,
+        validation: new Session({ id: index, maxDataspaces: Math.max(1, s.dataspaces.length) }),
+        net: null,
+        pendingNotify: 0,
+      };
+    });
+    this.sessions = this.states.map((s) => s.validation);
+    let tags = 0;
+    for (const d of this.devices) tags += d.rxSlots + d.txSlots;
+    this.bufSession = new Int32Array(tags);
+    this.bufDs = new Float64Array(tags);
+    this.bufOff = new Float64Array(tags);
+    this.bufLen = new Float64Array(tags);
+    this.freeTags = new Int32Array(tags);
+    for (let i = 0; i < tags; i++) this.freeTags[i] = tags - 1 - i;
+    this.freeTagCount = tags;
+    this.body = (sys: Sys) => this.run(sys);
+  }
+
+  /** True once every device and session is initialised and the driver serves requests. */
+  get running(): boolean {
+    return this.ready;
+  }
+
+  private *run(sys: Sys): Generator<KernelCall, void, unknown> {
+    yield* this.init(sys);
+    this.ready = true;
+    let pendingIrq: ThreadId = NIL_THREAD;
+    for (;;) {
+      if (yield* this.work(sys)) {
+        if (pendingIrq !== NIL_THREAD) {
+          sys.charge('Interrupt', this.costs.interruptAck);
+          yield* sys.ipc.reply(pendingIrq, EMPTY_MSG);
+          pendingIrq = NIL_THREAD;
+        }
+        continue;
+      }
+      sys.charge('Notification', this.costs.sleepPerSession * this.states.length);
+      sys.preemption.begin();
+      this.announceSleep();
+      if ((yield* this.work(sys)) || sys.preemption.preempted()) {
+        sys.preemption.end();
+        this.cancelSleep();
+        continue;
+      }
+      sys.preemption.end();
+      const r =
+        pendingIrq !== NIL_THREAD
+          ? yield* sys.ipc.replyWait(pendingIrq, EMPTY_MSG, NEVER)
+          : yield* sys.ipc.receive(ANY_THREAD, NEVER);
+      pendingIrq = NIL_THREAD;
+      this.cancelSleep();
+      if (!r.ok) continue;
+      if (r.msg.label === INTERRUPT_LABEL) {
+        const d = this.deviceForIrq(r.from);
+        if (d) {
+          sys.charge('Interrupt', this.costs.interruptAck);
+          this.stats.interrupts++;
+          d.isr(sys);
+          pendingIrq = r.from;
+        }
+      } else {
+        this.stats.clientNotifications++;
+      }
+    }
+  }
+
+  private *init(sys: Sys): Generator<KernelCall, void, unknown> {
+    for (const d of this.devices) yield* d.init(sys);
+    const tc = yield* this.config.translation(sys);
+    this.translation = tc;
+    const added = new Map<number, { id: number; size: number }>();
+    for (const s of this.states) {
+      const layout = netSessionLayout(s.config.capacity);
+      const view = yield* sys.mem.access(s.config.region, layout.byteLength, 'write');
+      if (!('buffer' in view)) {
+        throw new Dp83820DriverConfigError(
+          `session ${s.index}: region at ${s.config.region} not accessible (${view.error})`,
+        );
+      }
+      s.net = new NetSessionDriver({
+        buffer: view.buffer,
+        byteOffset: view.byteOffset,
+        capacity: s.config.capacity,
+      });
+      for (const ds of s.config.dataspaces) {
+        let info = added.get(ds);
+        if (!info) {
+          info = yield* tc.add(ds);
+          added.set(ds, info);
+        }
+        s.validation.add(info);
+      }
+    }
+  }
+
+  /** One pass over every device and session; true if anything moved. */
+  private *work(sys: Sys): Generator<KernelCall, boolean, unknown> {
+    let progress = false;
+    for (const d of this.devices) {
+      if (this.harvest(sys, d)) progress = true;
+      if (this.reap(sys, d)) progress = true;
+    }
+    for (const s of this.states) {
+      if (yield* this.takeRx(sys, s)) progress = true;
+      if (yield* this.takeTx(sys, s)) progress = true;
+    }
+    for (const d of this.devices) d.kickRxIfIdle();
+    for (const s of this.states) {
+      if (s.pendingNotify === 0) continue;
+      const n = s.pendingNotify;
+      s.pendingNotify = 0;
+      sys.charge('Notification', this.costs.notifyCheck);
+      if (!s.net!.shouldNotify(n)) continue;
+      sys.charge('Notification', this.costs.notifySend);
+      const r = yield* sys.ipc.send(s.config.client, NOTIFY_MSG, ZERO);
+      if (r.ok) this.stats.notificationsSent++;
+      else this.stats.notificationsMissed++;
+    }
+    return progress;
+  }
+
+  private harvest(sys: Sys, d: DeviceDriver): boolean {
+    let moved = false;
+    const c = this.done;
+    for (;;) {
+      const tag = d.peekRxTag();
+      if (tag < 0) break;
+      const s = this.states[this.bufSession[tag]!]!;
+      if (s.net!.rxReturnSpace() === 0) break; // back-pressure: the client is not consuming
+      d.harvestRx(sys, c);
+      const ds = this.bufDs[tag]!;
+      const off = this.bufOff[tag]!;
+      this.unpin(ds, off, this.bufLen[tag]!);
+      sys.charge('Buffer', this.costs.bufferReturn);
+      if (c.ok) this.stats.rxFrames++;
+      else this.stats.rxErrors++;
+      s.net!.deliverRx(
+        ds,
+        off,
+        c.ok ? c.length : this.bufLen[tag]!,
+        c.ok ? DescStatus.Ok : DescStatus.DeviceError,
+      );
+      s.pendingNotify++;
+      this.releaseTag(tag);
+      moved = true;
+    }
+    return moved;
+  }
+
+  private reap(sys: Sys, d: DeviceDriver): boolean {
+    let moved = false;
+    const c = this.done;
+    while (d.reapTx(sys, c)) {
+      const tag = c.tag;
+      const s = this.states[this.bufSession[tag]!]!;
+      const ds = this.bufDs[tag]!;
+      const off = this.bufOff[tag]!;
+      const len = this.bufLen[tag]!;
+      this.unpin(ds, off, len);
+      sys.charge('Buffer', this.costs.bufferReturn);
+      if (c.ok) this.stats.txFrames++;
+      else this.stats.txErrors++;
+      if (s.net!.completeTx(ds, off, len, c.ok ? DescStatus.Ok : DescStatus.DeviceError)) {
+        s.pendingNotify++;
+      } else {
+        this.stats.returnDrops++;
+      }
+      this.releaseTag(tag);
+      moved = true;
+    }
+    return moved;
+  }
+
+  private *takeRx(sys: Sys, s: SessionState): Generator<KernelCall, boolean, unknown> {
+    const d = s.device;
+    const net = s.net!;
+    const w = this.slot;
+    let moved = false;
+    while (d.rxRoom > 0 && net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
+      moved = true;
+      sys.charge('Buffer', this.costs.bufferTake);
+      const ds = w[0]!;
+      const off = w[1]!;
+      const len = w[2]!;
+      const status = this.check(sys, s, ds, off, len, MIN_RX_BUFFER, 0xffff);
+      if (status !== DescStatus.Ok) {
+        this.stats.rxRejected++;
+        this.returnRx(sys, s, ds, off, len, status);
+        continue;
+      }
+      const paddr = yield* this.pin(sys, ds, off, len);
+      if (paddr < 0) {
+        this.returnRx(sys, s, ds, off, len, DescStatus.TranslationFailed);
+        continue;
+      }
+      const tag = this.claimTag(s.index, ds, off, len);
+      sys.charge('Buffer', this.costs.bufferTrack);
+      d.postRx(sys, paddr, len, tag);
+    }
+    return moved;
+  }
+
+  private *takeTx(sys: Sys, s: SessionState): Generator<KernelCall, boolean, unknown> {
+    const d = s.device;
+    const net = s.net!;
+    const w = this.slot;
+    let queued = 0;
+    let moved = false;
+    while (d.txRoom > 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
+      moved = true;
+      sys.charge('Buffer', this.costs.bufferTake);
+      const ds = w[0]!;
+      const off = w[1]!;
+      const len = w[2]!;
+      const status = this.check(sys, s, ds, off, len, MIN_TX_FRAME, MAX_TX_FRAME);
+      if (status !== DescStatus.Ok) {
+        this.stats.txRejected++;
+        this.returnTx(sys, s, ds, off, len, status);
+        continue;
+      }
+      const paddr = yield* this.pin(sys, ds, off, len);
+      if (paddr < 0) {
+        this.returnTx(sys, s, ds, off, len, DescStatus.TranslationFailed);
+        continue;
+      }
+      const tag = this.claimTag(s.index, ds, off, len);
+      sys.charge('Buffer', this.costs.bufferTrack);
+      d.postTx(sys, paddr, len, tag);
+      queued++;
+    }
+    if (queued > 0) d.kickTx();
+    return moved;
+  }
+
+  /** Validate a client descriptor: session membership, range, and length bounds. */
+  private check(
+    sys: Sys,
+    s: SessionState,
+    ds: number,
+    off: number,
+    len: number,
+    minLen: number,
+    maxLen: number,
+  ): DescStatus {
+    sys.charge('Driver', this.costs.validate);
+    switch (s.validation.validate(ds, off, len)) {
+      case ValidationStatus.OK:
+        return len < minLen || len > maxLen ? DescStatus.BadLength : DescStatus.Ok;
+      case ValidationStatus.FOREIGN_DATASPACE:
+        return DescStatus.ForeignDataspace;
+      case ValidationStatus.BAD_LENGTH:
+        return DescStatus.BadLength;
+      default:
+        return DescStatus.OutOfRange;
+    }
+  }
+
+  private returnRx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
+    sys.charge('Buffer', this.costs.bufferReturn);
+    if (s.net!.deliverRx(ds, off, len, st)) s.pendingNotify++;
+    else this.stats.returnDrops++;
+  }
+
+  private returnTx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
+    sys.charge('Buffer', this.costs.bufferReturn);
+    if (s.net!.completeTx(ds, off, len, st)) s.pendingNotify++;
+    else this.stats.returnDrops++;
+  }
+
+  /**
+   * Translate and pin `[off, off + len)` of a dataspace for DMA: the first and last pages (a
+   * frame is at most 1518 bytes, so at most two pages), refilling the translation cache on a
+   * miss. Returns the physical address, or -1 if it cannot be translated or is not physically
+   * contiguous (the device takes one buffer per descriptor).
+   */
+  private *pin(
+    sys: Sys,
+    ds: number,
+    off: number,
+    len: number,
+  ): Generator<KernelCall, number, unknown> {
+    const first = yield* this.pinPage(sys, ds, off);
+    if (first < 0) return -1;
+    const last = off + len - 1;
+    if (last >>> PAGE_SHIFT === off >>> PAGE_SHIFT) return first;
+    const second = yield* this.pinPage(sys, ds, last);
+    if (second < 0 || second - first !== len - 1) {
+      this.translation!.unpin(ds, off);
+      if (second >= 0) this.translation!.unpin(ds, last);
+      this.stats.translationFailures++;
+      return -1;
+    }
+    return first;
+  }
+
+  private *pinPage(sys: Sys, ds: number, off: number): Generator<KernelCall, number, unknown> {
+    const tc = this.translation!;
+    let p = tc.pin(ds, off);
+    if (p >= 0) return p;
+    this.stats.translationRefills++;
+    yield* tc.refill(sys, ds, off);
+    p = tc.pin(ds, off);
+    if (p < 0) this.stats.translationFailures++;
+    return p;
+  }
+
+  private unpin(ds: number, off: number, len: number): void {
+    const tc = this.translation!;
+    tc.unpin(ds, off);
+    const last = off + len - 1;
+    if (last >>> PAGE_SHIFT !== off >>> PAGE_SHIFT) tc.unpin(ds, last);
+  }
+
+  private claimTag(session: number, ds: number, off: number, len: number): number {
+    const tag = this.freeTags[--this.freeTagCount]!;
+    this.bufSession[tag] = session;
+    this.bufDs[tag] = ds;
+    this.bufOff[tag] = off;
+    this.bufLen[tag] = len;
+    return tag;
+  }
+
+  private releaseTag(tag: number): void {
+    this.freeTags[this.freeTagCount++] = tag;
+  }
+
+  private announceSleep(): void {
+    for (const s of this.states) {
+      // Avoidance: a transmit-complete interrupt is due, so the client need not wake us.
+      if (this.avoidance && s.device.txInUse > 0) s.net!.cancelSleep();
+      else s.net!.prepareSleep();
+    }
+  }
+
+  private cancelSleep(): void {
+    for (const s of this.states) s.net!.cancelSleep();
+  }
+
+  private deviceForIrq(from: ThreadId): DeviceDriver | undefined {
+    for (const d of this.devices) if (d.irqThread === from) return d;
+    return undefined;
+  }
+}
+
+/** The thread body of a driver domain (a shorthand for `new Dp83820Driver(config).body`). */
+export function dp83820DriverThread(config: Dp83820DriverConfig): ThreadBody {
+  return new Dp83820Driver(config).body;
+}

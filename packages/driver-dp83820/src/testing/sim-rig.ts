@@ -1,0 +1,342 @@
+/**
+ * A small system on the sim engine for driver tests and the benchmark: one or more DP83820s,
+ * a driver domain, a client domain per session with its buffer memory, a toy translation
+ * manager, and a wire peer per device. Test-only; not exported from the package.
+ *
+ * @module
+ */
+import {
+  ANY_THREAD,
+  type KernelCall,
+  NEVER,
+  type Rights,
+  SimEngine,
+  type Sys,
+  type ThreadId,
+} from '@udf/l4-kernel';
+import { type FrameEndpoint, NetSessionClient, netSessionLayout, wireSeconds } from '@udf/netdev';
+import { Dp83820 } from '../device/dp83820.js';
+import type {
+  Dp83820DeviceConfig,
+  Dp83820SessionConfig,
+  DriverTranslation,
+} from '../driver/config.js';
+import type { Dp83820DriverCosts } from '../driver/costs.js';
+import { Dp83820Driver } from '../driver/driver.js';
+
+const RW: Rights = { read: true, write: true, execute: false };
+const PAGE = 4096;
+
+/** Virtual addresses used in the rig's spaces. */
+export const RIG = {
+  REGS: 0x1000_0000,
+  DMA: 0x2000_0000,
+  REGION: 0x3000_0000,
+  BUFFERS: 0x4000_0000,
+  /** Dataspace id of session `i`'s buffers is `DATASPACE + i`. */
+  DATASPACE: 7,
+  BUFFER_SIZE: 2048,
+  CAPACITY: 64,
+} as const;
+
+/**
+ * A translation source standing in for a dataspace manager: dataspace `id` is the physically
+ * contiguous range registered for it; a page is translated only after a refill IPC to the
+ * manager thread, so the first use of every page is a miss.
+ */
+export class ToyTranslation implements DriverTranslation {
+  refills = 0;
+  pins = 0;
+  /** The driver's Sys, set when the driver opens the translation source. */
+  sys: Sys | null = null;
+  private readonly installed = new Set<number>();
+  constructor(
+    private readonly manager: () => ThreadId,
+    private readonly ranges: Map<number, { paddr: number; size: number }>,
+  ) {}
+  *add(dataspaceId: number): Generator<KernelCall, { id: number; size: number }, unknown> {
+    yield* []; // a real manager answers by IPC; the toy knows the answer
+    const r = this.ranges.get(dataspaceId);
+    if (!r) throw new Error(`unknown dataspace ${dataspaceId}`);
+    return { id: dataspaceId, size: r.size };
+  }
+  pin(ds: number, off: number): number {
+    const r = this.ranges.get(ds);
+    this.sys?.charge('Translation', 40);
+    if (!r || !this.installed.has(ds * 1e6 + (off >>> 12))) return -1;
+    this.pins++;
+    return r.paddr + off;
+  }
+  unpin(): void {
+    this.pins--;
+  }
+  *refill(sys: Sys, ds: number, off: number): Generator<KernelCall, number, unknown> {
+    const reply = yield* sys.ipc.call(this.manager(), { label: 1, words: [ds, off >>> 12] });
+    if (!reply.ok) return -1;
+    this.refills++;
+    this.installed.add(ds * 1e6 + (off >>> 12));
+    const r = this.ranges.get(ds);
+    return r ? r.paddr + off : -1;
+  }
+}
+
+/** Records frames a device sends, with times. */
+export class SimPeer implements FrameEndpoint {
+  readonly frames: Uint8Array[] = [];
+  count = 0;
+  keep = true;
+  constructor(private readonly sim: SimEngine) {}
+  receive(frame: Uint8Array): void {
+    this.count++;
+    if (this.keep) this.frames.push(frame.slice());
+  }
+  /** Send frames into `port` back to back at line rate (or every `gapSeconds`). */
+  send(port: FrameEndpoint, frames: readonly Uint8Array[], gapSeconds?: number): void {
+    let t = this.sim.now();
+    for (const f of frames) {
+      t += Math.ceil((gapSeconds ?? wireSeconds(f.length, 1e9)) * this.sim.machine.hz);
+      this.sim.machine.schedule(t, () => port.receive(f));
+    }
+  }
+}
+
+/** What a rig client does; the default echoes nothing and reposts every receive buffer. */
+export interface RigClientHooks {
+  /** Called for every returned receive descriptor; return a frame to send back (or null). */
+  onRx?(length: number, status: number, bytes: Uint8Array): Uint8Array | null;
+  /** Called for every completed transmit descriptor. */
+  onTxDone?(offset: number, status: number): void;
+  /** Descriptors to submit raw at start (hostile tests): [dataspace, offset, length]. */
+  rawTx?: readonly (readonly [number, number, number])[];
+  /** Receive descriptors to post raw at start instead of the normal buffers. */
+  rawRx?: readonly (readonly [number, number, number])[];
+  /** Frames to send at start. */
+  send?: readonly Uint8Array[];
+}
+
+/** Counters of a rig client. */
+export interface RigClientStats {
+  rx: number;
+  rxStatus: number[];
+  txDone: number;
+  txStatus: number[];
+  notificationsReceived: number;
+  notificationsSent: number;
+}
+
+/** The assembled system. */
+export interface Rig {
+  sim: SimEngine;
+  devices: Dp83820[];
+  peers: SimPeer[];
+  driver: Dp83820Driver;
+  translation: ToyTranslation;
+  clients: RigClientStats[];
+  driverThread: ThreadId;
+}
+
+/** Build a rig: `sessions[i]` is the device index of session i. */
+export function buildRig(
+  options: {
+    devices?: number;
+    sessions?: number[];
+    holdoff?: number;
+    hooks?: RigClientHooks[];
+    costs?: Partial<Dp83820DriverCosts>;
+    keepFrames?: boolean;
+  } = {},
+): Rig {
+  const sim = new SimEngine({ memoryBytes: 32 * 1024 * 1024 });
+  const k = sim.kernel;
+  const nDev = options.devices ?? 1;
+  const sessionDevices = options.sessions ?? [0];
+  const driverSpace = k.createSpace('driver');
+  const ids = { driver: 0, manager: 0 };
+
+  const devices: Dp83820[] = [];
+  const peers: SimPeer[] = [];
+  const deviceConfigs: Dp83820DeviceConfig[] = [];
+  for (let i = 0; i < nDev; i++) {
+    const mac = [0x02, 0, 0, 0, 0, 0x10 + i];
+    const dev = sim.machine.attachDevice(
+      `nic${i}`,
+      new Dp83820({ host: sim.machine, irqLine: 9 + i, mac }),
+    );
+    const peer = new SimPeer(sim);
+    peer.keep = options.keepFrames ?? true;
+    dev.port.connect(peer);
+    devices.push(dev);
+    peers.push(peer);
+    k.mapDevice(driverSpace, RIG.REGS + i * PAGE, dev);
+    const dmaBytes = 16 * PAGE;
+    const dmaV = RIG.DMA + i * 0x10_0000;
+    const paddr = k.mapAnonymous(driverSpace, dmaV, dmaBytes, RW);
+    deviceConfigs.push({
+      registers: RIG.REGS + i * PAGE,
+      irq: 9 + i,
+      dma: { vaddr: dmaV, paddr, bytes: dmaBytes },
+      holdoff: options.holdoff ?? 1,
+    });
+  }
+
+  const ranges = new Map<number, { paddr: number; size: number }>();
+  const translation = new ToyTranslation(() => ids.manager, ranges);
+  const clientStats: RigClientStats[] = [];
+  const sessionConfigs: Dp83820SessionConfig[] = [];
+  const layout = netSessionLayout(RIG.CAPACITY);
+  const regionBytes = Math.ceil(layout.byteLength / PAGE) * PAGE;
+  const bufBytes = 2 * RIG.CAPACITY * RIG.BUFFER_SIZE;
+  const clientIds: ThreadId[] = [];
+
+  sessionDevices.forEach((devIndex, i) => {
+    const space = k.createSpace(`client${i}`);
+    const region = k.allocateFrames(regionBytes);
+    k.mapPhysical(space, RIG.REGION, region, regionBytes, RW);
+    k.mapPhysical(driverSpace, RIG.REGION + i * 0x10_0000, region, regionBytes, RW);
+    const bufs = k.allocateFrames(bufBytes);
+    k.mapPhysical(space, RIG.BUFFERS, bufs, bufBytes, RW);
+    const ds = RIG.DATASPACE + i;
+    ranges.set(ds, { paddr: bufs, size: bufBytes });
+    const stats: RigClientStats = {
+      rx: 0,
+      rxStatus: [],
+      txDone: 0,
+      txStatus: [],
+      notificationsReceived: 0,
+      notificationsSent: 0,
+    };
+    clientStats.push(stats);
+    const hooks = options.hooks?.[i] ?? {};
+    const tid = k.createThread({
+      name: `client${i}`,
+      space,
+      priority: 100,
+      body: (sys) => rigClient(sys, ds, bufBytes, () => ids.driver, hooks, stats),
+    });
+    clientIds.push(tid);
+    sessionConfigs.push({
+      device: devIndex,
+      client: tid,
+      region: RIG.REGION + i * 0x10_0000,
+      capacity: RIG.CAPACITY,
+      dataspaces: [ds],
+    });
+  });
+
+  const managerSpace = k.createSpace('manager');
+  ids.manager = k.createThread({
+    name: 'manager',
+    space: managerSpace,
+    priority: 150,
+    body: function* (sys) {
+      let r = yield* sys.ipc.receive(ANY_THREAD, NEVER);
+      for (;;) {
+        sys.charge('Translation', 450);
+        r = r.ok
+          ? yield* sys.ipc.replyWait(r.from, { label: 0, words: [] }, NEVER)
+          : yield* sys.ipc.receive(ANY_THREAD, NEVER);
+      }
+    },
+  });
+
+  const driver = new Dp83820Driver({
+    devices: deviceConfigs,
+    sessions: sessionConfigs,
+    translation: function* (sys) {
+      yield* [];
+      translation.sys = sys;
+      return translation;
+    },
+    costs: options.costs,
+  });
+  ids.driver = k.createThread({
+    name: 'dp83820',
+    space: driverSpace,
+    priority: 200,
+    body: driver.body,
+  });
+  return {
+    sim,
+    devices,
+    peers,
+    driver,
+    translation,
+    clients: clientStats,
+    driverThread: ids.driver,
+  };
+}
+
+function* rigClient(
+  sys: Sys,
+  ds: number,
+  bufBytes: number,
+  driver: () => ThreadId,
+  hooks: RigClientHooks,
+  stats: RigClientStats,
+): Generator<KernelCall, void, unknown> {
+  const layout = netSessionLayout(RIG.CAPACITY);
+  const region = yield* sys.mem.access(RIG.REGION, layout.byteLength, 'write');
+  const bufs = yield* sys.mem.access(RIG.BUFFERS, bufBytes, 'write');
+  if (!('buffer' in region) || !('bytes' in bufs)) throw new Error('client memory not mapped');
+  const net = new NetSessionClient({
+    buffer: region.buffer,
+    byteOffset: region.byteOffset,
+    capacity: RIG.CAPACITY,
+  });
+  const txBase = RIG.CAPACITY * RIG.BUFFER_SIZE;
+  const freeTx: number[] = [];
+  for (let i = 0; i < RIG.CAPACITY; i++) freeTx.push(txBase + i * RIG.BUFFER_SIZE);
+  const outbox: Uint8Array[] = [...(hooks.send ?? [])];
+  const out = new Uint32Array(4);
+  let posted = 0;
+  if (hooks.rawRx) for (const [d, o, l] of hooks.rawRx) posted += net.postRx(d, o, l) ? 1 : 0;
+  else
+    for (let i = 0; i < RIG.CAPACITY; i++)
+      posted += net.postRx(ds, i * RIG.BUFFER_SIZE, RIG.BUFFER_SIZE) ? 1 : 0;
+  let submitted = 0;
+  for (const [d, o, l] of hooks.rawTx ?? []) submitted += net.submitTx(d, o, l) ? 1 : 0;
+
+  for (;;) {
+    let enq = 0;
+    while (net.pollRx(out)) {
+      stats.rx++;
+      stats.rxStatus.push(out[3]!);
+      const reply = hooks.onRx?.(out[2]!, out[3]!, bufs.bytes.subarray(out[1]!, out[1]! + out[2]!));
+      if (reply) outbox.push(reply);
+      if (out[0] === ds && out[1]! < txBase)
+        enq += net.postRx(ds, out[1]!, RIG.BUFFER_SIZE) ? 1 : 0;
+    }
+    while (net.pollTxDone(out)) {
+      stats.txDone++;
+      stats.txStatus.push(out[3]!);
+      hooks.onTxDone?.(out[1]!, out[3]!);
+      if (out[0] === ds && out[1]! >= txBase) freeTx.push(out[1]!);
+    }
+    while (outbox.length > 0 && freeTx.length > 0) {
+      const f = outbox.shift()!;
+      const off = freeTx.pop()!;
+      bufs.bytes.set(f, off);
+      if (!net.submitTx(ds, off, f.length)) {
+        freeTx.push(off);
+        outbox.unshift(f);
+        break;
+      }
+      enq++;
+    }
+    enq += posted + submitted;
+    posted = 0;
+    submitted = 0;
+    if (enq > 0 && net.shouldNotify(enq)) {
+      stats.notificationsSent++;
+      yield* sys.ipc.send(driver(), { label: 2, words: [] }, 0);
+    }
+    net.prepareSleep();
+    if (net.hasWork()) {
+      net.cancelSleep();
+      continue;
+    }
+    const r = yield* sys.ipc.receive(ANY_THREAD, NEVER);
+    net.cancelSleep();
+    if (r.ok) stats.notificationsReceived++;
+  }
+}
