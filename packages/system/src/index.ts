@@ -1,2 +1,4 @@
 export * from './load.js';
+export * from './result.js';
+export * from './runner.js';
 export * from './schema.js';

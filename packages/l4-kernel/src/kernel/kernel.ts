@@ -661,7 +661,7 @@ export class Kernel {
     const cost = this.switchCost;
     this.switchCost = 0;
     if (cost > 0) this.spend(next, this.cKernel, cost);
-    if (next.space !== this.loadedSpace && !this.spaces[next.space]!.global) {
+    if (next.space !== this.loadedSpace && !next.space.global) {
       this.loadedSpace = next.space;
       this.counters.addressSpaceSwitches++;
       this.spend(next, this.switchCat, this.costs.addressSpaceSwitch);

@@ -152,3 +152,37 @@ describe('preemption control (paper section 4.5)', () => {
     ]);
   });
 });
+
+describe('global (kernel) spaces', () => {
+  it('switching to a thread of a global space flushes no TLB; back to the same user space neither', async () => {
+    const { SimEngine } = await import('../engine.js');
+    const run = (global: boolean) => {
+      const sim = new SimEngine();
+      const k = sim.kernel;
+      const user = k.createSpace('user');
+      const kern = k.createSpace('kernel', { global });
+      let server = 0;
+      server = k.createThread({
+        name: 'kernel-thread',
+        space: kern,
+        priority: 200,
+        body: function* (sys) {
+          let r = yield* sys.ipc.receive(-1);
+          for (let i = 0; i < 10; i++) r = yield* sys.ipc.replyWait(r.ok ? r.from : 0, { label: 0, words: [] });
+        },
+      });
+      k.createThread({
+        name: 'user-thread',
+        space: user,
+        priority: 100,
+        body: function* (sys) {
+          for (let i = 0; i < 10; i++) yield* sys.ipc.call(server, { label: 1, words: [] });
+        },
+      });
+      sim.runFor(1e6);
+      return k.counters.addressSpaceSwitches;
+    };
+    expect(run(false)).toBeGreaterThanOrEqual(20);
+    expect(run(true)).toBe(1);
+  });
+});

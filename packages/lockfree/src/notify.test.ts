@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, LayoutError } from './errors.js';
+import {
+  CONSUMER_ASLEEP,
+  CONSUMER_AWAKE,
+  NotificationBit,
+  Notifier,
+  sleepUntil,
+  wake,
+} from './notify.js';
+
+function makeBit() {
+  const sab = new SharedArrayBuffer(64);
+  return { sab, consumer: new NotificationBit(sab, 8), producer: new NotificationBit(sab, 8) };
+}
+
+describe('NotificationBit', () => {
+  it('is one Int32 word at the given offset; zeroed memory means awake', () => {
+    const { sab, consumer } = makeBit();
+    expect(consumer.isAsleep()).toBe(false);
+    consumer.prepareSleep();
+    expect(new Int32Array(sab)[2]).toBe(CONSUMER_ASLEEP);
+    consumer.cancelSleep();
+    expect(new Int32Array(sab)[2]).toBe(CONSUMER_AWAKE);
+  });
+
+  it('rejects misaligned or out-of-range offsets', () => {
+    const sab = new SharedArrayBuffer(8);
+    expect(() => new NotificationBit(sab, 2)).toThrow(LayoutError);
+    expect(() => new NotificationBit(sab, 8)).toThrow(LayoutError);
+  });
+
+  it('lets the producer take a wake request exactly once (test-and-clear)', () => {
+    const { consumer, producer } = makeBit();
+    expect(producer.takeWakeRequest()).toBe(false);
+    consumer.prepareSleep();
+    expect(producer.takeWakeRequest()).toBe(true);
+    expect(consumer.isAsleep()).toBe(false);
+    expect(producer.takeWakeRequest()).toBe(false);
+  });
+
+  it('counts garbage in the word and treats it as awake', () => {
+    const { sab, producer } = makeBit();
+    new Int32Array(sab)[2] = 0x5a5a;
+    expect(producer.takeWakeRequest()).toBe(false);
+    expect(producer.stats.corruptions).toBe(1);
+  });
+});
+
+describe('Notifier policies', () => {
+  it('always: wakes after every enqueue, asleep or not', () => {
+    const { consumer, producer } = makeBit();
+    const n = new Notifier(producer, { kind: 'always' });
+    expect(n.afterEnqueue(1)).toBe(true);
+    consumer.prepareSleep();
+    expect(n.afterEnqueue(3)).toBe(true);
+    expect(consumer.isAsleep()).toBe(false);
+    expect(n.afterEnqueue(0)).toBe(false);
+    expect(n.onDry()).toBe(false);
+    expect(n.stats).toEqual({ notifications: 2, suppressed: 0 });
+  });
+
+  it('when-asleep: wakes only a consumer that asked, once per request', () => {
+    const { consumer, producer } = makeBit();
+    const n = new Notifier(producer, { kind: 'when-asleep' });
+    expect(n.afterEnqueue(1)).toBe(false);
+    consumer.prepareSleep();
+    expect(n.afterEnqueue(1)).toBe(true);
+    expect(n.afterEnqueue(1)).toBe(false);
+    expect(n.stats).toEqual({ notifications: 1, suppressed: 2 });
+  });
+
+  it('deferred: waits for a batch of pending items, or for the producer to run dry', () => {
+    const { consumer, producer } = makeBit();
+    const n = new Notifier(producer, { kind: 'deferred', batch: 4 });
+    consumer.prepareSleep();
+    expect(n.afterEnqueue(1)).toBe(false);
+    expect(n.afterEnqueue(2)).toBe(false);
+    expect(n.afterEnqueue(1)).toBe(true); // 4 pending
+    consumer.prepareSleep();
+    expect(n.afterEnqueue(1)).toBe(false);
+    expect(n.onDry()).toBe(true); // flush the 1 pending
+    expect(n.onDry()).toBe(false); // nothing pending
+    consumer.prepareSleep();
+    expect(n.afterEnqueue(5)).toBe(true);
+    expect(n.stats.notifications).toBe(3);
+  });
+
+  it('deferred: does not wake a consumer that is awake even when the batch is full', () => {
+    const { producer } = makeBit();
+    const n = new Notifier(producer, { kind: 'deferred', batch: 2 });
+    expect(n.afterEnqueue(2)).toBe(false);
+    expect(n.afterEnqueue(1)).toBe(false);
+    expect(n.onDry()).toBe(false);
+    expect(n.stats.notifications).toBe(0);
+  });
+
+  it('rejects a deferred batch that is not a positive integer', () => {
+    const { producer } = makeBit();
+    expect(() => new Notifier(producer, { kind: 'deferred', batch: 0 })).toThrow(ArgumentError);
+    expect(() => new Notifier(producer, { kind: 'deferred', batch: 1.5 })).toThrow(ArgumentError);
+  });
+});
+
+describe('sleepUntil (same thread)', () => {
+  it('returns at once, awake, when work is already there', () => {
+    const { consumer } = makeBit();
+    expect(sleepUntil(consumer, () => true)).toBe(true);
+    expect(consumer.isAsleep()).toBe(false);
+  });
+
+  it('re-checks for work only after the signal request is visible (request, re-check, block)', () => {
+    const { consumer } = makeBit();
+    const asleepAtCheck: boolean[] = [];
+    const found = sleepUntil(consumer, () => {
+      asleepAtCheck.push(consumer.isAsleep());
+      return true;
+    });
+    expect(found).toBe(true);
+    expect(asleepAtCheck).toEqual([true]);
+    expect(consumer.isAsleep()).toBe(false);
+  });
+
+  it('times out without work and leaves the bit awake', () => {
+    const { consumer } = makeBit();
+    const t0 = performance.now();
+    expect(sleepUntil(consumer, () => false, 30)).toBe(false);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+    expect(consumer.isAsleep()).toBe(false);
+  });
+
+  it('does not block when the waker cleared the word before Atomics.wait (notify lost)', () => {
+    const { consumer, producer } = makeBit();
+    let work = false;
+    let checks = 0;
+    const t0 = performance.now();
+    const found = sleepUntil(
+      consumer,
+      () => {
+        checks++;
+        if (checks === 1) {
+          // producer publishes work right after our re-check, takes the request and notifies
+          // before we reach Atomics.wait: the notify itself is lost, the cleared word is not.
+          work = true;
+          if (producer.takeWakeRequest()) wake(producer);
+          return false;
+        }
+        return work;
+      },
+      5_000,
+    );
+    expect(found).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+
+  it('spins before requesting a signal when asked to', () => {
+    const { consumer } = makeBit();
+    let calls = 0;
+    expect(sleepUntil(consumer, () => ++calls === 3, 1_000, 5)).toBe(true);
+    expect(calls).toBe(3);
+  });
+});

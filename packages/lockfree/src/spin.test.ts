@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MODEL = fileURLToPath(new URL('../spin/notify.pml', import.meta.url));
+
+function which(tool: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface SpinResult {
+  errors: number;
+  output: string;
+}
+
+let dir = '';
+
+/** Generate, compile and run the Spin verifier for one variant of the model. */
+function verify(defines: string[]): SpinResult {
+  execFileSync('spin', [...defines, '-a', 'notify.pml'], { cwd: dir, stdio: 'pipe' });
+  execFileSync('gcc', ['-O1', '-DSAFETY', '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'pipe' });
+  const output = execFileSync('./pan', ['-m100000'], { cwd: dir, encoding: 'utf8' });
+  const match = /errors: (\d+)/.exec(output);
+  if (!match) throw new Error(`unexpected pan output:\n${output}`);
+  return { errors: Number(match[1]), output };
+}
+
+describe('Spin model of the notification protocol (spin/notify.pml)', () => {
+  beforeAll(() => {
+    if (!which('spin') || !which('gcc')) {
+      throw new Error(
+        'The Spin model checker and gcc are required (run `bash scripts/ensure-tools.sh` or `apt-get install -y spin gcc`).',
+      );
+    }
+    dir = mkdtempSync(join(tmpdir(), 'udf-spin-'));
+    copyFileSync(MODEL, join(dir, 'notify.pml'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('verifies the when-asleep protocol: no lost wake-up, every item consumed once', () => {
+    const { errors, output } = verify([]);
+    expect(output).toMatch(/invalid end states\s+\+/);
+    expect(output).toMatch(/assertion violations\s+\+/);
+    expect(errors).toBe(0);
+  });
+
+  it('verifies the deferred policy (batch 2, flush when dry)', () => {
+    expect(verify(['-DBATCH=2', '-DITEMS=4']).errors).toBe(0);
+    expect(verify(['-DBATCH=3', '-DITEMS=4']).errors).toBe(0);
+  });
+
+  it('rejects a consumer that blocks without re-checking after requesting a signal', () => {
+    const { errors, output } = verify(['-DNO_RECHECK']);
+    expect(errors).toBeGreaterThan(0);
+    expect(output).toMatch(/invalid end state/);
+  });
+
+  it('rejects a deferred producer that does not flush when it runs dry', () => {
+    const { errors, output } = verify(['-DBATCH=2', '-DITEMS=3', '-DNO_DRY_FLUSH']);
+    expect(errors).toBeGreaterThan(0);
+    expect(output).toMatch(/invalid end state/);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * What one experiment step takes and gives: one configuration at one hold-off and one offered
+ * load, measured over a window of virtual time after a warm-up.
+ *
+ * @module
+ */
+
+/** The profile categories in the paper's Figure 1(a) order, Idle last. */
+export const PROFILE_ORDER: readonly string[] = [
+  'IPC',
+  'Kernel',
+  'Driver',
+  'IP',
+  'Notification',
+  'Translation',
+  'Interrupt',
+  'Buffer',
+  'User',
+  'Idle',
+];
+
+import type { RampStep } from '@udf/ipbench';
+
+/** Parameters of one step. */
+export interface StepOptions {
+  /** Offered load per NIC in Mb/s of UDP payload (ipbench's convention). */
+  readonly loadMbps: number;
+  /** Interrupt hold-off in µs applied to every NIC (multiple of 100). */
+  readonly holdoffUs: number;
+  /** Virtual milliseconds measured. */
+  readonly durationMs: number;
+  /** Virtual milliseconds run before measuring. */
+  readonly warmupMs: number;
+  /** UDP payload bytes. */
+  readonly packetSize: number;
+  /** Multiplier on the kernel's IPC costs. */
+  readonly ipcScale: number;
+  /** Seed of the run (the sim is deterministic for a given seed). */
+  readonly seed?: number;
+}
+
+/** Round-trip statistics in microseconds. */
+export interface RttSummary {
+  readonly min: number;
+  readonly avg: number;
+  readonly max: number;
+  readonly stddev: number;
+  readonly median: number;
+}
+
+/** The outcome of one step. */
+export interface StepResult {
+  /** Configuration name (from the description). */
+  readonly config: string;
+  /** Engine that ran it. */
+  readonly engine: 'sim';
+  readonly holdoffUs: number;
+  readonly packetSize: number;
+  /** Offered load over all NICs, Mb/s of UDP payload. */
+  readonly requestedMbps: number;
+  /** Echoed payload received back by the clients in the window, Mb/s. */
+  readonly achievedMbps: number;
+  /** Payload the clients actually put on their links in the window, Mb/s. */
+  readonly sentMbps: number;
+  /** Target CPU utilisation: 100 % minus the idle thread's share of the window. */
+  readonly cpuPercent: number;
+  /** Round-trip times of echoed packets. */
+  readonly rttUs: RttSummary;
+  /** Packets sent in the window that never came back. */
+  readonly lostPackets: number;
+  /** Echoes that did not match what was sent. */
+  readonly badPackets: number;
+  /** Percent of CPU time per accounting category over the window (sums to 100). */
+  readonly profile: Record<string, number>;
+  /** Counters of every component (drops by reason, interrupts, notifications, ...). */
+  readonly counters: Record<string, number>;
+  /** Virtual seconds simulated (warm-up + window). */
+  readonly simSeconds: number;
+  /** Wall seconds the step took. */
+  readonly wallSeconds: number;
+  /** The step as ipbench reports it (ipbench's columns, per-client detail). */
+  readonly ipbench: RampStep;
+}
