@@ -80,7 +80,7 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
   /** The client's IPv4, as given. */
   readonly ip: string;
   /** Counters of frames that reached this client but were not its echoes. */
-  readonly counters = { foreign: 0, badChecksum: 0 };
+  readonly counters = { foreign: 0, badChecksum: 0, arpReplies: 0 };
 
   readonly #flow: UdpFlow;
   readonly #defaults: Partial<ClientRun>;
@@ -157,6 +157,7 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
 
   /** Receives a frame from the wire: echoes are matched, anything else is counted and dropped. */
   receive(frame: Uint8Array): void {
+    if (this.#answerArp(frame)) return;
     const check = checkUdpFrame(frame);
     if (check === FrameCheck.NotUdp) {
       this.counters.foreign++;
@@ -172,6 +173,37 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
       return;
     }
     this.#engine.handleEcho(frame, UDP_PAYLOAD_OFFSET, udpPayloadLength(frame));
+  }
+
+  /**
+   * Answers an ARP request for the client's address, as the client's host OS would: the target
+   * resolves the client's MAC before it can echo. Returns true if the frame was ARP.
+   */
+  #answerArp(frame: Uint8Array): boolean {
+    // Ethernet II + ARP for IPv4 over Ethernet (RFC 826): EtherType 0x0806, 28-byte body.
+    if (frame.length < 42 || frame[12] !== 0x08 || frame[13] !== 0x06) return false;
+    const isRequest = frame[20] === 0 && frame[21] === 1;
+    const ip = this.#flow.srcIp;
+    if (
+      !isRequest ||
+      frame[38] !== ip[0] ||
+      frame[39] !== ip[1] ||
+      frame[40] !== ip[2] ||
+      frame[41] !== ip[3]
+    ) {
+      this.counters.foreign++;
+      return true;
+    }
+    const reply = new Uint8Array(60);
+    reply.set(frame.subarray(6, 12), 0); // to the requester
+    reply.set(this.#flow.srcMac, 6);
+    reply.set([0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x02], 12);
+    reply.set(this.#flow.srcMac, 22); // sender: us
+    reply.set(ip, 28);
+    reply.set(frame.subarray(22, 32), 32); // target: the requester's MAC and IP
+    this.counters.arpReplies++;
+    this.#link?.receive(reply);
+    return true;
   }
 
   /** @internal Builds and sends one probe frame (called by the engine). */

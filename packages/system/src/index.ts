@@ -1,3 +1,5 @@
+export * from './assemble.js';
+export * from './errors.js';
 export * from './load.js';
 export * from './result.js';
 export * from './runner.js';

@@ -171,6 +171,8 @@ export class SessionNetDevice implements NetDevice {
   private post(p: Pbuf): void {
     this.rxPosted[p.id] = 1;
     this.client.postRx(p.dataspaceId, p.base, p.capacity);
+    // A driver that ran out of receive buffers may be asleep waiting for them.
+    if (this.client.shouldNotify(1)) this.notifyDue = true;
   }
 
   /** The pbuf a returned descriptor names, if it is one we handed out; else counts it corrupt. */

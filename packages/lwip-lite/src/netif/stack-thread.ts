@@ -21,11 +21,11 @@ import {
   type ThreadId,
   ZERO,
 } from '@udf/l4-kernel';
-import { NetSessionClient, netSessionLayout, type NotifyPolicy } from '@udf/netdev';
+import { NetSessionClient, type NotifyPolicy, netSessionLayout } from '@udf/netdev';
 import { UdpEchoService } from '../app/echo.js';
+import { LwipError } from '../error.js';
 import type { LwipCosts } from '../iface/costs.js';
 import { Stack } from '../iface/stack.js';
-import { LwipError } from '../error.js';
 import { PbufPool } from '../pbuf/pbuf.js';
 import { SessionNetDevice } from './session.js';
 
@@ -81,10 +81,21 @@ export interface StackThreadOptions {
   readonly loopCosts?: Partial<StackThreadCosts>;
   /** When this end wakes the driver (default: only when asleep, the paper's policy). */
   readonly policy?: NotifyPolicy;
+  /**
+   * Which thread pays for stack work right now (default: the stack thread). A placement in which
+   * another thread runs stack code in its own context (a system call path) points this at that
+   * thread's `Sys` while it does.
+   */
+  readonly chargeTarget?: () => Sys | null;
   /** Called once the stacks exist, so an assembler can read their counters. */
   readonly onReady?: (state: StackThreadState) => void;
   /** Build the stack's extra services once it exists (e.g. sockets for a user-level echo). */
   readonly setup?: (stacks: readonly Stack[], sys: Sys) => void;
+  /**
+   * Runs after every pass over the stacks, in the stack thread (e.g. to wake a user-level
+   * socket reader for each datagram queued in this pass). Returns whether it did any work.
+   */
+  readonly onPoll?: (sys: Sys) => Generator<KernelCall, boolean, unknown>;
 }
 
 /** What a running stack thread exposes. */
@@ -96,7 +107,10 @@ export interface StackThreadState {
   readonly stats: { notificationsSent: number; wakeups: number; sleeps: number; rollbacks: number };
 }
 
-const NOTIFY: Message = Object.freeze({ label: 0x4e53, words: Object.freeze([]) as readonly number[] });
+const NOTIFY: Message = Object.freeze({
+  label: 0x4e53,
+  words: Object.freeze([]) as readonly number[],
+});
 
 /** A thread body running IP stacks (and the echo service) on driver sessions. */
 export function stackThread(options: StackThreadOptions): ThreadBody {
@@ -109,10 +123,12 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
     for (const s of options.sessions) {
       const layout = netSessionLayout(s.capacity);
       const region = yield* sys.mem.access(s.region, layout.byteLength, 'write');
-      if (!('buffer' in region)) throw new LwipError('CONFIG', `session region at ${s.region}: ${region.error}`);
+      if (!('buffer' in region))
+        throw new LwipError('CONFIG', `session region at ${s.region}: ${region.error}`);
       const bytes = s.bufferCount * s.bufferSize;
       const mem = yield* sys.mem.access(s.buffers, bytes, 'write');
-      if (!('buffer' in mem)) throw new LwipError('CONFIG', `buffers at ${s.buffers}: ${mem.error}`);
+      if (!('buffer' in mem))
+        throw new LwipError('CONFIG', `buffers at ${s.buffers}: ${mem.error}`);
       const client = new NetSessionClient({
         buffer: region.buffer,
         byteOffset: region.byteOffset,
@@ -121,7 +137,13 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       });
       const half = Math.floor(s.bufferCount / 2);
       const pool = (base: number, count: number) =>
-        new PbufPool({ dataspaceId: s.dataspaceId, bytes: mem.bytes, base, count, bufferSize: s.bufferSize });
+        new PbufPool({
+          dataspaceId: s.dataspaceId,
+          bytes: mem.bytes,
+          base,
+          count,
+          bufferSize: s.bufferSize,
+        });
       const device = new SessionNetDevice({
         client,
         rxPool: pool(0, half),
@@ -132,7 +154,9 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
         ip: s.ip,
         ...(s.netmask ? { netmask: s.netmask } : {}),
         device,
-        charge: (c, n) => sys.charge(c, n),
+        charge: options.chargeTarget
+          ? (c, n) => (options.chargeTarget!() ?? sys).charge(c, n)
+          : (c, n) => sys.charge(c, n),
         ...(options.costs ? { costs: options.costs } : {}),
         now: ms,
       });
@@ -141,7 +165,8 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       stacks.push(stack);
     }
     const echoPort = options.echoPort === undefined ? 7 : options.echoPort;
-    const echo = echoPort === null ? [] : stacks.map((st) => new UdpEchoService(st, { port: echoPort }));
+    const echo =
+      echoPort === null ? [] : stacks.map((st) => new UdpEchoService(st, { port: echoPort }));
     options.setup?.(stacks, sys);
     const stats = { notificationsSent: 0, wakeups: 0, sleeps: 0, rollbacks: 0 };
     options.onReady?.({ stacks, devices, echo, stats });
@@ -165,6 +190,7 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
           if (r.ok) stats.notificationsSent++;
         }
       }
+      if (options.onPoll && (yield* options.onPoll(sys))) progress++;
       if (progress > 0) continue;
       sys.charge('Notification', loop.sleepPerSession * clients.length);
       sys.preemption.begin();

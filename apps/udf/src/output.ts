@@ -1,0 +1,180 @@
+/** Printing and writing experiment results: terminal table, JSON document, CSV and SVG charts. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { profileChartSvg, type RampResult, throughputCpuChartSvg, toCsv } from '@udf/ipbench';
+import { PROFILE_ORDER, type StepResult } from '@udf/system';
+
+/** One row of `udf compare --json`. */
+export interface JsonRow {
+  config: string;
+  engine: string;
+  holdoffUs: number;
+  packetSize: number;
+  requestedMbps: number;
+  achievedMbps: number;
+  sentMbps: number;
+  cpuPercent: number;
+  rttUs: StepResult['rttUs'];
+  lostPackets: number;
+  badPackets: number;
+  counters: Record<string, number>;
+}
+
+/** One execution profile of `udf compare --json`. */
+export interface JsonProfile {
+  config: string;
+  holdoffUs: number;
+  loadMbps: number;
+  /** Percent of all CPU time per category (Idle included; sums to 100). */
+  percent: Record<string, number>;
+}
+
+/** The document `udf compare --json` prints. */
+export interface JsonDocument {
+  tool: 'udf';
+  engine: string;
+  rows: JsonRow[];
+  profiles: JsonProfile[];
+}
+
+/** Build the JSON document from step results. */
+export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
+  return {
+    tool: 'udf',
+    engine: results[0]?.engine ?? 'sim',
+    rows: results.map((r) => ({
+      config: r.config,
+      engine: r.engine,
+      holdoffUs: r.holdoffUs,
+      packetSize: r.packetSize,
+      requestedMbps: r.requestedMbps,
+      achievedMbps: r.achievedMbps,
+      sentMbps: r.sentMbps,
+      cpuPercent: r.cpuPercent,
+      rttUs: r.rttUs,
+      lostPackets: r.lostPackets,
+      badPackets: r.badPackets,
+      counters: r.counters,
+    })),
+    profiles: results.map((r) => ({
+      config: r.config,
+      holdoffUs: r.holdoffUs,
+      loadMbps: r.requestedMbps,
+      percent: r.profile,
+    })),
+  };
+}
+
+const pad = (s: string, n: number) => s.padStart(n);
+
+/** Print the comparison table: one line per configuration × hold-off × load. */
+export function printTable(results: readonly StepResult[]): void {
+  const head = ['config', 'holdoff', 'offered', 'achieved', 'cpu %', 'rtt avg', 'lost', 'drops'];
+  const widths = [12, 8, 9, 9, 7, 10, 8, 8];
+  console.log(head.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : pad(h, widths[i]!))).join(' '));
+  console.log(widths.map((w) => '-'.repeat(w)).join(' '));
+  let last = '';
+  for (const r of results) {
+    const key = `${r.config}/${r.holdoffUs}`;
+    if (last && key !== last) console.log('');
+    last = key;
+    const drops = Object.entries(r.counters)
+      .filter(([k]) => /drop|overrun|missed/i.test(k))
+      .reduce((s, [, v]) => s + v, 0);
+    console.log(
+      [
+        r.config.padEnd(widths[0]!),
+        pad(`${r.holdoffUs} µs`, widths[1]!),
+        pad(r.requestedMbps.toFixed(0), widths[2]!),
+        pad(r.achievedMbps.toFixed(1), widths[3]!),
+        pad(r.cpuPercent.toFixed(1), widths[4]!),
+        pad(`${r.rttUs.avg.toFixed(1)} µs`, widths[5]!),
+        pad(String(r.lostPackets), widths[6]!),
+        pad(String(drops), widths[7]!),
+      ].join(' '),
+    );
+  }
+  console.log(
+    '(offered/achieved: Mb/s of UDP payload over all NICs; cpu: 100 % minus the idle share)',
+  );
+}
+
+/** Print one execution profile as the paper's Figure 1(a) breakdown. */
+export function printProfile(r: StepResult): void {
+  const busy = 100 - (r.profile.Idle ?? 0);
+  console.log(
+    `${r.config}, ${r.holdoffUs} µs hold-off, ${r.requestedMbps} Mb/s offered, ${r.achievedMbps.toFixed(1)} Mb/s achieved`,
+  );
+  console.log(`${'category'.padEnd(14)} ${pad('% of all', 9)} ${pad('% non-idle', 11)}`);
+  const names = [
+    ...PROFILE_ORDER,
+    ...Object.keys(r.profile).filter((k) => !PROFILE_ORDER.includes(k)),
+  ];
+  for (const name of names) {
+    const p = r.profile[name] ?? 0;
+    if (p === 0 && !PROFILE_ORDER.includes(name)) continue;
+    const nonIdle = name === 'Idle' || busy === 0 ? '' : ((100 * p) / busy).toFixed(1);
+    console.log(`${name.padEnd(14)} ${pad(p.toFixed(1), 9)} ${pad(nonIdle, 11)}`);
+  }
+  const share = (names: string[]) => names.reduce((s, n) => s + (r.profile[n] ?? 0), 0);
+  if (busy > 0) {
+    const framework = share(['Buffer', 'Interrupt', 'Translation', 'Notification', 'IPC']);
+    const overhead = share(['Notification', 'IPC', 'Interrupt']);
+    console.log(
+      `framework (Buffer+Interrupt+Translation+Notification+IPC): ${((100 * framework) / busy).toFixed(1)} % of non-idle (paper: 35 %)`,
+    );
+    console.log(
+      `user-level overhead (Notification+IPC+Interrupt): ${((100 * overhead) / busy).toFixed(1)} % of non-idle (paper: 12 %)`,
+    );
+  }
+}
+
+/** Write CSV (ipbench columns + CPU), JSON and SVG charts into `dir`; returns the file names. */
+export async function writeOutputs(
+  results: readonly StepResult[],
+  dir: string,
+  title: string,
+): Promise<string[]> {
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    files.push(join(dir, name));
+  };
+  write('results.json', `${JSON.stringify(toJsonDocument(results), null, 2)}\n`);
+  const groups = new Map<string, StepResult[]>();
+  for (const r of results) {
+    const key = `${r.config}-${r.holdoffUs}us`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const ramps: RampResult[] = [];
+  for (const [name, rows] of groups) {
+    const ramp: RampResult = {
+      label: name.replace('-', ' '),
+      clients: rows[0]!.ipbench.clients.length,
+      packetSize: rows[0]!.packetSize,
+      steps: rows.map((r) => r.ipbench),
+    };
+    ramps.push(ramp);
+    write(`${name}.csv`, toCsv(ramp));
+  }
+  write(
+    'throughput-cpu.svg',
+    await throughputCpuChartSvg(ramps, { title: `${title}: throughput and CPU vs offered load` }),
+  );
+  const near450 = [...groups.values()].map((rows) =>
+    rows.reduce((best, r) =>
+      Math.abs(r.requestedMbps - 450) < Math.abs(best.requestedMbps - 450) ? r : best,
+    ),
+  );
+  write(
+    'profile.svg',
+    await profileChartSvg(
+      near450.map((r) => ({
+        label: `${r.config} ${r.holdoffUs}us @${r.requestedMbps}`,
+        profile: r.profile,
+      })),
+      { title: `${title}: execution profile` },
+    ),
+  );
+  return files;
+}

@@ -1,0 +1,106 @@
+/**
+ * Runs one experiment step: assemble the described system on the sim engine, apply ipbench load
+ * at one offered rate, and measure throughput, CPU utilisation and the execution profile over a
+ * window after a warm-up. Every step starts from a fresh, deterministic system.
+ *
+ * @module
+ */
+import { IdleAccountingCpuMeter, Ramp } from '@udf/ipbench';
+import { assemble } from './assemble.js';
+import { StepOptionsError } from './errors.js';
+import { PROFILE_ORDER, type StepOptions, type StepResult } from './result.js';
+import type { SystemDescription } from './schema.js';
+
+/** Virtual seconds the system runs before load starts (session setup, page faults, link-up). */
+export const STARTUP_SECONDS = 0.002;
+/** Virtual seconds clients keep sending after the window, so late echoes are not counted lost. */
+export const COOLDOWN_SECONDS = 0.002;
+/** Virtual seconds simulated between checks that the step is done. */
+const DRIVE_SLICE_SECONDS = 0.0005;
+
+function checkStep(opts: StepOptions): void {
+  const bad = (field: string, expected: string, got: unknown) => {
+    throw new StepOptionsError(`${field}: expected ${expected}, got ${JSON.stringify(got)}`);
+  };
+  if (!(opts.loadMbps > 0 && opts.loadMbps <= 1000))
+    bad('loadMbps', 'a number in (0, 1000]', opts.loadMbps);
+  if (
+    !(
+      Number.isInteger(opts.holdoffUs) &&
+      opts.holdoffUs >= 0 &&
+      opts.holdoffUs <= 25500 &&
+      opts.holdoffUs % 100 === 0
+    )
+  )
+    bad('holdoffUs', 'a multiple of 100 between 0 and 25500', opts.holdoffUs);
+  if (!(opts.durationMs > 0)) bad('durationMs', 'a positive number', opts.durationMs);
+  if (!(opts.warmupMs >= 0)) bad('warmupMs', 'a non-negative number', opts.warmupMs);
+  if (!(Number.isInteger(opts.packetSize) && opts.packetSize >= 16 && opts.packetSize <= 1472))
+    bad('packetSize', 'an integer between 16 and 1472', opts.packetSize);
+  if (!(opts.ipcScale > 0)) bad('ipcScale', 'a positive number', opts.ipcScale);
+}
+
+/**
+ * Run one step of the experiment on the sim engine.
+ *
+ * @param system - a validated description (see `loadSystem`)
+ * @param opts - offered load per NIC, hold-off, window, packet size, IPC cost scale
+ */
+export async function runStep(system: SystemDescription, opts: StepOptions): Promise<StepResult> {
+  checkStep(opts);
+  const wall0 = performance.now();
+  const built = assemble(system, opts);
+  const { sim } = built;
+  const hz = sim.machine.hz;
+  sim.runFor(Math.round(STARTUP_SECONDS * hz));
+  built.checkStarted();
+  const meter = new IdleAccountingCpuMeter(() => {
+    const w = sim.accounting.window();
+    return { idle: w.byCategory.Idle ?? 0, total: w.total, categories: w.byCategory };
+  }, hz);
+  const ramp = new Ramp({
+    clock: sim.machine,
+    clients: built.clients,
+    packetSize: opts.packetSize,
+    warmupS: opts.warmupMs / 1000,
+    durationS: opts.durationMs / 1000,
+    cooldownS: COOLDOWN_SECONDS,
+    cpuMeter: meter,
+    label: system.name,
+    drive: (isDone) => {
+      const slice = Math.round(DRIVE_SLICE_SECONDS * hz);
+      while (!isDone()) sim.runFor(slice);
+    },
+  });
+  const offered = opts.loadMbps * system.nics.length;
+  const step = await ramp.runStep(offered);
+  const profile: Record<string, number> = {};
+  const shares = step.cpu?.profile ?? {};
+  for (const name of PROFILE_ORDER) profile[name] = 0;
+  for (const [name, share] of Object.entries(shares)) profile[name] = 100 * share;
+  const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+  return {
+    config: system.name,
+    engine: 'sim',
+    holdoffUs: opts.holdoffUs,
+    packetSize: opts.packetSize,
+    requestedMbps: round(offered),
+    achievedMbps: round(step.achievedBps / 1e6),
+    sentMbps: round(step.sentBps / 1e6),
+    cpuPercent: round(100 * (step.cpu?.utilisation ?? 0)),
+    rttUs: {
+      min: round(step.rtt.min),
+      avg: round(step.rtt.avg),
+      max: round(step.rtt.max),
+      stddev: round(step.rtt.stddev),
+      median: round(step.rtt.median),
+    },
+    lostPackets: step.lost,
+    badPackets: step.bad,
+    profile: Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, round(v)])),
+    counters: built.counters(),
+    simSeconds: round(sim.now() / hz, 6),
+    wallSeconds: round((performance.now() - wall0) / 1000),
+    ipbench: step,
+  };
+}
