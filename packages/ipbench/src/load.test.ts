@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventClock } from './clock.js';
+import { type Clock, EventClock } from './clock.js';
 import { WIRE_OVERHEAD_BYTES } from './frames.js';
 import { type ClientResult, LoadEngine, type ProbeSender, resolveRun } from './load.js';
 import { writeProbe } from './probe.js';
@@ -78,6 +78,34 @@ describe('LoadEngine accounting', () => {
     expect(Math.min(...r.rttUs)).toBeCloseTo(50, 6);
     expect(Math.max(...r.rttUs)).toBeCloseTo(50, 6);
     expect([r.lost, r.bad, r.late]).toEqual([0, 0, 0]);
+  });
+
+  it('opens the window by the clock, as ipbench: probes a late wake-up sends after warm-up count', () => {
+    // A busy machine stalls the event loop from 0.85 ms to 1.15 ms; timers due then fire at
+    // 1.15 ms in the order they were due (as Node runs overdue timers). The wake-up due at
+    // 0.9 ms sends the probes due at 0.9, 1.0 and 1.1 ms in one burst, after warm-up (1 ms) ended.
+    const inner = new EventClock(HZ);
+    const [from, to] = [850_000, 1_150_000];
+    const clock: Clock = {
+      hz: HZ,
+      now: () => inner.now(),
+      schedule: (at, fn) => inner.schedule(at >= from && at < to ? to + (at - from) / 1e6 : at, fn),
+    };
+    const times: number[] = [];
+    const sender: ProbeSender = { sendProbe: () => void times.push(clock.now()) };
+    const engine = new LoadEngine(clock, sender, Number.POSITIVE_INFINITY);
+    let r: ClientResult | undefined;
+    engine.begin(
+      resolveRun({ rateMbps: 80, packetSize: 1000, warmupS: 0.001, durationS: 0.01, cooldownS: 0 }),
+      (x) => {
+        r = x;
+      },
+    );
+    inner.runUntil(() => r !== undefined);
+    expect(times.filter((t) => t > to && t < to + 1)).toHaveLength(3);
+    // probes 9 … 109 left after warm-up: the burst of three, then 1.2 ms … 10.9 ms
+    expect(r!.sends).toBe(times.filter((t) => t >= 1_000_000).length);
+    expect(r!.sends).toBe(101);
   });
 
   it('counts never-echoed packets sent in the window as lost', () => {

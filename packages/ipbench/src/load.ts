@@ -154,7 +154,6 @@ export class LoadEngine {
   #warmEnd = 0;
   #measureEnd = Number.POSITIVE_INFINITY;
   #endAt = Number.POSITIVE_INFINITY;
-  #measuring = false;
   #measured = false;
 
   #seqs = new Float64Array(0);
@@ -204,7 +203,6 @@ export class LoadEngine {
     this.#warmEnd = this.#t0 + run.warmupS * hz;
     this.#measureEnd = this.#warmEnd + run.durationS * hz;
     this.#endAt = this.#measureEnd + run.cooldownS * hz;
-    this.#measuring = run.warmupS === 0;
     this.#measured = false;
     const perSecond = Math.ceil((run.rateMbps * 1e6) / (8 * run.packetSize));
     const table = Math.max(64, perSecond);
@@ -219,11 +217,6 @@ export class LoadEngine {
     const rttCap = run.samples > 0 ? Math.min(run.samples, expected) : expected;
     if (this.#rtt.length < rttCap) this.#rtt = new Float64Array(rttCap);
     this.#sends = this.#recvs = this.#late = this.#bad = this.#lost = 0;
-    if (!this.#measuring) {
-      this.#clock.schedule(Math.ceil(this.#warmEnd), () => {
-        if (this.#run === run) this.#measuring = true;
-      });
-    }
     this.#endTimer = this.#clock.schedule(Math.ceil(this.#measureEnd), () => this.#endMeasure());
     this.#pump();
   }
@@ -263,7 +256,8 @@ export class LoadEngine {
       }
       this.#state[slot] = EMPTY;
     }
-    if (!this.#measuring) return;
+    const now = this.#clock.now();
+    if (!this.#inWindow(now)) return;
     if (sent < 0) {
       this.#late++;
       return;
@@ -273,7 +267,7 @@ export class LoadEngine {
       grown.set(this.#rtt);
       this.#rtt = grown;
     }
-    this.#rtt[this.#recvs++] = ((this.#clock.now() - sent) * 1e6) / this.#clock.hz;
+    this.#rtt[this.#recvs++] = ((now - sent) * 1e6) / this.#clock.hz;
     if (this.#run.samples > 0 && this.#recvs >= this.#run.samples) this.#endMeasure();
   }
 
@@ -299,16 +293,25 @@ export class LoadEngine {
     if (prev === PENDING_MEASURED) this.#lost++;
     this.#seqs[slot] = seq;
     this.#times[slot] = now;
-    this.#state[slot] = this.#measuring ? PENDING_MEASURED : PENDING;
-    if (this.#measuring) this.#sends++;
+    const measuring = this.#inWindow(now);
+    this.#state[slot] = measuring ? PENDING_MEASURED : PENDING;
+    if (measuring) this.#sends++;
     this.#sender.sendProbe(seq, now, this.#run!.packetSize);
+  }
+
+  /**
+   * True at `now` inside the measurement window. Its start is decided by the clock, as
+   * ipbench's `now >= warmup_time`, not by a timer: a real clock's late timer would otherwise
+   * count probes sent (and echoes received) after warm-up ended as warm-up traffic.
+   */
+  #inWindow(now: number): boolean {
+    return !this.#measured && now >= this.#warmEnd;
   }
 
   #endMeasure(): void {
     if (this.#measured || !this.#run) return;
     this.#endTimer?.cancel();
     this.#measured = true;
-    this.#measuring = false;
     const now = this.#clock.now();
     this.#measureEnd = now;
     this.#endAt = now + this.#run.cooldownS * this.#clock.hz;

@@ -14,7 +14,11 @@ class TestClock implements Clock {
   schedule(at: number, fn: () => void) {
     const e = { at, seq: this.seq++, fn, dead: false };
     this.events.push(e);
-    return { cancel: () => void (e.dead = true) };
+    return {
+      cancel: () => {
+        e.dead = true;
+      },
+    };
   }
   run() {
     while (this.events.length) {

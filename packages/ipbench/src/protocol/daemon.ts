@@ -142,7 +142,9 @@ class Hangup extends Error {}
 abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** The tests this daemon can `LOAD`, by name. */
   protected readonly tests: Readonly<Record<string, F>>;
+  /** Receives each protocol-level problem (see {@link DaemonOptions.onError}). */
   protected readonly onError: (error: Error) => void;
   #owner: object | null = null;
   #running = false;

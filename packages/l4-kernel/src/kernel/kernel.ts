@@ -661,8 +661,11 @@ export class Kernel {
     const cost = this.switchCost;
     this.switchCost = 0;
     if (cost > 0) this.spend(next, this.cKernel, cost);
-    if (next.space !== this.loadedSpace && !next.space.global) {
-      this.loadedSpace = next.space;
+    // Only user threads are dispatched and they always have a space; a space-less (idle or
+    // interrupt) thread, like a global space, would borrow the loaded page table.
+    const space = next.space;
+    if (space !== null && space !== this.loadedSpace && !space.global) {
+      this.loadedSpace = space;
       this.counters.addressSpaceSwitches++;
       this.spend(next, this.switchCat, this.costs.addressSpaceSwitch);
     }

@@ -168,7 +168,8 @@ describe('global (kernel) spaces', () => {
         priority: 200,
         body: function* (sys) {
           let r = yield* sys.ipc.receive(-1);
-          for (let i = 0; i < 10; i++) r = yield* sys.ipc.replyWait(r.ok ? r.from : 0, { label: 0, words: [] });
+          for (let i = 0; i < 10; i++)
+            r = yield* sys.ipc.replyWait(r.ok ? r.from : 0, { label: 0, words: [] });
         },
       });
       k.createThread({

@@ -40,7 +40,9 @@ export interface InterruptLine {
 export interface MmioDevice {
   /** Size of the register window in bytes. */
   readonly mmioSize: number;
+  /** Reads the 32-bit register at byte `offset` of the window (side effects included). */
   read32(offset: number): number;
+  /** Writes `value` to the 32-bit register at byte `offset` of the window. */
   write32(offset: number, value: number): void;
 }
 
