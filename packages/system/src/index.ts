@@ -1,4 +1,5 @@
 export * from './assemble.js';
+export * from './calibration.js';
 export * from './errors.js';
 export * from './load.js';
 export * from './result.js';

@@ -20,6 +20,7 @@ export const PROFILE_ORDER: readonly string[] = [
 ];
 
 import type { RampStep } from '@udf/ipbench';
+import type { CalibrationFactors } from './calibration.js';
 
 /** Parameters of one step. */
 export interface StepOptions {
@@ -37,6 +38,8 @@ export interface StepOptions {
   readonly ipcScale: number;
   /** Seed of the run (the sim is deterministic for a given seed). */
   readonly seed?: number;
+  /** Component cost factors (default: the fixed calibration `CALIBRATION`). */
+  readonly calibration?: CalibrationFactors;
 }
 
 /** Round-trip statistics in microseconds. */

@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assemble } from './assemble.js';
+import { StepOptionsError } from './errors.js';
+import { loadSystem } from './load.js';
+import type { StepOptions } from './result.js';
+import { runStep } from './runner.js';
+
+const apps = resolve(import.meta.dirname, '../../../apps');
+const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
+const step = (
+  loadMbps: number,
+  holdoffUs: number,
+  more: Partial<StepOptions> = {},
+): StepOptions => ({
+  loadMbps,
+  holdoffUs,
+  durationMs: 8,
+  warmupMs: 2,
+  packetSize: 1024,
+  ipcScale: 1,
+  ...more,
+});
+
+describe('end to end on the sim engine', () => {
+  it.each([
+    'isolated',
+    'clustered',
+    'embedded',
+    'monolithic',
+  ])('%s assembles, starts and echoes every packet at low load', async (name) => {
+    const sys = system(name);
+    const r = await runStep(sys, step(50, 100));
+    expect(r.lostPackets).toBe(0);
+    expect(r.badPackets).toBe(0);
+    const sent = r.ipbench.sends;
+    expect(sent).toBeGreaterThan(30 * sys.nics.length);
+    expect(r.ipbench.recvs).toBeGreaterThanOrEqual(sent - 2);
+    expect(r.achievedMbps).toBeGreaterThan(0.9 * r.requestedMbps);
+    expect(r.cpuPercent).toBeGreaterThan(0);
+    expect(r.cpuPercent).toBeLessThan(50);
+    // The profile is a partition of the window.
+    const total = Object.values(r.profile).reduce((a, b) => a + b, 0);
+    expect(total).toBeCloseTo(100, 0);
+  });
+
+  it('the monolithic baseline at 0 µs hold-off loses throughput past saturation; isolated does not', async () => {
+    const mono = system('monolithic');
+    const iso = system('isolated');
+    const monoLow = await runStep(mono, step(300, 0));
+    const monoHigh = await runStep(mono, step(900, 0));
+    expect(monoLow.achievedMbps).toBeGreaterThan(0.95 * 300);
+    expect(monoHigh.cpuPercent).toBeGreaterThan(99);
+    // Receive livelock: more offered load, less delivered.
+    expect(monoHigh.achievedMbps).toBeLessThan(0.8 * monoLow.achievedMbps * 3);
+    expect(monoHigh.achievedMbps).toBeLessThan(monoLow.achievedMbps * 1.5);
+    expect(monoHigh.counters['stack0.0.drops.queueFull']).toBeGreaterThan(0);
+    const isoLow = await runStep(iso, step(300, 0));
+    const isoHigh = await runStep(iso, step(900, 0));
+    expect(isoHigh.achievedMbps).toBeGreaterThanOrEqual(isoLow.achievedMbps);
+  });
+
+  it('the calibrated model reproduces the paper profile at its calibration point', async () => {
+    const r = await runStep(system('isolated'), step(450, 100, { durationMs: 30, warmupMs: 5 }));
+    const busy = 100 - r.profile.Idle!;
+    const share = (...names: string[]) =>
+      (100 * names.reduce((s, n) => s + (r.profile[n] ?? 0), 0)) / busy;
+    expect(Math.abs(r.cpuPercent - 32)).toBeLessThan(1.5); // paper: 68 % idle
+    expect(Math.abs(share('Kernel', 'Driver', 'IP') - 65)).toBeLessThan(3);
+    expect(Math.abs(share('Buffer', 'Translation') - 23)).toBeLessThan(3);
+    expect(Math.abs(share('Notification', 'IPC', 'Interrupt') - 12)).toBeLessThan(3);
+  });
+
+  it('is deterministic: the same step twice gives the same numbers', async () => {
+    const sys = system('isolated');
+    const a = await runStep(sys, step(450, 100));
+    const b = await runStep(sys, step(450, 100));
+    const strip = ({ wallSeconds: _w, ...rest }: typeof a) => rest;
+    expect(strip(a)).toEqual(strip(b));
+  });
+
+  it('a cheaper IPC lowers the CPU cost of the same load', async () => {
+    const sys = system('isolated');
+    const base = await runStep(sys, step(450, 0));
+    const cheap = await runStep(sys, step(450, 0, { ipcScale: 0.5 }));
+    expect(cheap.profile.IPC!).toBeLessThan(base.profile.IPC!);
+    expect(cheap.cpuPercent).toBeLessThan(base.cpuPercent);
+  });
+
+  it('rejects bad step options with a typed error naming the field', async () => {
+    const sys = system('isolated');
+    await expect(runStep(sys, step(450, 150))).rejects.toThrow(StepOptionsError);
+    await expect(runStep(sys, step(450, 150))).rejects.toThrow(
+      /holdoffUs: expected a multiple of 100/,
+    );
+    await expect(runStep(sys, step(0, 100))).rejects.toThrow(/loadMbps/);
+    await expect(runStep(sys, step(100, 100, { packetSize: 4000 }))).rejects.toThrow(/packetSize/);
+  });
+
+  it('assembles one address space per domain and a global kernel space for the baseline', () => {
+    const a = assemble(system('monolithic'), step(10, 100));
+    a.sim.runFor(a.sim.machine.hz * 0.002);
+    a.checkStarted();
+    const names = [2, 3, 4, 5, 6, 7].map((id) => a.sim.kernel.threadInfo(id)?.name).filter(Boolean);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'dataspace-manager',
+        'kernel/dp83820',
+        'kernel/ip-stack',
+        'echo/udp-echo',
+      ]),
+    );
+  });
+});
