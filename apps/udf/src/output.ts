@@ -67,6 +67,20 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
 
 const pad = (s: string, n: number) => s.padStart(n);
 
+/**
+ * Counters that are packets lost inside the target or on its wire: NIC overruns and frames
+ * arriving with the receiver off, switch queue drops, and every stack drop (input and output).
+ */
+const DROP_COUNTER =
+  /(^nic\d+\.(rxOverruns|rxDisabledDrops)$)|(\.switch\.txQueueDrops$)|(\.drops\.)|(\.txDrops\.)|(\.driver\.returnDrops$)/;
+
+/** Sum of the packet-drop counters of a step (see {@link DROP_COUNTER}). */
+export function packetDrops(counters: Record<string, number>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(counters)) if (DROP_COUNTER.test(k)) n += v;
+  return n;
+}
+
 /** Print the comparison table: one line per configuration × hold-off × load. */
 export function printTable(results: readonly StepResult[]): void {
   const head = ['config', 'holdoff', 'offered', 'achieved', 'cpu %', 'rtt avg', 'lost', 'drops'];
@@ -78,9 +92,7 @@ export function printTable(results: readonly StepResult[]): void {
     const key = `${r.config}/${r.holdoffUs}`;
     if (last && key !== last) console.log('');
     last = key;
-    const drops = Object.entries(r.counters)
-      .filter(([k]) => /drop|overrun|missed/i.test(k))
-      .reduce((s, [, v]) => s + v, 0);
+    const drops = packetDrops(r.counters);
     console.log(
       [
         r.config.padEnd(widths[0]!),

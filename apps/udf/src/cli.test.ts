@@ -1,0 +1,112 @@
+// The udf command as a user runs it: the built CLI in a child process.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = resolve(import.meta.dirname, '../dist/cli.js');
+const udf = (...args: string[]) => spawnSync('node', [cli, ...args], { encoding: 'utf8' });
+
+describe('udf', () => {
+  it('compare --json prints one document with a row per configuration × hold-off × load, and writes CSV/JSON/SVG', () => {
+    const out = mkdtempSync(join(tmpdir(), 'udf-cli-'));
+    const stdout = execFileSync(
+      'node',
+      [
+        cli,
+        'compare',
+        '--configs',
+        'isolated,monolithic',
+        '--holdoff',
+        '0,100',
+        '--loads',
+        '50,900',
+        '--duration',
+        '5',
+        '--warmup',
+        '2',
+        '--json',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
+    const doc = JSON.parse(stdout);
+    expect(doc.rows).toHaveLength(8);
+    for (const row of doc.rows) {
+      for (const field of [
+        'config',
+        'engine',
+        'holdoffUs',
+        'packetSize',
+        'requestedMbps',
+        'achievedMbps',
+        'cpuPercent',
+      ]) {
+        expect(row).toHaveProperty(field);
+      }
+      expect(row.engine).toBe('sim');
+      expect(row.packetSize).toBe(1024);
+    }
+    expect(doc.profiles).toHaveLength(8);
+    expect(Object.keys(doc.profiles[0].percent)).toEqual(
+      expect.arrayContaining(['IPC', 'Driver', 'IP', 'Idle']),
+    );
+    const mono0 = doc.rows.find(
+      (r: { config: string; holdoffUs: number; requestedMbps: number }) =>
+        r.config === 'monolithic' && r.holdoffUs === 0 && r.requestedMbps === 900,
+    );
+    expect(mono0.achievedMbps).toBeLessThan(450); // receive livelock
+    const csv = readFileSync(join(out, 'isolated-100us.csv'), 'utf8').split('\n');
+    expect(csv[0]).toMatch(/^requested,achieved,sent,size,min,avg,max,stddev,median,bad_packets,/);
+    expect(csv.filter((l) => l.trim()).length).toBe(3);
+    for (const svg of ['throughput-cpu.svg', 'profile.svg']) {
+      const text = readFileSync(join(out, svg), 'utf8');
+      expect(text.startsWith('<svg')).toBe(true);
+      expect(text).toContain('</svg>');
+    }
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).rows).toHaveLength(8);
+  });
+
+  it('profile prints the Figure 1(a) breakdown with the framework and overhead shares', () => {
+    const r = udf('profile', 'isolated', '--load', '450', '--duration', '10');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Idle/);
+    expect(r.stdout).toMatch(
+      /framework \(Buffer\+Interrupt\+Translation\+Notification\+IPC\): [\d.]+ % of non-idle/,
+    );
+  });
+
+  it('a bad description exits 2 naming the field and what was expected', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udf-bad-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      readFileSync(resolve(import.meta.dirname, '../../isolated/system.yaml'), 'utf8').replace(
+        'priority: 200',
+        'priority: 300',
+      ),
+    );
+    const r = udf('validate', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/domains\[1\]\.priority: .*(<=|255)/);
+    const run = udf('run', file, '--loads', '10');
+    expect(run.status).toBe(2);
+  });
+
+  it('rejects bad options and unknown configurations with a message', () => {
+    const r = udf('compare', '--holdoff', 'abc');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--holdoff/);
+    const u = udf('run', 'no-such-config');
+    expect(u.status).toBe(1);
+    expect(u.stderr).toMatch(/no description "no-such-config"/);
+  });
+
+  it.each(['compare', 'run', 'profile', 'validate'])('%s --help describes the command', (cmd) => {
+    const r = udf(cmd, '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: udf/);
+  });
+});
