@@ -502,6 +502,12 @@ export class Kernel {
     const sliceEnd = m.clock + t.sliceLeft;
     if (sliceEnd < end) end = sliceEnd;
     if (limit < end) end = limit;
+    if (end <= m.clock && limit > m.clock) {
+      // What is left (of the charge or of the slice) is below the clock's floating-point
+      // resolution at this time: no time can pass for it, so finish it here instead of looping.
+      if (m.clock + t.pTotal <= m.clock) this.settle(t);
+      if (m.clock + t.sliceLeft <= m.clock) t.sliceLeft = 0;
+    }
     for (;;) {
       const next = m.events.peekTime();
       if (next > end) break;
@@ -553,6 +559,15 @@ export class Kernel {
     } else {
       t.pTotal -= cycles;
     }
+  }
+
+  /** Account a thread's remaining (sub-resolution) charge without advancing the clock. */
+  private settle(t: Thread): void {
+    for (let i = t.pHead; i < t.pCyc.length; i++) this.accounting.add(t.id, t.pCat[i]!, t.pCyc[i]!);
+    t.pCat.length = 0;
+    t.pCyc.length = 0;
+    t.pHead = 0;
+    t.pTotal = 0;
   }
 
   /** Non-preemptible kernel time: `cycles` pass, charged to (thread, category). */
