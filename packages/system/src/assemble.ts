@@ -97,6 +97,8 @@ export interface AssembledSystem {
   readonly clients: SimClient[];
   /** Every component's counters, flattened (`driver.rxFrames`, `nic0.rxOverruns`, ...). */
   counters(): Record<string, number>;
+  /** True once every driver and stack has finished its setup and serves traffic. */
+  ready(): boolean;
   /** Throw an {@link AssemblyError} if a component failed to start (call after start-up). */
   checkStarted(): void;
 }
@@ -435,7 +437,12 @@ export function assemble(sys: SystemDescription, opts: StepOptions): AssembledSy
       throw new AssemblyError('an IP stack did not start');
   };
 
-  return { sim, clients, counters, checkStarted };
+  const ready = () =>
+    k.failures.length === 0 &&
+    drivers.every((dr) => dr.driver?.running === true) &&
+    stackStates.length === stackDomains.length;
+
+  return { sim, clients, counters, ready, checkStarted };
 }
 
 /** Counters of the monolithic baseline's socket echo. */
