@@ -5,21 +5,15 @@
  * @module
  */
 
-/** The profile categories in the paper's Figure 1(a) order, Idle last. */
+/** The profile categories in the paper's Figure 1(a) order, then `User`, Idle last. */
 export const PROFILE_ORDER: readonly string[] = [
-  'IPC',
-  'Kernel',
-  'Driver',
-  'IP',
-  'Notification',
-  'Translation',
-  'Interrupt',
-  'Buffer',
+  ...PROFILE_CATEGORIES.filter((c) => c !== 'Idle'),
   'User',
   'Idle',
 ];
 
 import type { RampStep } from '@udf/ipbench';
+import { PROFILE_CATEGORIES } from '@udf/l4-kernel';
 import type { CalibrationFactors } from './calibration.js';
 
 /** Parameters of one step. */
