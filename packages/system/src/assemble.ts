@@ -158,6 +158,13 @@ export function assemble(sys: SystemDescription, opts: StepOptions): AssembledSy
   for (const d of sys.domains) spaces.set(d.name, k.createSpace(d.name, { global: d.kernel }));
   const space = (name: string) => spaces.get(name)!;
 
+  const drivers: {
+    domain: string;
+    driver: Dp83820Driver | null;
+    thread: ThreadId;
+    nics: string[];
+  }[] = [];
+
   // The dataspace manager and its frames (sigma0 hands it physical memory).
   const memDomain = domainOf(sys, 'dataspace-manager');
   const mgr = memDomain.components.find((c) => c.kind === 'dataspace-manager')!;
@@ -167,7 +174,10 @@ export function assemble(sys: SystemDescription, opts: StepOptions): AssembledSy
   const manager = new AnonymousManager({
     pool: { vaddr: LAYOUT.POOL, bytes: poolBytes },
     scanInterval: Math.round(PIN_SCAN_SECONDS * hz),
+    pinQuota: { maxPinnedPages: mgr.pinQuotaPages, maxPinCycles: hz },
     costs: cc.dataspace,
+    // Paper 4.4: a driver over its pin quota is disabled and its device reset to recover pins.
+    onDriverDisabled: (thread) => drivers.find((d) => d.thread === thread)?.driver?.quotaExceeded(),
   });
   const managerId = k.createThread({
     name: 'dataspace-manager',
@@ -232,12 +242,6 @@ export function assemble(sys: SystemDescription, opts: StepOptions): AssembledSy
   }
 
   // Drivers: one thread per driver domain; it starts once its sessions' dataspaces exist.
-  const drivers: {
-    domain: string;
-    driver: Dp83820Driver | null;
-    thread: ThreadId;
-    nics: string[];
-  }[] = [];
   for (const d of sys.domains) {
     for (const comp of d.components) {
       if (comp.kind !== 'dp83820-driver') continue;

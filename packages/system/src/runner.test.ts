@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assemble } from './assemble.js';
 import { StepOptionsError } from './errors.js';
-import { loadSystem } from './load.js';
+import { loadSystem, parseSystemText } from './load.js';
 import type { StepOptions } from './result.js';
 import { runStep } from './runner.js';
 
@@ -78,6 +79,21 @@ describe('end to end on the sim engine', () => {
     expect(r.cpuPercent).toBeGreaterThan(99);
     expect(r.achievedMbps).toBeGreaterThan(600);
   }, 20_000);
+
+  it('a driver over its pin quota is disabled and reset; the system keeps running (paper 4.4)', async () => {
+    const sys = parseSystemText(
+      readFileSync(resolve(apps, 'isolated', 'system.yaml'), 'utf8').replace(
+        '{ kind: dataspace-manager }',
+        '{ kind: dataspace-manager, pinQuotaPages: 8 }',
+      ),
+    );
+    const r = await runStep(sys, step(300, 100));
+    expect(r.counters['manager.driversDisabled']).toBe(1);
+    expect(r.counters['driver.driver.quotaDisables']).toBe(1);
+    expect(r.counters['stack0.0.session.rxAborted']).toBeGreaterThan(0);
+    // Once disabled, the device no longer delivers: echoes stop instead of corrupting memory.
+    expect(r.achievedMbps).toBeLessThan(0.5 * 300);
+  });
 
   it('is deterministic: the same step twice gives the same numbers', async () => {
     const sys = system('isolated');

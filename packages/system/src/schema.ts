@@ -71,6 +71,11 @@ export const ManagerComponent = z
     kind: z.literal('dataspace-manager'),
     /** Pages the manager may hand out. */
     pages: z.number().int().min(16).default(4096),
+    /**
+     * Per-driver quota on pinned pages (paper 4.4): a driver pinning more is disabled, its
+     * device reset and its pins recovered. Default 1024 pages.
+     */
+    pinQuotaPages: z.number().int().min(1).default(1024),
   })
   .strict();
 
@@ -162,9 +167,9 @@ export const LoadSchema = z
       .min(1)
       .default([10, 20, 50, 100, 200, 300, 400, 450, 500, 600, 700, 800, 900, 1000]),
     /** Virtual milliseconds discarded before measuring at each step. */
-    warmupMs: z.number().min(0).default(5),
+    warmupMs: z.number().min(0).default(10),
     /** Virtual milliseconds measured at each step. */
-    durationMs: z.number().positive().default(40),
+    durationMs: z.number().positive().default(100),
   })
   .strict();
 

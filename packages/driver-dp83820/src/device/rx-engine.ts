@@ -13,9 +13,8 @@
  *
  * @module
  */
-import { type DeviceCore, isDac, readAddr } from './context.js';
-import { FrameFifo } from './fifo.js';
-import type { BusRequest } from './pci-bus.js';
+import type { DeviceCore } from './context.js';
+import { DescriptorDma } from './descriptor-dma.js';
 import { CMDSTS, ISR, Reg } from './registers.js';
 
 const enum Phase {
@@ -29,26 +28,8 @@ const enum Phase {
 }
 
 /** Receive MAC, FIFO and DMA engine of one device. */
-export class RxEngine implements BusRequest {
-  busBytes = 0;
-  busRead = true;
-  busDac = false;
-  /** The receiver accepts frames (CR.RXE written since the last RXD/reset). */
-  enabled = false;
-  /** Current descriptor address (RXDP). */
-  dp = 0;
-  readonly fifo: FrameFifo;
-
-  private readonly core: DeviceCore;
-  private running = false;
-  private kickLatched = false;
+export class RxEngine extends DescriptorDma {
   private phase = Phase.Wait;
-  private outstanding = false;
-  private requestEpoch = 0;
-  private epoch = 0;
-
-  private bufptr = 0;
-  private link = 0;
   private intr = false;
   private len = 0;
   private done = 0;
@@ -56,37 +37,13 @@ export class RxEngine implements BusRequest {
 
   /** @param core - the device's shared parts */
   constructor(core: DeviceCore) {
-    this.core = core;
-    this.fifo = new FrameFifo(core.timing.rxFifoBytes);
-  }
-
-  /** CR.RXE: enable the receiver and kick the engine. */
-  kick(): void {
-    this.enabled = true;
-    if (this.running) {
-      this.kickLatched = true;
-      return;
-    }
-    this.running = true;
-    this.pump();
-  }
-
-  /** CR.RXD: stop receiving. */
-  disable(): void {
-    this.enabled = false;
-    this.running = false;
-    this.kickLatched = false;
+    super(core, core.timing.rxFifoBytes, false, ISR.RXIDLE);
   }
 
   /** CR.RXR or CR.RST. */
-  reset(): void {
-    this.epoch++;
-    this.enabled = false;
-    this.running = false;
-    this.kickLatched = false;
+  override reset(): void {
+    super.reset();
     this.phase = Phase.Wait;
-    this.dp = 0;
-    this.fifo.clear();
   }
 
   /** A frame passed the filter: store it in the FIFO or count an overrun. `dest` is a CMDSTS.DEST value. */
@@ -108,19 +65,18 @@ export class RxEngine implements BusRequest {
     this.pump();
   }
 
-  busComplete(): void {
-    this.outstanding = false;
-    if (this.requestEpoch !== this.epoch) {
-      this.pump();
-      return;
-    }
-    const mem = this.core.host.memory;
+  protected transferred(): void {
     switch (this.phase) {
       case Phase.DescPending:
         this.descFetched();
         break;
       case Phase.DataPending:
-        this.fifo.copyOut(this.done, mem.bytes, this.bufptr + this.done, this.busBytes);
+        this.fifo.copyOut(
+          this.done,
+          this.core.host.memory.bytes,
+          this.fetchedBufptr + this.done,
+          this.busBytes,
+        );
         this.done += this.busBytes;
         this.phase = Phase.Data;
         break;
@@ -130,12 +86,10 @@ export class RxEngine implements BusRequest {
       default:
         break;
     }
-    this.pump();
   }
 
-  private pump(): void {
+  protected pump(): void {
     if (this.outstanding || !this.running) return;
-    const layout = this.core.descLayout();
     switch (this.phase) {
       case Phase.Wait:
         if (this.fifo.frames === 0) return;
@@ -147,16 +101,7 @@ export class RxEngine implements BusRequest {
           this.phase = Phase.Wait;
           return;
         }
-        if (this.dp === 0) {
-          this.goIdle();
-          return;
-        }
-        if (!this.core.host.memory.contains(this.dp, layout.size)) {
-          this.busError();
-          return;
-        }
-        this.phase = Phase.DescPending;
-        this.issue(layout.size, true, this.dp);
+        if (this.fetchDescriptor()) this.phase = Phase.DescPending;
         return;
       case Phase.Data: {
         const n = Math.min(this.core.rxBurst(), this.len - this.done);
@@ -167,7 +112,7 @@ export class RxEngine implements BusRequest {
           return;
         }
         this.phase = Phase.DataPending;
-        this.issue(n, false, this.bufptr + this.done);
+        this.issue(n, false, this.fetchedBufptr + this.done);
         return;
       }
       case Phase.Status:
@@ -179,27 +124,14 @@ export class RxEngine implements BusRequest {
     }
   }
 
-  private issue(bytes: number, read: boolean, addr: number): void {
-    this.busBytes = bytes;
-    this.busRead = read;
-    this.busDac = isDac(addr);
-    this.outstanding = true;
-    this.requestEpoch = this.epoch;
-    this.core.bus.request(this);
+  protected needDescriptor(): void {
+    this.phase = Phase.NeedDesc;
   }
 
   private descFetched(): void {
-    const host = this.core.host;
-    const layout = this.core.descLayout();
-    const cmdsts = host.memory.read32(this.dp + layout.cmdsts) >>> 0;
-    if ((cmdsts & CMDSTS.OWN) !== 0) {
-      this.phase = Phase.NeedDesc;
-      this.goIdle();
-      return;
-    }
+    if (!this.readDescriptor()) return;
+    const cmdsts = this.fetchedCmdsts;
     const capacity = cmdsts & CMDSTS.SIZE_MASK;
-    const bufptr = readAddr(host, this.dp + layout.bufptr, layout.wide);
-    this.link = readAddr(host, this.dp + layout.link, layout.wide);
     this.intr = (cmdsts & CMDSTS.INTR) !== 0;
     this.len = this.fifo.headLength();
     if (this.len > capacity) {
@@ -209,12 +141,10 @@ export class RxEngine implements BusRequest {
       this.phase = Phase.Status;
       return;
     }
-    if (!host.memory.contains(bufptr, this.len)) {
-      this.phase = Phase.NeedDesc;
-      this.busError();
+    if (!this.core.host.memory.contains(this.fetchedBufptr, this.len)) {
+      this.faultAtDescriptor();
       return;
     }
-    this.bufptr = bufptr;
     this.done = 0;
     this.status = CMDSTS.OWN | CMDSTS.OK | this.fifo.headTag() | this.len;
     this.phase = Phase.Data;
@@ -228,25 +158,7 @@ export class RxEngine implements BusRequest {
     const ok = (this.status & CMDSTS.OK) !== 0;
     if (ok) this.core.stats.rxDelivered++;
     this.core.irq.post((ok ? ISR.RXOK : ISR.RXERR) | (this.intr ? ISR.RXDESC : 0));
-    this.dp = this.link;
+    this.dp = this.fetchedLink;
     this.phase = Phase.Wait;
-  }
-
-  private goIdle(): void {
-    if (this.kickLatched) {
-      this.kickLatched = false;
-      this.phase = Phase.NeedDesc;
-      this.pump();
-      return;
-    }
-    this.running = false;
-    this.core.irq.post(ISR.RXIDLE);
-  }
-
-  private busError(): void {
-    this.running = false;
-    this.kickLatched = false;
-    this.core.stats.busErrors++;
-    this.core.irq.post(ISR.RMABT);
   }
 }

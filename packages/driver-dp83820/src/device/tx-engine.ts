@@ -13,9 +13,8 @@
  * @module
  */
 import { wireSeconds } from '@udf/netdev';
-import { type DeviceCore, isDac, readAddr } from './context.js';
-import { FrameFifo } from './fifo.js';
-import type { BusRequest } from './pci-bus.js';
+import type { DeviceCore } from './context.js';
+import { DescriptorDma } from './descriptor-dma.js';
 import { CMDSTS, ISR } from './registers.js';
 
 const enum Phase {
@@ -29,30 +28,12 @@ const enum Phase {
 const DESC_SLOTS = 1024;
 
 /** Transmit DMA engine and MAC of one device. */
-export class TxEngine implements BusRequest {
-  busBytes = 0;
-  busRead = true;
-  busDac = false;
-  /** CR.TXE has been written since the last TXD/reset. */
-  enabled = false;
-  /** Current descriptor address (TXDP). */
-  dp = 0;
-  readonly fifo: FrameFifo;
-
-  private readonly core: DeviceCore;
-  private running = false;
-  private kickLatched = false;
+export class TxEngine extends DescriptorDma {
   private phase = Phase.NeedDesc;
-  private outstanding = false;
   private writebackInFlight = false;
-  private requestEpoch = 0;
-  private epoch = 0;
 
-  // The descriptor being fetched.
-  private bufptr = 0;
+  // The fragment being fetched (its descriptor's fields are in `fetched*`).
   private size = 0;
-  private cmdsts = 0;
-  private link = 0;
   private done = 0;
 
   // Descriptors of frames in the FIFO (and the open frame), oldest first.
@@ -77,38 +58,16 @@ export class TxEngine implements BusRequest {
 
   /** @param core - the device's shared parts */
   constructor(core: DeviceCore) {
-    this.core = core;
-    this.fifo = new FrameFifo(core.timing.txFifoBytes);
+    super(core, core.timing.txFifoBytes, true, ISR.TXIDLE);
     this.staging = new Uint8Array(core.timing.txFifoBytes);
   }
 
-  /** CR.TXE: enable and kick. */
-  kick(): void {
-    this.enabled = true;
-    if (this.running) {
-      this.kickLatched = true;
-      return;
-    }
-    this.running = true;
-    this.pump();
-  }
-
-  /** CR.TXD: stop fetching new descriptors (frames already in the FIFO still go out). */
-  disable(): void {
-    this.enabled = false;
-    this.running = false;
-    this.kickLatched = false;
-  }
-
-  /** CR.TXR or CR.RST: abandon everything in flight. */
-  reset(): void {
-    this.epoch++;
-    this.enabled = false;
-    this.running = false;
-    this.kickLatched = false;
+  /** CR.TXR or CR.RST: abandon everything in flight (frames in the FIFO included). */
+  override reset(): void {
+    super.reset();
     this.phase = Phase.NeedDesc;
-    this.dp = 0;
-    this.fifo.clear();
+    // A burst still on the bus belongs to the old epoch: it completes without effect.
+    this.writebackInFlight = false;
     this.descHead = 0;
     this.descCount = 0;
     this.openDescs = 0;
@@ -117,26 +76,22 @@ export class TxEngine implements BusRequest {
     this.macBusy = false;
   }
 
-  busComplete(): void {
-    this.outstanding = false;
-    const writeback = this.writebackInFlight;
-    this.writebackInFlight = false;
-    if (this.requestEpoch !== this.epoch) {
-      this.pump();
-      return;
-    }
-    if (writeback) {
+  protected transferred(): void {
+    if (this.writebackInFlight) {
+      this.writebackInFlight = false;
       this.writebackDone();
-      this.pump();
       return;
     }
-    const mem = this.core.host.memory;
     switch (this.phase) {
       case Phase.DescPending:
         this.descFetched();
         break;
       case Phase.DataPending:
-        this.fifo.append(mem.bytes, this.bufptr + this.done, this.busBytes);
+        this.fifo.append(
+          this.core.host.memory.bytes,
+          this.fetchedBufptr + this.done,
+          this.busBytes,
+        );
         this.done += this.busBytes;
         this.phase = Phase.Data;
         if (this.done === this.size) this.fragmentDone();
@@ -144,10 +99,9 @@ export class TxEngine implements BusRequest {
       default:
         break;
     }
-    this.pump();
   }
 
-  private pump(): void {
+  protected pump(): void {
     if (this.outstanding) return;
     if (this.writebacks > 0) {
       this.startWriteback();
@@ -155,17 +109,7 @@ export class TxEngine implements BusRequest {
     }
     if (!this.running) return;
     if (this.phase === Phase.NeedDesc) {
-      const layout = this.core.descLayout();
-      if (this.dp === 0) {
-        this.goIdle();
-        return;
-      }
-      if (!this.core.host.memory.contains(this.dp, layout.size)) {
-        this.busError();
-        return;
-      }
-      this.phase = Phase.DescPending;
-      this.issue(layout.size, true, this.dp);
+      if (this.fetchDescriptor()) this.phase = Phase.DescPending;
       return;
     }
     if (this.phase === Phase.Data) {
@@ -177,45 +121,28 @@ export class TxEngine implements BusRequest {
       }
       if (this.fifo.free < n) return; // the MAC's completion pumps again
       this.phase = Phase.DataPending;
-      this.issue(n, true, this.bufptr + this.done);
+      this.issue(n, true, this.fetchedBufptr + this.done);
     }
   }
 
-  private issue(bytes: number, read: boolean, addr: number): void {
-    this.busBytes = bytes;
-    this.busRead = read;
-    this.busDac = isDac(addr);
-    this.outstanding = true;
-    this.requestEpoch = this.epoch;
-    this.core.bus.request(this);
+  protected needDescriptor(): void {
+    this.phase = Phase.NeedDesc;
   }
 
   private descFetched(): void {
-    const host = this.core.host;
-    const layout = this.core.descLayout();
-    const cmdsts = host.memory.read32(this.dp + layout.cmdsts) >>> 0;
-    if ((cmdsts & CMDSTS.OWN) === 0) {
-      this.phase = Phase.NeedDesc;
-      this.goIdle();
-      return;
-    }
+    if (!this.readDescriptor()) return;
+    const cmdsts = this.fetchedCmdsts;
     const size = cmdsts & CMDSTS.SIZE_MASK;
-    const bufptr = readAddr(host, this.dp + layout.bufptr, layout.wide);
-    if (size > 0 && !host.memory.contains(bufptr, size)) {
-      this.phase = Phase.NeedDesc;
-      this.busError();
+    if (size > 0 && !this.core.host.memory.contains(this.fetchedBufptr, size)) {
+      this.faultAtDescriptor();
       return;
     }
     if (this.descCount === DESC_SLOTS) {
       // No room to track it: behave as if the descriptor was not ready yet.
-      this.phase = Phase.NeedDesc;
-      this.goIdle();
+      this.idleAtDescriptor();
       return;
     }
-    this.cmdsts = cmdsts;
     this.size = size;
-    this.bufptr = bufptr;
-    this.link = readAddr(host, this.dp + layout.link, layout.wide);
     this.done = 0;
     const slot = (this.descHead + this.descCount) % DESC_SLOTS;
     this.descAddr[slot] = this.dp;
@@ -230,9 +157,9 @@ export class TxEngine implements BusRequest {
   }
 
   private fragmentDone(): void {
-    this.dp = this.link;
+    this.dp = this.fetchedLink;
     this.phase = Phase.NeedDesc;
-    if ((this.cmdsts & CMDSTS.MORE) !== 0) return;
+    if ((this.fetchedCmdsts & CMDSTS.MORE) !== 0) return;
     this.fifo.commit(this.openDescs);
     this.openDescs = 0;
     this.macStart();
@@ -252,7 +179,7 @@ export class TxEngine implements BusRequest {
     this.fifo.commit(-this.openDescs);
     this.openDescs = 0;
     // The rest of this frame's chain is skipped: continue at the link of this fragment.
-    this.dp = this.link;
+    this.dp = this.fetchedLink;
     this.phase = Phase.NeedDesc;
     this.macStart();
   }
@@ -309,13 +236,8 @@ export class TxEngine implements BusRequest {
     const cmd = this.descCmd[slot]!;
     this.wbAddr = this.descAddr[slot]! + layout.cmdsts;
     this.wbValue = (cmd & CMDSTS.ERR) !== 0 ? cmd & ~CMDSTS.OWN : (cmd & ~CMDSTS.OWN) | CMDSTS.OK;
-    this.outstanding = true;
-    this.requestEpoch = this.epoch;
-    this.busBytes = 4;
-    this.busRead = false;
-    this.busDac = isDac(this.wbAddr);
     this.writebackInFlight = true;
-    this.core.bus.request(this);
+    this.issue(4, false, this.wbAddr);
   }
 
   private writebackDone(): void {
@@ -331,23 +253,5 @@ export class TxEngine implements BusRequest {
     if ((value & CMDSTS.INTR) !== 0) cause |= ISR.TXDESC;
     if (last) cause |= (value & CMDSTS.ERR) !== 0 ? ISR.TXERR : ISR.TXOK;
     if (cause !== 0) this.core.irq.post(cause);
-  }
-
-  private goIdle(): void {
-    if (this.kickLatched) {
-      this.kickLatched = false;
-      this.phase = Phase.NeedDesc;
-      this.pump();
-      return;
-    }
-    this.running = false;
-    this.core.irq.post(ISR.TXIDLE);
-  }
-
-  private busError(): void {
-    this.running = false;
-    this.kickLatched = false;
-    this.core.stats.busErrors++;
-    this.core.irq.post(ISR.RMABT);
   }
 }

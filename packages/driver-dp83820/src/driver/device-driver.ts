@@ -9,6 +9,12 @@
  * device stops there with RXIDLE. Transmit: a slot belongs to the device while OWN is set; one
  * slot always stays free so the device stops at it with TXIDLE.
  *
+ * Stopping (pin quota exceeded, see `Dp83820Driver.quotaExceeded`): {@link DeviceDriver.resetAndWake}
+ * may run outside the driver thread; it resets the device through the register window and raises
+ * a software interrupt. The driver thread then calls {@link DeviceDriver.stop} and releases the
+ * slots still holding client buffers with {@link DeviceDriver.dropRx}/{@link DeviceDriver.dropTx};
+ * the device is never handed a descriptor again.
+ *
  * @module
  */
 import type { RegisterWindow, Sys } from '@udf/l4-kernel';
@@ -91,6 +97,7 @@ export class DeviceDriver {
   private txDone = 0;
   private rxIdle = true;
   private imr = BASE_IMR;
+  private stopped = false;
 
   /**
    * @param config - the device's configuration
@@ -122,14 +129,14 @@ export class DeviceDriver {
     this.txTags = new Int32Array(this.txSlots);
   }
 
-  /** Receive slots the driver may still fill (one always stays unavailable). */
+  /** Receive slots the driver may still fill (one always stays unavailable; none once stopped). */
   get rxRoom(): number {
-    return this.rxSlots - 1 - this.rxInUse;
+    return this.stopped ? 0 : this.rxSlots - 1 - this.rxInUse;
   }
 
-  /** Transmit slots the driver may still fill (one always stays free). */
+  /** Transmit slots the driver may still fill (one always stays free; none once stopped). */
   get txRoom(): number {
-    return this.txSlots - 1 - this.txInUse;
+    return this.stopped ? 0 : this.txSlots - 1 - this.txInUse;
   }
 
   /**
@@ -206,6 +213,7 @@ export class DeviceDriver {
     const isr = regs.read32(Reg.ISR);
     sys.charge('Driver', this.costs.isr);
     this.interrupts++;
+    if (this.stopped) return; // reading ISR lowered the line; nothing else to do
     if (isr & ISR.RXIDLE) this.rxIdle = true;
     if (isr & (ISR.RXORN | ISR.RXSOVR)) this.overruns++;
     if (isr & ISR.RMABT) this.busErrors++;
@@ -236,7 +244,7 @@ export class DeviceDriver {
 
   /** Restart the receive engine if it went idle and buffers are available (ns83820 `kick_rx`). */
   kickRxIfIdle(): void {
-    if (!this.rxIdle || this.rxInUse === 0) return;
+    if (this.stopped || !this.rxIdle || this.rxInUse === 0) return;
     this.rxIdle = false;
     const p = this.slotPhys(this.rxBase, this.nextRx);
     this.regs!.write32(Reg.RXDP_HI, Math.floor(p / 2 ** 32));
@@ -286,8 +294,9 @@ export class DeviceDriver {
     return true;
   }
 
-  /** CR.TXE. */
+  /** CR.TXE (not once stopped). */
   kickTx(): void {
+    if (this.stopped) return;
     this.regs!.write32(Reg.CR, CR.TXE);
     this.txKicks++;
   }
@@ -310,6 +319,62 @@ export class DeviceDriver {
     this.txDone = (i + 1) % this.txSlots;
     this.txInUse--;
     return true;
+  }
+
+  /**
+   * Reset the device through the register window (CR.RST) and wake the driver thread: the reset
+   * stops both DMA engines at once (a burst already on the bus completes without effect), empties
+   * the FIFOs and clears the receive filter and interrupt mask; the driver then unmasks only SWI,
+   * enables interrupts and sets CR.SWI, so the device interrupts and the kernel delivers an
+   * interrupt IPC to the driver thread. Safe to call outside the driver thread: it touches only
+   * the device (its register accesses are charged to the driver thread). No effect before
+   * {@link DeviceDriver.init} has mapped the registers.
+   */
+  resetAndWake(): void {
+    const regs = this.regs;
+    if (!regs) return;
+    regs.write32(Reg.CR, CR.RST);
+    regs.write32(Reg.IMR, ISR.SWI);
+    regs.write32(Reg.IER, IER_IE);
+    regs.write32(Reg.CR, CR.SWI);
+  }
+
+  /**
+   * From the driver thread: reset the device (CR.RST: DMA stopped, interrupts masked) and never
+   * hand it a descriptor again. The slots still holding client buffers are then released with
+   * {@link DeviceDriver.dropRx} and {@link DeviceDriver.dropTx}.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.regs?.write32(Reg.CR, CR.RST);
+  }
+
+  /** Tag of the oldest receive slot that holds a client buffer (filled or not), or -1. */
+  oldestRxTag(): number {
+    return this.rxInUse === 0 ? -1 : this.rxTags[this.nextRx]!;
+  }
+
+  /** Release the oldest receive slot without reading it (after {@link DeviceDriver.stop}). */
+  dropRx(): void {
+    if (this.rxInUse === 0) return;
+    const at = this.rxBase + this.nextRx * this.layout.size;
+    this.words![(at + this.layout.cmdsts) >> 2] = CMDSTS.OWN >>> 0;
+    this.nextRx = (this.nextRx + 1) % this.rxSlots;
+    this.rxInUse--;
+  }
+
+  /** Tag of the oldest transmit slot that holds a client buffer (sent or not), or -1. */
+  oldestTxTag(): number {
+    return this.txInUse === 0 ? -1 : this.txTags[this.txDone]!;
+  }
+
+  /** Release the oldest transmit slot without reading it (after {@link DeviceDriver.stop}). */
+  dropTx(): void {
+    if (this.txInUse === 0) return;
+    const at = this.txBase + this.txDone * this.layout.size;
+    this.words![(at + this.layout.cmdsts) >> 2] = 0;
+    this.txDone = (this.txDone + 1) % this.txSlots;
+    this.txInUse--;
   }
 
   private setTxOk(on: boolean): void {

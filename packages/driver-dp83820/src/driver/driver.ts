@@ -15,6 +15,16 @@
  * Buffers are pinned for the duration of DMA: pinned when handed to the device, unpinned when
  * the device gives them back.
  *
+ * Pin quota (section 4.4): a dataspace manager that finds the driver over its pin quota disables
+ * it and recovers its pins; its hook (`onDriverDisabled` of `@udf/dataspace`'s AnonymousManager)
+ * calls {@link Dp83820Driver.quotaExceeded}. That runs outside the driver thread, so it does only
+ * what is safe there: it resets every device through the register window — DMA stops before the
+ * manager recycles the pages — and raises the device's software interrupt to wake the driver
+ * thread. Everything touching sessions happens in the driver thread at its next wake-up (the
+ * session rings have one producer, and the thread may be suspended in the middle of a pass):
+ * it resets the devices once more, returns every buffer they held with `DescStatus.Aborted`, and
+ * from then on returns every posted or submitted descriptor with `Aborted` too.
+ *
  * @module
  */
 import { Session, ValidationStatus } from '@udf/dataspace';
@@ -82,6 +92,14 @@ export interface Dp83820DriverStats {
   notificationsMissed: number;
   /** Completions dropped because a client's return ring was full. */
   returnDrops: number;
+  /** Times the driver was disabled for exceeding its pin quota ({@link Dp83820Driver.quotaExceeded}; 0 or 1). */
+  quotaDisables: number;
+  /** Client buffers the devices held when the driver was disabled, returned with `DescStatus.Aborted`. */
+  buffersAborted: number;
+  /** Receive buffers posted to a disabled driver, returned with `DescStatus.Aborted`. */
+  rxAborted: number;
+  /** Transmit descriptors submitted to a disabled driver, returned with `DescStatus.Aborted`. */
+  txAborted: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -123,6 +141,10 @@ export class Dp83820Driver {
     notificationsSent: 0,
     notificationsMissed: 0,
     returnDrops: 0,
+    quotaDisables: 0,
+    buffersAborted: 0,
+    rxAborted: 0,
+    txAborted: 0,
   };
   /** Station addresses of the devices (valid once the driver has initialised them). */
   readonly macs: readonly Uint8Array[];
@@ -145,6 +167,10 @@ export class Dp83820Driver {
   private readonly freeTags: Int32Array;
   private freeTagCount: number;
   private ready = false;
+  /** Set by {@link Dp83820Driver.quotaExceeded}, from any context; the driver thread acts on it. */
+  private disableRequested = false;
+  /** The driver thread has stopped its devices (it then only returns buffers, `Aborted`). */
+  private stopped = false;
 
   /** @param config - devices, sessions, translation, costs */
   constructor(config: Dp83820DriverConfig) {
@@ -182,6 +208,39 @@ export class Dp83820Driver {
   /** True once every device and session is initialised and the driver serves requests. */
   get running(): boolean {
     return this.ready;
+  }
+
+  /** True once {@link Dp83820Driver.quotaExceeded} has been called: the driver accepts no more work. */
+  get disabled(): boolean {
+    return this.disableRequested;
+  }
+
+  /**
+   * Disable the driver because it exceeded its pin quota (paper section 4.4). Call it from the
+   * dataspace manager's hook, which runs before the manager recovers the driver's pins:
+   *
+   * ```ts
+   * new AnonymousManager({ pool, onDriverDisabled: (id) => { if (id === driverThread) driver.quotaExceeded(); } });
+   * ```
+   *
+   * At once, in the caller's context: every device is reset through the driver's register window
+   * (CR.RST), so no DMA reaches client buffers from here on (a burst already on the bus completes
+   * without effect), and raises its software interrupt so the driver thread wakes.
+   *
+   * In the driver thread, at its next wake-up (or next pass, if it is running): the devices are
+   * reset again and never handed a descriptor; every client buffer they held goes back to its
+   * session with `DescStatus.Aborted` (as return-ring space allows; `stats.buffersAborted`); a
+   * buffer being taken when the call came is returned `Aborted` too; and every receive buffer
+   * posted or frame submitted afterwards is returned `Aborted` without validation
+   * (`stats.rxAborted`, `stats.txAborted`). The driver's own pins are released as buffers go
+   * back. Counted once in `stats.quotaDisables`; later calls do nothing. Never throws. Runs only
+   * in the address space holding the driver object (the sim engine, or the driver's own domain).
+   */
+  quotaExceeded(): void {
+    if (this.disableRequested) return;
+    this.disableRequested = true;
+    this.stats.quotaDisables++;
+    for (const d of this.devices) d.resetAndWake();
   }
 
   private *run(sys: Sys): Generator<KernelCall, void, unknown> {
@@ -258,6 +317,7 @@ export class Dp83820Driver {
 
   /** One pass over every device and session; true if anything moved. */
   private *work(sys: Sys): Generator<KernelCall, boolean, unknown> {
+    if (this.disableRequested) return yield* this.workDisabled(sys);
     let progress = false;
     for (const d of this.devices) {
       if (this.harvest(sys, d)) progress = true;
@@ -267,7 +327,36 @@ export class Dp83820Driver {
       if (yield* this.takeRx(sys, s)) progress = true;
       if (yield* this.takeTx(sys, s)) progress = true;
     }
+    // Disabled while this pass was suspended (in a refill): do not kick; the next pass stops.
+    if (this.disableRequested) return true;
     for (const d of this.devices) d.kickRxIfIdle();
+    yield* this.notifyClients(sys);
+    return progress;
+  }
+
+  /**
+   * A pass of a disabled driver: stop the devices (once), return the buffers they held, return
+   * every new descriptor; true if anything moved.
+   */
+  private *workDisabled(sys: Sys): Generator<KernelCall, boolean, unknown> {
+    let progress = false;
+    if (!this.stopped) {
+      this.stopped = true;
+      for (const d of this.devices) d.stop();
+      progress = true;
+    }
+    for (const d of this.devices) {
+      if (this.abortHeld(sys, d)) progress = true;
+    }
+    for (const s of this.states) {
+      if (this.refuseNew(sys, s)) progress = true;
+    }
+    yield* this.notifyClients(sys);
+    return progress;
+  }
+
+  /** Notify every session that has completions and whose client announced sleep. */
+  private *notifyClients(sys: Sys): Generator<KernelCall, void, unknown> {
     for (const s of this.states) {
       if (s.pendingNotify === 0) continue;
       const n = s.pendingNotify;
@@ -279,7 +368,57 @@ export class Dp83820Driver {
       if (r.ok) this.stats.notificationsSent++;
       else this.stats.notificationsMissed++;
     }
-    return progress;
+  }
+
+  /** Return the client buffers a stopped device still holds, `Aborted`, while rings have room. */
+  private abortHeld(sys: Sys, d: DeviceDriver): boolean {
+    let moved = false;
+    for (let tag = d.oldestRxTag(); tag >= 0; tag = d.oldestRxTag()) {
+      const s = this.states[this.bufSession[tag]!]!;
+      if (s.net!.rxReturnSpace() === 0) break; // back-pressure, as in harvest
+      d.dropRx();
+      this.returnAborted(sys, s, tag, true);
+      moved = true;
+    }
+    for (let tag = d.oldestTxTag(); tag >= 0; tag = d.oldestTxTag()) {
+      const s = this.states[this.bufSession[tag]!]!;
+      if (s.net!.txReturnSpace() === 0) break;
+      d.dropTx();
+      this.returnAborted(sys, s, tag, false);
+      moved = true;
+    }
+    return moved;
+  }
+
+  private returnAborted(sys: Sys, s: SessionState, tag: number, rx: boolean): void {
+    const ds = this.bufDs[tag]!;
+    const off = this.bufOff[tag]!;
+    const len = this.bufLen[tag]!;
+    this.unpin(ds, off, len);
+    this.stats.buffersAborted++;
+    if (rx) this.returnRx(sys, s, ds, off, len, DescStatus.Aborted);
+    else this.returnTx(sys, s, ds, off, len, DescStatus.Aborted);
+    this.releaseTag(tag);
+  }
+
+  /** A disabled driver takes no work: return every posted or submitted descriptor `Aborted`. */
+  private refuseNew(sys: Sys, s: SessionState): boolean {
+    const net = s.net!;
+    const w = this.slot;
+    let moved = false;
+    while (net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
+      sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.rxAborted++;
+      this.returnRx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
+      moved = true;
+    }
+    while (net.txReturnSpace() > 0 && net.takeTx(w)) {
+      sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.txAborted++;
+      this.returnTx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
+      moved = true;
+    }
+    return moved;
   }
 
   private harvest(sys: Sys, d: DeviceDriver): boolean {
@@ -339,7 +478,12 @@ export class Dp83820Driver {
     const net = s.net!;
     const w = this.slot;
     let moved = false;
-    while (d.rxRoom > 0 && net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
+    while (
+      !this.disableRequested &&
+      d.rxRoom > 0 &&
+      net.rxReturnSpace() > 0 &&
+      net.takeRxBuffer(w)
+    ) {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
       const ds = w[0]!;
@@ -352,6 +496,13 @@ export class Dp83820Driver {
         continue;
       }
       const paddr = yield* this.pin(sys, ds, off, len);
+      if (this.disableRequested) {
+        // Disabled while the pin waited for a refill: the device must not get this buffer.
+        if (paddr >= 0) this.unpin(ds, off, len);
+        this.stats.rxAborted++;
+        this.returnRx(sys, s, ds, off, len, DescStatus.Aborted);
+        continue;
+      }
       if (paddr < 0) {
         this.returnRx(sys, s, ds, off, len, DescStatus.TranslationFailed);
         continue;
@@ -369,7 +520,7 @@ export class Dp83820Driver {
     const w = this.slot;
     let queued = 0;
     let moved = false;
-    while (d.txRoom > 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
+    while (!this.disableRequested && d.txRoom > 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
       const ds = w[0]!;
@@ -382,6 +533,12 @@ export class Dp83820Driver {
         continue;
       }
       const paddr = yield* this.pin(sys, ds, off, len);
+      if (this.disableRequested) {
+        if (paddr >= 0) this.unpin(ds, off, len);
+        this.stats.txAborted++;
+        this.returnTx(sys, s, ds, off, len, DescStatus.Aborted);
+        continue;
+      }
       if (paddr < 0) {
         this.returnTx(sys, s, ds, off, len, DescStatus.TranslationFailed);
         continue;
@@ -391,7 +548,7 @@ export class Dp83820Driver {
       d.postTx(sys, paddr, len, tag);
       queued++;
     }
-    if (queued > 0) d.kickTx();
+    if (queued > 0 && !this.disableRequested) d.kickTx();
     return moved;
   }
 
@@ -489,8 +646,9 @@ export class Dp83820Driver {
 
   private announceSleep(): void {
     for (const s of this.states) {
-      // Avoidance: a transmit-complete interrupt is due, so the client need not wake us.
-      if (this.avoidance && s.device.txInUse > 0) s.net!.cancelSleep();
+      // Avoidance: a transmit-complete interrupt is due, so the client need not wake us (none
+      // is due from a stopped device).
+      if (this.avoidance && !this.stopped && s.device.txInUse > 0) s.net!.cancelSleep();
       else s.net!.prepareSleep();
     }
   }

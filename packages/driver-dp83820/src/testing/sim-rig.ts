@@ -14,7 +14,13 @@ import {
   type Sys,
   type ThreadId,
 } from '@udf/l4-kernel';
-import { type FrameEndpoint, NetSessionClient, netSessionLayout, wireSeconds } from '@udf/netdev';
+import {
+  DescStatus,
+  type FrameEndpoint,
+  NetSessionClient,
+  netSessionLayout,
+  wireSeconds,
+} from '@udf/netdev';
 import { Dp83820 } from '../device/dp83820.js';
 import type {
   Dp83820DeviceConfig,
@@ -100,7 +106,10 @@ export class SimPeer implements FrameEndpoint {
   }
 }
 
-/** What a rig client does; the default echoes nothing and reposts every receive buffer. */
+/**
+ * What a rig client does; the default echoes nothing and reposts every receive buffer except one
+ * returned `Aborted` (the driver is shutting down: netdev's meaning of that status).
+ */
 export interface RigClientHooks {
   /** Called for every returned receive descriptor; return a frame to send back (or null). */
   onRx?(length: number, status: number, bytes: Uint8Array): Uint8Array | null;
@@ -133,6 +142,10 @@ export interface Rig {
   translation: ToyTranslation;
   clients: RigClientStats[];
   driverThread: ThreadId;
+  /** Physical address of session `i`'s buffers: receive buffers first, then transmit buffers. */
+  bufferPaddrs: number[];
+  /** Bytes of each session's receive buffers (`RIG.CAPACITY * RIG.BUFFER_SIZE`). */
+  rxBufferBytes: number;
 }
 
 /** Build a rig: `sessions[i]` is the device index of session i. */
@@ -144,6 +157,8 @@ export function buildRig(
     hooks?: RigClientHooks[];
     costs?: Partial<Dp83820DriverCosts>;
     keepFrames?: boolean;
+    /** Runs in the manager thread each time it serves a refill (as a manager's hooks do). */
+    onRefill?: (refill: number) => void;
   } = {},
 ): Rig {
   const sim = new SimEngine({ memoryBytes: 32 * 1024 * 1024 });
@@ -187,6 +202,7 @@ export function buildRig(
   const regionBytes = Math.ceil(layout.byteLength / PAGE) * PAGE;
   const bufBytes = 2 * RIG.CAPACITY * RIG.BUFFER_SIZE;
   const clientIds: ThreadId[] = [];
+  const bufferPaddrs: number[] = [];
 
   sessionDevices.forEach((devIndex, i) => {
     const space = k.createSpace(`client${i}`);
@@ -197,6 +213,7 @@ export function buildRig(
     k.mapPhysical(space, RIG.BUFFERS, bufs, bufBytes, RW);
     const ds = RIG.DATASPACE + i;
     ranges.set(ds, { paddr: bufs, size: bufBytes });
+    bufferPaddrs.push(bufs);
     const stats: RigClientStats = {
       rx: 0,
       rxStatus: [],
@@ -230,8 +247,10 @@ export function buildRig(
     priority: 150,
     body: function* (sys) {
       let r = yield* sys.ipc.receive(ANY_THREAD, NEVER);
+      let refills = 0;
       for (;;) {
         sys.charge('Translation', 450);
+        if (r.ok) options.onRefill?.(++refills);
         r = r.ok
           ? yield* sys.ipc.replyWait(r.from, { label: 0, words: [] }, NEVER)
           : yield* sys.ipc.receive(ANY_THREAD, NEVER);
@@ -263,6 +282,8 @@ export function buildRig(
     translation,
     clients: clientStats,
     driverThread: ids.driver,
+    bufferPaddrs,
+    rxBufferBytes: RIG.CAPACITY * RIG.BUFFER_SIZE,
   };
 }
 
@@ -303,7 +324,7 @@ function* rigClient(
       stats.rxStatus.push(out[3]!);
       const reply = hooks.onRx?.(out[2]!, out[3]!, bufs.bytes.subarray(out[1]!, out[1]! + out[2]!));
       if (reply) outbox.push(reply);
-      if (out[0] === ds && out[1]! < txBase)
+      if (out[0] === ds && out[1]! < txBase && out[3] !== DescStatus.Aborted)
         enq += net.postRx(ds, out[1]!, RIG.BUFFER_SIZE) ? 1 : 0;
     }
     while (net.pollTxDone(out)) {

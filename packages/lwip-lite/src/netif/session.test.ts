@@ -46,7 +46,7 @@ function session(capacity = 8) {
       }
     },
   };
-  return { device, fake, sent, driver, rxPool, txPool };
+  return { device, fake, sent, driver, rxPool, txPool, client };
 }
 
 const US = { mac: parseMac('02:00:00:00:00:01'), ip: parseIpv4('10.0.0.1') };
@@ -100,5 +100,17 @@ describe('SessionNetDevice: the stack on a driver session', () => {
     expect(device.stats.corrupt).toBe(4);
     expect(device.stats.rxErrors).toBe(1);
     expect(stack.counters.ethernetIn).toBe(0);
+  });
+
+  it('stops re-posting receive buffers once the driver returns them Aborted', () => {
+    const { device, fake, client } = session();
+    const stack = new Stack({ mac: US.mac, ip: US.ip, device, now: () => 0 });
+    fake.deliver(udpFrame(PEER, 1, 7, new Uint8Array(4)), DescStatus.Aborted);
+    stack.poll(0);
+    expect(device.stats.rxAborted).toBe(1);
+    expect(device.sessionAborted).toBe(true);
+    const before = client.rxPostSpace();
+    expect(device.refill()).toBe(0);
+    expect(client.rxPostSpace()).toBe(before);
   });
 });

@@ -44,6 +44,8 @@ export interface SessionNetDeviceStats {
   rxFrames: number;
   /** Receive descriptors returned with an error status (buffer re-posted). */
   rxErrors: number;
+  /** Receive buffers the driver returned unused because it is shutting down (kept, not re-posted). */
+  rxAborted: number;
   /** Transmit descriptors submitted. */
   txFrames: number;
   /** Transmit completions with an error status. */
@@ -62,6 +64,7 @@ export class SessionNetDevice implements NetDevice {
   readonly stats: SessionNetDeviceStats = {
     rxFrames: 0,
     rxErrors: 0,
+    rxAborted: 0,
     txFrames: 0,
     txErrors: 0,
     txRingFull: 0,
@@ -75,6 +78,7 @@ export class SessionNetDevice implements NetDevice {
   private readonly txPosted: Uint8Array;
   private readonly desc = new Uint32Array(DESC_WORDS);
   private notifyDue = false;
+  private aborted = false;
 
   /** @param options - the session end and the buffer pools */
   constructor(options: SessionNetDeviceOptions) {
@@ -87,8 +91,17 @@ export class SessionNetDevice implements NetDevice {
     this.refill();
   }
 
-  /** Post every free receive buffer the ring has room for; returns how many. */
+  /**
+   * True once the driver returned a buffer `Aborted`: the session is being shut down, so no more
+   * receive buffers are posted (they would only come straight back).
+   */
+  get sessionAborted(): boolean {
+    return this.aborted;
+  }
+
+  /** Post every free receive buffer the ring has room for; returns how many (none once aborted). */
   refill(): number {
+    if (this.aborted) return 0;
     let n = 0;
     while (this.client.rxPostSpace() > 0) {
       const p = this.rxPool.alloc();
@@ -127,6 +140,14 @@ export class SessionNetDevice implements NetDevice {
       const p = this.validate(this.rxPool, this.rxPosted, d);
       if (!p) continue;
       this.rxPosted[p.id] = 0;
+      if (d[DESC_STATUS] === DescStatus.Aborted) {
+        // The driver is shutting the session down (e.g. disabled for exceeding its pin quota):
+        // keep the buffer instead of bouncing it back and forth.
+        this.stats.rxAborted++;
+        this.aborted = true;
+        this.rxPool.free(p);
+        continue;
+      }
       if (d[DESC_STATUS] !== DescStatus.Ok) {
         this.stats.rxErrors++;
         this.post(p);
@@ -141,7 +162,7 @@ export class SessionNetDevice implements NetDevice {
   }
 
   releaseRx(pbuf: Pbuf): void {
-    if (this.client.rxPostSpace() > 0) this.post(pbuf);
+    if (!this.aborted && this.client.rxPostSpace() > 0) this.post(pbuf);
     else this.rxPool.free(pbuf);
   }
 
