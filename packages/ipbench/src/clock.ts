@@ -1,24 +1,11 @@
-/** A handle to a scheduled callback. */
-export interface Scheduled {
-  /** Prevents the callback from running; harmless if it already ran. */
-  cancel(): void;
-}
+import type { Clock, Scheduled } from '@udf/netdev';
 
 /**
- * The time source a load client paces itself on: times are in cycles of `hz`.
- *
- * @remarks The sim machine's device-host scheduler (`{ hz, now(), schedule(at, fn) }`) satisfies
- * this structurally, so clients run in virtual time on the sim engine and in real time on
- * {@link RealClock}.
+ * The time source a load client paces itself on (`@udf/netdev`'s `Clock`: times in cycles of
+ * `hz`). The sim machine's scheduler satisfies it, so clients run in virtual time on the sim
+ * engine and in real time on {@link RealClock}.
  */
-export interface Clock {
-  /** Cycles per second. */
-  readonly hz: number;
-  /** The current time in cycles. */
-  now(): number;
-  /** Runs `fn` at time `at` (cycles); at once (next turn) if `at` is not in the future. */
-  schedule(at: number, fn: () => void): Scheduled;
-}
+export type { Clock, Scheduled };
 
 /** Real time in nanoseconds (`hz` = 1e9) from `process.hrtime`, with `setTimeout` wake-ups. */
 export class RealClock implements Clock {

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { checkNumber, IpbenchError } from './errors.js';
-import { checkUdpFrame, FrameCheck, swapUdpFrameInPlace, udpPayloadLength } from './frames.js';
+import { FrameCheck, swapUdpFrameInPlace, UdpFrameReader } from './frames.js';
 import type { FrameEndpoint } from './sim-client.js';
 
 /** Options of an {@link EchoTarget}. */
@@ -29,6 +29,7 @@ export class EchoTarget implements FrameEndpoint {
   readonly #delay: number;
   readonly #limit: number;
   readonly #routes = new Map<string, FrameEndpoint>();
+  readonly #reader = new UdpFrameReader();
   readonly #bufs: Uint8Array[];
   readonly #lens: Int32Array;
   readonly #dst: (FrameEndpoint | undefined)[];
@@ -67,7 +68,7 @@ export class EchoTarget implements FrameEndpoint {
 
   /** Accepts a frame for echoing (copied: the sender may reuse its buffer). */
   receive(frame: Uint8Array): void {
-    if (checkUdpFrame(frame) !== FrameCheck.Ok) {
+    if (this.#reader.check(frame) !== FrameCheck.Ok) {
       this.counters.ignored++;
       return;
     }
@@ -82,7 +83,7 @@ export class EchoTarget implements FrameEndpoint {
     }
     const now = this.#clock.now();
     const start = Math.max(now, this.#busyUntil);
-    this.#busyUntil = start + 8 * udpPayloadLength(frame) * this.#perBit;
+    this.#busyUntil = start + 8 * this.#reader.payloadLength * this.#perBit;
     const slot = (this.#head + this.#count) % this.#bufs.length;
     let buf = this.#bufs[slot]!;
     if (buf.length < frame.length) buf = this.#bufs[slot] = new Uint8Array(frame.length);

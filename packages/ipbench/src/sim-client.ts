@@ -1,18 +1,27 @@
+import {
+  ARP_PACKET_LEN,
+  ArpOperation,
+  ArpPacket,
+  ArpRepr,
+  ETHERNET_HEADER_LEN,
+  ETHERNET_MIN_FRAME,
+  EthernetFrame,
+  EthernetRepr,
+  EtherType,
+  isWireError,
+} from '@udf/lwip-lite';
+import type { FrameEndpoint } from '@udf/netdev';
 import type { Clock } from './clock.js';
 import { checkNumber, IpbenchError } from './errors.js';
 import {
-  checkUdpFrame,
   FrameCheck,
-  ipv4DstEquals,
   parseIpv4,
   parseMac,
-  sealUdpFrame,
   UDP_PAYLOAD_OFFSET,
   type UdpFlow,
-  udpDstPort,
+  UdpFrameReader,
+  UdpFrameWriter,
   udpFrameLength,
-  udpPayloadLength,
-  writeUdpHeaders,
 } from './frames.js';
 import {
   type ClientResult,
@@ -25,16 +34,11 @@ import {
 import { writeProbe } from './probe.js';
 
 /**
- * Anything that accepts whole Ethernet frames: a wire, a switch port, a NIC model, a client.
- *
- * @remarks Structurally identical to `@udf/netdev`'s `FrameEndpoint`. The frame is delivered
- * whole at the current time. The receiver must copy what it keeps: senders in this package reuse
- * frame buffers (see {@link SimClientOptions.framePool}).
+ * Anything that accepts whole Ethernet frames (`@udf/netdev`'s contract): a wire, a switch port,
+ * a NIC model, a client. Senders in this package reuse frame buffers (see
+ * {@link SimClientOptions.framePool}), so a receiver copies what it keeps.
  */
-export interface FrameEndpoint {
-  /** Accepts one frame (without FCS). */
-  receive(frame: Uint8Array): void;
-}
+export type { FrameEndpoint };
 
 /** Construction options of a {@link SimClient}. */
 export interface SimClientOptions extends Partial<ClientRun> {
@@ -83,6 +87,15 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
   readonly counters = { foreign: 0, badChecksum: 0, arpReplies: 0 };
 
   readonly #flow: UdpFlow;
+  readonly #writer: UdpFrameWriter;
+  readonly #reader = new UdpFrameReader();
+  // ARP: requests are parsed into, and replies emitted from, preallocated views and reprs.
+  readonly #arpEth = new EthernetFrame();
+  readonly #arpEthRepr = new EthernetRepr();
+  readonly #arpPacket = new ArpPacket();
+  readonly #arpRequest = new ArpRepr();
+  readonly #arpReply = new ArpRepr();
+  readonly #arpReplyEth = new EthernetRepr();
   readonly #defaults: Partial<ClientRun>;
   readonly #engine: LoadEngine;
   readonly #pool: Uint8Array[];
@@ -122,6 +135,12 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
       srcPort: port,
       dstPort: targetPort,
     };
+    this.#writer = new UdpFrameWriter(this.#flow);
+    this.#arpReplyEth.src.set(this.#flow.srcMac);
+    this.#arpReplyEth.ethertype = EtherType.Arp;
+    this.#arpReply.operation = ArpOperation.Reply;
+    this.#arpReply.senderHardwareAddr.set(this.#flow.srcMac);
+    this.#arpReply.senderProtocolAddr = this.#flow.srcIp;
     this.#defaults = defaults;
     this.#engine = new LoadEngine(clock, this, linkMbps);
     this.#pool = new Array<Uint8Array>(framePool);
@@ -157,13 +176,13 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
 
   /** Receives a frame from the wire: echoes are matched, anything else is counted and dropped. */
   receive(frame: Uint8Array): void {
-    if (this.#answerArp(frame)) return;
-    const check = checkUdpFrame(frame);
+    const reader = this.#reader;
+    const check = reader.check(frame);
     if (check === FrameCheck.NotUdp) {
-      this.counters.foreign++;
+      if (!this.#answerArp(frame)) this.counters.foreign++;
       return;
     }
-    if (!ipv4DstEquals(frame, this.#flow.srcIp) || udpDstPort(frame) !== this.#flow.srcPort) {
+    if (reader.ip.dst !== this.#flow.srcIp || reader.udp.dstPort !== this.#flow.srcPort) {
       this.counters.foreign++;
       return;
     }
@@ -172,7 +191,7 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
       this.#engine.countBad();
       return;
     }
-    this.#engine.handleEcho(frame, UDP_PAYLOAD_OFFSET, udpPayloadLength(frame));
+    this.#engine.handleEcho(frame, reader.udp.payloadOffset, reader.payloadLength);
   }
 
   /**
@@ -180,27 +199,27 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
    * resolves the client's MAC before it can echo. Returns true if the frame was ARP.
    */
   #answerArp(frame: Uint8Array): boolean {
-    // Ethernet II + ARP for IPv4 over Ethernet (RFC 826): EtherType 0x0806, 28-byte body.
-    if (frame.length < 42 || frame[12] !== 0x08 || frame[13] !== 0x06) return false;
-    const isRequest = frame[20] === 0 && frame[21] === 1;
-    const ip = this.#flow.srcIp;
+    const eth = EthernetRepr.parse(this.#arpEth.wrap(frame), this.#arpEthRepr);
+    if (isWireError(eth) || eth.ethertype !== EtherType.Arp) return false;
+    const request = ArpRepr.parse(
+      this.#arpPacket.wrap(frame, ETHERNET_HEADER_LEN),
+      this.#arpRequest,
+    );
     if (
-      !isRequest ||
-      frame[38] !== ip[0] ||
-      frame[39] !== ip[1] ||
-      frame[40] !== ip[2] ||
-      frame[41] !== ip[3]
+      isWireError(request) ||
+      request.operation !== ArpOperation.Request ||
+      request.targetProtocolAddr !== this.#flow.srcIp
     ) {
       this.counters.foreign++;
       return true;
     }
-    const reply = new Uint8Array(60);
-    reply.set(frame.subarray(6, 12), 0); // to the requester
-    reply.set(this.#flow.srcMac, 6);
-    reply.set([0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x02], 12);
-    reply.set(this.#flow.srcMac, 22); // sender: us
-    reply.set(ip, 28);
-    reply.set(frame.subarray(22, 32), 32); // target: the requester's MAC and IP
+    // A fresh buffer per reply (ARP is rare, not the per-packet path), padded to the minimum frame.
+    const reply = new Uint8Array(ETHERNET_MIN_FRAME);
+    this.#arpReplyEth.dst.set(eth.src); // to the requester
+    this.#arpReply.targetHardwareAddr.set(request.senderHardwareAddr);
+    this.#arpReply.targetProtocolAddr = request.senderProtocolAddr;
+    this.#arpReplyEth.emit(this.#arpEth.wrap(reply, 0, ETHERNET_HEADER_LEN));
+    this.#arpReply.emit(this.#arpPacket.wrap(reply, ETHERNET_HEADER_LEN, ARP_PACKET_LEN));
     this.counters.arpReplies++;
     this.#link?.receive(reply);
     return true;
@@ -211,7 +230,7 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
     const frame = this.#pool[this.#poolNext]!;
     this.#poolNext = (this.#poolNext + 1) % this.#pool.length;
     writeProbe(frame, UDP_PAYLOAD_OFFSET, seq, timestamp);
-    sealUdpFrame(frame, size);
+    this.#writer.seal(frame, size);
     this.#link?.receive(frame);
   }
 
@@ -220,7 +239,7 @@ export class SimClient implements LoadClient, FrameEndpoint, ProbeSender {
     const len = udpFrameLength(size);
     for (let i = 0; i < this.#pool.length; i++) {
       const f = new Uint8Array(len);
-      writeUdpHeaders(f, this.#flow, size);
+      this.#writer.writeHeaders(f, size);
       this.#pool[i] = f;
     }
     this.#poolPayload = size;
