@@ -21,6 +21,12 @@ const numberList = (what: string) => (value: string) => {
   }
   return list;
 };
+const nonNegative = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a non-negative number for ${what}`);
+  return n;
+};
 const positive = (what: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0)
@@ -37,7 +43,7 @@ function rampOptions(cmd: Command): Command {
     )
     .option('--loads <mbps,...>', 'offered loads in Mb/s per NIC', numberList('--loads'))
     .option('--duration <ms>', 'virtual milliseconds measured per step', positive('--duration'))
-    .option('--warmup <ms>', 'virtual milliseconds of warm-up per step', numberList('--warmup'))
+    .option('--warmup <ms>', 'virtual milliseconds of warm-up per step', nonNegative('--warmup'))
     .option('--packet-size <bytes>', 'UDP payload bytes', positive('--packet-size'))
     .option(
       '--ipc-scale <x>',

@@ -18,7 +18,7 @@ export interface RampCliOptions {
   holdoff?: number[];
   loads?: number[];
   duration?: number;
-  warmup?: number[];
+  warmup?: number;
   packetSize?: number;
   ipcScale?: number;
   out: string;
@@ -35,7 +35,7 @@ function toRamp(opts: RampCliOptions, defaults: RampOptions = {}): RampOptions {
     holdoffs: opts.holdoff ?? defaults.holdoffs,
     loads: opts.loads ?? (opts.quick ? [50, 300, 700] : defaults.loads),
     durationMs: opts.duration ?? (opts.quick ? 10 : defaults.durationMs),
-    warmupMs: opts.warmup?.[0] ?? (opts.quick ? 3 : defaults.warmupMs),
+    warmupMs: opts.warmup ?? (opts.quick ? 3 : defaults.warmupMs),
     packetSize: opts.packetSize,
     ipcScale: opts.ipcScale,
   };
