@@ -19,6 +19,7 @@ export {
   type VegaLiteSpec,
 } from './charts.js';
 export { type Clock, EventClock, RealClock, type Scheduled } from './clock.js';
+export { DutyCycleLoad, type DutyCycleLoadOptions } from './cpu/duty-cycle.js';
 export { IdleLoopCpuMeter, type IdleLoopOptions, idleLoopUtilisation } from './cpu/idle-loop.js';
 export {
   type CpuReading,
