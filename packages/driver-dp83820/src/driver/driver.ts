@@ -264,11 +264,14 @@ export class Dp83820Driver {
         this.cancelSleep();
         continue;
       }
-      sys.preemption.end();
+      // The window stays open across the blocking receive: if the thread was preempted after
+      // announcing sleep (a client's wake-up may have been sent and missed meanwhile), the kernel
+      // aborts the receive and the loop re-checks instead of sleeping through it.
       const r =
         pendingIrq !== NIL_THREAD
           ? yield* sys.ipc.replyWait(pendingIrq, EMPTY_MSG, NEVER)
           : yield* sys.ipc.receive(ANY_THREAD, NEVER);
+      sys.preemption.end();
       pendingIrq = NIL_THREAD;
       this.cancelSleep();
       if (!r.ok) continue;
