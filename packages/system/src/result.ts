@@ -16,20 +16,27 @@ import type { RampStep } from '@udf/ipbench';
 import { PROFILE_CATEGORIES } from '@udf/l4-kernel';
 import type { CalibrationFactors } from './calibration.js';
 
-/** Parameters of one step. */
+/**
+ * Parameters of one step. Only the offered load is required; every other field defaults to the
+ * description's own value (`nics[].holdoffUs`, `load.durationMs`, `load.warmupMs`,
+ * `load.packetSize`, `machine.ipcScale`, `machine.seed`).
+ */
 export interface StepOptions {
   /** Offered load per NIC in Mb/s of UDP payload (ipbench's convention). */
   readonly loadMbps: number;
-  /** Interrupt hold-off in µs applied to every NIC (multiple of 100). */
-  readonly holdoffUs: number;
+  /**
+   * Interrupt hold-off in µs applied to every NIC (multiple of 100), overriding each NIC's own
+   * `holdoffUs`. Default: each NIC keeps its own.
+   */
+  readonly holdoffUs?: number;
   /** Virtual milliseconds measured. */
-  readonly durationMs: number;
+  readonly durationMs?: number;
   /** Virtual milliseconds run before measuring. */
-  readonly warmupMs: number;
+  readonly warmupMs?: number;
   /** UDP payload bytes. */
-  readonly packetSize: number;
+  readonly packetSize?: number;
   /** Multiplier on the kernel's IPC costs. */
-  readonly ipcScale: number;
+  readonly ipcScale?: number;
   /** Seed of the run (the sim is deterministic for a given seed). */
   readonly seed?: number;
   /** Component cost factors (default: the fixed calibration `CALIBRATION`). */
@@ -51,7 +58,10 @@ export interface StepResult {
   readonly config: string;
   /** Engine that ran it. */
   readonly engine: 'sim';
+  /** The step's hold-off override, or the first NIC's hold-off when each NIC kept its own. */
   readonly holdoffUs: number;
+  /** The hold-off each NIC ran with, in µs. */
+  readonly holdoffsUs: Record<string, number>;
   readonly packetSize: number;
   /** Offered load over all NICs, Mb/s of UDP payload. */
   readonly requestedMbps: number;

@@ -52,9 +52,9 @@ describe('end to end on the sim engine', () => {
     const monoHigh = await runStep(mono, step(900, 0));
     expect(monoLow.achievedMbps).toBeGreaterThan(0.95 * 300);
     expect(monoHigh.cpuPercent).toBeGreaterThan(99);
-    // Receive livelock: more offered load, less delivered.
-    expect(monoHigh.achievedMbps).toBeLessThan(0.8 * monoLow.achievedMbps * 3);
-    expect(monoHigh.achievedMbps).toBeLessThan(monoLow.achievedMbps * 1.5);
+    // Receive livelock: three times the offered load delivers less than half as much — the
+    // throughput collapses instead of levelling off at saturation.
+    expect(monoHigh.achievedMbps).toBeLessThan(0.5 * monoLow.achievedMbps);
     expect(monoHigh.counters['stack0.0.drops.queueFull']).toBeGreaterThan(0);
     const isoLow = await runStep(iso, step(300, 0));
     const isoHigh = await runStep(iso, step(900, 0));

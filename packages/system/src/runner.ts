@@ -11,13 +11,6 @@ import { StepOptionsError } from './errors.js';
 import { PROFILE_ORDER, type StepOptions, type StepResult } from './result.js';
 import type { SystemDescription } from './schema.js';
 
-/**
- * Most virtual seconds the system may take to start (session setup, page faults, link-up) before
- * load begins; start-up normally takes about a millisecond, more with expensive IPC.
- */
-export const STARTUP_LIMIT_SECONDS = 0.1;
-/** Virtual seconds clients keep sending after the window, so late echoes are not counted lost. */
-export const COOLDOWN_SECONDS = 0.002;
 /** Virtual seconds simulated between checks that the step is done. */
 const DRIVE_SLICE_SECONDS = 0.0005;
 
@@ -27,20 +20,23 @@ function checkStep(opts: StepOptions): void {
   };
   if (!(opts.loadMbps > 0 && opts.loadMbps <= 1000))
     bad('loadMbps', 'a number in (0, 1000]', opts.loadMbps);
-  if (
-    !(
-      Number.isInteger(opts.holdoffUs) &&
-      opts.holdoffUs >= 0 &&
-      opts.holdoffUs <= 25500 &&
-      opts.holdoffUs % 100 === 0
-    )
-  )
-    bad('holdoffUs', 'a multiple of 100 between 0 and 25500', opts.holdoffUs);
-  if (!(opts.durationMs > 0)) bad('durationMs', 'a positive number', opts.durationMs);
-  if (!(opts.warmupMs >= 0)) bad('warmupMs', 'a non-negative number', opts.warmupMs);
-  if (!(Number.isInteger(opts.packetSize) && opts.packetSize >= 16 && opts.packetSize <= 1472))
-    bad('packetSize', 'an integer between 16 and 1472', opts.packetSize);
-  if (!(opts.ipcScale > 0)) bad('ipcScale', 'a positive number', opts.ipcScale);
+  const h = opts.holdoffUs;
+  if (h !== undefined && !(Number.isInteger(h) && h >= 0 && h <= 25500 && h % 100 === 0))
+    bad('holdoffUs', 'a multiple of 100 between 0 and 25500', h);
+  const d = opts.durationMs;
+  if (d !== undefined && !(d > 0 && d <= 60_000))
+    bad('durationMs', 'a positive number of ms up to 60000', d);
+  const w = opts.warmupMs;
+  if (w !== undefined && !(w >= 0 && w <= 60_000))
+    bad('warmupMs', 'a non-negative number of ms up to 60000', w);
+  const p = opts.packetSize;
+  if (p !== undefined && !(Number.isInteger(p) && p >= 16 && p <= 1472))
+    bad('packetSize', 'an integer between 16 and 1472', p);
+  const i = opts.ipcScale;
+  if (i !== undefined && !(i > 0 && i <= 1000)) bad('ipcScale', 'a number in (0, 1000]', i);
+  const s = opts.seed;
+  if (s !== undefined && !(Number.isInteger(s) && s >= 0 && s < 2 ** 31))
+    bad('seed', 'an integer in [0, 2^31)', s);
 }
 
 /**
@@ -53,10 +49,10 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
   checkStep(opts);
   const wall0 = performance.now();
   const built = assemble(system, opts);
-  const { sim } = built;
+  const { sim, plan } = built;
   const hz = sim.machine.hz;
   const slice = Math.round(DRIVE_SLICE_SECONDS * hz);
-  while (!built.ready() && sim.now() < STARTUP_LIMIT_SECONDS * hz) sim.runFor(slice);
+  while (!built.ready() && sim.now() < plan.load.startupLimitSeconds * hz) sim.runFor(slice);
   built.checkStarted();
   const meter = new IdleAccountingCpuMeter(() => {
     const w = sim.accounting.window();
@@ -65,10 +61,10 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
   const ramp = new Ramp({
     clock: sim.machine,
     clients: built.clients,
-    packetSize: opts.packetSize,
-    warmupS: opts.warmupMs / 1000,
-    durationS: opts.durationMs / 1000,
-    cooldownS: COOLDOWN_SECONDS,
+    packetSize: plan.load.packetSize,
+    warmupS: plan.load.warmupSeconds,
+    durationS: plan.load.durationSeconds,
+    cooldownS: plan.load.cooldownSeconds,
     cpuMeter: meter,
     label: system.name,
     drive: (isDone) => {
@@ -85,8 +81,9 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
   return {
     config: system.name,
     engine: 'sim',
-    holdoffUs: opts.holdoffUs,
-    packetSize: opts.packetSize,
+    holdoffUs: opts.holdoffUs ?? plan.devices[0]!.holdoffUnits * 100,
+    holdoffsUs: Object.fromEntries(plan.devices.map((d) => [d.name, d.holdoffUnits * 100])),
+    packetSize: plan.load.packetSize,
     requestedMbps: round(offered),
     achievedMbps: round(step.achievedBps / 1e6),
     sentMbps: round(step.sentBps / 1e6),

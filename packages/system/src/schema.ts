@@ -40,6 +40,13 @@ export const MachineSchema = z
     memoryMiB: z.number().int().min(4).max(4096).default(64),
     /** Which kernel cost table to use. */
     costTable: z.enum(['pentium4', 'modern']).default('pentium4'),
+    /** Seed of the deterministic sim engine (runs with the same seed give the same numbers). */
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
     /** Multiplier applied to the kernel's IPC costs (sensitivity studies). */
     ipcScale: z.number().positive().default(1),
   })
@@ -76,6 +83,16 @@ export const ManagerComponent = z
      * device reset and its pins recovered. Default 1024 pages.
      */
     pinQuotaPages: z.number().int().min(1).default(1024),
+    /**
+     * Longest a page may stay pinned, in seconds, before the driver is over quota (paper 4.4's
+     * quota on pin time). Default 1 s.
+     */
+    maxPinSeconds: z.number().positive().max(3600).default(1),
+    /**
+     * Period of the manager's quota scan in seconds. Quotas are enforced at millisecond
+     * granularity by default; a shorter period wakes the manager more often.
+     */
+    pinScanSeconds: z.number().positive().max(10).default(0.001),
   })
   .strict();
 
@@ -84,8 +101,12 @@ export const DriverComponent = z
   .object({
     kind: z.literal('dp83820-driver'),
     nics: z.array(name).min(1),
-    /** Descriptors in each device ring. */
-    deviceRing: powerOfTwo(8, 1024).default(256),
+    /** Receive descriptors in each device ring (ns83820's `NR_RX_DESC` is 64). */
+    rxDescriptors: powerOfTwo(8, 1024).default(64),
+    /** Transmit descriptors in each device ring (ns83820's `NR_TX_DESC` is 128). */
+    txDescriptors: powerOfTwo(8, 1024).default(128),
+    /** Entries of the translation cache the driver opens with the dataspace manager. */
+    translationCacheEntries: z.number().int().min(16).max(65536).default(4096),
   })
   .strict();
 
@@ -104,6 +125,13 @@ export const EchoComponent = z
   .object({
     kind: z.literal('udp-echo'),
     port: z.number().int().min(1).max(65535).default(7),
+    /**
+     * Socket receive queue in datagrams when the echo sits behind a socket interface (the
+     * monolithic baseline). Linux 2.6's default `net.core.rmem_default` is 110 592 bytes and each
+     * queued 1024-byte datagram is charged its skb's truesize (~2 KiB with a 2 KiB data buffer), so
+     * about 54 datagrams fit.
+     */
+    socketQueueDatagrams: z.number().int().min(1).max(65536).default(54),
   })
   .strict();
 
@@ -151,6 +179,8 @@ export const SessionSchema = z
       .default(2048),
     /** When the client wakes the driver: the paper's suppression, always, or batched. */
     notify: z.enum(['when-asleep', 'always', 'deferred']).default('when-asleep'),
+    /** With `notify: deferred`, the client wakes the driver once per this many frames. */
+    deferredBatch: z.number().int().min(1).max(4096).default(16),
   })
   .strict();
 
@@ -170,6 +200,36 @@ export const LoadSchema = z
     warmupMs: z.number().min(0).default(10),
     /** Virtual milliseconds measured at each step. */
     durationMs: z.number().positive().default(100),
+    /** Virtual milliseconds clients keep sending after the window, so late echoes are not counted lost. */
+    cooldownMs: z.number().min(0).max(1000).default(2),
+    /**
+     * Most virtual milliseconds the system may take to start (session setup, page faults,
+     * link-up) before load begins; start-up normally takes about a millisecond.
+     */
+    startupLimitMs: z.number().positive().max(10_000).default(100),
+  })
+  .strict();
+
+const address = z.number().int().min(0x1000).max(0xffff_f000).multipleOf(4096);
+
+/**
+ * Virtual addresses the assembler uses in every space (each must leave room for what it holds:
+ * the defaults are 16 MiB or more apart).
+ */
+export const LayoutSchema = z
+  .object({
+    /** The manager's frame pool (memory domain). */
+    pool: address.default(0x1000_0000),
+    /** Register windows of the NICs a driver runs, one page each. */
+    registers: address.default(0x2000_0000),
+    /** DMA memory for each NIC's descriptor rings, 1 MiB apart. */
+    dma: address.default(0x2100_0000),
+    /** The driver's translation cache table. */
+    translationCache: address.default(0x2800_0000),
+    /** Session control regions (netdev rings), 1 MiB apart, at the same address in both spaces. */
+    session: address.default(0x3000_0000),
+    /** Session buffer dataspaces in the client's space, 16 MiB apart. */
+    buffers: address.default(0x4000_0000),
   })
   .strict();
 
@@ -183,6 +243,7 @@ export const SystemSchema = z
     domains: z.array(DomainSchema).min(1),
     sessions: z.array(SessionSchema).default([]),
     load: LoadSchema.default(LoadSchema.parse({})),
+    layout: LayoutSchema.default(LayoutSchema.parse({})),
   })
   .strict()
   .superRefine((sys, ctx) => {
@@ -284,5 +345,7 @@ export type SessionDescription = z.output<typeof SessionSchema>;
 export type ComponentDescription = z.output<typeof ComponentSchema>;
 /** The load of a validated description. */
 export type LoadDescription = z.output<typeof LoadSchema>;
+/** The address layout of a validated description. */
+export type LayoutDescription = z.output<typeof LayoutSchema>;
 /** The machine of a validated description. */
 export type MachineDescription = z.output<typeof MachineSchema>;

@@ -1,0 +1,444 @@
+/**
+ * The plan: what a system description means, as plain data. `plan(description)` is pure — it
+ * decides the protection domains (spaces), the memory regions and where each is mapped, the
+ * devices and their interrupt lines, the components each domain holds with their configuration,
+ * the driver–client sessions and the load — and an engine-specific realiser builds it
+ * (`realizeSim` today). A plan survives `structuredClone` and `JSON.stringify`, so it can be
+ * printed (`udf validate --plan`), compared and shipped to another thread.
+ *
+ * Everything that is policy is taken from the description (whose schema supplies the defaults);
+ * the plan adds only what follows from it: addresses from the declared layout, region sizes from
+ * ring capacities and buffer counts, client addresses from each NIC's subnet.
+ *
+ * @module
+ */
+import { netSessionLayout } from '@udf/netdev';
+import { AssemblyError } from './errors.js';
+import { resolveSessions } from './load.js';
+import type { DomainDescription, SessionDescription, SystemDescription } from './schema.js';
+
+/** Bytes of a page: the unit of every region and mapping. */
+export const PAGE_BYTES = 4096;
+/** Distance between consecutive session control regions and between per-NIC DMA regions. */
+export const REGION_STRIDE = 0x10_0000;
+/** Distance between consecutive session buffer dataspaces in a client's space. */
+export const BUFFER_STRIDE = 0x100_0000;
+/** First UDP port of the ipbench clients on each NIC (client j uses port + j). */
+export const CLIENT_PORT_BASE = 9000;
+/** Host part of the first ipbench client's IPv4 address in each NIC's subnet. */
+export const CLIENT_HOST_BASE = 100;
+
+/** A protection domain: one address space (global for the monolithic baseline's kernel). */
+export interface SpacePlan {
+  readonly name: string;
+  /** The kernel's own (global) space: no address-space switch to enter it. */
+  readonly global: boolean;
+  /** Priority of the domain's threads. */
+  readonly priority: number;
+}
+
+/** Where a region is mapped. */
+export interface MappingPlan {
+  readonly space: string;
+  readonly vaddr: number;
+}
+
+/** A memory region the realiser allocates (one region per purpose instance) and maps. */
+export interface RegionPlan {
+  /** Unique name, e.g. `session0.control`. */
+  readonly name: string;
+  readonly purpose: 'frame-pool' | 'session-control' | 'descriptor-dma';
+  readonly bytes: number;
+  /** Where it is mapped read-write (first entry: the owner). */
+  readonly mappings: readonly MappingPlan[];
+}
+
+/** An ipbench client attached to a NIC's wire. */
+export interface LoadClientPlan {
+  readonly mac: string;
+  readonly ip: string;
+  readonly port: number;
+}
+
+/** A NIC: the device model, its wire and the load clients on it. */
+export interface DevicePlan {
+  readonly name: string;
+  readonly model: 'dp83820';
+  readonly irq: number;
+  readonly mac: string;
+  /** Interrupt hold-off in IHR units of 100 µs. */
+  readonly holdoffUnits: number;
+  /** The stack's address on this NIC (the clients' target). */
+  readonly targetIp: string;
+  readonly clients: readonly LoadClientPlan[];
+}
+
+/** The dataspace manager component. */
+export interface ManagerPlan {
+  readonly kind: 'dataspace-manager';
+  readonly thread: string;
+  readonly space: string;
+  readonly priority: number;
+  /** The frame-pool region and where the manager sees it. */
+  readonly pool: { readonly region: string; readonly vaddr: number; readonly bytes: number };
+  readonly pinQuotaPages: number;
+  readonly maxPinSeconds: number;
+  readonly pinScanSeconds: number;
+}
+
+/** One device as a driver runs it. */
+export interface DriverDevicePlan {
+  readonly device: string;
+  /** Register window in the driver's space. */
+  readonly registers: number;
+  readonly irq: number;
+  /** Descriptor-ring memory: region name and where the driver sees it. */
+  readonly dma: { readonly region: string; readonly vaddr: number; readonly bytes: number };
+  readonly holdoffUnits: number;
+  readonly rxDescriptors: number;
+  readonly txDescriptors: number;
+}
+
+/** A DP83820 driver component (one per driver domain; several devices: a clustered server). */
+export interface DriverPlan {
+  readonly kind: 'dp83820-driver';
+  readonly thread: string;
+  readonly space: string;
+  readonly priority: number;
+  /** True in the monolithic baseline's kernel domain. */
+  readonly inKernel: boolean;
+  readonly devices: readonly DriverDevicePlan[];
+  /** Indexes into {@link SystemPlan.sessions} of the sessions this driver serves. */
+  readonly sessions: readonly number[];
+  readonly translationCache: { readonly vaddr: number; readonly entries: number };
+  /** The paper's notification avoidance (off inside the kernel, where interrupts are direct). */
+  readonly notifyAvoidance: boolean;
+}
+
+/** The user-level echo process of the monolithic baseline, behind a socket interface. */
+export interface SocketEchoPlan {
+  readonly thread: string;
+  readonly space: string;
+  readonly priority: number;
+  readonly queueDatagrams: number;
+}
+
+/** An IP stack component (one thread per stack domain serving all its sessions). */
+export interface StackPlan {
+  readonly kind: 'ip-stack';
+  readonly thread: string;
+  readonly space: string;
+  /** Priority of the stack thread (below the driver's in the kernel domain). */
+  readonly priority: number;
+  /** The region mapper thread that pages the stack's space. */
+  readonly regionMapper: string;
+  /** Interfaces: one per session this stack is the client of. */
+  readonly interfaces: readonly {
+    readonly session: number;
+    readonly mac: string;
+    readonly ip: string;
+    readonly netmask: string;
+  }[];
+  /** Echo port served inside the stack's domain, or null when the echo is behind sockets. */
+  readonly echoPort: number | null;
+  /** The socket echo when the echo service lives in another domain. */
+  readonly socketEcho: SocketEchoPlan | null;
+  /** The driver domain the stack's sessions go to. */
+  readonly driverSpace: string;
+}
+
+/** Any component of a plan. */
+export type ComponentPlan = ManagerPlan | DriverPlan | StackPlan;
+
+/** A driver–client session: control region (rings) and the client's buffer dataspace. */
+export interface SessionPlan {
+  readonly index: number;
+  readonly nic: string;
+  readonly driverSpace: string;
+  readonly clientSpace: string;
+  /** Control region (netdev rings), mapped at `controlVaddr` in both spaces. */
+  readonly controlRegion: string;
+  readonly controlVaddr: number;
+  readonly ringCapacity: number;
+  /** The client's buffer dataspace: where it is attached, how many buffers of what size. */
+  readonly buffersVaddr: number;
+  readonly bufferCount: number;
+  readonly bufferSize: number;
+  /** When the client wakes the driver. */
+  readonly notify:
+    | { readonly kind: 'when-asleep' }
+    | { readonly kind: 'always' }
+    | { readonly kind: 'deferred'; readonly batch: number };
+}
+
+/** The measurement window and load of every step. */
+export interface LoadPlan {
+  readonly packetSize: number;
+  readonly warmupSeconds: number;
+  readonly durationSeconds: number;
+  readonly cooldownSeconds: number;
+  readonly startupLimitSeconds: number;
+  readonly echoPort: number;
+}
+
+/** A whole system as plain data. */
+export interface SystemPlan {
+  readonly name: string;
+  readonly machine: {
+    readonly hz: number;
+    readonly memoryBytes: number;
+    readonly costTable: 'pentium4' | 'modern';
+    readonly ipcScale: number;
+    readonly seed: number;
+  };
+  readonly spaces: readonly SpacePlan[];
+  readonly regions: readonly RegionPlan[];
+  readonly devices: readonly DevicePlan[];
+  readonly components: readonly ComponentPlan[];
+  readonly sessions: readonly SessionPlan[];
+  readonly load: LoadPlan;
+}
+
+/** Overrides an experiment applies on top of the description. */
+export interface PlanOverrides {
+  /** Interrupt hold-off for every NIC in µs (default: each NIC's own `holdoffUs`). */
+  readonly holdoffUs?: number;
+  /** Multiplier on the kernel's IPC costs (default: the description's `machine.ipcScale`). */
+  readonly ipcScale?: number;
+  /** UDP payload bytes (default: the description's `load.packetSize`). */
+  readonly packetSize?: number;
+  /** Warm-up in ms (default: `load.warmupMs`). */
+  readonly warmupMs?: number;
+  /** Window in ms (default: `load.durationMs`). */
+  readonly durationMs?: number;
+  /** Seed (default: `machine.seed`). */
+  readonly seed?: number;
+}
+
+const roundPages = (bytes: number) => Math.ceil(bytes / PAGE_BYTES) * PAGE_BYTES;
+
+function echoPortOf(sys: SystemDescription): number {
+  for (const d of sys.domains)
+    for (const c of d.components) if (c.kind === 'udp-echo') return c.port;
+  return 7;
+}
+
+function holding(sys: SystemDescription, kind: string, nic?: string): DomainDescription {
+  const d = sys.domains.find((dom) =>
+    dom.components.some(
+      (c) =>
+        c.kind === kind &&
+        (nic === undefined ||
+          (c.kind === 'dp83820-driver' && c.nics.includes(nic)) ||
+          (c.kind === 'ip-stack' && c.nic === nic)),
+    ),
+  );
+  if (!d) throw new AssemblyError(`no domain holds a ${kind}${nic ? ` for ${nic}` : ''}`);
+  return d;
+}
+
+function notifyOf(s: SessionDescription): SessionPlan['notify'] {
+  return s.notify === 'deferred'
+    ? { kind: 'deferred', batch: s.deferredBatch }
+    : { kind: s.notify };
+}
+
+/**
+ * Plan a validated description: pure, deterministic, plain data.
+ *
+ * @param sys - a description validated by `parseSystem`/`loadSystem` (defaults filled in)
+ * @param overrides - an experiment's settings on top of the description
+ * @throws AssemblyError if the description validated but cannot be planned (e.g. one stack
+ *   domain whose sessions go to two driver domains)
+ */
+export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): SystemPlan {
+  const layout = sys.layout;
+  const spaces: SpacePlan[] = sys.domains.map((d) => ({
+    name: d.name,
+    global: d.kernel,
+    priority: d.priority,
+  }));
+  const regions: RegionPlan[] = [];
+  const components: ComponentPlan[] = [];
+  const echoPort = echoPortOf(sys);
+
+  // The dataspace manager and its frame pool.
+  const memDomain = holding(sys, 'dataspace-manager');
+  const mgr = memDomain.components.find((c) => c.kind === 'dataspace-manager')!;
+  if (mgr.kind !== 'dataspace-manager') throw new AssemblyError('no dataspace manager');
+  const poolBytes = mgr.pages * PAGE_BYTES;
+  regions.push({
+    name: 'manager.pool',
+    purpose: 'frame-pool',
+    bytes: poolBytes,
+    mappings: [{ space: memDomain.name, vaddr: layout.pool }],
+  });
+  components.push({
+    kind: 'dataspace-manager',
+    thread: 'dataspace-manager',
+    space: memDomain.name,
+    priority: memDomain.priority,
+    pool: { region: 'manager.pool', vaddr: layout.pool, bytes: poolBytes },
+    pinQuotaPages: mgr.pinQuotaPages,
+    maxPinSeconds: mgr.maxPinSeconds,
+    pinScanSeconds: mgr.pinScanSeconds,
+  });
+
+  // Devices and the load clients on their wires.
+  const devices: DevicePlan[] = sys.nics.map((nic, i) => {
+    const stackDomain = holding(sys, 'ip-stack', nic.name);
+    const stack = stackDomain.components.find((c) => c.kind === 'ip-stack' && c.nic === nic.name);
+    const targetIp = stack && stack.kind === 'ip-stack' ? stack.ip : '10.0.0.1';
+    const prefix = targetIp.split('.').slice(0, 3).join('.');
+    const holdoffUs = overrides.holdoffUs ?? nic.holdoffUs;
+    return {
+      name: nic.name,
+      model: nic.model,
+      irq: nic.irq,
+      mac: nic.mac,
+      holdoffUnits: holdoffUs / 100,
+      targetIp,
+      clients: Array.from({ length: sys.load.clientsPerNic }, (_, j) => ({
+        mac: `02:00:00:${(0x10 + i).toString(16)}:00:${(0x10 + j).toString(16)}`,
+        ip: `${prefix}.${CLIENT_HOST_BASE + j}`,
+        port: CLIENT_PORT_BASE + j,
+      })),
+    };
+  });
+
+  // Sessions: a control region mapped into both spaces, a buffer dataspace in the client's.
+  const sessions: SessionPlan[] = resolveSessions(sys).map((desc, index) => {
+    const controlVaddr = layout.session + index * REGION_STRIDE;
+    const controlRegion = `session${index}.control`;
+    const mappings: MappingPlan[] = [{ space: desc.client, vaddr: controlVaddr }];
+    if (desc.driver !== desc.client) mappings.push({ space: desc.driver, vaddr: controlVaddr });
+    regions.push({
+      name: controlRegion,
+      purpose: 'session-control',
+      bytes: roundPages(netSessionLayout(desc.ringCapacity).byteLength),
+      mappings,
+    });
+    return {
+      index,
+      nic: desc.nic,
+      driverSpace: desc.driver,
+      clientSpace: desc.client,
+      controlRegion,
+      controlVaddr,
+      ringCapacity: desc.ringCapacity,
+      buffersVaddr: layout.buffers + index * BUFFER_STRIDE,
+      bufferCount: desc.buffers,
+      bufferSize: desc.bufferSize,
+      notify: notifyOf(desc),
+    };
+  });
+
+  // Drivers: one thread per driver component.
+  for (const d of sys.domains) {
+    for (const comp of d.components) {
+      if (comp.kind !== 'dp83820-driver') continue;
+      const driverDevices: DriverDevicePlan[] = comp.nics.map((nicName, idx) => {
+        const dev = devices.find((x) => x.name === nicName)!;
+        const region = `${d.name}.${nicName}.dma`;
+        const vaddr = layout.dma + idx * REGION_STRIDE;
+        // Descriptor rings: 16 pages hold 1024 wide descriptors of each kind with room to spare.
+        const bytes = 16 * PAGE_BYTES;
+        regions.push({
+          name: region,
+          purpose: 'descriptor-dma',
+          bytes,
+          mappings: [{ space: d.name, vaddr }],
+        });
+        return {
+          device: nicName,
+          registers: layout.registers + idx * PAGE_BYTES,
+          irq: dev.irq,
+          dma: { region, vaddr, bytes },
+          holdoffUnits: dev.holdoffUnits,
+          rxDescriptors: comp.rxDescriptors,
+          txDescriptors: comp.txDescriptors,
+        };
+      });
+      components.push({
+        kind: 'dp83820-driver',
+        thread: `${d.name}/dp83820`,
+        space: d.name,
+        priority: d.priority,
+        inKernel: d.kernel,
+        devices: driverDevices,
+        sessions: sessions.filter((s) => s.driverSpace === d.name).map((s) => s.index),
+        translationCache: { vaddr: layout.translationCache, entries: comp.translationCacheEntries },
+        notifyAvoidance: !d.kernel,
+      });
+    }
+  }
+
+  // Stacks: one thread per stack domain, a region mapper as its pager.
+  for (const d of sys.domains) {
+    if (!d.components.some((c) => c.kind === 'ip-stack')) continue;
+    const mine = sessions.filter((s) => s.clientSpace === d.name);
+    if (mine.length === 0) throw new AssemblyError(`stack domain "${d.name}" has no session`);
+    const driverSpaces = [...new Set(mine.map((s) => s.driverSpace))];
+    if (driverSpaces.length > 1) {
+      throw new AssemblyError(
+        `stack domain "${d.name}" has sessions with drivers in ${driverSpaces.map((x) => `"${x}"`).join(' and ')}; one stack domain is served by one driver domain`,
+      );
+    }
+    const echoHere = d.components.find((c) => c.kind === 'udp-echo');
+    let socketEcho: SocketEchoPlan | null = null;
+    if (!echoHere) {
+      const echoDomain = holding(sys, 'udp-echo');
+      const echo = echoDomain.components.find((c) => c.kind === 'udp-echo');
+      socketEcho = {
+        thread: `${echoDomain.name}/udp-echo`,
+        space: echoDomain.name,
+        priority: echoDomain.priority,
+        queueDatagrams: echo && echo.kind === 'udp-echo' ? echo.socketQueueDatagrams : 54,
+      };
+    }
+    components.push({
+      kind: 'ip-stack',
+      thread: `${d.name}/ip-stack`,
+      space: d.name,
+      priority: d.kernel ? d.priority - 1 : d.priority,
+      regionMapper: `${d.name}/region-mapper`,
+      interfaces: mine.map((s) => {
+        const stack = d.components.find((c) => c.kind === 'ip-stack' && c.nic === s.nic);
+        const nic = sys.nics.find((n) => n.name === s.nic)!;
+        return {
+          session: s.index,
+          mac: nic.mac,
+          ip: stack && stack.kind === 'ip-stack' ? stack.ip : '0.0.0.0',
+          netmask: stack && stack.kind === 'ip-stack' ? stack.netmask : '255.255.255.0',
+        };
+      }),
+      echoPort: echoHere ? echoPort : null,
+      socketEcho,
+      driverSpace: driverSpaces[0]!,
+    });
+  }
+
+  return {
+    name: sys.name,
+    machine: {
+      hz: sys.machine.hz,
+      memoryBytes: sys.machine.memoryMiB * 1024 * 1024,
+      costTable: sys.machine.costTable,
+      ipcScale: overrides.ipcScale ?? sys.machine.ipcScale,
+      seed: overrides.seed ?? sys.machine.seed,
+    },
+    spaces,
+    regions,
+    devices,
+    components,
+    sessions,
+    load: {
+      packetSize: overrides.packetSize ?? sys.load.packetSize,
+      warmupSeconds: (overrides.warmupMs ?? sys.load.warmupMs) / 1000,
+      durationSeconds: (overrides.durationMs ?? sys.load.durationMs) / 1000,
+      cooldownSeconds: sys.load.cooldownMs / 1000,
+      startupLimitSeconds: sys.load.startupLimitMs / 1000,
+      echoPort,
+    },
+  };
+}

@@ -1,0 +1,526 @@
+/**
+ * The sim realiser: builds a {@link SystemPlan} on the deterministic sim engine, as a root task
+ * (sigma0) would. It creates one address space per planned domain (the kernel domain of the
+ * monolithic baseline is a global space), allocates and maps every planned region, attaches the
+ * NICs with their register windows and interrupt lines, puts a switch and the ipbench clients on
+ * each wire, and creates the component threads from the plan's plain-data configuration.
+ *
+ * Session setup follows the paper (section 4.2): the client opens its buffer dataspace from the
+ * manager, shares it with the driver (translate rights) and attaches it through its region
+ * mapper, then opens the session with the driver by IPC, naming the session's control region and
+ * its dataspace; the driver associates the dataspace with the session and opens a translation
+ * cache with the manager. The control region (the netdev rings) is the only memory mapped into
+ * both spaces by the realiser, as shared memory established once at session setup.
+ *
+ * @module
+ */
+import {
+  AnonymousManager,
+  DS_RIGHT_READ,
+  DS_RIGHT_TRANSLATE,
+  DS_RIGHT_WRITE,
+  dsClient,
+  RegionMapper,
+  rmClient,
+  TranslationCache,
+} from '@udf/dataspace';
+import {
+  Dp83820,
+  type Dp83820DeviceConfig,
+  Dp83820Driver,
+  type Dp83820SessionConfig,
+} from '@udf/driver-dp83820';
+import { SimClient } from '@udf/ipbench';
+import {
+  ANY_THREAD,
+  type KernelCall,
+  MODERN_X86_3_0,
+  NEVER,
+  PENTIUM4_XEON_2_66,
+  type Rights,
+  SimEngine,
+  type SpaceId,
+  type Sys,
+  type ThreadId,
+  ZERO,
+} from '@udf/l4-kernel';
+import {
+  type Stack,
+  type StackThreadState,
+  stackThread,
+  UdpDatagram,
+  type UdpSocket,
+} from '@udf/lwip-lite';
+import { Switch } from '@udf/netdev';
+import { CALIBRATION, type CalibrationFactors, componentCosts } from './calibration.js';
+import { AssemblyError } from './errors.js';
+import type { ComponentPlan, DriverPlan, ManagerPlan, StackPlan, SystemPlan } from './plan.js';
+import { SESSION_OPEN_LABEL, SESSION_OPEN_OK, SESSION_OPEN_REFUSED } from './session-open.js';
+
+const RW: Rights = { read: true, write: true, execute: false };
+
+/** What {@link realizeSim} returns. */
+export interface AssembledSystem {
+  /** The plan that was built. */
+  readonly plan: SystemPlan;
+  /** The engine, ready to run. */
+  readonly sim: SimEngine;
+  /** The ipbench clients, `clientsPerNic` per NIC. */
+  readonly clients: SimClient[];
+  /** Every component's counters, flattened (`driver.rxFrames`, `nic0.rxOverruns`, ...). */
+  counters(): Record<string, number>;
+  /** True once every driver and stack has finished its setup and serves traffic. */
+  ready(): boolean;
+  /** Throw an {@link AssemblyError} if a component failed to start (call after start-up). */
+  checkStarted(): void;
+}
+
+/** Options of {@link realizeSim} that are not part of the plan. */
+export interface RealizeSimOptions {
+  /** Component cost factors (default: the fixed calibration `CALIBRATION`). */
+  readonly calibration?: CalibrationFactors;
+}
+
+function only<K extends ComponentPlan['kind']>(
+  plan: SystemPlan,
+  kind: K,
+): Extract<ComponentPlan, { kind: K }>[] {
+  return plan.components.filter((c): c is Extract<ComponentPlan, { kind: K }> => c.kind === kind);
+}
+
+/** Build a plan on a fresh sim engine for one experiment step. */
+export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): AssembledSystem {
+  const costs = plan.machine.costTable === 'modern' ? MODERN_X86_3_0 : PENTIUM4_XEON_2_66;
+  const sim = new SimEngine({
+    hz: plan.machine.hz,
+    memoryBytes: plan.machine.memoryBytes,
+    costs,
+    costScale: { ipc: plan.machine.ipcScale },
+    seed: plan.machine.seed,
+  });
+  const k = sim.kernel;
+  const hz = sim.machine.hz;
+  const cc = componentCosts(options.calibration ?? CALIBRATION);
+  const spaces = new Map<string, SpaceId>();
+  for (const d of plan.spaces) spaces.set(d.name, k.createSpace(d.name, { global: d.global }));
+  const space = (name: string) => {
+    const id = spaces.get(name);
+    if (id === undefined) throw new AssemblyError(`plan names unknown domain "${name}"`);
+    return id;
+  };
+
+  // Regions: allocated once, mapped where the plan says (the session control regions are the
+  // only memory two domains share from the start).
+  const regionPaddr = new Map<string, number>();
+  for (const r of plan.regions) {
+    const paddr = k.allocateFrames(r.bytes);
+    regionPaddr.set(r.name, paddr);
+    for (const m of r.mappings) k.mapPhysical(space(m.space), m.vaddr, paddr, r.bytes, RW);
+  }
+
+  // The dataspace manager and its frames (sigma0 hands it physical memory).
+  const mgrPlan: ManagerPlan = only(plan, 'dataspace-manager')[0]!;
+  const drivers: {
+    plan: DriverPlan;
+    driver: Dp83820Driver | null;
+    thread: ThreadId;
+  }[] = [];
+  const manager = new AnonymousManager({
+    pool: { vaddr: mgrPlan.pool.vaddr, bytes: mgrPlan.pool.bytes },
+    scanInterval: Math.max(1, Math.round(mgrPlan.pinScanSeconds * hz)),
+    pinQuota: {
+      maxPinnedPages: mgrPlan.pinQuotaPages,
+      maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
+    },
+    costs: cc.dataspace,
+    // Paper 4.4: a driver over its pin quota is disabled and its device reset to recover pins.
+    onDriverDisabled: (thread) => drivers.find((d) => d.thread === thread)?.driver?.quotaExceeded(),
+  });
+  const managerId = k.createThread({
+    name: mgrPlan.thread,
+    space: space(mgrPlan.space),
+    priority: mgrPlan.priority,
+    body: manager.body,
+  });
+
+  // NICs, switches and ipbench clients.
+  const nics = plan.devices.map((dev) => {
+    const device = sim.machine.attachDevice(
+      dev.name,
+      new Dp83820({ host: sim.machine, irqLine: dev.irq, mac: dev.mac }),
+    );
+    const sw = new Switch({ clock: sim.machine, ports: dev.clients.length + 1 });
+    device.port.connect(sw.port(0));
+    sw.connect(0, device.port);
+    return { plan: dev, device, sw };
+  });
+  const clients: SimClient[] = [];
+  for (const n of nics) {
+    n.plan.clients.forEach((c, j) => {
+      const client = new SimClient({
+        clock: sim.machine,
+        mac: c.mac,
+        ip: c.ip,
+        port: c.port,
+        targetMac: n.plan.mac,
+        targetIp: n.plan.targetIp,
+        targetPort: plan.load.echoPort,
+        packetSize: plan.load.packetSize,
+      });
+      client.attach(n.sw.port(j + 1));
+      n.sw.connect(j + 1, client);
+      clients.push(client);
+    });
+  }
+
+  // Thread ids are known before any thread runs: the kernel hands them out in creation order,
+  // so a component's configuration can name its partners as plain numbers.
+  const driverThreads = new Map<string, ThreadId>();
+  const stackThreads = new Map<string, ThreadId>();
+
+  // Drivers: a thread per driver component. It first accepts one session-open IPC per session
+  // (paper 4.2: the client names the session's control region and its buffer dataspace), then
+  // runs the driver.
+  for (const dp of only(plan, 'dp83820-driver')) {
+    const drvSpace = space(dp.space);
+    const devices: Dp83820DeviceConfig[] = dp.devices.map((d) => {
+      const n = nics.find((x) => x.plan.name === d.device)!;
+      k.mapDevice(drvSpace, d.registers, n.device);
+      return {
+        registers: d.registers,
+        irq: d.irq,
+        dma: { vaddr: d.dma.vaddr, paddr: regionPaddr.get(d.dma.region)!, bytes: d.dma.bytes },
+        holdoff: d.holdoffUnits,
+        rxDescriptors: d.rxDescriptors,
+        txDescriptors: d.txDescriptors,
+      };
+    });
+    const mySessions = dp.sessions.map((i) => plan.sessions[i]!);
+    const entry = { plan: dp, driver: null as Dp83820Driver | null, thread: 0 };
+    entry.thread = k.createThread({
+      name: dp.thread,
+      space: drvSpace,
+      priority: dp.priority,
+      body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+        const opened = new Map<number, { client: ThreadId; dataspace: number }>();
+        while (opened.size < mySessions.length) {
+          const r = yield* tsys.ipc.receive(ANY_THREAD, NEVER);
+          if (!r.ok) continue;
+          const [index, controlVaddr, capacity, dataspace] = r.msg.words;
+          const s = mySessions.find((x) => x.index === index);
+          const valid =
+            r.msg.label === SESSION_OPEN_LABEL &&
+            s !== undefined &&
+            !opened.has(s.index) &&
+            s.controlVaddr === controlVaddr &&
+            s.ringCapacity === capacity &&
+            stackThreads.get(s.clientSpace) === r.from &&
+            Number.isInteger(dataspace);
+          if (valid) opened.set(s!.index, { client: r.from, dataspace: dataspace! });
+          yield* tsys.ipc.reply(r.from, {
+            label: valid ? SESSION_OPEN_OK : SESSION_OPEN_REFUSED,
+            words: [],
+          });
+        }
+        const sessionConfigs: Dp83820SessionConfig[] = mySessions.map((s) => ({
+          device: dp.devices.findIndex((d) => d.device === s.nic),
+          client: opened.get(s.index)!.client,
+          region: s.controlVaddr,
+          capacity: s.ringCapacity,
+          dataspaces: [opened.get(s.index)!.dataspace],
+        }));
+        entry.driver = new Dp83820Driver({
+          devices,
+          sessions: sessionConfigs,
+          translation: (ts) =>
+            TranslationCache.open(ts, managerId, {
+              vaddr: dp.translationCache.vaddr,
+              entries: dp.translationCache.entries,
+            }),
+          notifyAvoidance: dp.notifyAvoidance,
+        });
+        yield* entry.driver.body(tsys);
+      },
+    });
+    driverThreads.set(dp.space, entry.thread);
+    drivers.push(entry);
+  }
+
+  // Stacks: one thread per stack domain serving all its sessions; a region mapper as its pager.
+  const stackStates: StackThreadState[] = [];
+  const echoThreads: { stats: SocketEchoStats }[] = [];
+  const stackPlans: StackPlan[] = only(plan, 'ip-stack');
+  for (const sp of stackPlans) {
+    const mine = sp.interfaces.map((i) => plan.sessions[i.session]!);
+    const driverThread = driverThreads.get(sp.driverSpace);
+    if (driverThread === undefined)
+      throw new AssemblyError(`stack "${sp.thread}": no driver in domain "${sp.driverSpace}"`);
+    const rm = new RegionMapper();
+    const rmThread = k.createThread({
+      name: sp.regionMapper,
+      space: space(sp.space),
+      priority: plan.spaces.find((x) => x.name === sp.space)!.priority,
+      body: rm.body,
+    });
+    const socketEcho = sp.socketEcho
+      ? new SocketBridge(plan.load.echoPort, sp.socketEcho.queueDatagrams)
+      : null;
+    const dataspaceIds = new Map<number, number>();
+    const policy = mine[0]!.notify;
+    const stackId = k.createThread({
+      name: sp.thread,
+      space: space(sp.space),
+      priority: sp.priority,
+      body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+        for (const s of mine) {
+          const bytes = s.bufferCount * s.bufferSize;
+          const ds = yield* dsClient.open(tsys, managerId, bytes);
+          yield* dsClient.share(
+            tsys,
+            ds,
+            driverThread,
+            DS_RIGHT_READ | DS_RIGHT_WRITE | DS_RIGHT_TRANSLATE,
+          );
+          yield* dsClient.share(tsys, ds, rmThread, DS_RIGHT_READ | DS_RIGHT_WRITE);
+          yield* rmClient.attach(tsys, rmThread, {
+            manager: managerId,
+            dataspaceId: ds.id,
+            vaddr: s.buffersVaddr,
+            size: ds.size,
+            offset: 0,
+            writable: true,
+          });
+          dataspaceIds.set(s.index, ds.id);
+          // Open the session with the driver: control region, ring capacity, buffer dataspace.
+          const r = yield* tsys.ipc.call(driverThread, {
+            label: SESSION_OPEN_LABEL,
+            words: [s.index, s.controlVaddr, s.ringCapacity, ds.id],
+          });
+          if (!r.ok || r.msg.label !== SESSION_OPEN_OK)
+            throw new AssemblyError(`session ${s.index}: the driver refused to open it`);
+        }
+        const body = stackThread({
+          sessions: sp.interfaces.map((itf) => {
+            const s = plan.sessions[itf.session]!;
+            return {
+              region: s.controlVaddr,
+              capacity: s.ringCapacity,
+              buffers: s.buffersVaddr,
+              dataspaceId: dataspaceIds.get(s.index)!,
+              bufferCount: s.bufferCount,
+              bufferSize: s.bufferSize,
+              mac: itf.mac,
+              ip: itf.ip,
+              netmask: itf.netmask,
+            };
+          }),
+          driver: () => driverThread,
+          costs: cc.lwip,
+          loopCosts: cc.stackLoop,
+          echoPort: sp.echoPort,
+          policy,
+          onReady: (state) => stackStates.push(state),
+          ...(socketEcho
+            ? {
+                setup: (stacks: readonly Stack[]) => socketEcho.bind(stacks),
+                onPoll: (ts: Sys) => socketEcho.wakeReader(ts),
+                chargeTarget: () => socketEcho.activeSys,
+              }
+            : {}),
+        });
+        yield* body(tsys);
+      },
+    });
+    stackThreads.set(sp.space, stackId);
+    k.setPager(stackId, rmThread);
+    if (socketEcho && sp.socketEcho) {
+      const echoId = k.createThread({
+        name: sp.socketEcho.thread,
+        space: space(sp.socketEcho.space),
+        priority: sp.socketEcho.priority,
+        body: (ts) =>
+          socketEcho.reader(
+            ts,
+            stackId,
+            driverThread,
+            costs.entries.syscall.cycles,
+            costs.entries.copyPerByte.cycles,
+          ),
+      });
+      socketEcho.readerThread = echoId;
+      echoThreads.push(socketEcho);
+    }
+  }
+
+  const counters = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    const put = (prefix: string, obj: object) => {
+      for (const [key, v] of Object.entries(obj)) {
+        if (typeof v === 'number') out[`${prefix}.${key}`] = v;
+        else if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) put(`${prefix}.${key}`, v);
+      }
+    };
+    for (const n of nics) {
+      put(n.plan.name, n.device.stats);
+      put(`${n.plan.name}.switch`, n.sw.stats(0));
+    }
+    for (const dr of drivers) if (dr.driver) put(`${dr.plan.space}.driver`, dr.driver.stats);
+    stackStates.forEach((st, i) => {
+      st.stacks.forEach((stack, j) => {
+        put(`stack${i}.${j}`, stack.counters);
+      });
+      st.devices.forEach((dev, j) => {
+        put(`stack${i}.${j}.session`, dev.stats);
+      });
+      put(`stack${i}.thread`, st.stats);
+    });
+    echoThreads.forEach((e, i) => {
+      put(`socket-echo${i}`, e.stats);
+    });
+    put('manager', manager.stats());
+    put('kernel', sim.counters);
+    return out;
+  };
+
+  const checkStarted = () => {
+    const dead = k.failures;
+    if (dead.length > 0) {
+      throw new AssemblyError(
+        `components failed during start-up: ${dead.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
+      );
+    }
+    for (const dr of drivers) {
+      if (!dr.driver?.running)
+        throw new AssemblyError(`driver in domain "${dr.plan.space}" did not start`);
+    }
+    if (stackStates.length !== stackPlans.length)
+      throw new AssemblyError('an IP stack did not start');
+  };
+
+  const ready = () =>
+    k.failures.length === 0 &&
+    drivers.every((dr) => dr.driver?.running === true) &&
+    stackStates.length === stackPlans.length;
+
+  return { plan, sim, clients, counters, ready, checkStarted };
+}
+
+/** Counters of the monolithic baseline's socket echo. */
+export interface SocketEchoStats {
+  /** Datagrams read through the socket interface and echoed. */
+  echoed: number;
+  /** Wake-ups the kernel sent the reader (one per queued datagram: no suppression). */
+  wakeupsSent: number;
+  /** Of those, how many found the reader not waiting (their cost is paid all the same). */
+  wakeupsMissed: number;
+  /** recvfrom/sendto system calls. */
+  syscalls: number;
+  /** Bytes copied to user space by recvfrom (sendto's copy is the stack's own). */
+  copiedBytes: number;
+}
+
+const WAKE = Object.freeze({ label: 0x534b, words: Object.freeze([]) as readonly number[] });
+
+/**
+ * The monolithic baseline's socket interface: the in-kernel stack queues echo datagrams on a UDP
+ * socket (bounded, like a socket receive buffer); a user-level echo process reads each one with
+ * recvfrom (a system call and a copy to user space) and writes it back with sendto (a system
+ * call and a copy into a new kernel buffer), as a Linux echo server does. The kernel wakes the
+ * reader for every queued datagram: no notification suppression.
+ */
+class SocketBridge {
+  readonly stats: SocketEchoStats = {
+    echoed: 0,
+    wakeupsSent: 0,
+    wakeupsMissed: 0,
+    syscalls: 0,
+    copiedBytes: 0,
+  };
+  readerThread: ThreadId = 0;
+  /** The reader's Sys while it runs stack code in its own context (the sendto path). */
+  activeSys: Sys | null = null;
+  private sockets: UdpSocket[] = [];
+  private seen = 0;
+  private readonly datagram = new UdpDatagram();
+  private readonly user = new Uint8Array(2048);
+
+  constructor(
+    private readonly port: number,
+    private readonly queue: number,
+  ) {}
+
+  bind(stacks: readonly Stack[]): void {
+    this.sockets = stacks.map((s) => s.udpBind(this.port, { queueLength: this.queue }));
+  }
+
+  private queued(): number {
+    let n = 0;
+    for (const s of this.sockets) n += s.queued;
+    return n;
+  }
+
+  /** In the stack thread after each pass: wake the reader once per newly queued datagram. */
+  *wakeReader(sys: Sys): Generator<KernelCall, boolean, unknown> {
+    const q = this.queued();
+    let fresh = q - this.seen;
+    this.seen = q;
+    let woke = false;
+    while (fresh-- > 0 && this.readerThread !== 0) {
+      const r = yield* sys.ipc.send(this.readerThread, WAKE, ZERO);
+      this.stats.wakeupsSent++;
+      if (!r.ok) this.stats.wakeupsMissed++;
+      woke = true;
+    }
+    return woke;
+  }
+
+  /** The user-level echo process. */
+  *reader(
+    sys: Sys,
+    stackThread: ThreadId,
+    driverThread: ThreadId,
+    syscallCycles: number,
+    copyPerByte: number,
+  ): Generator<KernelCall, void, unknown> {
+    const d = this.datagram;
+    for (;;) {
+      let got = false;
+      for (let i = 0; i < this.sockets.length; i++) {
+        const sock = this.sockets[i]!;
+        if (!sock.recv(d)) continue;
+        got = true;
+        this.seen = Math.max(0, this.seen - 1);
+        // recvfrom: kernel entry/exit and the copy to the user buffer.
+        const len = d.payloadLength;
+        sys.charge('Socket', syscallCycles + copyPerByte * len);
+        this.user.set(d.pbuf!.bytes.subarray(d.payloadOffset, d.payloadOffset + len));
+        const src = d.srcIp;
+        const srcPort = d.srcPort;
+        sock.release(d);
+        // sendto: kernel entry/exit, then UDP/IP output runs in the caller's context down to the
+        // driver's transmit queue; its copy into a kernel buffer is the stack's own one copy
+        // (charged by the stack), so the socket interface adds one copy per echo, as the paper says.
+        sys.charge('Socket', syscallCycles);
+        this.stats.syscalls += 2;
+        this.stats.copiedBytes += len;
+        this.activeSys = sys;
+        if (sock.sendTo(this.user, src, srcPort, 0, len)) this.stats.echoed++;
+        this.activeSys = null;
+      }
+      if (got) {
+        // The transmit path ends by kicking the driver, always (no suppression in the baseline).
+        yield* sys.ipc.send(driverThread, WAKE, ZERO);
+        continue;
+      }
+      // Block in recvfrom until the kernel wakes us; preemption control closes the race between
+      // finding the queue empty and blocking.
+      sys.preemption.begin();
+      if (this.queued() > 0 || sys.preemption.preempted()) {
+        sys.preemption.end();
+        continue;
+      }
+      yield* sys.ipc.receive(stackThread, NEVER);
+      sys.preemption.end();
+    }
+  }
+}
