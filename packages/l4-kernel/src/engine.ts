@@ -12,6 +12,7 @@ import { type TraceRecord, Tracer } from './kernel/trace.js';
 import { Accounting } from './machine/accounting.js';
 import { CostModel, type CostName, type CostTable, PENTIUM4_XEON_2_66 } from './machine/costs.js';
 import { Machine } from './machine/machine.js';
+import type { MemoryLayout } from './machine/memory.js';
 import type { Cycles } from './sys.js';
 
 /** Options of a {@link SimEngine}. */
@@ -20,6 +21,12 @@ export interface SimEngineOptions {
   readonly hz?: number;
   /** Physical memory in bytes; default 64 MiB. */
   readonly memoryBytes?: number;
+  /**
+   * How physical memory regions are backed: `'shared'` (default) windows on one buffer, or
+   * `'separate'`, a `SharedArrayBuffer` per region as on the threads engine (tests select it to
+   * prove that nothing reaches across a region).
+   */
+  readonly memoryLayout?: MemoryLayout;
   /** Cost model or table; default {@link PENTIUM4_XEON_2_66}. */
   readonly costs?: CostModel | CostTable;
   /** Scale factors applied on top of `costs` (e.g. `{ ipc: 2 }`). */
@@ -72,6 +79,7 @@ export class SimEngine {
     this.machine = new Machine({
       hz,
       memoryBytes: options.memoryBytes ?? 64 * 1024 * 1024,
+      memoryLayout: options.memoryLayout ?? 'shared',
       onInterrupt: (line) => kernel?.onInterrupt(line),
     });
     this.accounting = new Accounting(() => this.machine.clock);

@@ -159,7 +159,10 @@ export interface MemoryView {
   readonly bytes: Uint8Array;
   /** The same memory as 32-bit words (only the whole words inside the range). */
   readonly words: Uint32Array;
-  /** The shared buffer under the view, for `Atomics` (lock-free rings live here). */
+  /**
+   * The buffer of the region under the view, for `Atomics` (lock-free rings live here). It may
+   * hold other memory of the same region, never memory of another region.
+   */
   readonly buffer: SharedArrayBuffer;
   /** Byte offset of `bytes` inside `buffer`. */
   readonly byteOffset: number;
@@ -233,9 +236,9 @@ export interface SysMemory {
    *
    * The page-fault message is label {@link PAGE_FAULT_LABEL}, words `[fault address, access]`
    * with access as the `rwx` bit needed (read 4, write 2, execute 1); the pager answers with a
-   * map item (the receive window is the whole space). On the sim engine all of memory is one
-   * buffer, so the range's frames must be physically contiguous for one view: otherwise the call
-   * fails with `not-contiguous`.
+   * map item (the receive window is the whole space). A view covers one memory region (one
+   * dataspace, one translation table): the range's frames must be physically contiguous inside
+   * one region, otherwise the call fails with `not-contiguous`.
    */
   access(vaddr: number, length: number, access: Access): SysCall<MemoryView | MemoryError>;
   /**

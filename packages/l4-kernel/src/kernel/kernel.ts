@@ -14,7 +14,7 @@
 import { KernelError } from '../errors.js';
 import type { Accounting } from '../machine/accounting.js';
 import type { CostModel } from '../machine/costs.js';
-import type { MmioDevice } from '../machine/device-host.js';
+import type { MemoryRegion, MmioDevice } from '../machine/device-host.js';
 import type { ScheduledEvent } from '../machine/event-queue.js';
 import type { Line, Machine } from '../machine/machine.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../machine/memory.js';
@@ -293,6 +293,15 @@ export class Kernel {
   }
 
   /**
+   * Allocate a new memory region (its own buffer in the `'separate'` layout): one per dataspace
+   * and per translation table, so sharing one never exposes another.
+   * @throws KernelError `OUT_OF_MEMORY`, `CONFIG`
+   */
+  allocateRegion(bytes: number, align = PAGE_SIZE): { paddr: number; region: MemoryRegion } {
+    return this.machine.memory.allocateRegion(bytes, align);
+  }
+
+  /**
    * Map physical memory into a space as roots of the mapping tree (sigma0's role). Existing
    * mappings at the destination are revoked first.
    * @throws KernelError `ALIGNMENT` (addresses or size not page-aligned), `RANGE`, `NO_SUCH_SPACE`
@@ -304,7 +313,7 @@ export class Kernel {
       throw new KernelError('ALIGNMENT', `paddr ${paddr} is not page-aligned`);
     }
     if (!this.machine.memory.contains(paddr, bytes)) {
-      throw new KernelError('RANGE', `physical range ${paddr}+${bytes} outside memory`);
+      throw new KernelError('RANGE', `physical range ${paddr}+${bytes} outside backed memory`);
     }
     const bits = rightsBits(rights);
     const vp = vaddr >>> PAGE_SHIFT;

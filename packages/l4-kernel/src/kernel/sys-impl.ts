@@ -155,13 +155,18 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
       if (m === undefined) return memError('unmapped', p * PAGE_SIZE);
       if (m.frame !== frame0 + (p - first)) return memError('not-contiguous', p * PAGE_SIZE);
     }
-    const mem = kernel.machine.memory;
-    const byteOffset = frame0 * PAGE_SIZE + (vaddr % PAGE_SIZE);
-    const bytes = new Uint8Array(mem.buffer, byteOffset, length);
+    const paddr = frame0 * PAGE_SIZE + (vaddr % PAGE_SIZE);
+    // A view covers one region: a range whose frames are contiguous but belong to two regions
+    // (two dataspaces, say) is not one buffer on the threads engine, so it fails here too.
+    const region = kernel.machine.memory.regionOfRange(paddr, length);
+    if (region === null) return memError('not-contiguous', vaddr);
+    const buffer = region.buffer;
+    const byteOffset = region.byteOffset + (paddr - region.paddr);
+    const bytes = new Uint8Array(buffer, byteOffset, length);
     const wStart = (byteOffset + 3) & ~3;
     const wCount = Math.max(0, Math.floor((byteOffset + length - wStart) / 4));
-    const words = new Uint32Array(mem.buffer, wStart, wCount);
-    const view: MemoryView = { vaddr, bytes, words, buffer: mem.buffer, byteOffset };
+    const words = new Uint32Array(buffer, wStart, wCount);
+    const view: MemoryView = { vaddr, bytes, words, buffer, byteOffset };
     return view;
   }
 
