@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { KernelError } from './errors.js';
+import { KernelError, type ThreadFailedError } from './errors.js';
 import { DEFAULT_TIMESLICE_SECONDS, Kernel, type KernelCounters } from './kernel/kernel.js';
 import { createSys } from './kernel/sys-impl.js';
 import { type TraceRecord, Tracer } from './kernel/trace.js';
@@ -37,6 +37,12 @@ export interface SimEngineOptions {
   readonly trace?: boolean | ((record: TraceRecord) => void);
   /** Timeslice in cycles; default 10 ms. */
   readonly timeslice?: Cycles;
+  /**
+   * What a thread that dies of an exception does to the run: `'throw'` (default) stops
+   * `runUntil`/`runFor` with a {@link ThreadFailedError} naming the thread; `'record'` only
+   * records it in `kernel.failures` (fault-injection experiments that expect deaths).
+   */
+  readonly threadFailures?: 'throw' | 'record';
 }
 
 /**
@@ -89,6 +95,11 @@ export class SimEngine {
     const slice = options.timeslice ?? DEFAULT_TIMESLICE_SECONDS * hz;
     if (!(slice > 0)) throw new KernelError('CONFIG', `timeslice must be positive, got ${slice}`);
     kernel = new Kernel(this.machine, this.accounting, costs, slice, this.tracer);
+    const failures = options.threadFailures ?? 'throw';
+    if (failures !== 'throw' && failures !== 'record') {
+      throw new KernelError('CONFIG', `threadFailures must be 'throw' or 'record'`);
+    }
+    kernel.throwOnFailure = failures === 'throw';
     const k = kernel;
     k.makeSys = (t) => createSys(k, t);
     this.kernel = kernel;
@@ -102,12 +113,18 @@ export class SimEngine {
     return this.machine.clock;
   }
 
-  /** Run until absolute virtual time `cycles`. */
+  /**
+   * Run until absolute virtual time `cycles`.
+   * @throws ThreadFailedError when a thread dies of an exception (see {@link SimEngineOptions.threadFailures})
+   */
   runUntil(cycles: Cycles): void {
     this.kernel.runUntil(cycles);
   }
 
-  /** Run for `cycles` more virtual cycles. */
+  /**
+   * Run for `cycles` more virtual cycles.
+   * @throws ThreadFailedError when a thread dies of an exception (see {@link SimEngineOptions.threadFailures})
+   */
   runFor(cycles: Cycles): void {
     this.kernel.runUntil(this.machine.clock + cycles);
   }

@@ -193,8 +193,10 @@ export interface RegisterWindow {
  * waiting). Page-fault replies use the whole address space as window.
  *
  * Preemption control: a `receive` (or the receive phase of `replyWait`) issued while a
- * preemption window is open and the thread was preempted since `begin()` returns at once with
- * `aborted` (phase `receive`), so the caller can roll back and retry (paper section 4.5).
+ * preemption window is open and {@link SysPreemption.preempted} is true returns at once with
+ * `aborted` (phase `receive`), so the caller can roll back and retry (paper section 4.5). The
+ * receive phase of `call` is not checked: its send already reached the partner, whose reply
+ * an abort would lose.
  */
 export interface SysIpc {
   /** Send to `to`, blocking until it receives or the timeout expires. */
@@ -260,13 +262,25 @@ export interface SysMemory {
   translate(vaddr: number): number | null;
 }
 
-/** Preemption control (paper section 4.5): learn whether the thread was preempted inside a window. */
+/**
+ * Preemption control (paper section 4.5): learn whether the thread lost the CPU, or missed a
+ * wake-up, inside a window.
+ *
+ * The latch makes the sleep protocol (announce sleep in a shared notification bit, re-check for
+ * work, then block in a receive inside a window; wakers send a zero-timeout IPC) safe when waker
+ * and sleeper run in parallel: a send whose timeout is {@link ZERO} (including `reply` and the
+ * send phase of `replyWait`) that fails because the target is not receiving from the sender,
+ * sent to a thread whose window is open, latches MISSED on that target. Its `preempted()` then
+ * returns true and its next `receive` (or `replyWait` receive phase) returns `aborted` at once
+ * instead of blocking, so it re-checks for work rather than sleeping through the wake-up.
+ * Sends with a non-zero timeout never latch (they wait for the receiver instead).
+ */
 export interface SysPreemption {
-  /** Open a critical window: clears the thread's preempted flag. */
+  /** Open a critical window: clears the preempted flag and the missed-wake-up latch. */
   begin(): void;
-  /** True if the thread was preempted since `begin()`. */
+  /** True if, since `begin()`, the thread was preempted or a zero-timeout send to it failed. */
   preempted(): boolean;
-  /** Close the window. */
+  /** Close the window (the latch no longer arms; a latched flag stays until `begin()`). */
   end(): void;
 }
 

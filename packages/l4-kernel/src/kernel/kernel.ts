@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { KernelError } from '../errors.js';
+import { KernelError, ThreadFailedError } from '../errors.js';
 import type { Accounting } from '../machine/accounting.js';
 import type { CostModel } from '../machine/costs.js';
 import type { MemoryRegion, MmioDevice } from '../machine/device-host.js';
@@ -128,6 +128,8 @@ export interface KernelCounters {
   addressSpaceSwitches: number;
   /** Involuntary preemptions. */
   preemptions: number;
+  /** Failed zero-timeout sends latched on a target inside a preemption window. */
+  wakeupsLatched: number;
   /** Threads that returned from their body. */
   threadsExited: number;
   /** Threads killed by an exception. */
@@ -160,6 +162,7 @@ export class Kernel {
     contextSwitches: 0,
     addressSpaceSwitches: 0,
     preemptions: 0,
+    wakeupsLatched: 0,
     threadsExited: 0,
     threadsFailed: 0,
     threadsKilled: 0,
@@ -171,6 +174,11 @@ export class Kernel {
   readonly failures: ThreadFailure[] = [];
   /** Timeslice length in cycles. */
   readonly timeslice: Cycles;
+  /**
+   * When true (the engine's default), a thread that dies of an exception stops `runUntil` with a
+   * {@link ThreadFailedError}; when false it is only recorded in {@link Kernel.failures}.
+   */
+  throwOnFailure = true;
 
   private readonly threads: (Thread | undefined)[] = [undefined];
   private readonly spaces: AddressSpace[] = [];
@@ -479,9 +487,17 @@ export class Kernel {
     try {
       r = t.gen!.next(resume);
     } catch (e) {
-      this.counters.threadsFailed++;
-      this.failures.push({ id: t.id, name: t.name, error: e, at: this.machine.clock });
-      this.die(t, e);
+      this.fail(t, e);
+      return;
+    }
+    if (t.unstarted !== 0) {
+      // A Sys operation was called without `yield*`: its kernel call would silently not happen.
+      t.unstarted = 0;
+      this.counters.badCalls++;
+      this.fail(
+        t,
+        new KernelError('CONFIG', `thread ${t.name} called a kernel operation without yield*`),
+      );
       return;
     }
     if (r.done) {
@@ -492,16 +508,25 @@ export class Kernel {
     const v = r.value as CallRecord;
     if (v === null || typeof v !== 'object' || typeof v.op !== 'string' || !Array.isArray(v.args)) {
       this.counters.badCalls++;
-      const e = new KernelError(
-        'CONFIG',
-        `thread ${t.name} yielded something that is not a kernel call`,
+      this.fail(
+        t,
+        new KernelError('CONFIG', `thread ${t.name} yielded something that is not a kernel call`),
       );
-      this.counters.threadsFailed++;
-      this.failures.push({ id: t.id, name: t.name, error: e, at: this.machine.clock });
-      this.die(t, e);
       return;
     }
     t.call = v;
+  }
+
+  /**
+   * A thread died of `error`: record it, tear it down (partners get `non-existing-partner`) and,
+   * unless failures are only recorded, stop the run loudly with a {@link ThreadFailedError}.
+   */
+  private fail(t: Thread, error: unknown): void {
+    this.counters.threadsFailed++;
+    const at = this.machine.clock;
+    this.failures.push({ id: t.id, name: t.name, error, at });
+    this.die(t, error);
+    if (this.throwOnFailure) throw new ThreadFailedError(t.id, t.name, at, error);
   }
 
   /** Consume the current thread's charged cycles until done, preempted, slice end or `limit`. */
@@ -825,6 +850,7 @@ export class Kernel {
     // Partner not ready.
     const to = timeoutCycles(timeout);
     if (to === 0) {
+      this.missedWakeup(toId);
       this.result(s, 'timeout', 'send', toId);
       return;
     }
@@ -868,6 +894,19 @@ export class Kernel {
     return true;
   }
 
+  /**
+   * The preemption latch: a zero-timeout send to `toId` failed because it was not receiving.
+   * If its preemption window is open, its next receive aborts and `preempted()` turns true, so
+   * a thread between "announce sleep" and "block" cannot sleep through the wake-up it missed.
+   */
+  private missedWakeup(toId: ThreadId): void {
+    const dst = this.threads[toId];
+    if (dst !== undefined && dst.pcOpen && !dst.pcMissed) {
+      dst.pcMissed = true;
+      this.counters.wakeupsLatched++;
+    }
+  }
+
   private ipcReplyWait(
     t: Thread,
     toId: ThreadId,
@@ -879,7 +918,10 @@ export class Kernel {
     this.spendIpc(t, words < 0 ? 0 : words);
     const ok = this.trySend(t, toId, msg, words);
     if (ok !== true) {
-      if (ok === null) this.result(t, 'timeout', 'send', toId);
+      if (ok === null) {
+        this.missedWakeup(toId);
+        this.result(t, 'timeout', 'send', toId);
+      }
       return;
     }
     this.ipcReceive(t, ANY_THREAD, timeout, window, true);
@@ -892,7 +934,7 @@ export class Kernel {
     window: Fpage | undefined,
     pcCheck: boolean,
   ): void {
-    if (pcCheck && r.pcOpen && r.pcPreempted) {
+    if (pcCheck && r.pcOpen && (r.pcPreempted || r.pcMissed)) {
       this.result(r, 'aborted', 'receive', fromId);
       return;
     }

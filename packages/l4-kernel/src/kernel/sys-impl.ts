@@ -41,6 +41,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
   const counters = kernel.counters;
 
   function* send(to: ThreadId, msg: Message, timeout: Timeout = NEVER): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'send';
     args[0] = to;
     args[1] = msg;
@@ -48,6 +49,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* receive(from: ThreadId, timeout: Timeout = NEVER, window?: Fpage): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'receive';
     args[0] = from;
     args[1] = timeout;
@@ -60,6 +62,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     timeout: Timeout = NEVER,
     window?: Fpage,
   ): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'call';
     args[0] = to;
     args[1] = msg;
@@ -68,6 +71,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* reply(to: ThreadId, msg: Message): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'reply';
     args[0] = to;
     args[1] = msg;
@@ -79,6 +83,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     timeout: Timeout = NEVER,
     window?: Fpage,
   ): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'replyWait';
     args[0] = to;
     args[1] = msg;
@@ -87,21 +92,25 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* yieldCpu(): SysCall<void> {
+    t.unstarted--;
     req.op = 'yield';
     yield req as KernelCall<void>;
   }
   function* sleep(cycles: Cycles): SysCall<void> {
+    t.unstarted--;
     req.op = 'sleep';
     args[0] = cycles;
     yield req as KernelCall<void>;
   }
   type AttachResult = { ok: true; irqThread: ThreadId } | { ok: false; error: string };
   function* attach(line: number): SysCall<AttachResult> {
+    t.unstarted--;
     req.op = 'attach';
     args[0] = line;
     return (yield req as KernelCall<AttachResult>) as AttachResult;
   }
   function* detach(line: number): SysCall<void> {
+    t.unstarted--;
     req.op = 'detach';
     args[0] = line;
     yield req as KernelCall<void>;
@@ -114,6 +123,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<never>) as IpcResult;
   }
   function* unmap(fpage: Fpage, self = false): SysCall<number> {
+    t.unstarted--;
     req.op = 'unmap';
     args[0] = fpage;
     args[1] = self;
@@ -121,6 +131,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
   }
 
   function* access(vaddr: number, length: number, kind: Access): SysCall<MemoryView | MemoryError> {
+    t.unstarted--;
     const space = t.space!;
     if (
       !Number.isInteger(vaddr) ||
@@ -211,17 +222,34 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     hz: kernel.machine.hz,
     now: () => kernel.machine.clock + t.pTotal,
     charge: (category: Category, cycles: Cycles) => kernel.charge(t, category, cycles),
-    yieldCpu,
-    sleep,
-    ipc: { send, receive, call, reply, replyWait },
-    irq: { attach, detach },
-    mem: { access, registers, unmap, translate },
+    // Each operation counts itself as created until its body starts: one called without
+    // `yield*` never starts, and the kernel fails the thread loudly instead of skipping the call.
+    yieldCpu: () => (t.unstarted++, yieldCpu()),
+    sleep: (cycles) => (t.unstarted++, sleep(cycles)),
+    ipc: {
+      send: (to, msg, timeout) => (t.unstarted++, send(to, msg, timeout)),
+      receive: (from, timeout, window) => (t.unstarted++, receive(from, timeout, window)),
+      call: (to, msg, timeout, window) => (t.unstarted++, call(to, msg, timeout, window)),
+      reply: (to, msg) => (t.unstarted++, reply(to, msg)),
+      replyWait: (to, msg, timeout, window) => (t.unstarted++, replyWait(to, msg, timeout, window)),
+    },
+    irq: {
+      attach: (line) => (t.unstarted++, attach(line)),
+      detach: (line) => (t.unstarted++, detach(line)),
+    },
+    mem: {
+      access: (vaddr, length, kind) => (t.unstarted++, access(vaddr, length, kind)),
+      registers,
+      unmap: (fpage, self) => (t.unstarted++, unmap(fpage, self)),
+      translate,
+    },
     preemption: {
       begin() {
         t.pcOpen = true;
         t.pcPreempted = false;
+        t.pcMissed = false;
       },
-      preempted: () => t.pcPreempted,
+      preempted: () => t.pcPreempted || t.pcMissed,
       end() {
         t.pcOpen = false;
       },
