@@ -40,6 +40,7 @@ import {
   Mapping,
   mapFrom,
   revoke,
+  revokeRights,
   rightsBits,
   type SpaceId,
 } from './space.js';
@@ -53,8 +54,12 @@ import {
 } from './thread.js';
 import type { Tracer } from './trace.js';
 
-/** Most message words (untyped words plus two per typed item) an IPC carries. */
-export const MAX_MESSAGE_WORDS = 64;
+/**
+ * Most message words (untyped words plus two per typed item) an IPC carries: L4 X.2 has 64
+ * message registers and MR0 holds the tag, so u + t ≤ 63 (X.2 reference manual, "Message
+ * Registers" and "MsgTag"; Pistachio `kernel/src/api/v4/ipc.cc`, IPC_NUM_MR).
+ */
+export const MAX_MESSAGE_WORDS = 63;
 /** Default timeslice: 10 ms at the paper's 2.66 GHz (L4's default timeslice length). */
 export const DEFAULT_TIMESLICE_SECONDS = 0.01;
 
@@ -419,9 +424,15 @@ export class Kernel {
     this.interruptIpc(this.userThread(id), 'canceled');
   }
 
-  /** Abort a blocked IPC of a thread: it returns `aborted`. */
+  /**
+   * Abort a blocked IPC of a thread (L4 ExchangeRegisters with the abort flag). udf transfers
+   * messages atomically, so a blocked IPC has never started and, as in X.2, it returns
+   * `canceled`; X.2's `aborted` is for a transfer in progress, which udf never has (udf uses
+   * `aborted` only for the preemption-control rollback, see `SysIpc`). X.2 reference manual,
+   * "ExchangeRegisters" (control bits) and the IPC error codes.
+   */
   abortIpc(id: ThreadId): void {
-    this.interruptIpc(this.userThread(id), 'aborted');
+    this.interruptIpc(this.userThread(id), 'canceled');
   }
 
   // ---------------------------------------------------------------- the run loop
@@ -795,6 +806,7 @@ export class Kernel {
             f.base >>> PAGE_SHIFT,
             2 ** (f.sizeLog2 - PAGE_SHIFT),
             a1 === true,
+            rightsBits(f.rights),
           );
         }
         this.spend(t, this.cKernel, this.costs.syscall + n * this.costs.unmapPage);
@@ -873,10 +885,17 @@ export class Kernel {
     if (dst === undefined || dst.state === 'dead' || dst.kind === 'idle' || dst === s) {
       return this.result(s, 'non-existing-partner', 'send', toId);
     }
-    if (words < 0)
-      return this.result(s, words === -2 ? 'message-overflow' : 'malformed-item', 'send', toId);
+    // A malformed message is a programming error udf can detect early (sender only); too many
+    // words is reported at transfer time to both partners, as in X.2 (see transfer()).
+    if (words === -1) return this.result(s, 'malformed-item', 'send', toId);
     if (dst.kind === 'interrupt') {
-      if (dst.handler !== s) return this.result(s, 'non-existing-partner', 'send', toId);
+      // X.2: an interrupt thread waits for its handler's reply only while an interrupt is
+      // delivered and unacknowledged; otherwise it is not receiving and a reply (zero timeout)
+      // fails with a send-phase timeout (Pistachio `kernel/src/api/v4/interrupt.cc`: the
+      // interrupt thread is halted until delivery, then waits for the handler's ack IPC).
+      if (dst.handler !== s || dst.irqState !== IRQ_DELIVERED) {
+        return this.result(s, 'timeout', 'send', toId);
+      }
       this.acknowledge(s, dst);
       s.resume = { ok: true, from: dst.id, msg: EMPTY_MSG };
       return true;
@@ -888,7 +907,12 @@ export class Kernel {
       return null;
     }
     const err = this.transfer(s, dst, msg, dst.recvWindow);
-    if (err !== null) return this.result(s, err, 'send', toId);
+    if (err !== null) {
+      // X.2: a transfer error is reported to both partners and the receiver wakes up.
+      this.result(dst, err, 'receive', s.id);
+      this.wake(dst);
+      return this.result(s, err, 'send', toId);
+    }
     this.wake(dst);
     s.resume = { ok: true, from: dst.id, msg: EMPTY_MSG };
     return true;
@@ -901,7 +925,7 @@ export class Kernel {
    */
   private missedWakeup(toId: ThreadId): void {
     const dst = this.threads[toId];
-    if (dst !== undefined && dst.pcOpen && !dst.pcMissed) {
+    if (dst?.pcOpen && !dst.pcMissed) {
       dst.pcMissed = true;
       this.counters.wakeupsLatched++;
     }
@@ -914,6 +938,13 @@ export class Kernel {
     timeout: number,
     window: Fpage | undefined,
   ): void {
+    if (toId === NIL_THREAD) {
+      // X.2 IPC: a nil `to` means no send phase; only the receive phase runs (reference manual,
+      // "IPC" system call; Pistachio `kernel/src/api/v4/ipc.cc` skips the send part for nilthread).
+      this.spendIpc(t, 0);
+      this.ipcReceive(t, ANY_THREAD, timeout, window, true);
+      return;
+    }
     const words = msgWords(msg);
     this.spendIpc(t, words < 0 ? 0 : words);
     const ok = this.trySend(t, toId, msg, words);
@@ -968,8 +999,11 @@ export class Kernel {
         const err = this.transfer(s, r, msg, window);
         this.unsuspend(s);
         if (err !== null) {
+          // X.2: both partners see the transfer error; the receiver does not wait on.
           this.result(s, err, 'send', r.id);
           this.makeReady(s);
+          this.result(r, err, 'receive', s.id);
+          return;
         } else {
           if (s.sendIsCall) {
             if (!this.block(s, r.id, s.callRecvTimeout, s.recvWindow, false)) this.makeReady(s);
@@ -1083,20 +1117,39 @@ export class Kernel {
     window: Fpage | undefined,
   ): IpcErrorCode | null {
     const items = msg.items;
+    const n = msg.words.length + (items === undefined ? 0 : 2 * items.length);
+    // X.2: u + t above 63 registers overflows; reported to both partners at transfer time.
+    if (n > MAX_MESSAGE_WORDS) return 'message-overflow';
     let pages = 0;
     if (items !== undefined && items.length > 0) {
-      if (window === undefined || r.space === null || s.space === null) return 'malformed-item';
+      // X.2 (reference manual, IPC error codes, "message overflow"): map/grant items sent to a
+      // receiver that accepts none (no receive window) fail the IPC on both sides.
+      if (window === undefined || r.space === null || s.space === null) return 'message-overflow';
       const wsize = 2 ** window.sizeLog2;
-      for (const it of items) if (2 ** it.fpage.sizeLog2 > wsize) return 'malformed-item';
-      const wbits = rightsBits(window.rights);
       for (const it of items) {
         const f = it.fpage;
-        const size = 2 ** f.sizeLog2;
-        const dstBase = window.base + Math.floor((it.sendBase % wsize) / size) * size;
+        let size = 2 ** f.sizeLog2;
+        let srcBase = f.base;
+        let dstBase: number;
+        if (size <= wsize) {
+          // The fpage lands inside the window where the send base (mod window size) points,
+          // rounded down to the fpage's size.
+          dstBase = window.base + Math.floor((it.sendBase % wsize) / size) * size;
+        } else {
+          // X.2 "MapItem"/"GrantItem": a send fpage larger than the receive window maps the
+          // window-sized part of it that the send base selects (Pistachio
+          // `kernel/src/generic/linear_ptab_walker.cc`, map_fpage: the send fpage is cut down
+          // to the receive fpage's size around snd_base).
+          srcBase = f.base + Math.floor((it.sendBase % size) / wsize) * wsize;
+          size = wsize;
+          dstBase = window.base;
+        }
         const n = size / PAGE_SIZE;
-        const sp = f.base / PAGE_SIZE;
+        const sp = srcBase / PAGE_SIZE;
         const dp = dstBase / PAGE_SIZE;
-        const ibits = rightsBits(f.rights) & wbits;
+        // X.2: a receive window (acceptor) carries no access rights; only the item's rights
+        // (intersected with the sender's own) limit the mapping.
+        const ibits = rightsBits(f.rights);
         const grant = it.kind === 'grant';
         for (let i = 0; i < n; i++) {
           const src = s.space.pages.get(sp + i);
@@ -1248,11 +1301,18 @@ export class Kernel {
     );
   }
 
-  private unmapRange(s: AddressSpace, vpage: number, count: number, self: boolean): number {
+  /** Revoke `bits` (default all) of the mappings derived from a page range; see revokeRights. */
+  private unmapRange(
+    s: AddressSpace,
+    vpage: number,
+    count: number,
+    self: boolean,
+    bits = 7,
+  ): number {
     let n = 0;
     for (let i = 0; i < count; i++) {
       const m = s.pages.get(vpage + i);
-      if (m !== undefined) n += revoke(m, self);
+      if (m !== undefined) n += revokeRights(m, bits, self);
     }
     return n;
   }

@@ -148,14 +148,17 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     let frame0 = -1;
     for (let p = first; p <= last; p++) {
       let m = space.pages.get(p);
-      if (m === undefined || (m.rights & need) !== need) {
+      while (m === undefined || (m.rights & need) !== need) {
         const addr = p === first ? vaddr : p * PAGE_SIZE;
         if (t.pager === NIL_THREAD) return memError(m === undefined ? 'no-pager' : 'rights', addr);
+        // X.2: the faulting access is retried when the pager replies, so a reply that maps
+        // nothing (or too few rights) faults again and the pager sees the same fault again
+        // (reference manual, "Page faults"; Pistachio `kernel/src/api/v4/ipc.cc`, send_pagefault_ipc
+        // returns to the faulting instruction). Only a failed fault IPC ends the access.
         const r = yield* fault(addr, need);
-        if (!r.ok && r.error === 'non-existing-partner') return memError('no-pager', addr);
+        if (!r.ok)
+          return memError(r.error === 'non-existing-partner' ? 'no-pager' : 'unmapped', addr);
         m = space.pages.get(p);
-        if (m === undefined) return memError('unmapped', addr);
-        if ((m.rights & need) !== need) return memError('rights', addr);
       }
       if (p === first) frame0 = m.frame;
       else if (m.frame !== frame0 + (p - first)) return memError('not-contiguous', p * PAGE_SIZE);
@@ -224,23 +227,56 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     charge: (category: Category, cycles: Cycles) => kernel.charge(t, category, cycles),
     // Each operation counts itself as created until its body starts: one called without
     // `yield*` never starts, and the kernel fails the thread loudly instead of skipping the call.
-    yieldCpu: () => (t.unstarted++, yieldCpu()),
-    sleep: (cycles) => (t.unstarted++, sleep(cycles)),
+    yieldCpu: () => {
+      t.unstarted++;
+      return yieldCpu();
+    },
+    sleep: (cycles) => {
+      t.unstarted++;
+      return sleep(cycles);
+    },
     ipc: {
-      send: (to, msg, timeout) => (t.unstarted++, send(to, msg, timeout)),
-      receive: (from, timeout, window) => (t.unstarted++, receive(from, timeout, window)),
-      call: (to, msg, timeout, window) => (t.unstarted++, call(to, msg, timeout, window)),
-      reply: (to, msg) => (t.unstarted++, reply(to, msg)),
-      replyWait: (to, msg, timeout, window) => (t.unstarted++, replyWait(to, msg, timeout, window)),
+      send: (to, msg, timeout) => {
+        t.unstarted++;
+        return send(to, msg, timeout);
+      },
+      receive: (from, timeout, window) => {
+        t.unstarted++;
+        return receive(from, timeout, window);
+      },
+      call: (to, msg, timeout, window) => {
+        t.unstarted++;
+        return call(to, msg, timeout, window);
+      },
+      reply: (to, msg) => {
+        t.unstarted++;
+        return reply(to, msg);
+      },
+      replyWait: (to, msg, timeout, window) => {
+        t.unstarted++;
+        return replyWait(to, msg, timeout, window);
+      },
     },
     irq: {
-      attach: (line) => (t.unstarted++, attach(line)),
-      detach: (line) => (t.unstarted++, detach(line)),
+      attach: (line) => {
+        t.unstarted++;
+        return attach(line);
+      },
+      detach: (line) => {
+        t.unstarted++;
+        return detach(line);
+      },
     },
     mem: {
-      access: (vaddr, length, kind) => (t.unstarted++, access(vaddr, length, kind)),
+      access: (vaddr, length, kind) => {
+        t.unstarted++;
+        return access(vaddr, length, kind);
+      },
       registers,
-      unmap: (fpage, self) => (t.unstarted++, unmap(fpage, self)),
+      unmap: (fpage, self) => {
+        t.unstarted++;
+        return unmap(fpage, self);
+      },
       translate,
     },
     preemption: {
