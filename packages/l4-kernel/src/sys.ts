@@ -130,6 +130,12 @@ export type IpcResult =
 export const PAGE_FAULT_LABEL = -2;
 /** Label of the kernel-synthesised interrupt message (L4 X.2 uses -1 << 4). */
 export const INTERRUPT_LABEL = -1;
+/**
+ * Label of a pager's reply that refuses a page fault: the faulting `sys.mem.access` fails with
+ * `unmapped`. Any other reply that maps nothing makes the thread fault again (L4 X.2). X.2 has no
+ * refusal message (a pager that cannot resolve a fault stops the thread); this is udf's.
+ */
+export const PAGE_FAULT_REFUSED_LABEL = -3;
 
 /**
  * A kernel call yielded by a component generator. The engine executes it and resumes the
@@ -238,7 +244,9 @@ export interface SysMemory {
    *
    * The page-fault message is label {@link PAGE_FAULT_LABEL}, words `[fault address, access]`
    * with access as the `rwx` bit needed (read 4, write 2, execute 1); the pager answers with a
-   * map item (the receive window is the whole space). A view covers one memory region (one
+   * map item (the receive window is the whole space). A reply that maps nothing makes the thread
+   * fault again, as in X.2; a reply labelled {@link PAGE_FAULT_REFUSED_LABEL} fails the access
+   * with `unmapped`. A view covers one memory region (one
    * dataspace, one translation table): the range's frames must be physically contiguous inside
    * one region, otherwise the call fails with `not-contiguous`.
    */

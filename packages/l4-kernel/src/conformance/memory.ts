@@ -8,11 +8,12 @@ import {
   ANY_THREAD,
   type Fpage,
   type IpcResult,
+  type KernelCall,
   type MapGrantItem,
   PAGE_FAULT_LABEL,
+  PAGE_FAULT_REFUSED_LABEL,
   type Rights,
   type Sys,
-  type SysCall,
 } from '../sys.js';
 import { type ConformanceCase, expectEqual } from './harness.js';
 
@@ -23,13 +24,18 @@ const SHORT = 0.01;
 const WINDOW: Fpage = { base: 0x4000_0000, sizeLog2: 24, rights: RW };
 
 /** Read the word at `vaddr`, or the access error's name. */
-function* peek(sys: Sys, vaddr: number): SysCall<number | string> {
+function* peek(sys: Sys, vaddr: number): Generator<KernelCall, number | string, unknown> {
   const v = yield* sys.mem.access(vaddr, 4, 'read');
   return 'error' in v ? v.error : v.words[0]!;
 }
 
 /** Write a word at `vaddr`; returns 'ok' or the access error's name. */
-function* poke(sys: Sys, vaddr: number, value: number, kind: Access = 'write'): SysCall<string> {
+function* poke(
+  sys: Sys,
+  vaddr: number,
+  value: number,
+  kind: Access = 'write',
+): Generator<KernelCall, string, unknown> {
   const v = yield* sys.mem.access(vaddr, 4, kind);
   if ('error' in v) return v.error;
   v.words[0] = value;
@@ -323,6 +329,38 @@ export const MEMORY_CASES: readonly ConformanceCase[] = [
       await e.run(SHORT);
       expectEqual(faults, [0x7000_0000, 0x7000_0000], 'faults the pager saw');
       expectEqual(out, [31], 'the access');
+    },
+  },
+  {
+    area: 'memory',
+    name: 'a pager reply labelled PAGE_FAULT_REFUSED_LABEL fails the access with unmapped (udf extension)',
+    async run(make) {
+      const e = make();
+      const out: (number | string)[] = [];
+      let faults = 0;
+      const pager = e.createThread({
+        name: 'pager',
+        space: e.createSpace('pager'),
+        body: function* (sys) {
+          for (;;) {
+            const r = yield* sys.ipc.receive(ANY_THREAD);
+            if (!r.ok) continue;
+            faults++;
+            yield* sys.ipc.reply(r.from, { label: PAGE_FAULT_REFUSED_LABEL, words: [] });
+          }
+        },
+      });
+      e.createThread({
+        name: 'client',
+        space: e.createSpace('client'),
+        pager,
+        body: function* (sys) {
+          out.push(yield* peek(sys, 0x7000_0000));
+        },
+      });
+      await e.run(SHORT);
+      expectEqual(out, ['unmapped'], 'the access');
+      expectEqual(faults, 1, 'faults the pager saw');
     },
   },
   {

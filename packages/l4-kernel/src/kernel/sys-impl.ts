@@ -17,6 +17,7 @@ import {
   type Message,
   NEVER,
   NIL_THREAD,
+  PAGE_FAULT_REFUSED_LABEL,
   type RegisterWindow,
   type Sys,
   type SysCall,
@@ -158,6 +159,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
         const r = yield* fault(addr, need);
         if (!r.ok)
           return memError(r.error === 'non-existing-partner' ? 'no-pager' : 'unmapped', addr);
+        if (r.msg.label === PAGE_FAULT_REFUSED_LABEL) return memError('unmapped', addr);
         m = space.pages.get(p);
       }
       if (p === first) frame0 = m.frame;
