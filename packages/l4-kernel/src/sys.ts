@@ -132,7 +132,7 @@ export const PAGE_FAULT_LABEL = -2;
 export const INTERRUPT_LABEL = -1;
 /**
  * Label of a pager's reply that refuses a page fault: the faulting `sys.mem.access` fails with
- * `unmapped`. Any other reply that maps nothing makes the thread fault again (L4 X.2). X.2 has no
+ * `unmapped` (or `rights` when the page is mapped with too few rights). Any other reply that maps nothing makes the thread fault again (L4 X.2). X.2 has no
  * refusal message (a pager that cannot resolve a fault stops the thread); this is udf's.
  */
 export const PAGE_FAULT_REFUSED_LABEL = -3;

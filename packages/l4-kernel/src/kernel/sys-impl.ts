@@ -159,8 +159,10 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
         const r = yield* fault(addr, need);
         if (!r.ok)
           return memError(r.error === 'non-existing-partner' ? 'no-pager' : 'unmapped', addr);
-        if (r.msg.label === PAGE_FAULT_REFUSED_LABEL) return memError('unmapped', addr);
         m = space.pages.get(p);
+        if (r.msg.label === PAGE_FAULT_REFUSED_LABEL) {
+          return memError(m === undefined ? 'unmapped' : 'rights', addr);
+        }
       }
       if (p === first) frame0 = m.frame;
       else if (m.frame !== frame0 + (p - first)) return memError('not-contiguous', p * PAGE_SIZE);
