@@ -94,6 +94,29 @@ export const MEMORY_CASES: readonly ConformanceCase[] = [
   },
   {
     area: 'memory',
+    name: 'a view covers one region: an access spanning two separately backed mappings fails with not-contiguous',
+    async run(make) {
+      const e = make();
+      const a = e.createSpace('a');
+      e.mapAnonymous(a, 0x10000, 0x1000, RW);
+      e.mapAnonymous(a, 0x11000, 0x1000, RW);
+      const out: string[] = [];
+      e.createThread({
+        name: 't',
+        space: a,
+        body: function* (sys) {
+          const both = yield* sys.mem.access(0x10ff0, 0x20, 'read');
+          out.push('error' in both ? both.error : 'view');
+          const one = yield* sys.mem.access(0x11000, 0x1000, 'write');
+          out.push('error' in one ? one.error : 'view');
+        },
+      });
+      await e.run(SHORT);
+      expectEqual(out, ['not-contiguous', 'view'], 'spanning, within one');
+    },
+  },
+  {
+    area: 'memory',
     name: 'a grant item moves the page: the sender loses it',
     async run(make) {
       const e = make();

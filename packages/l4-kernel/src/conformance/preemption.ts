@@ -13,7 +13,7 @@ const SHORT = 0.01;
  * blocking"), the waker's zero-timeout send fails meanwhile; `window` says whether the sleeper
  * opened one, `timeout` is the waker's send timeout.
  */
-function latchScenario(window: boolean, timeout: number) {
+function latchScenario(window: boolean, timeout: number, viaReply = false) {
   return async (make: () => import('./harness.js').ConformanceEngine) => {
     const e = make();
     const s = e.createSpace('s');
@@ -36,7 +36,12 @@ function latchScenario(window: boolean, timeout: number) {
       space: s,
       body: function* (sys) {
         yield* sys.sleep(sys.hz * 0.0005);
-        sent.push(yield* sys.ipc.send(sleeperId, { label: 1, words: [] }, timeout));
+        const m = { label: 1, words: [] };
+        sent.push(
+          viaReply
+            ? yield* sys.ipc.reply(sleeperId, m)
+            : yield* sys.ipc.send(sleeperId, m, timeout),
+        );
       },
     });
     await e.run(SHORT);
@@ -54,6 +59,54 @@ export const PREEMPTION_CASES: readonly ConformanceCase[] = [
       expectEqual(sent, [{ ok: false, error: 'timeout', phase: 'send', from: sleeperId }], 'waker');
       expectEqual(seen[0], true, 'preempted()');
       expectMatch(seen[1], { ok: false, error: 'aborted', phase: 'receive' }, 'next receive');
+    },
+  },
+  {
+    area: 'preemption',
+    name: 'latch: a failed reply (a zero-timeout send) latches too',
+    async run(make) {
+      const { seen } = await latchScenario(true, ZERO, true)(make);
+      expectEqual(seen[0], true, 'preempted()');
+      expectMatch(seen[1], { ok: false, error: 'aborted', phase: 'receive' }, 'next receive');
+    },
+  },
+  {
+    area: 'preemption',
+    name: 'latch: the receive phase of call is not aborted (its send already reached the partner)',
+    async run(make) {
+      const e = make();
+      const s = e.createSpace('s');
+      const got: (boolean | IpcResult)[] = [];
+      const server = e.createThread({
+        name: 'server',
+        space: s,
+        body: function* (sys) {
+          const r = yield* sys.ipc.receive(ANY_THREAD);
+          if (r.ok) yield* sys.ipc.reply(r.from, { label: 0, words: [7] });
+        },
+      });
+      const client = e.createThread({
+        name: 'client',
+        space: s,
+        body: function* (sys) {
+          sys.preemption.begin();
+          yield* sys.sleep(sys.hz * 0.001); // the waker's zero-timeout send fails meanwhile
+          got.push(sys.preemption.preempted());
+          got.push(yield* sys.ipc.call(server, { label: 1, words: [] }));
+          sys.preemption.end();
+        },
+      });
+      e.createThread({
+        name: 'waker',
+        space: s,
+        body: function* (sys) {
+          yield* sys.sleep(sys.hz * 0.0005);
+          yield* sys.ipc.send(client, { label: 1, words: [] }, ZERO);
+        },
+      });
+      await e.run(SHORT);
+      expectEqual(got[0], true, 'preempted() after the missed wake-up');
+      expectMatch(got[1], { ok: true, from: server, msg: { label: 0, words: [7] } }, 'call');
     },
   },
   {
