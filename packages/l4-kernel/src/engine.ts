@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { KernelError } from './errors.js';
+import { KernelError, type ThreadFailedError } from './errors.js';
 import { DEFAULT_TIMESLICE_SECONDS, Kernel, type KernelCounters } from './kernel/kernel.js';
 import { createSys } from './kernel/sys-impl.js';
 import { type TraceRecord, Tracer } from './kernel/trace.js';
 import { Accounting } from './machine/accounting.js';
 import { CostModel, type CostName, type CostTable, PENTIUM4_XEON_2_66 } from './machine/costs.js';
 import { Machine } from './machine/machine.js';
+import type { MemoryLayout } from './machine/memory.js';
 import type { Cycles } from './sys.js';
 
 /** Options of a {@link SimEngine}. */
@@ -20,6 +21,12 @@ export interface SimEngineOptions {
   readonly hz?: number;
   /** Physical memory in bytes; default 64 MiB. */
   readonly memoryBytes?: number;
+  /**
+   * How physical memory regions are backed: `'shared'` (default) windows on one buffer, or
+   * `'separate'`, a `SharedArrayBuffer` per region as on the threads engine (tests select it to
+   * prove that nothing reaches across a region).
+   */
+  readonly memoryLayout?: MemoryLayout;
   /** Cost model or table; default {@link PENTIUM4_XEON_2_66}. */
   readonly costs?: CostModel | CostTable;
   /** Scale factors applied on top of `costs` (e.g. `{ ipc: 2 }`). */
@@ -30,6 +37,12 @@ export interface SimEngineOptions {
   readonly trace?: boolean | ((record: TraceRecord) => void);
   /** Timeslice in cycles; default 10 ms. */
   readonly timeslice?: Cycles;
+  /**
+   * What a thread that dies of an exception does to the run: `'throw'` (default) stops
+   * `runUntil`/`runFor` with a {@link ThreadFailedError} naming the thread; `'record'` only
+   * records it in `kernel.failures` (fault-injection experiments that expect deaths).
+   */
+  readonly threadFailures?: 'throw' | 'record';
 }
 
 /**
@@ -72,6 +85,7 @@ export class SimEngine {
     this.machine = new Machine({
       hz,
       memoryBytes: options.memoryBytes ?? 64 * 1024 * 1024,
+      memoryLayout: options.memoryLayout ?? 'shared',
       onInterrupt: (line) => kernel?.onInterrupt(line),
     });
     this.accounting = new Accounting(() => this.machine.clock);
@@ -81,6 +95,11 @@ export class SimEngine {
     const slice = options.timeslice ?? DEFAULT_TIMESLICE_SECONDS * hz;
     if (!(slice > 0)) throw new KernelError('CONFIG', `timeslice must be positive, got ${slice}`);
     kernel = new Kernel(this.machine, this.accounting, costs, slice, this.tracer);
+    const failures = options.threadFailures ?? 'throw';
+    if (failures !== 'throw' && failures !== 'record') {
+      throw new KernelError('CONFIG', `threadFailures must be 'throw' or 'record'`);
+    }
+    kernel.throwOnFailure = failures === 'throw';
     const k = kernel;
     k.makeSys = (t) => createSys(k, t);
     this.kernel = kernel;
@@ -94,12 +113,18 @@ export class SimEngine {
     return this.machine.clock;
   }
 
-  /** Run until absolute virtual time `cycles`. */
+  /**
+   * Run until absolute virtual time `cycles`.
+   * @throws ThreadFailedError when a thread dies of an exception (see {@link SimEngineOptions.threadFailures})
+   */
   runUntil(cycles: Cycles): void {
     this.kernel.runUntil(cycles);
   }
 
-  /** Run for `cycles` more virtual cycles. */
+  /**
+   * Run for `cycles` more virtual cycles.
+   * @throws ThreadFailedError when a thread dies of an exception (see {@link SimEngineOptions.threadFailures})
+   */
   runFor(cycles: Cycles): void {
     this.kernel.runUntil(this.machine.clock + cycles);
   }

@@ -18,7 +18,8 @@ export type KernelErrorCode =
   | 'NO_SUCH_SPACE'
   | 'OUT_OF_MEMORY'
   | 'OVERLAP'
-  | 'DEAD';
+  | 'DEAD'
+  | 'THREAD_FAILED';
 
 /**
  * Thrown by the privileged setup API and the engine for programming errors in configuration
@@ -32,9 +33,41 @@ export class KernelError extends UdfError {
   /**
    * @param code - stable code of the error kind
    * @param message - human-readable explanation
+   * @param options - standard `Error` options (`cause`)
    */
   // biome-ignore lint/complexity/noUselessConstructor: makes UdfError's protected constructor public and narrows `code`
-  constructor(code: KernelErrorCode, message: string) {
-    super(code, message);
+  constructor(code: KernelErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A component thread died: its body threw, yielded something that is not a kernel call, or
+ * created a kernel call without running it with `yield*` (L4 has no such thing; the operation
+ * would silently not happen). The sim engine's `runUntil`/`runFor` throw it at the instant the
+ * thread dies (unless the engine was created with `threadFailures: 'record'`), so a broken
+ * component fails the run naming the thread instead of leaving a stuck system.
+ * Code `THREAD_FAILED`; the original exception is `cause`.
+ */
+export class ThreadFailedError extends KernelError {
+  /** Id of the thread that died. */
+  readonly threadId: number;
+  /** Name of the thread that died. */
+  readonly threadName: string;
+  /** Virtual time of death, in cycles. */
+  readonly at: number;
+
+  /**
+   * @param threadId - id of the thread
+   * @param threadName - its name
+   * @param at - virtual time in cycles
+   * @param cause - the exception that killed it
+   */
+  constructor(threadId: number, threadName: string, at: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('THREAD_FAILED', `thread ${threadName} (${threadId}) died: ${why}`, { cause });
+    this.threadId = threadId;
+    this.threadName = threadName;
+    this.at = at;
   }
 }

@@ -130,6 +130,12 @@ export type IpcResult =
 export const PAGE_FAULT_LABEL = -2;
 /** Label of the kernel-synthesised interrupt message (L4 X.2 uses -1 << 4). */
 export const INTERRUPT_LABEL = -1;
+/**
+ * Label of a pager's reply that refuses a page fault: the faulting `sys.mem.access` fails with
+ * `unmapped` (or `rights` when the page is mapped with too few rights). Any other reply that maps nothing makes the thread fault again (L4 X.2). X.2 has no
+ * refusal message (a pager that cannot resolve a fault stops the thread); this is udf's.
+ */
+export const PAGE_FAULT_REFUSED_LABEL = -3;
 
 /**
  * A kernel call yielded by a component generator. The engine executes it and resumes the
@@ -159,7 +165,10 @@ export interface MemoryView {
   readonly bytes: Uint8Array;
   /** The same memory as 32-bit words (only the whole words inside the range). */
   readonly words: Uint32Array;
-  /** The shared buffer under the view, for `Atomics` (lock-free rings live here). */
+  /**
+   * The buffer of the region under the view, for `Atomics` (lock-free rings live here). It may
+   * hold other memory of the same region, never memory of another region.
+   */
   readonly buffer: SharedArrayBuffer;
   /** Byte offset of `bytes` inside `buffer`. */
   readonly byteOffset: number;
@@ -190,8 +199,10 @@ export interface RegisterWindow {
  * waiting). Page-fault replies use the whole address space as window.
  *
  * Preemption control: a `receive` (or the receive phase of `replyWait`) issued while a
- * preemption window is open and the thread was preempted since `begin()` returns at once with
- * `aborted` (phase `receive`), so the caller can roll back and retry (paper section 4.5).
+ * preemption window is open and {@link SysPreemption.preempted} is true returns at once with
+ * `aborted` (phase `receive`), so the caller can roll back and retry (paper section 4.5). The
+ * receive phase of `call` is not checked: its send already reached the partner, whose reply
+ * an abort would lose.
  */
 export interface SysIpc {
   /** Send to `to`, blocking until it receives or the timeout expires. */
@@ -233,9 +244,11 @@ export interface SysMemory {
    *
    * The page-fault message is label {@link PAGE_FAULT_LABEL}, words `[fault address, access]`
    * with access as the `rwx` bit needed (read 4, write 2, execute 1); the pager answers with a
-   * map item (the receive window is the whole space). On the sim engine all of memory is one
-   * buffer, so the range's frames must be physically contiguous for one view: otherwise the call
-   * fails with `not-contiguous`.
+   * map item (the receive window is the whole space). A reply that maps nothing makes the thread
+   * fault again, as in X.2; a reply labelled {@link PAGE_FAULT_REFUSED_LABEL} fails the access
+   * with `unmapped`. A view covers one memory region (one
+   * dataspace, one translation table): the range's frames must be physically contiguous inside
+   * one region, otherwise the call fails with `not-contiguous`.
    */
   access(vaddr: number, length: number, access: Access): SysCall<MemoryView | MemoryError>;
   /**
@@ -257,13 +270,25 @@ export interface SysMemory {
   translate(vaddr: number): number | null;
 }
 
-/** Preemption control (paper section 4.5): learn whether the thread was preempted inside a window. */
+/**
+ * Preemption control (paper section 4.5): learn whether the thread lost the CPU, or missed a
+ * wake-up, inside a window.
+ *
+ * The latch makes the sleep protocol (announce sleep in a shared notification bit, re-check for
+ * work, then block in a receive inside a window; wakers send a zero-timeout IPC) safe when waker
+ * and sleeper run in parallel: a send whose timeout is {@link ZERO} (including `reply` and the
+ * send phase of `replyWait`) that fails because the target is not receiving from the sender,
+ * sent to a thread whose window is open, latches MISSED on that target. Its `preempted()` then
+ * returns true and its next `receive` (or `replyWait` receive phase) returns `aborted` at once
+ * instead of blocking, so it re-checks for work rather than sleeping through the wake-up.
+ * Sends with a non-zero timeout never latch (they wait for the receiver instead).
+ */
 export interface SysPreemption {
-  /** Open a critical window: clears the thread's preempted flag. */
+  /** Open a critical window: clears the preempted flag and the missed-wake-up latch. */
   begin(): void;
-  /** True if the thread was preempted since `begin()`. */
+  /** True if, since `begin()`, the thread was preempted or a zero-timeout send to it failed. */
   preempted(): boolean;
-  /** Close the window. */
+  /** Close the window (the latch no longer arms; a latched flag stays until `begin()`). */
   end(): void;
 }
 

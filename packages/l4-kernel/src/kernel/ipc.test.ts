@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SimEngine } from '../engine.js';
+import { SimEngine, type SimEngineOptions } from '../engine.js';
+import { ThreadFailedError } from '../errors.js';
 import { ANY_THREAD, type IpcResult, NEVER, type Sys, ZERO } from '../sys.js';
 import { RW } from './space.js';
 
-function setup() {
-  const sim = new SimEngine();
+function setup(options: SimEngineOptions = {}) {
+  const sim = new SimEngine(options);
   const space = sim.kernel.createSpace('s');
   const other = sim.kernel.createSpace('o');
   return { sim, k: sim.kernel, space, other };
@@ -258,7 +259,7 @@ describe('IPC errors', () => {
   });
 
   it('a partner that dies releases blocked senders and callers with non-existing-partner', () => {
-    const { sim, k, space } = setup();
+    const { sim, k, space } = setup({ threadFailures: 'record' });
     const rs: IpcResult[] = [];
     const victim = k.createThread({
       name: 'victim',
@@ -290,7 +291,7 @@ describe('IPC errors', () => {
   });
 
   it('a caller waiting for a reply gets non-existing-partner (receive phase) when the server dies', () => {
-    const { sim, k, space } = setup();
+    const { sim, k, space } = setup({ threadFailures: 'record' });
     let r: IpcResult | undefined;
     const server = k.createThread({
       name: 'server',
@@ -311,7 +312,7 @@ describe('IPC errors', () => {
     expect(r).toEqual({ ok: false, error: 'non-existing-partner', phase: 'receive', from: server });
   });
 
-  it('cancelIpc and abortIpc end a blocked IPC with canceled / aborted', () => {
+  it('cancelIpc and abortIpc end a blocked (not started) IPC with canceled', () => {
     const { sim, k, space } = setup();
     const rs: IpcResult[] = [];
     const a = k.createThread({
@@ -325,7 +326,9 @@ describe('IPC errors', () => {
     sim.machine.schedule(10_000, () => k.cancelIpc(a));
     sim.machine.schedule(20_000, () => k.abortIpc(a));
     sim.runFor(1e6);
-    expect(rs.map((r) => (r.ok ? 'ok' : r.error))).toEqual(['canceled', 'aborted']);
+    // X.2: aborting an IPC that has not started (udf transfers are atomic, so a blocked IPC
+    // never has) returns canceled, like cancelling it (issue 12 item 8).
+    expect(rs.map((r) => (r.ok ? 'ok' : r.error))).toEqual(['canceled', 'canceled']);
   });
 
   it('reply to a thread not waiting fails; replyWait then does not receive', () => {
@@ -354,29 +357,32 @@ describe('IPC errors', () => {
     ]);
   });
 
-  it('rejects more than 64 message words with message-overflow', () => {
+  it('more than 63 words overflow at transfer time, reported to both partners (issue 12 item 7)', () => {
     const { sim, k, space } = setup();
     let r: IpcResult | undefined;
-    let r64: IpcResult | undefined;
+    let r63: IpcResult | undefined;
+    const got: IpcResult[] = [];
     const rx = k.createThread({
       name: 'rx',
       space,
       priority: 10,
       body: function* (sys) {
-        for (;;) yield* sys.ipc.receive(ANY_THREAD);
+        for (;;) got.push(yield* sys.ipc.receive(ANY_THREAD));
       },
     });
-    k.createThread({
+    const tx = k.createThread({
       name: 'tx',
       space,
       body: function* (sys) {
-        r = yield* sys.ipc.send(rx, { label: 0, words: new Array(65).fill(1) });
-        r64 = yield* sys.ipc.send(rx, { label: 0, words: new Array(64).fill(1) });
+        r = yield* sys.ipc.send(rx, { label: 0, words: new Array(64).fill(1) });
+        r63 = yield* sys.ipc.send(rx, { label: 0, words: new Array(63).fill(1) });
       },
     });
     sim.runFor(1e6);
-    expect(r).toMatchObject({ ok: false, error: 'message-overflow', phase: 'send' });
-    expect(r64?.ok).toBe(true);
+    expect(r).toEqual({ ok: false, error: 'message-overflow', phase: 'send', from: rx });
+    expect(r63?.ok).toBe(true);
+    expect(got[0]).toEqual({ ok: false, error: 'message-overflow', phase: 'receive', from: tx });
+    expect(got[1]?.ok).toBe(true);
   });
 
   it('rejects malformed messages and items with malformed-item', () => {
@@ -413,32 +419,35 @@ describe('IPC errors', () => {
             items: [{ kind: 'lend' as 'map', fpage: fp, sendBase: 0 }],
           }),
         );
-        rs.push(
-          yield* sys.ipc.send(rx, {
-            label: 0,
-            words: [],
-            items: [{ kind: 'map', fpage: fp, sendBase: 0 }],
-          }),
-        );
       },
     });
     sim.runFor(1e6);
     expect(rs.map((r) => (r.ok ? 'ok' : `${r.error}/${r.phase}`))).toEqual(
-      new Array(5).fill('malformed-item/send'),
+      new Array(4).fill('malformed-item/send'),
     );
   });
 });
 
-describe('thread failure isolation', () => {
-  it('an exception kills only its thread; the simulation and other threads go on', () => {
+describe('thread failure (issue 12 item 11: loud, not stuck)', () => {
+  function failureOf(run: () => void): ThreadFailedError {
+    try {
+      run();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ThreadFailedError);
+      return e as ThreadFailedError;
+    }
+    throw new Error('the run did not fail');
+  }
+
+  it('an exception kills only its thread and stops the run with ThreadFailedError naming it; the rest goes on', () => {
     const { sim, k, space } = setup();
     let ticks = 0;
-    k.createThread({
+    const bad = k.createThread({
       name: 'bad',
       space,
       body: function* (sys) {
+        yield* sys.sleep(5000);
         if (sys.self > 0) throw new TypeError('boom');
-        yield* sys.yieldCpu();
       },
     });
     k.createThread({
@@ -451,12 +460,33 @@ describe('thread failure isolation', () => {
         }
       },
     });
-    expect(() => sim.runFor(100_000)).not.toThrow();
-    expect(ticks).toBeGreaterThan(10);
+    const e = failureOf(() => sim.runFor(100_000));
+    expect(e.code).toBe('THREAD_FAILED');
+    expect(e.threadId).toBe(bad);
+    expect(e.threadName).toBe('bad');
+    expect((e.cause as Error).message).toBe('boom');
+    expect(e.message).toMatch(/bad/);
     expect(sim.counters.threadsFailed).toBe(1);
+    const before = ticks;
+    expect(() => sim.runFor(100_000)).not.toThrow();
+    expect(ticks).toBeGreaterThan(before + 10);
   });
 
-  it('yielding something that is not a kernel call kills the thread and is counted', () => {
+  it("with threadFailures: 'record' a death is only recorded", () => {
+    const { sim, k, space } = setup({ threadFailures: 'record' });
+    k.createThread({
+      name: 'bad',
+      space,
+      body: function* (sys) {
+        if (sys.self > 0) throw new TypeError('boom');
+        yield* sys.yieldCpu();
+      },
+    });
+    expect(() => sim.runFor(100_000)).not.toThrow();
+    expect(k.failures.map((f) => f.name)).toEqual(['bad']);
+  });
+
+  it('yielding something that is not a kernel call kills the thread, loudly, and is counted', () => {
     const { sim, k, space } = setup();
     const id = k.createThread({
       name: 'confused',
@@ -465,8 +495,33 @@ describe('thread failure isolation', () => {
         yield 42 as never;
       },
     });
-    sim.runFor(1000);
+    expect(failureOf(() => sim.runFor(1000)).threadName).toBe('confused');
     expect(k.threadInfo(id)?.state).toBe('dead');
     expect(sim.counters.badCalls).toBe(1);
+  });
+
+  it('a kernel operation called without yield* kills the thread, loudly (it would silently not happen)', () => {
+    const { sim, k, space } = setup();
+    let sent = false;
+    const rx = k.createThread({
+      name: 'rx',
+      space,
+      body: function* (sys) {
+        const r = yield* sys.ipc.receive(ANY_THREAD);
+        sent = r.ok;
+      },
+    });
+    k.createThread({
+      name: 'forgetful',
+      space,
+      body: function* (sys) {
+        sys.ipc.send(rx, msg(1)); // missing yield*
+        yield* sys.sleep(10);
+      },
+    });
+    const e = failureOf(() => sim.runFor(1e6));
+    expect(e.threadName).toBe('forgetful');
+    expect((e.cause as Error).message).toMatch(/without yield\*/);
+    expect(sent).toBe(false);
   });
 });

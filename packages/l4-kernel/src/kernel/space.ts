@@ -161,13 +161,49 @@ export function revoke(m: Mapping, self: boolean): number {
 }
 
 /**
+ * Revoke the `rwx` bits `bits` from every mapping derived from `m`, recursively; with `self`,
+ * from `m` too. A mapping left with no rights is removed with everything derived from it.
+ * Returns the page mappings removed. (L4 X.2 Unmap with an fpage whose rights are a subset:
+ * reference manual, "Unmap"; Pistachio `kernel/src/generic/linear_ptab_walker.cc`, unmap_fpage
+ * with the fpage's access rights.)
+ */
+export function revokeRights(m: Mapping, bits: number, self: boolean): number {
+  if ((bits & 7) === 7) return revoke(m, self);
+  if ((bits & 7) === 0) return 0;
+  let n = 0;
+  const stack: Mapping[] = m.children.slice();
+  while (stack.length > 0) {
+    const c = stack.pop()!;
+    c.rights &= ~bits;
+    if (c.rights === 0) {
+      n += revoke(c, true);
+    } else {
+      for (const g of c.children) stack.push(g);
+    }
+  }
+  if (self) {
+    m.rights &= ~bits;
+    if (m.rights === 0) n += revoke(m, true);
+  }
+  return n;
+}
+
+/**
  * Map `src` into `dst` space at `vpage` with `rights` (already intersected), derived from `src`.
- * Any mapping already at the destination is revoked first.
+ * Any other mapping already at the destination is revoked first; a mapping there that is
+ * already derived from `src` (same frame) keeps its place and gains the new rights, as X.2
+ * extends access rights in place (reference manual, "MapItem": mapping a page again with
+ * more rights upgrades the existing mapping; Pistachio `kernel/src/generic/linear_ptab_walker.cc`,
+ * map_fpage on an existing mapping of the same frame).
  */
 export function mapFrom(src: Mapping, dst: AddressSpace, vpage: number, rights: number): number {
   let n = 0;
   const old = dst.pages.get(vpage);
   if (old === src) return 0;
+  if (old !== undefined && old.parent === src && old.frame === src.frame) {
+    old.rights |= rights;
+    return 0;
+  }
   if (old !== undefined) n += revoke(old, true);
   const m = new Mapping(dst, vpage, src.frame, rights, src);
   src.children.push(m);

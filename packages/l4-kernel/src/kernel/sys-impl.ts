@@ -17,6 +17,7 @@ import {
   type Message,
   NEVER,
   NIL_THREAD,
+  PAGE_FAULT_REFUSED_LABEL,
   type RegisterWindow,
   type Sys,
   type SysCall,
@@ -41,6 +42,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
   const counters = kernel.counters;
 
   function* send(to: ThreadId, msg: Message, timeout: Timeout = NEVER): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'send';
     args[0] = to;
     args[1] = msg;
@@ -48,6 +50,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* receive(from: ThreadId, timeout: Timeout = NEVER, window?: Fpage): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'receive';
     args[0] = from;
     args[1] = timeout;
@@ -60,6 +63,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     timeout: Timeout = NEVER,
     window?: Fpage,
   ): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'call';
     args[0] = to;
     args[1] = msg;
@@ -68,6 +72,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* reply(to: ThreadId, msg: Message): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'reply';
     args[0] = to;
     args[1] = msg;
@@ -79,6 +84,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     timeout: Timeout = NEVER,
     window?: Fpage,
   ): SysCall<IpcResult> {
+    t.unstarted--;
     req.op = 'replyWait';
     args[0] = to;
     args[1] = msg;
@@ -87,21 +93,25 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* yieldCpu(): SysCall<void> {
+    t.unstarted--;
     req.op = 'yield';
     yield req as KernelCall<void>;
   }
   function* sleep(cycles: Cycles): SysCall<void> {
+    t.unstarted--;
     req.op = 'sleep';
     args[0] = cycles;
     yield req as KernelCall<void>;
   }
   type AttachResult = { ok: true; irqThread: ThreadId } | { ok: false; error: string };
   function* attach(line: number): SysCall<AttachResult> {
+    t.unstarted--;
     req.op = 'attach';
     args[0] = line;
     return (yield req as KernelCall<AttachResult>) as AttachResult;
   }
   function* detach(line: number): SysCall<void> {
+    t.unstarted--;
     req.op = 'detach';
     args[0] = line;
     yield req as KernelCall<void>;
@@ -114,6 +124,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     return (yield req as KernelCall<never>) as IpcResult;
   }
   function* unmap(fpage: Fpage, self = false): SysCall<number> {
+    t.unstarted--;
     req.op = 'unmap';
     args[0] = fpage;
     args[1] = self;
@@ -121,6 +132,7 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
   }
 
   function* access(vaddr: number, length: number, kind: Access): SysCall<MemoryView | MemoryError> {
+    t.unstarted--;
     const space = t.space!;
     if (
       !Number.isInteger(vaddr) ||
@@ -137,14 +149,20 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     let frame0 = -1;
     for (let p = first; p <= last; p++) {
       let m = space.pages.get(p);
-      if (m === undefined || (m.rights & need) !== need) {
+      while (m === undefined || (m.rights & need) !== need) {
         const addr = p === first ? vaddr : p * PAGE_SIZE;
         if (t.pager === NIL_THREAD) return memError(m === undefined ? 'no-pager' : 'rights', addr);
+        // X.2: the faulting access is retried when the pager replies, so a reply that maps
+        // nothing (or too few rights) faults again and the pager sees the same fault again
+        // (reference manual, "Page faults"; Pistachio `kernel/src/api/v4/ipc.cc`, send_pagefault_ipc
+        // returns to the faulting instruction). Only a failed fault IPC ends the access.
         const r = yield* fault(addr, need);
-        if (!r.ok && r.error === 'non-existing-partner') return memError('no-pager', addr);
+        if (!r.ok)
+          return memError(r.error === 'non-existing-partner' ? 'no-pager' : 'unmapped', addr);
         m = space.pages.get(p);
-        if (m === undefined) return memError('unmapped', addr);
-        if ((m.rights & need) !== need) return memError('rights', addr);
+        if (r.msg.label === PAGE_FAULT_REFUSED_LABEL) {
+          return memError(m === undefined ? 'unmapped' : 'rights', addr);
+        }
       }
       if (p === first) frame0 = m.frame;
       else if (m.frame !== frame0 + (p - first)) return memError('not-contiguous', p * PAGE_SIZE);
@@ -155,13 +173,18 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
       if (m === undefined) return memError('unmapped', p * PAGE_SIZE);
       if (m.frame !== frame0 + (p - first)) return memError('not-contiguous', p * PAGE_SIZE);
     }
-    const mem = kernel.machine.memory;
-    const byteOffset = frame0 * PAGE_SIZE + (vaddr % PAGE_SIZE);
-    const bytes = new Uint8Array(mem.buffer, byteOffset, length);
+    const paddr = frame0 * PAGE_SIZE + (vaddr % PAGE_SIZE);
+    // A view covers one region: a range whose frames are contiguous but belong to two regions
+    // (two dataspaces, say) is not one buffer on the threads engine, so it fails here too.
+    const region = kernel.machine.memory.regionOfRange(paddr, length);
+    if (region === null) return memError('not-contiguous', vaddr);
+    const buffer = region.buffer;
+    const byteOffset = region.byteOffset + (paddr - region.paddr);
+    const bytes = new Uint8Array(buffer, byteOffset, length);
     const wStart = (byteOffset + 3) & ~3;
     const wCount = Math.max(0, Math.floor((byteOffset + length - wStart) / 4));
-    const words = new Uint32Array(mem.buffer, wStart, wCount);
-    const view: MemoryView = { vaddr, bytes, words, buffer: mem.buffer, byteOffset };
+    const words = new Uint32Array(buffer, wStart, wCount);
+    const view: MemoryView = { vaddr, bytes, words, buffer, byteOffset };
     return view;
   }
 
@@ -206,17 +229,67 @@ export function createSys(kernel: Kernel, t: Thread): Sys {
     hz: kernel.machine.hz,
     now: () => kernel.machine.clock + t.pTotal,
     charge: (category: Category, cycles: Cycles) => kernel.charge(t, category, cycles),
-    yieldCpu,
-    sleep,
-    ipc: { send, receive, call, reply, replyWait },
-    irq: { attach, detach },
-    mem: { access, registers, unmap, translate },
+    // Each operation counts itself as created until its body starts: one called without
+    // `yield*` never starts, and the kernel fails the thread loudly instead of skipping the call.
+    yieldCpu: () => {
+      t.unstarted++;
+      return yieldCpu();
+    },
+    sleep: (cycles) => {
+      t.unstarted++;
+      return sleep(cycles);
+    },
+    ipc: {
+      send: (to, msg, timeout) => {
+        t.unstarted++;
+        return send(to, msg, timeout);
+      },
+      receive: (from, timeout, window) => {
+        t.unstarted++;
+        return receive(from, timeout, window);
+      },
+      call: (to, msg, timeout, window) => {
+        t.unstarted++;
+        return call(to, msg, timeout, window);
+      },
+      reply: (to, msg) => {
+        t.unstarted++;
+        return reply(to, msg);
+      },
+      replyWait: (to, msg, timeout, window) => {
+        t.unstarted++;
+        return replyWait(to, msg, timeout, window);
+      },
+    },
+    irq: {
+      attach: (line) => {
+        t.unstarted++;
+        return attach(line);
+      },
+      detach: (line) => {
+        t.unstarted++;
+        return detach(line);
+      },
+    },
+    mem: {
+      access: (vaddr, length, kind) => {
+        t.unstarted++;
+        return access(vaddr, length, kind);
+      },
+      registers,
+      unmap: (fpage, self) => {
+        t.unstarted++;
+        return unmap(fpage, self);
+      },
+      translate,
+    },
     preemption: {
       begin() {
         t.pcOpen = true;
         t.pcPreempted = false;
+        t.pcMissed = false;
       },
-      preempted: () => t.pcPreempted,
+      preempted: () => t.pcPreempted || t.pcMissed,
       end() {
         t.pcOpen = false;
       },

@@ -58,6 +58,8 @@ export class Thread {
   resume: unknown = undefined;
   /** Kernel call yielded but not executed yet (waiting for charged cycles to be consumed). */
   call: CallRecord | null = null;
+  /** Sys operations created but not yet started (one called without `yield*` leaves this > 0). */
+  unstarted = 0;
   /** Reusable call record. */
   readonly req: CallRecord = { op: '', args: [undefined, undefined, undefined, undefined] };
 
@@ -111,6 +113,8 @@ export class Thread {
   pcOpen = false;
   /** Preemption control: preempted since begin(). */
   pcPreempted = false;
+  /** Preemption control: a zero-timeout send to this thread failed since begin() (the latch). */
+  pcMissed = false;
 
   /** Interrupt thread: its line. */
   line: Line | null = null;

@@ -13,19 +13,70 @@ export interface EventHandle {
   cancel(): void;
 }
 
-/** Physical memory as DMA sees it: byte-addressed, bounds-checked. */
-export interface PhysicalMemory {
-  /** Size in bytes. */
+/**
+ * One region of physical memory: physically contiguous frames backed by (a window of) one
+ * `SharedArrayBuffer`. Regions are the unit of sharing between protection domains.
+ */
+export interface MemoryRegion {
+  /** Index of the region in its memory. */
+  readonly id: number;
+  /** Physical address of the region's first byte (page-aligned). */
+  readonly paddr: number;
+  /** Size in bytes (whole frames). */
   readonly size: number;
-  /** The whole memory as bytes (sim engine: one SharedArrayBuffer). */
-  readonly bytes: Uint8Array;
-  /** True if `[paddr, paddr + length)` lies inside physical memory. */
-  contains(paddr: number, length: number): boolean;
-  /** Little-endian 32-bit read; throws `RangeError` outside memory (devices check `contains` first). */
-  read32(paddr: number): number;
-  /** Little-endian 32-bit write. */
-  write32(paddr: number, value: number): void;
+  /** The buffer backing the region. */
+  readonly buffer: SharedArrayBuffer;
+  /** Byte offset of `paddr` inside `buffer` (0 when the region has a buffer of its own). */
+  readonly byteOffset: number;
 }
+
+/**
+ * Physical memory as DMA sees it: regions of frames resolved through a frame table
+ * (paddr → region, offset). A device model never indexes one big buffer: it copies blocks with
+ * `copyIn`/`copyOut`, reads and publishes descriptor ownership words with `load32`/`store32`
+ * (`Atomics`, sequentially consistent), and checks `contains` before touching guest-supplied
+ * addresses. The sim machine's memory ({@link RegionMemory}) implements every member.
+ *
+ * Transition: the region members are optional and the flat `bytes` is still declared only so
+ * that device models and test hosts written before regions keep compiling. The final interface
+ * is {@link RegionPhysicalMemory} (everything required, no `bytes`); once the DP83820 model and
+ * its test host have switched, `PhysicalMemory` becomes that.
+ */
+export interface PhysicalMemory {
+  /** Size of the physical address space in bytes. */
+  readonly size: number;
+  /**
+   * The whole memory as bytes.
+   * @deprecated Exists only in the sim's `'shared'` layout (it throws in `'separate'`); use
+   * `copyIn`/`copyOut`/`load32`/`store32`.
+   */
+  readonly bytes: Uint8Array;
+  /** True if every byte of `[paddr, paddr + length)` is backed by a region. */
+  contains(paddr: number, length: number): boolean;
+  /** Little-endian 32-bit read (plain); throws `RangeError` outside backed memory. */
+  read32(paddr: number): number;
+  /** Little-endian 32-bit write (plain); throws `RangeError` outside backed memory. */
+  write32(paddr: number, value: number): void;
+  /** Atomic 32-bit read of an aligned word; throws `RangeError` unaligned or outside memory. */
+  load32?(paddr: number): number;
+  /** Atomic 32-bit write of an aligned word; throws `RangeError` unaligned or outside memory. */
+  store32?(paddr: number, value: number): void;
+  /**
+   * Copy `src` to `[paddr, paddr + src.length)`. The range must lie inside ONE region (frames
+   * contiguous in it); otherwise nothing is copied and the result is false (count it, drop).
+   */
+  copyIn?(paddr: number, src: Uint8Array): boolean;
+  /** Fill `dst` from `[paddr, paddr + dst.length)`; false (nothing copied) unless inside one region. */
+  copyOut?(paddr: number, dst: Uint8Array): boolean;
+  /**
+   * Allocate a new region of `bytes` (rounded up to frames), aligned to `align` (a power of two
+   * of at least 4096). Throws the memory's typed error when memory is exhausted.
+   */
+  allocateRegion?(bytes: number, align?: number): { paddr: number; region: MemoryRegion };
+}
+
+/** The final physical-memory interface: every region member required, no flat `bytes`. */
+export type RegionPhysicalMemory = Required<Omit<PhysicalMemory, 'bytes'>>;
 
 /** One interrupt line as a device drives it (level-triggered). */
 export interface InterruptLine {
@@ -54,6 +105,7 @@ export interface DeviceHost {
   now(): Cycles;
   /** Run `fn` at absolute virtual time `at` (ties run in scheduling order). */
   schedule(at: Cycles, fn: () => void): EventHandle;
+  /** Physical memory for DMA. */
   readonly memory: PhysicalMemory;
   /** The interrupt line with this number. */
   irq(line: number): InterruptLine;

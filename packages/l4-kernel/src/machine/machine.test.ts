@@ -5,7 +5,7 @@ import { KernelError } from '../errors.js';
 import { ANY_THREAD, NEVER, type Sys } from '../sys.js';
 import { COST_NAMES, CostModel, MODERN_X86_3_0, PENTIUM4_XEON_2_66 } from './costs.js';
 import { EventQueue } from './event-queue.js';
-import { FrameMemory } from './memory.js';
+import { RegionMemory } from './memory.js';
 
 describe('event queue', () => {
   it('orders by time, ties by insertion; cancelled events never run', () => {
@@ -41,7 +41,7 @@ describe('event queue', () => {
 
 describe('physical memory', () => {
   it('allocates aligned contiguous frames, never frame 0, and bounds-checks', () => {
-    const m = new FrameMemory(1 << 20);
+    const m = new RegionMemory(1 << 20);
     const a = m.allocate(100);
     const b = m.allocate(8192, 16384);
     expect(a).toBe(4096);

@@ -8,7 +8,7 @@ import { KernelError } from '../errors.js';
 import type { Cycles } from '../sys.js';
 import type { DeviceHost, EventHandle, InterruptLine, MmioDevice } from './device-host.js';
 import { EventQueue } from './event-queue.js';
-import { FrameMemory } from './memory.js';
+import { type MemoryLayout, RegionMemory } from './memory.js';
 
 /** Largest number of interrupt lines a machine has. */
 export const MAX_IRQ_LINES = 256;
@@ -54,6 +54,8 @@ export interface MachineOptions {
   readonly hz: number;
   /** Physical memory size in bytes. */
   readonly memoryBytes: number;
+  /** How memory regions are backed (default `'shared'`: one buffer; `'separate'`: one each). */
+  readonly memoryLayout?: MemoryLayout;
   /** Called when an unmasked line is raised (the kernel's interrupt entry). */
   readonly onInterrupt: (line: Line) => void;
 }
@@ -63,7 +65,7 @@ export class Machine implements DeviceHost {
   /** CPU clock in Hz. */
   readonly hz: number;
   /** Physical memory. */
-  readonly memory: FrameMemory;
+  readonly memory: RegionMemory;
   /** The event queue (exposed for the engine). */
   readonly events = new EventQueue();
   /** Current virtual time in cycles. Advanced only by the engine. */
@@ -81,7 +83,7 @@ export class Machine implements DeviceHost {
       throw new KernelError('CONFIG', `hz must be positive, got ${options.hz}`);
     }
     this.hz = options.hz;
-    this.memory = new FrameMemory(options.memoryBytes);
+    this.memory = new RegionMemory(options.memoryBytes, options.memoryLayout ?? 'shared');
     this.onInterrupt = options.onInterrupt;
   }
 

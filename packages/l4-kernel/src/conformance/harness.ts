@@ -1,0 +1,123 @@
+/**
+ * What the `Sys` conformance suite needs from an engine, and the small assertion kit its cases
+ * use (no test framework: any runner calls {@link ConformanceCase.run} and reports the throw).
+ *
+ * @module
+ */
+import { UdfError } from '@udf/lockfree';
+import type { InterruptLine } from '../machine/device-host.js';
+import type { Rights, ThreadBody, ThreadId } from '../sys.js';
+
+/** Options of a thread created by a conformance case. */
+export interface ConformanceThreadOptions {
+  /** Name (a failure must name it). */
+  readonly name: string;
+  /** Address space, from {@link ConformanceEngine.createSpace}. */
+  readonly space: number;
+  /** Priority 0–255; default 100. Cases never rely on priorities across spaces for results. */
+  readonly priority?: number;
+  /** Pager thread id; default none. */
+  readonly pager?: ThreadId;
+  /** The body. */
+  readonly body: ThreadBody;
+}
+
+/**
+ * An engine as the conformance suite drives it: the privileged setup a root task does, an
+ * interrupt line a device would drive, and a way to let time pass. A fresh engine per case.
+ */
+export interface ConformanceEngine {
+  /** The clock rate bodies use to turn seconds into timeouts (`sys.hz` is the same). */
+  readonly hz: number;
+  /** Create an address space; returns its id. */
+  createSpace(name: string): number;
+  /** Create a thread, ready to run; returns its id. */
+  createThread(options: ConformanceThreadOptions): ThreadId;
+  /** Back `[vaddr, vaddr + bytes)` of a space with fresh zeroed memory (a root mapping). */
+  mapAnonymous(space: number, vaddr: number, bytes: number, rights: Rights): void;
+  /** The interrupt line with this number, as a device drives it. */
+  interruptLine(line: number): InterruptLine;
+  /**
+   * Let `seconds` of (virtual or real) time pass, or stop earlier once every thread is blocked
+   * for good. Must throw (or reject with) an error whose `code` is `THREAD_FAILED` and whose
+   * `threadName` names the thread when a thread body throws or misuses `Sys`.
+   */
+  run(seconds: number): void | Promise<void>;
+}
+
+/** Makes a fresh engine for one case. */
+export type EngineFactory = () => ConformanceEngine;
+
+/** One engine-independent assertion about `Sys` semantics. */
+export interface ConformanceCase {
+  /** What part of `Sys` it covers. */
+  readonly area: 'ipc' | 'memory' | 'interrupts' | 'preemption' | 'failures';
+  /** What it asserts, as a sentence (with the L4 X.2 or issue reference where it fixes one). */
+  readonly name: string;
+  /** Run it on a fresh engine; throws {@link ConformanceError} when the engine deviates. */
+  run(make: EngineFactory): Promise<void>;
+}
+
+/** A conformance case found the engine deviating. Code `CONFORMANCE`. */
+export class ConformanceError extends UdfError {
+  /** @param message - what differed */
+  constructor(message: string) {
+    super('CONFORMANCE', message);
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Deep equality of plain data; throws {@link ConformanceError} naming `what`. */
+export function expectEqual(actual: unknown, expected: unknown, what: string): void {
+  if (!same(actual, expected)) {
+    throw new ConformanceError(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+  }
+}
+
+/** Every key of `expected` equals the same key of `actual` (deeply). */
+export function expectMatch(
+  actual: unknown,
+  expected: Record<string, unknown>,
+  what: string,
+): void {
+  if (typeof actual !== 'object' || actual === null) {
+    throw new ConformanceError(
+      `${what}: expected an object like ${show(expected)}, got ${show(actual)}`,
+    );
+  }
+  for (const [k, v] of Object.entries(expected)) {
+    if (!same((actual as Record<string, unknown>)[k], v)) {
+      throw new ConformanceError(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+    }
+  }
+}
+
+/** Run the engine and return the error it throws, or null. */
+export async function runCatching(engine: ConformanceEngine, seconds: number): Promise<unknown> {
+  try {
+    await engine.run(seconds);
+    return null;
+  } catch (e) {
+    return e;
+  }
+}
