@@ -19,6 +19,7 @@ import {
   type IpcResult,
   type Message,
   PAGE_FAULT_LABEL,
+  PAGE_FAULT_REFUSED_LABEL,
   type Sys,
   type ThreadBody,
   type ThreadId,
@@ -190,7 +191,7 @@ export class RegionMapper {
     const write = (access & FAULT_ACCESS_WRITE) !== 0;
     if (region === undefined || (write && !region.writable)) {
       this.stats.faultsRejected++;
-      return { label: 0, words: [] };
+      return { label: PAGE_FAULT_REFUSED_LABEL, words: [] };
     }
     const page = addr - (addr & PAGE_MASK);
     const r = yield* callAccepting(sys, region.manager, {
@@ -204,7 +205,7 @@ export class RegionMapper {
     });
     if (!r.ok || r.msg.label !== DsStatus.OK) {
       this.stats.faultsRejected++;
-      return { label: 0, words: [] };
+      return { label: PAGE_FAULT_REFUSED_LABEL, words: [] };
     }
     this.stats.faultsResolved++;
     const fpage = r.msg.items?.[0]?.fpage;
