@@ -147,7 +147,17 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   const nics = plan.devices.map((dev) => {
     const device = sim.machine.attachDevice(
       dev.name,
-      new Dp83820({ host: sim.machine, irqLine: dev.irq, mac: dev.mac }),
+      new Dp83820({
+        host: sim.machine,
+        irqLine: dev.irq,
+        mac: dev.mac,
+        eeprom64: dev.eeprom64,
+        timing: {
+          pciClockHz: dev.pci.clockHz,
+          pciBusBytes: dev.pci.busBytes,
+          readLatencyClocks: dev.pci.readLatencyClocks,
+        },
+      }),
     );
     const sw = new Switch({ clock: sim.machine, ports: dev.clients.length + 1 });
     device.port.connect(sw.port(0));
@@ -193,6 +203,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         holdoff: d.holdoffUnits,
         rxDescriptors: d.rxDescriptors,
         txDescriptors: d.txDescriptors,
+        interruptPolicy: d.interruptPolicy,
       };
     });
     const mySessions = dp.sessions.map((i) => plan.sessions[i]!);

@@ -5,7 +5,7 @@ import { assemble } from './assemble.js';
 import { StepOptionsError } from './errors.js';
 import { loadSystem, parseSystemText } from './load.js';
 import type { StepOptions } from './result.js';
-import { runStep } from './runner.js';
+import { runBusBand, runStep } from './runner.js';
 
 const apps = resolve(import.meta.dirname, '../../../apps');
 const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
@@ -70,6 +70,16 @@ describe('end to end on the sim engine', () => {
     expect(Math.abs(share('Kernel', 'Driver', 'IP') - 65)).toBeLessThan(3);
     expect(Math.abs(share('Buffer', 'Translation') - 23)).toBeLessThan(3);
     expect(Math.abs(share('Notification', 'IPC', 'Interrupt') - 12)).toBeLessThan(3);
+  });
+
+  it('Figure 1(b) as a band: a 32-bit/33 MHz bus levels off below 450 Mb/s with CPU to spare; 64/66 does not', async () => {
+    const sys = system('isolated');
+    const [b32, , , b64] = await runBusBand(sys, step(800, 100, { durationMs: 10, warmupMs: 2 }));
+    expect(b32!.bus.name).toBe('32/33');
+    expect(b32!.result.bus).toEqual({ clockMHz: 33, widthBits: 32, eeprom64: true });
+    expect(b32!.result.achievedMbps).toBeLessThan(450);
+    expect(b32!.result.cpuPercent).toBeLessThan(40);
+    expect(b64!.result.achievedMbps).toBeGreaterThan(750);
   });
 
   it('a saturated step finishes (regression: a slice remainder below the clock resolution spun the kernel)', async () => {

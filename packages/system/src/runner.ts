@@ -6,10 +6,11 @@
  * @module
  */
 import { IdleAccountingCpuMeter, Ramp } from '@udf/ipbench';
-import { assemble } from './assemble.js';
 import { StepOptionsError } from './errors.js';
+import { plan as planSystem } from './plan.js';
+import { realizeSim } from './realize-sim.js';
 import { PROFILE_ORDER, type StepOptions, type StepResult } from './result.js';
-import type { SystemDescription } from './schema.js';
+import { BUS_CONFIGURATIONS, type BusConfiguration, type SystemDescription } from './schema.js';
 
 /** Virtual seconds simulated between checks that the step is done. */
 const DRIVE_SLICE_SECONDS = 0.0005;
@@ -34,6 +35,16 @@ function checkStep(opts: StepOptions): void {
     bad('packetSize', 'an integer between 16 and 1472', p);
   const i = opts.ipcScale;
   if (i !== undefined && !(i > 0 && i <= 1000)) bad('ipcScale', 'a number in (0, 1000]', i);
+  const b = opts.bus;
+  if (
+    b !== undefined &&
+    !(
+      (b.clockMHz === 33 || b.clockMHz === 66) &&
+      (b.widthBits === 32 || b.widthBits === 64) &&
+      typeof b.eeprom64 === 'boolean'
+    )
+  )
+    bad('bus', '{ clockMHz: 33 | 66, widthBits: 32 | 64, eeprom64: boolean }', b);
   const s = opts.seed;
   if (s !== undefined && !(Number.isInteger(s) && s >= 0 && s < 2 ** 31))
     bad('seed', 'an integer in [0, 2^31)', s);
@@ -48,7 +59,18 @@ function checkStep(opts: StepOptions): void {
 export async function runStep(system: SystemDescription, opts: StepOptions): Promise<StepResult> {
   checkStep(opts);
   const wall0 = performance.now();
-  const built = assemble(system, opts);
+  const built = realizeSim(
+    planSystem(system, {
+      ...(opts.holdoffUs !== undefined ? { holdoffUs: opts.holdoffUs } : {}),
+      ...(opts.ipcScale !== undefined ? { ipcScale: opts.ipcScale } : {}),
+      ...(opts.packetSize !== undefined ? { packetSize: opts.packetSize } : {}),
+      ...(opts.warmupMs !== undefined ? { warmupMs: opts.warmupMs } : {}),
+      ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
+    }),
+    opts.calibration !== undefined ? { calibration: opts.calibration } : {},
+  );
   const { sim, plan } = built;
   const hz = sim.machine.hz;
   const slice = Math.round(DRIVE_SLICE_SECONDS * hz);
@@ -83,6 +105,11 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
     engine: 'sim',
     holdoffUs: opts.holdoffUs ?? plan.devices[0]!.holdoffUnits * 100,
     holdoffsUs: Object.fromEntries(plan.devices.map((d) => [d.name, d.holdoffUnits * 100])),
+    bus: {
+      clockMHz: plan.devices[0]!.pci.clockHz > 50e6 ? 66 : 33,
+      widthBits: plan.devices[0]!.pci.busBytes === 8 ? 64 : 32,
+      eeprom64: plan.devices[0]!.eeprom64,
+    },
     packetSize: plan.load.packetSize,
     requestedMbps: round(offered),
     achievedMbps: round(step.achievedBps / 1e6),
@@ -103,4 +130,49 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
     wallSeconds: round((performance.now() - wall0) / 1000),
     ipbench: step,
   };
+}
+
+/** One edge of the Figure 1(b) band: a bus configuration and the step measured on it. */
+export interface BusBandStep {
+  readonly bus: BusConfiguration;
+  readonly result: StepResult;
+}
+
+/**
+ * The step options of a Figure 1(b) band: `opts` once per bus configuration (default: the cited
+ * {@link BUS_CONFIGURATIONS}, slowest first). Run them in any order or in parallel; each is an
+ * ordinary step.
+ *
+ * @param opts - the step (load, hold-off, ...) to measure on every bus
+ * @param buses - the bus configurations
+ */
+export function busBandSteps(
+  opts: StepOptions,
+  buses: readonly BusConfiguration[] = BUS_CONFIGURATIONS,
+): { bus: BusConfiguration; opts: StepOptions }[] {
+  return buses.map((bus) => ({
+    bus,
+    opts: {
+      ...opts,
+      bus: { clockMHz: bus.clockMHz, widthBits: bus.widthBits, eeprom64: bus.eeprom64 },
+    },
+  }));
+}
+
+/**
+ * Run one step on every bus configuration of the band, one after the other.
+ *
+ * @param system - a validated description
+ * @param opts - the step to measure on every bus
+ * @param buses - the bus configurations (default {@link BUS_CONFIGURATIONS})
+ */
+export async function runBusBand(
+  system: SystemDescription,
+  opts: StepOptions,
+  buses: readonly BusConfiguration[] = BUS_CONFIGURATIONS,
+): Promise<BusBandStep[]> {
+  const out: BusBandStep[] = [];
+  for (const s of busBandSteps(opts, buses))
+    out.push({ bus: s.bus, result: await runStep(system, s.opts) });
+  return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CMDSTS, ISR } from '../device/registers.js';
-import { baseImr, txDescriptorIntr, txOkAfterIdle } from './interrupt-policy.js';
+import { baseImr, txDescriptorIntr, txInterruptDue, txOkAfterIdle } from './interrupt-policy.js';
 
 describe('interrupt policies', () => {
   it('ns83820 unmasks what Linux ns83820 v0.20 unmasks: RXDESC, TXDESC, TXIDLE, not RXOK or TXOK', () => {
@@ -39,11 +39,18 @@ describe('interrupt policies', () => {
     expect(marked('prime')).toEqual([]);
   });
 
-  it('switches TXOK on only when TXIDLE arrives with frames outstanding', () => {
-    for (const p of ['ns83820', 'prime'] as const) {
-      expect(txOkAfterIdle(p, ISR.TXIDLE, 3)).toBe(true);
-      expect(txOkAfterIdle(p, ISR.TXIDLE, 0)).toBe(false);
-      expect(txOkAfterIdle(p, ISR.RXDESC, 3)).toBe(false);
-    }
+  it('ns83820 switches TXOK on only when TXIDLE arrives with frames outstanding; prime never', () => {
+    expect(txOkAfterIdle('ns83820', ISR.TXIDLE, 3)).toBe(true);
+    expect(txOkAfterIdle('ns83820', ISR.TXIDLE, 0)).toBe(false);
+    expect(txOkAfterIdle('ns83820', ISR.RXDESC, 3)).toBe(false);
+    expect(txOkAfterIdle('prime', ISR.TXIDLE, 3)).toBe(false);
+  });
+
+  it('a transmit interrupt is due only while frames are outstanding and TXIDLE or TXOK is still to come', () => {
+    expect(txInterruptDue(true, false, 2)).toBe(true);
+    expect(txInterruptDue(false, true, 2)).toBe(true);
+    // TXIDLE already read, TXOK off (prime): frames on the wire complete silently.
+    expect(txInterruptDue(false, false, 2)).toBe(false);
+    expect(txInterruptDue(true, true, 0)).toBe(false);
   });
 });

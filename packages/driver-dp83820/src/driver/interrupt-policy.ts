@@ -15,11 +15,12 @@
  *   `NR_TX_DESC / 4` (`tx_intr_idx` advances by `NR_TX_DESC/4`), so TXDESC fires once per 32
  *   frames with the default 128-descriptor ring. Every receive descriptor carries CMDSTS.INTR
  *   (`ns83820_add_rx_skb`), so RXDESC is the per-packet receive interrupt.
- * - `prime` — the paper's driver (section 4.5): the receive causes, and for transmission only an
- *   eventual "transmit queue empty" (TXIDLE) or "packet sent" (TXOK, switched on when TXIDLE
- *   finds frames still outstanding, exactly as ns83820 does) interrupt; no per-descriptor
- *   transmit interrupt and no TXDESC. The client relies on this eventual interrupt instead of
- *   notifying the driver of every outgoing packet (notification avoidance).
+ * - `prime` — the paper's driver (section 4.5): the receive causes, and for transmission only the
+ *   eventual "transmit queue empty" interrupt (TXIDLE, raised when the engine runs out of
+ *   descriptors); no per-descriptor transmit interrupt, no TXDESC and no TXOK. Frames still on
+ *   the wire when TXIDLE is read are reaped at the next interrupt. A client relies on the
+ *   eventual interrupt instead of notifying the driver of every outgoing packet (notification
+ *   avoidance) only while one is due ({@link txInterruptDue}).
  *
  * The functions below are pure: the driver calls them where it writes IMR and CMDSTS.
  *
@@ -55,10 +56,11 @@ export function baseImr(policy: InterruptPolicyName): number {
 }
 
 /**
- * Whether the ISR should switch TXOK on after reading `isr`: both policies do when TXIDLE
- * arrives while frames are still outstanding (the engine fetched them all, the last ones are
- * still on the wire), so that their completion interrupts once. The caller switches it off when
- * every transmit slot is reaped.
+ * Whether the ISR should switch TXOK on after reading `isr`: ns83820 does when TXIDLE arrives
+ * while frames are still outstanding (the engine fetched them all, the last ones are still on the
+ * wire), so that their completion interrupts once more; the caller switches it off when every
+ * transmit slot is reaped. Prime does not: the transmit-idle interrupt is its eventual transmit
+ * interrupt, and completed frames are reaped at the next interrupt of any cause.
  *
  * @param policy - the driver's interrupt policy
  * @param isr - the ISR value just read
@@ -69,8 +71,27 @@ export function txOkAfterIdle(
   isr: number,
   txOutstanding: number,
 ): boolean {
-  void policy;
-  return (isr & ISR.TXIDLE) !== 0 && txOutstanding > 0;
+  return policy === 'ns83820' && (isr & ISR.TXIDLE) !== 0 && txOutstanding > 0;
+}
+
+/**
+ * Whether a transmit interrupt is still due, so that the driver may sleep without asking its
+ * clients to notify it of new frames (the paper's notification avoidance, section 4.5). One is
+ * due while frames are outstanding and either the transmit engine has been kicked since the
+ * driver last saw TXIDLE (it will go idle and say so) or TXOK is enabled (the last frame's
+ * completion will say so). A TXIDLE the driver has already read promises nothing more: under
+ * `prime`, frames still on the wire then complete silently.
+ *
+ * @param txIdlePending - the engine was kicked after the last ISR read that showed TXIDLE
+ * @param txOkEnabled - TXOK is set in IMR
+ * @param txOutstanding - transmit descriptors handed to the device and not yet reaped
+ */
+export function txInterruptDue(
+  txIdlePending: boolean,
+  txOkEnabled: boolean,
+  txOutstanding: number,
+): boolean {
+  return txOutstanding > 0 && (txIdlePending || txOkEnabled);
 }
 
 /**
