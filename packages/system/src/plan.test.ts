@@ -154,4 +154,11 @@ describe('the plan takes effect on the sim engine', () => {
       [100e6 / 3, 4, false],
     ]);
   });
+
+  it("gives the kernel-domain stack the Linux-weight cost table and user-level stacks lwIP's", () => {
+    const weight = (name: string) =>
+      plan(system(name)).components.flatMap((c) => (c.kind === 'ip-stack' ? [c.weight] : []));
+    expect(weight('monolithic')).toEqual(['linux']);
+    expect(weight('isolated')).toEqual(['lwip']);
+  });
 });

@@ -160,6 +160,8 @@ export interface StackPlan {
   readonly socketEcho: SocketEchoPlan | null;
   /** The driver domain the stack's sessions go to. */
   readonly driverSpace: string;
+  /** Per-packet cost table: lwIP's or the Linux-weight baseline's. */
+  readonly weight: 'lwip' | 'linux';
 }
 
 /** Any component of a plan. */
@@ -255,6 +257,11 @@ function holding(sys: SystemDescription, kind: string, nic?: string): DomainDesc
   );
   if (!d) throw new AssemblyError(`no domain holds a ${kind}${nic ? ` for ${nic}` : ''}`);
   return d;
+}
+
+function stackWeight(d: DomainDescription): 'lwip' | 'linux' {
+  for (const c of d.components) if (c.kind === 'ip-stack' && c.weight) return c.weight;
+  return d.kernel ? 'linux' : 'lwip';
 }
 
 function notifyOf(s: SessionDescription): SessionPlan['notify'] {
@@ -445,6 +452,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       echoPort: echoHere ? echoPort : null,
       socketEcho,
       driverSpace: driverSpaces[0]!,
+      weight: stackWeight(d),
     });
   }
 

@@ -176,6 +176,13 @@ export const StackComponent = z
     nic: name,
     ip: ipv4,
     netmask: ipv4.default('255.255.255.0'),
+    /**
+     * Per-packet cost table of the stack: `lwip` (lwIP's, as calibrated) or `linux` (the same
+     * protocol code plus Linux's sk_buff, softirq/backlog and qdisc paths, socket system calls and
+     * scheduler wake-ups; see `LINUX_BASELINE_COSTS`). Default: `linux` in the kernel domain
+     * (the Linux baseline), `lwip` elsewhere.
+     */
+    weight: z.enum(['lwip', 'linux']).optional(),
   })
   .strict();
 
