@@ -127,4 +127,38 @@ describe('the plan takes effect on the sim engine', () => {
     expect(base.counters['nic0.rxOverruns']).toBe(0);
     expect(r.counters['nic0.rxOverruns']).toBeGreaterThan(0);
   });
+
+  it('defaults the interrupt policy to ns83820 in the kernel domain and prime at user level', () => {
+    const policy = (name: string) =>
+      plan(system(name))
+        .components.filter((c) => c.kind === 'dp83820-driver')
+        .flatMap((c) =>
+          c.kind === 'dp83820-driver' ? c.devices.map((d) => d.interruptPolicy) : [],
+        );
+    expect(policy('monolithic')).toEqual(['ns83820']);
+    expect(policy('isolated')).toEqual(['prime']);
+    expect(policy('clustered')).toEqual(['prime', 'prime']);
+  });
+
+  it('takes each NIC its own bus from the description, and a bus override for all NICs', () => {
+    const sys = system('clustered');
+    const p = plan(sys);
+    expect(p.devices.map((d) => d.pci)).toEqual([
+      { clockHz: 200e6 / 3, busBytes: 8, readLatencyClocks: 16 },
+      { clockHz: 200e6 / 3, busBytes: 8, readLatencyClocks: 16 },
+    ]);
+    expect(p.devices.every((d) => d.eeprom64)).toBe(true);
+    const slow = plan(sys, { bus: { clockMHz: 33, widthBits: 32, eeprom64: false } });
+    expect(slow.devices.map((d) => [d.pci.clockHz, d.pci.busBytes, d.eeprom64])).toEqual([
+      [100e6 / 3, 4, false],
+      [100e6 / 3, 4, false],
+    ]);
+  });
+
+  it("gives the kernel-domain stack the Linux-weight cost table and user-level stacks lwIP's", () => {
+    const weight = (name: string) =>
+      plan(system(name)).components.flatMap((c) => (c.kind === 'ip-stack' ? [c.weight] : []));
+    expect(weight('monolithic')).toEqual(['linux']);
+    expect(weight('isolated')).toEqual(['lwip']);
+  });
 });

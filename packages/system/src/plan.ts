@@ -15,7 +15,12 @@
 import { netSessionLayout } from '@udf/netdev';
 import { AssemblyError } from './errors.js';
 import { resolveSessions } from './load.js';
-import type { DomainDescription, SessionDescription, SystemDescription } from './schema.js';
+import type {
+  BusConfiguration,
+  DomainDescription,
+  SessionDescription,
+  SystemDescription,
+} from './schema.js';
 
 /** Bytes of a page: the unit of every region and mapping. */
 export const PAGE_BYTES = 4096;
@@ -71,6 +76,14 @@ export interface DevicePlan {
   /** The stack's address on this NIC (the clients' target). */
   readonly targetIp: string;
   readonly clients: readonly LoadClientPlan[];
+  /** The PCI slot: clock, width in bytes per data phase, host-bridge read latency. */
+  readonly pci: {
+    readonly clockHz: number;
+    readonly busBytes: 4 | 8;
+    readonly readLatencyClocks: number;
+  };
+  /** Whether the card's EEPROM enables the 64-bit data path (CFG.DATA64_EN). */
+  readonly eeprom64: boolean;
 }
 
 /** The dataspace manager component. */
@@ -97,6 +110,8 @@ export interface DriverDevicePlan {
   readonly holdoffUnits: number;
   readonly rxDescriptors: number;
   readonly txDescriptors: number;
+  /** Interrupt causes the driver enables (see `@udf/driver-dp83820`'s interrupt policies). */
+  readonly interruptPolicy: 'ns83820' | 'prime';
 }
 
 /** A DP83820 driver component (one per driver domain; several devices: a clustered server). */
@@ -145,6 +160,8 @@ export interface StackPlan {
   readonly socketEcho: SocketEchoPlan | null;
   /** The driver domain the stack's sessions go to. */
   readonly driverSpace: string;
+  /** Per-packet cost table: lwIP's or the Linux-weight baseline's. */
+  readonly weight: 'lwip' | 'linux';
 }
 
 /** Any component of a plan. */
@@ -213,7 +230,12 @@ export interface PlanOverrides {
   readonly durationMs?: number;
   /** Seed (default: `machine.seed`). */
   readonly seed?: number;
+  /** Bus configuration for every NIC (default: each NIC's own `pci` and `eeprom64`). */
+  readonly bus?: Omit<BusConfiguration, 'name'>;
 }
+
+/** The 33⅓ and 66⅔ MHz PCI clocks in Hz. */
+const PCI_CLOCK_HZ = { 33: 100e6 / 3, 66: 200e6 / 3 } as const;
 
 const roundPages = (bytes: number) => Math.ceil(bytes / PAGE_BYTES) * PAGE_BYTES;
 
@@ -235,6 +257,11 @@ function holding(sys: SystemDescription, kind: string, nic?: string): DomainDesc
   );
   if (!d) throw new AssemblyError(`no domain holds a ${kind}${nic ? ` for ${nic}` : ''}`);
   return d;
+}
+
+function stackWeight(d: DomainDescription): 'lwip' | 'linux' {
+  for (const c of d.components) if (c.kind === 'ip-stack' && c.weight) return c.weight;
+  return d.kernel ? 'linux' : 'lwip';
 }
 
 function notifyOf(s: SessionDescription): SessionPlan['notify'] {
@@ -291,6 +318,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     const targetIp = stack && stack.kind === 'ip-stack' ? stack.ip : '10.0.0.1';
     const prefix = targetIp.split('.').slice(0, 3).join('.');
     const holdoffUs = overrides.holdoffUs ?? nic.holdoffUs;
+    const bus = overrides.bus;
     return {
       name: nic.name,
       model: nic.model,
@@ -303,6 +331,12 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         ip: `${prefix}.${CLIENT_HOST_BASE + j}`,
         port: CLIENT_PORT_BASE + j,
       })),
+      pci: {
+        clockHz: PCI_CLOCK_HZ[bus?.clockMHz ?? nic.pci.clockMHz],
+        busBytes: (bus?.widthBits ?? nic.pci.widthBits) === 64 ? 8 : 4,
+        readLatencyClocks: nic.pci.readLatencyClocks,
+      },
+      eeprom64: bus?.eeprom64 ?? nic.eeprom64,
     };
   });
 
@@ -357,6 +391,9 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
           holdoffUnits: dev.holdoffUnits,
           rxDescriptors: comp.rxDescriptors,
           txDescriptors: comp.txDescriptors,
+          // The paper's Linux baseline runs the in-kernel driver; its interrupt scheme is that of
+          // Linux's ns83820. User-level drivers are the paper's (section 4.5).
+          interruptPolicy: comp.interruptPolicy ?? (d.kernel ? 'ns83820' : 'prime'),
         };
       });
       components.push({
@@ -415,6 +452,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       echoPort: echoHere ? echoPort : null,
       socketEcho,
       driverSpace: driverSpaces[0]!,
+      weight: stackWeight(d),
     });
   }
 

@@ -15,6 +15,7 @@ export const PROFILE_ORDER: readonly string[] = [
 import type { RampStep } from '@udf/ipbench';
 import { PROFILE_CATEGORIES } from '@udf/l4-kernel';
 import type { CalibrationFactors } from './calibration.js';
+import type { BusConfiguration } from './schema.js';
 
 /**
  * Parameters of one step. Only the offered load is required; every other field defaults to the
@@ -41,6 +42,11 @@ export interface StepOptions {
   readonly seed?: number;
   /** Component cost factors (default: the fixed calibration `CALIBRATION`). */
   readonly calibration?: CalibrationFactors;
+  /**
+   * PCI bus of every NIC: clock, slot width and the EEPROM's DATA64_EN (default: each NIC's own
+   * `pci` and `eeprom64`). One of `BUS_CONFIGURATIONS` draws one edge of the Figure 1(b) band.
+   */
+  readonly bus?: Omit<BusConfiguration, 'name'>;
 }
 
 /** Round-trip statistics in microseconds. */
@@ -62,6 +68,8 @@ export interface StepResult {
   readonly holdoffUs: number;
   /** The hold-off each NIC ran with, in µs. */
   readonly holdoffsUs: Record<string, number>;
+  /** The first NIC's bus: clock, slot width, the EEPROM's DATA64_EN. */
+  readonly bus: Omit<BusConfiguration, 'name'>;
   readonly packetSize: number;
   /** Offered load over all NICs, Mb/s of UDP payload. */
   readonly requestedMbps: number;

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assemble } from './assemble.js';
+import { CALIBRATION } from './calibration.js';
 import { StepOptionsError } from './errors.js';
 import { loadSystem, parseSystemText } from './load.js';
 import type { StepOptions } from './result.js';
-import { runStep } from './runner.js';
+import { runBusBand, runStep } from './runner.js';
 
 const apps = resolve(import.meta.dirname, '../../../apps');
 const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
@@ -48,13 +49,14 @@ describe('end to end on the sim engine', () => {
   it('the monolithic baseline at 0 µs hold-off loses throughput past saturation; isolated does not', async () => {
     const mono = system('monolithic');
     const iso = system('isolated');
-    const monoLow = await runStep(mono, step(300, 0));
-    const monoHigh = await runStep(mono, step(900, 0));
-    expect(monoLow.achievedMbps).toBeGreaterThan(0.95 * 300);
+    const monoLow = await runStep(mono, step(450, 0));
+    const monoHigh = await runStep(mono, step(1000, 0));
+    expect(monoLow.achievedMbps).toBeGreaterThan(0.95 * 450);
     expect(monoHigh.cpuPercent).toBeGreaterThan(99);
-    // Receive livelock: three times the offered load delivers less than half as much — the
-    // throughput collapses instead of levelling off at saturation.
-    expect(monoHigh.achievedMbps).toBeLessThan(0.5 * monoLow.achievedMbps);
+    // Receive livelock: more than twice the offered load delivers about half as much — the
+    // throughput falls well below what was already delivered instead of levelling off at
+    // saturation (≈ 500 Mb/s here).
+    expect(monoHigh.achievedMbps).toBeLessThan(0.6 * monoLow.achievedMbps);
     expect(monoHigh.counters['stack0.0.drops.queueFull']).toBeGreaterThan(0);
     const isoLow = await runStep(iso, step(300, 0));
     const isoHigh = await runStep(iso, step(900, 0));
@@ -72,10 +74,52 @@ describe('end to end on the sim engine', () => {
     expect(Math.abs(share('Notification', 'IPC', 'Interrupt') - 12)).toBeLessThan(3);
   });
 
+  it('Figure 1(b) as a band: a 32-bit/33 MHz bus levels off below 450 Mb/s with CPU to spare; 64/66 does not', async () => {
+    const sys = system('isolated');
+    const [b32, , , b64] = await runBusBand(sys, step(800, 100, { durationMs: 10, warmupMs: 2 }));
+    expect(b32!.bus.name).toBe('32/33');
+    expect(b32!.result.bus).toEqual({ clockMHz: 33, widthBits: 32, eeprom64: true });
+    expect(b32!.result.achievedMbps).toBeLessThan(450);
+    expect(b32!.result.cpuPercent).toBeLessThan(40);
+    expect(b64!.result.achievedMbps).toBeGreaterThan(750);
+  });
+
+  it('the Linux-weight baseline charges Linux hand-offs instead of the notification protocol', async () => {
+    const mono = system('monolithic');
+    const light: typeof mono = {
+      ...mono,
+      domains: mono.domains.map((d) => ({
+        ...d,
+        components: d.components.map((c) =>
+          c.kind === 'ip-stack' ? { ...c, weight: 'lwip' as const } : c,
+        ),
+      })),
+    };
+    const heavy = await runStep(mono, step(450, 100));
+    const lwip = await runStep(light, step(450, 100));
+    // The baseline runs no notification-bit protocol: its hand-offs are Linux's (softirq,
+    // scheduler wake-up, charged as Kernel), and its buffers are sk_buffs.
+    expect(heavy.profile.Notification).toBe(0);
+    expect(lwip.profile.Notification!).toBeGreaterThan(0);
+    expect(heavy.profile.Kernel!).toBeGreaterThan(lwip.profile.Kernel!);
+  });
+
+  it("the calibration scales the driver's own costs (regression: the calibrated table was not passed)", async () => {
+    const iso = system('isolated');
+    const base = await runStep(iso, step(450, 100));
+    const doubled = await runStep(
+      iso,
+      step(450, 100, { calibration: { ...CALIBRATION, work: 2 * CALIBRATION.work } }),
+    );
+    // Register accesses (charged by the kernel's cost model) are in Driver too and do not scale.
+    expect(doubled.profile.Driver!).toBeGreaterThan(1.4 * base.profile.Driver!);
+  });
+
   it('a saturated step finishes (regression: a slice remainder below the clock resolution spun the kernel)', async () => {
     // Deterministic: before the kernel settled sub-resolution remainders, this exact step never
-    // returned (isolated, 0 µs, 700 Mb/s, 3 ms warm-up, 40 ms window: the CPU saturates ~31 ms in).
-    const r = await runStep(system('isolated'), step(700, 0, { durationMs: 40, warmupMs: 3 }));
+    // returned (isolated, 0 µs, 700 Mb/s, 3 ms warm-up, 40 ms window: the CPU saturated ~31 ms
+    // in). Since the issue-13 cost tables the same saturation needs 800 Mb/s.
+    const r = await runStep(system('isolated'), step(800, 0, { durationMs: 40, warmupMs: 3 }));
     expect(r.cpuPercent).toBeGreaterThan(99);
     expect(r.achievedMbps).toBeGreaterThan(600);
   }, 20_000);
@@ -105,8 +149,9 @@ describe('end to end on the sim engine', () => {
 
   it('a cheaper IPC lowers the CPU cost of the same load', async () => {
     const sys = system('isolated');
-    const base = await runStep(sys, step(450, 0));
-    const cheap = await runStep(sys, step(450, 0, { ipcScale: 0.5 }));
+    // At 100 µs hold-off: with none, a cheaper IPC also changes how many wake-ups coalesce.
+    const base = await runStep(sys, step(450, 100));
+    const cheap = await runStep(sys, step(450, 100, { ipcScale: 0.5 }));
     expect(cheap.profile.IPC!).toBeLessThan(base.profile.IPC!);
     expect(cheap.cpuPercent).toBeLessThan(base.cpuPercent);
   });

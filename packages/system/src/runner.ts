@@ -6,10 +6,17 @@
  * @module
  */
 import { IdleAccountingCpuMeter, Ramp } from '@udf/ipbench';
-import { assemble } from './assemble.js';
+import {
+  CALIBRATION,
+  CALIBRATION_POINT,
+  type CalibrationFactors,
+  UNCALIBRATED,
+} from './calibration.js';
 import { StepOptionsError } from './errors.js';
+import { plan as planSystem } from './plan.js';
+import { realizeSim } from './realize-sim.js';
 import { PROFILE_ORDER, type StepOptions, type StepResult } from './result.js';
-import type { SystemDescription } from './schema.js';
+import { BUS_CONFIGURATIONS, type BusConfiguration, type SystemDescription } from './schema.js';
 
 /** Virtual seconds simulated between checks that the step is done. */
 const DRIVE_SLICE_SECONDS = 0.0005;
@@ -34,6 +41,16 @@ function checkStep(opts: StepOptions): void {
     bad('packetSize', 'an integer between 16 and 1472', p);
   const i = opts.ipcScale;
   if (i !== undefined && !(i > 0 && i <= 1000)) bad('ipcScale', 'a number in (0, 1000]', i);
+  const b = opts.bus;
+  if (
+    b !== undefined &&
+    !(
+      (b.clockMHz === 33 || b.clockMHz === 66) &&
+      (b.widthBits === 32 || b.widthBits === 64) &&
+      typeof b.eeprom64 === 'boolean'
+    )
+  )
+    bad('bus', '{ clockMHz: 33 | 66, widthBits: 32 | 64, eeprom64: boolean }', b);
   const s = opts.seed;
   if (s !== undefined && !(Number.isInteger(s) && s >= 0 && s < 2 ** 31))
     bad('seed', 'an integer in [0, 2^31)', s);
@@ -48,7 +65,18 @@ function checkStep(opts: StepOptions): void {
 export async function runStep(system: SystemDescription, opts: StepOptions): Promise<StepResult> {
   checkStep(opts);
   const wall0 = performance.now();
-  const built = assemble(system, opts);
+  const built = realizeSim(
+    planSystem(system, {
+      ...(opts.holdoffUs !== undefined ? { holdoffUs: opts.holdoffUs } : {}),
+      ...(opts.ipcScale !== undefined ? { ipcScale: opts.ipcScale } : {}),
+      ...(opts.packetSize !== undefined ? { packetSize: opts.packetSize } : {}),
+      ...(opts.warmupMs !== undefined ? { warmupMs: opts.warmupMs } : {}),
+      ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
+    }),
+    opts.calibration !== undefined ? { calibration: opts.calibration } : {},
+  );
   const { sim, plan } = built;
   const hz = sim.machine.hz;
   const slice = Math.round(DRIVE_SLICE_SECONDS * hz);
@@ -83,6 +111,11 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
     engine: 'sim',
     holdoffUs: opts.holdoffUs ?? plan.devices[0]!.holdoffUnits * 100,
     holdoffsUs: Object.fromEntries(plan.devices.map((d) => [d.name, d.holdoffUnits * 100])),
+    bus: {
+      clockMHz: plan.devices[0]!.pci.clockHz > 50e6 ? 66 : 33,
+      widthBits: plan.devices[0]!.pci.busBytes === 8 ? 64 : 32,
+      eeprom64: plan.devices[0]!.eeprom64,
+    },
     packetSize: plan.load.packetSize,
     requestedMbps: round(offered),
     achievedMbps: round(step.achievedBps / 1e6),
@@ -103,4 +136,212 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
     wallSeconds: round((performance.now() - wall0) / 1000),
     ipbench: step,
   };
+}
+
+/** One edge of the Figure 1(b) band: a bus configuration and the step measured on it. */
+export interface BusBandStep {
+  readonly bus: BusConfiguration;
+  readonly result: StepResult;
+}
+
+/**
+ * The step options of a Figure 1(b) band: `opts` once per bus configuration (default: the cited
+ * {@link BUS_CONFIGURATIONS}, slowest first). Run them in any order or in parallel; each is an
+ * ordinary step.
+ *
+ * @param opts - the step (load, hold-off, ...) to measure on every bus
+ * @param buses - the bus configurations
+ */
+export function busBandSteps(
+  opts: StepOptions,
+  buses: readonly BusConfiguration[] = BUS_CONFIGURATIONS,
+): { bus: BusConfiguration; opts: StepOptions }[] {
+  return buses.map((bus) => ({
+    bus,
+    opts: {
+      ...opts,
+      bus: { clockMHz: bus.clockMHz, widthBits: bus.widthBits, eeprom64: bus.eeprom64 },
+    },
+  }));
+}
+
+/**
+ * Run one step on every bus configuration of the band, one after the other.
+ *
+ * @param system - a validated description
+ * @param opts - the step to measure on every bus
+ * @param buses - the bus configurations (default {@link BUS_CONFIGURATIONS})
+ */
+export async function runBusBand(
+  system: SystemDescription,
+  opts: StepOptions,
+  buses: readonly BusConfiguration[] = BUS_CONFIGURATIONS,
+): Promise<BusBandStep[]> {
+  const out: BusBandStep[] = [];
+  for (const s of busBandSteps(opts, buses))
+    out.push({ bus: s.bus, result: await runStep(system, s.opts) });
+  return out;
+}
+
+/** The four targets the calibration fits (percent; see `CALIBRATION_POINT`). */
+export interface CalibrationTargets {
+  /** Percent of CPU busy at the profile point. */
+  readonly cpuPercent: number;
+  /** Percent of non-idle time in Kernel + Driver + IP. */
+  readonly workShare: number;
+  /** Percent of non-idle time in Buffer + Translation. */
+  readonly frameworkShare: number;
+  /** Percent of non-idle time in Notification + IPC + Interrupt. */
+  readonly overheadShare: number;
+}
+
+/** Options of {@link calibrate}. */
+export interface CalibrateOptions {
+  /** Fixed-point iterations (default 12). */
+  readonly iterations?: number;
+  /** Measured window per iteration in ms (default 30). */
+  readonly durationMs?: number;
+  /** Warm-up per iteration in ms (default 5). */
+  readonly warmupMs?: number;
+  /** Called after each iteration (progress). */
+  readonly onIteration?: (i: number, factors: CalibrationFactors, cpuPercent: number) => void;
+}
+
+/**
+ * The calibration's fixed-point iteration: the three component-cost factors that make `system`
+ * (the isolated placement) reproduce `targets` at the paper's profile point (450 Mb/s, 100 µs,
+ * 1024-byte packets). Kernel costs are fixed, so the measured Kernel and IPC shares are
+ * subtracted from the targets they belong to. `pnpm --filter @udf/system calibrate` runs it.
+ *
+ * @param system - the isolated placement's description
+ * @param targets - the paper's targets (default `CALIBRATION_POINT`)
+ * @param options - iterations and window
+ */
+export async function calibrate(
+  system: SystemDescription,
+  targets: CalibrationTargets = CALIBRATION_POINT,
+  options: CalibrateOptions = {},
+): Promise<CalibrationFactors> {
+  let f: CalibrationFactors = UNCALIBRATED;
+  const iterations = options.iterations ?? 12;
+  for (let i = 0; i < iterations; i++) {
+    const r = await runStep(system, {
+      loadMbps: CALIBRATION_POINT.loadMbps,
+      holdoffUs: CALIBRATION_POINT.holdoffUs,
+      packetSize: CALIBRATION_POINT.packetSize,
+      durationMs: options.durationMs ?? 30,
+      warmupMs: options.warmupMs ?? 5,
+      ipcScale: 1,
+      calibration: f,
+    });
+    const g = (...names: string[]) => names.reduce((s, n) => s + (r.profile[n] ?? 0), 0);
+    const busy = targets.cpuPercent;
+    const want = {
+      work: (targets.workShare / 100) * busy - g('Kernel'),
+      framework: (targets.frameworkShare / 100) * busy,
+      overhead: (targets.overheadShare / 100) * busy - g('IPC'),
+    };
+    const next = (cur: number, w: number, got: number) =>
+      Math.max(0.05, got > 0 && w > 0 ? cur * (w / got) ** (i < 6 ? 1.4 : 0.5) : cur);
+    f = {
+      work: Number(next(f.work, want.work, g('Driver', 'IP')).toFixed(3)),
+      framework: Number(next(f.framework, want.framework, g('Buffer', 'Translation')).toFixed(3)),
+      overhead: Number(next(f.overhead, want.overhead, g('Notification', 'Interrupt')).toFixed(3)),
+    };
+    options.onIteration?.(i, f, r.cpuPercent);
+  }
+  return f;
+}
+
+/** A prediction of Figure 1(b) the calibration spread is reported for. */
+export interface PredictionPoint {
+  /** Description name: `isolated` (Prime) or `monolithic` (Linux). */
+  readonly config: string;
+  readonly holdoffUs: number;
+  readonly loadMbps: number;
+}
+
+/** The Figure 1(b) points the paper states numbers for (450 Mb/s per NIC, 0 and 100 µs). */
+export const PAPER_PREDICTIONS: readonly PredictionPoint[] = [
+  { config: 'isolated', holdoffUs: 0, loadMbps: 450 },
+  { config: 'isolated', holdoffUs: 100, loadMbps: 450 },
+  { config: 'monolithic', holdoffUs: 0, loadMbps: 450 },
+  { config: 'monolithic', holdoffUs: 100, loadMbps: 450 },
+];
+
+/** One prediction under the calibration and under every ±1-point move of one target. */
+export interface SpreadRow {
+  readonly point: PredictionPoint;
+  /** CPU % with the fitted calibration. */
+  readonly cpuPercent: number;
+  readonly achievedMbps: number;
+  /** CPU % with the factors refitted after moving one target by ±1 point (`cpuPercent+1`, ...). */
+  readonly moved: Record<string, number>;
+  /** Smallest and largest CPU % over the moved calibrations (and the fitted one). */
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * The honest calibration spread (issue 13, item 5): every paper target moved by ±1 point, the
+ * factors refitted each time, and each prediction re-measured. The factors are fitted exactly to
+ * the targets, so this shows how much of each prediction the last point of each target carries.
+ * Takes about a minute per target move on one core.
+ *
+ * @param systems - the descriptions by name (`isolated` is calibrated; every point's `config`)
+ * @param points - the predictions (default {@link PAPER_PREDICTIONS})
+ * @param options - window of the calibration and of each prediction step
+ */
+export async function calibrationSpread(
+  systems: Readonly<Record<string, SystemDescription>>,
+  points: readonly PredictionPoint[] = PAPER_PREDICTIONS,
+  options: CalibrateOptions = {},
+): Promise<SpreadRow[]> {
+  const isolated = systems.isolated;
+  if (!isolated) throw new StepOptionsError('calibrationSpread: systems.isolated is required');
+  const measure = async (f: CalibrationFactors) => {
+    const out: StepResult[] = [];
+    for (const p of points) {
+      const sys = systems[p.config];
+      if (!sys) throw new StepOptionsError(`calibrationSpread: no description "${p.config}"`);
+      out.push(
+        await runStep(sys, {
+          loadMbps: p.loadMbps,
+          holdoffUs: p.holdoffUs,
+          durationMs: options.durationMs ?? 30,
+          warmupMs: options.warmupMs ?? 5,
+          calibration: f,
+        }),
+      );
+    }
+    return out;
+  };
+  const base = await measure(CALIBRATION);
+  const moved: Record<string, StepResult[]> = {};
+  const keys: (keyof CalibrationTargets)[] = [
+    'cpuPercent',
+    'workShare',
+    'frameworkShare',
+    'overheadShare',
+  ];
+  for (const key of keys) {
+    for (const d of [-1, 1]) {
+      const targets = { ...CALIBRATION_POINT, [key]: CALIBRATION_POINT[key] + d };
+      moved[`${key}${d > 0 ? '+1' : '-1'}`] = await measure(
+        await calibrate(isolated, targets, options),
+      );
+    }
+  }
+  return points.map((point, i) => {
+    const m = Object.fromEntries(Object.entries(moved).map(([k, r]) => [k, r[i]!.cpuPercent]));
+    const all = [base[i]!.cpuPercent, ...Object.values(m)];
+    return {
+      point,
+      cpuPercent: base[i]!.cpuPercent,
+      achievedMbps: base[i]!.achievedMbps,
+      moved: m,
+      min: Math.min(...all),
+      max: Math.max(...all),
+    };
+  });
 }

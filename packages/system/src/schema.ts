@@ -52,6 +52,49 @@ export const MachineSchema = z
   })
   .strict();
 
+/**
+ * The PCI slot a NIC sits in and its host bridge. The paper says only "a 64-bit PCI bus"; the
+ * DP83820 runs at 33⅓ or 66⅔ MHz (PCI Local Bus Specification 2.2) in a 32- or 64-bit slot, and
+ * iXBT Labs (2003) and Digit-Life (2004) found the bus the bottleneck of these cards at 32 bits,
+ * so `udf compare` can show Figure 1(b) as a band across {@link BUS_CONFIGURATIONS}.
+ */
+export const PciSchema = z
+  .object({
+    /** Bus clock in MHz: 33 (33⅓) or 66 (66⅔). Default 66. */
+    clockMHz: z.union([z.literal(33), z.literal(66)]).default(66),
+    /** Slot width in bits (the device reports a 64-bit slot in CFG.PCI64_DET). Default 64. */
+    widthBits: z.union([z.literal(32), z.literal(64)]).default(64),
+    /**
+     * Host-bridge initial latency of a read from memory (descriptor and transmit-data fetches), in
+     * bus clocks. Default 16: the PCI 2.2 §3.5.1.1 bound, an estimate — no measurement of the
+     * paper's chipset is published.
+     */
+    readLatencyClocks: z.number().int().min(1).max(64).default(16),
+  })
+  .strict();
+
+/** A bus configuration of the Figure 1(b) band: slot clock and width, and the EEPROM's choice. */
+export interface BusConfiguration {
+  /** Short label, e.g. `32/33`. */
+  readonly name: string;
+  readonly clockMHz: 33 | 66;
+  readonly widthBits: 32 | 64;
+  /** Whether the EEPROM enables the 64-bit data path (see `nics[].eeprom64`). */
+  readonly eeprom64: boolean;
+}
+
+/**
+ * The bus configurations the paper's "64-bit PCI bus" leaves open, slowest first: a card moving
+ * data 32 bits wide (a 32-bit slot, or — the same data rate — a 64-bit slot whose EEPROM leaves
+ * DATA64_EN clear under Linux's ns83820) or 64 bits wide, at 33⅓ or 66⅔ MHz.
+ */
+export const BUS_CONFIGURATIONS: readonly BusConfiguration[] = [
+  { name: '32/33', clockMHz: 33, widthBits: 32, eeprom64: true },
+  { name: '64/33', clockMHz: 33, widthBits: 64, eeprom64: true },
+  { name: '32/66', clockMHz: 66, widthBits: 32, eeprom64: true },
+  { name: '64/66', clockMHz: 66, widthBits: 64, eeprom64: true },
+];
+
 /** A DP83820 NIC on the PCI bus. */
 export const NicSchema = z
   .object({
@@ -69,6 +112,14 @@ export const NicSchema = z
       .max(25500)
       .refine((n) => n % 100 === 0, 'a multiple of 100 µs (IHR counts 100 µs units)')
       .default(100),
+    /** The slot and host bridge (default: 64-bit, 66 MHz, 16-clock read latency). */
+    pci: PciSchema.default(PciSchema.parse({})),
+    /**
+     * Whether the card's EEPROM enables the 64-bit data path (CFG.DATA64_EN) when it loads.
+     * Linux's ns83820 keeps the EEPROM's choice ("EEPROM did not enable 64 bit bus. Disabled."),
+     * so with `false` the card moves data 32 bits wide even in a 64-bit slot. Default true.
+     */
+    eeprom64: z.boolean().default(true),
   })
   .strict();
 
@@ -107,6 +158,14 @@ export const DriverComponent = z
     txDescriptors: powerOfTwo(8, 1024).default(128),
     /** Entries of the translation cache the driver opens with the dataspace manager. */
     translationCacheEntries: z.number().int().min(16).max(65536).default(4096),
+    /**
+     * Which interrupt causes the driver enables: `prime` (the paper's section 4.5: receive
+     * causes and an eventual transmit-idle / packet-sent interrupt) or `ns83820` (Linux
+     * ns83820 v0.20: also TXDESC and a transmit descriptor interrupt every `txDescriptors / 4`
+     * frames). Default: `ns83820` for a driver in the kernel domain (the Linux baseline),
+     * `prime` for a user-level driver.
+     */
+    interruptPolicy: z.enum(['ns83820', 'prime']).optional(),
   })
   .strict();
 
@@ -117,6 +176,13 @@ export const StackComponent = z
     nic: name,
     ip: ipv4,
     netmask: ipv4.default('255.255.255.0'),
+    /**
+     * Per-packet cost table of the stack: `lwip` (lwIP's, as calibrated) or `linux` (the same
+     * protocol code plus Linux's sk_buff, softirq/backlog and qdisc paths, socket system calls and
+     * scheduler wake-ups; see `LINUX_BASELINE_COSTS`). Default: `linux` in the kernel domain
+     * (the Linux baseline), `lwip` elsewhere.
+     */
+    weight: z.enum(['lwip', 'linux']).optional(),
   })
   .strict();
 
@@ -335,6 +401,8 @@ export const SystemSchema = z
 export type SystemDescription = z.output<typeof SystemSchema>;
 /** A system description as written (defaults optional). */
 export type SystemDescriptionInput = z.input<typeof SystemSchema>;
+/** A NIC's PCI slot of a validated description. */
+export type PciDescription = z.output<typeof PciSchema>;
 /** A NIC of a validated description. */
 export type NicDescription = z.output<typeof NicSchema>;
 /** A domain of a validated description. */

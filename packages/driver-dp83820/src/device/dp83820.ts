@@ -11,7 +11,7 @@ import { UdfError } from '@udf/lockfree';
 import type { FrameEndpoint, WirePort } from '@udf/netdev';
 import type { DeviceCore } from './context.js';
 import { InterruptLogic } from './interrupts.js';
-import { PciBus } from './pci-bus.js';
+import { type BusRequest, PciBus } from './pci-bus.js';
 import {
   CFG,
   CMDSTS,
@@ -55,6 +55,13 @@ export interface Dp83820Options {
   readonly timing?: Partial<Dp83820Timing>;
   /** A bus shared with other devices (clustered configurations); default: a bus of its own. */
   readonly bus?: PciBus;
+  /**
+   * Whether the card's EEPROM sets CFG.DATA64_EN when it is loaded (at reset and on
+   * PTSCR.EELOAD_EN). Default true. Linux's ns83820 (since 0.17) keeps the EEPROM's choice, so a
+   * card whose EEPROM leaves it clear moves data 32 bits wide even in a 64-bit slot ("EEPROM did
+   * not enable 64 bit bus. Disabled.").
+   */
+  readonly eeprom64?: boolean;
 }
 
 /** Largest frame (without FCS) accepted unless RXCFG.ALP: 1514 + a 4-byte VLAN tag. */
@@ -85,6 +92,7 @@ export class Dp83820 implements MmioDevice {
 
   private readonly host: DeviceHost;
   private readonly eepromMac: Uint8Array;
+  private readonly eeprom64: boolean;
   private readonly tx: TxEngine;
   private readonly rx: RxEngine;
   private readonly mib = new Uint32Array(MIB_WORDS);
@@ -103,6 +111,7 @@ export class Dp83820 implements MmioDevice {
   constructor(options: Dp83820Options) {
     this.host = options.host;
     this.eepromMac = parseMac(options.mac);
+    this.eeprom64 = options.eeprom64 ?? true;
     this.bus = options.bus ?? new PciBus(options.host, options.timing);
     this.timing = { ...this.bus.timing, ...options.timing };
     this.interrupts = new InterruptLogic(
@@ -204,6 +213,7 @@ export class Dp83820 implements MmioDevice {
         return;
       case Reg.CFG:
         this.cfg = value & CFG_WRITABLE;
+        this.updateDataWidth();
         return;
       case Reg.PTSCR:
         // Self tests and the EEPROM load complete at once; RBIST reports done, never failure.
@@ -302,6 +312,24 @@ export class Dp83820 implements MmioDevice {
 
   private loadEeprom(): void {
     this.filter.set(this.eepromMac, 0);
+    this.cfg = this.eeprom64 ? this.cfg | CFG.DATA64_EN : this.cfg & ~CFG.DATA64_EN;
+    this.updateDataWidth();
+  }
+
+  /**
+   * Bytes per data phase of this device's DMA: 8 only in a 64-bit slot with CFG.DATA64_EN set
+   * (DP83820 datasheet, CFG: DATA64_EN enables 64-bit data transfers; PCI 2.2 §3.8: a 64-bit
+   * master in a 32-bit slot, or one that does not assert REQ64#, transfers 32 bits per phase).
+   */
+  get dataBytes(): number {
+    return this.timing.pciBusBytes >= 8 && (this.cfg & CFG.DATA64_EN) !== 0 ? 8 : 4;
+  }
+
+  private updateDataWidth(): void {
+    const w = this.dataBytes;
+    // The engines are the device's bus masters; the bus reads the width from each request.
+    (this.tx as BusRequest).busDataBytes = w;
+    (this.rx as BusRequest).busDataBytes = w;
   }
 
   /**
@@ -309,7 +337,11 @@ export class Dp83820 implements MmioDevice {
    * DUPSTS values that Linux's `SPDSTS_POLARITY` decode turns into 1000 Mb/s full duplex.
    */
   private cfgStatus(): number {
-    return (this.peer ? CFG.LNKSTS : 0) | CFG.SPDSTS0 | CFG.PCI64_DET;
+    return (
+      (this.peer ? CFG.LNKSTS : 0) |
+      CFG.SPDSTS0 |
+      (this.timing.pciBusBytes >= 8 ? CFG.PCI64_DET : 0)
+    );
   }
 
   private descLayout(): DescriptorLayout {

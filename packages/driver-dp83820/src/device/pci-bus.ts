@@ -21,6 +21,12 @@ export interface BusRequest {
   busRead: boolean;
   /** True if the address needs a dual-address cycle (above 4 GiB). */
   busDac: boolean;
+  /**
+   * Bytes per data phase this master transfers, if narrower than the bus: a DP83820 with
+   * CFG.DATA64_EN clear moves 4 bytes per data phase even in a 64-bit slot. Default: the bus
+   * width ({@link Dp83820Timing.pciBusBytes}).
+   */
+  busDataBytes?: number;
   /** If positive, the burst occupies exactly this many bus clocks (programmed I/O); else computed. */
   busFixedClocks?: number;
   /** The burst has completed: perform its memory effect and continue. */
@@ -99,7 +105,13 @@ export class PciBus {
     const clocks =
       r.busFixedClocks !== undefined && r.busFixedClocks > 0
         ? r.busFixedClocks
-        : burstClocks(this.timing, r.busBytes, r.busRead, r.busDac);
+        : burstClocks(
+            this.timing,
+            r.busBytes,
+            r.busRead,
+            r.busDac,
+            Math.min(r.busDataBytes ?? this.timing.pciBusBytes, this.timing.pciBusBytes),
+          );
     const cycles = Math.ceil(clocks * this.cyclesPerClock);
     this.busy = true;
     this.stats.waitCycles += now - this.queuedAt[this.head]!;

@@ -249,6 +249,47 @@ export const RXCFG = {
   DRTH_MASK: 0x0000_003e,
 } as const;
 
+/**
+ * CFG after the EEPROM load as Linux's ns83820 (v0.17 onwards, March 2002; v0.20 in Linux 2.4.21
+ * and 2.6.9) keeps it: the driver does not set CFG.DATA64_EN itself (the line that would is commented
+ * out); in a 64-bit slot (PCI64_DET) it keeps whatever the
+ * EEPROM loaded and logs "EEPROM did not enable 64 bit bus. Disabled." if that is clear; in a
+ * 32-bit slot it clears it. Returns the DATA64_EN bit to OR into the value the driver writes.
+ *
+ * @param cfgRead - CFG as read after the EEPROM load
+ */
+export function linuxData64(cfgRead: number): number {
+  return (cfgRead & CFG.PCI64_DET) !== 0 ? (cfgRead & CFG.DATA64_EN) >>> 0 : 0;
+}
+
+/**
+ * Transmit fill threshold in bytes (TXCFG.FLTH, 32-byte units): the engine fetches more of the
+ * frame from host memory when at least this much of the transmit FIFO is free. Linux ns83820
+ * writes `(1600 / 32) * 0x100` here (1600 bytes); FreeBSD `if_nge.c` programs 64 bytes
+ * (`NGE_TXCFG_FILL(64)`).
+ */
+export function txFillThresholdBytes(txcfg: number): number {
+  return ((txcfg & TXCFG.FLTH_MASK) >>> 8) * 32;
+}
+
+/**
+ * Transmit drain threshold in bytes (TXCFG.DRTH, 32-byte units): the MAC starts sending a frame
+ * once this many of its bytes are in the FIFO (or the whole frame is). Linux ns83820 leaves the
+ * field 0; FreeBSD `if_nge.c` programs 6400 bytes (`NGE_TXCFG_DRAIN(6400)`).
+ */
+export function txDrainThresholdBytes(txcfg: number): number {
+  return (txcfg & TXCFG.DRTH_MASK) * 32;
+}
+
+/**
+ * Receive drain threshold in bytes (RXCFG.DRTH, bits 1–5, 8-byte units): receive DMA starts
+ * moving a frame to host memory once this many of its bytes are in the FIFO (0: the whole frame).
+ * Linux ns83820 leaves it 0; FreeBSD `if_nge.c` programs 64 bytes (`NGE_RXCFG_DRAIN(64)`).
+ */
+export function rxDrainThresholdBytes(rxcfg: number): number {
+  return ((rxcfg & RXCFG.DRTH_MASK) >>> 1) * 8;
+}
+
 /** Bytes per DMA burst for each value of the 3-bit MXDMA field (TXCFG and RXCFG): 0 means 1024. */
 export const MXDMA_BYTES: readonly number[] = [1024, 8, 16, 32, 64, 128, 256, 512];
 

@@ -12,11 +12,18 @@ export interface Dp83820Timing {
   /** Line rate, bits per second. 1 Gb/s (IEEE 802.3z/ab gigabit Ethernet). */
   readonly wireBitsPerSecond: number;
   /**
-   * PCI clock in Hz. 66⅔ MHz: PCI Local Bus Specification 2.2, §7 (66 MHz PCI, 15 ns cycle).
-   * With {@link Dp83820Timing.pciBusBytes} = 8 this gives the 533 MB/s peak of a 64-bit/66 MHz bus.
+   * PCI clock in Hz. 66⅔ MHz: PCI Local Bus Specification 2.2, §7 (66 MHz PCI, 15 ns cycle);
+   * 33⅓ MHz is the base specification's clock (30 ns). The DP83820 runs at either. With
+   * {@link Dp83820Timing.pciBusBytes} = 8 the default gives the 533 MB/s peak of a 64-bit/66 MHz
+   * bus. The paper says only "a 64-bit PCI bus", not its clock.
    */
   readonly pciClockHz: number;
-  /** Bytes per PCI data phase: 8 on a 64-bit bus (PCI 2.2 §3.8, 64-bit extension; CFG.PCI64_DET). */
+  /**
+   * Bytes per PCI data phase of the slot: 8 in a 64-bit slot (PCI 2.2 §3.8, 64-bit extension;
+   * the DP83820 reports it in CFG.PCI64_DET), 4 in a 32-bit slot. The device moves data 64 bits
+   * wide only if CFG.DATA64_EN is also set (FreeBSD `if_nge.c`: the 83820 is a 64/32-bit part
+   * whose 64-bit mode is software-switchable; the DP83821 is 32-bit only).
+   */
   readonly pciBusBytes: number;
   /**
    * Clocks per transaction for arbitration and the address phase (PCI 2.2 §3.4: REQ#/GNT#
@@ -28,7 +35,8 @@ export interface Dp83820Timing {
    * Clocks from the address phase to the first data phase of a *read* from host memory (target
    * initial latency). PCI 2.2 §3.5.1.1 bounds a target's initial latency at 16 clocks; host
    * bridges fetching from DRAM sit near that bound. Default 16 — an estimate at the
-   * specification's bound, the parameter the plateau is most sensitive to (calibrate it).
+   * specification's bound, not a measurement of the paper's chipset (none is published); it is
+   * a parameter of the system description (`nics[].pci.readLatencyClocks`), never calibrated.
    * Descriptor fetch latency is this plus one address phase plus 2–3 data phases.
    */
   readonly readLatencyClocks: number;
@@ -58,10 +66,15 @@ export interface Dp83820Timing {
   readonly txFifoBytes: number;
 }
 
+/** The 33⅓ MHz clock of conventional PCI (PCI Local Bus Specification 2.2). */
+export const PCI_33MHZ = 100e6 / 3;
+/** The 66⅔ MHz clock of 66 MHz PCI (PCI Local Bus Specification 2.2, §7). */
+export const PCI_66MHZ = 200e6 / 3;
+
 /** Default timing: a DP83820 on a 64-bit/66 MHz PCI bus on a gigabit link. */
 export const DEFAULT_DP83820_TIMING: Dp83820Timing = {
   wireBitsPerSecond: 1e9,
-  pciClockHz: 200e6 / 3,
+  pciClockHz: PCI_66MHZ,
   pciBusBytes: 8,
   addressClocks: 2,
   readLatencyClocks: 16,
@@ -82,9 +95,22 @@ export function pciPeakBytesPerSecond(t: Dp83820Timing): number {
  * PCI clocks one burst of `bytes` occupies the bus: address phase, initial latency (read or
  * write), one data phase per bus word, one turnaround. A DMA transfer larger than the engine's
  * MXDMA burst size is split into several such bursts, each arbitrated separately.
+ *
+ * @param t - bus timing
+ * @param bytes - bytes of the burst
+ * @param read - a read from host memory (initial latency {@link Dp83820Timing.readLatencyClocks})
+ * @param dac - a dual-address cycle
+ * @param dataBytes - bytes per data phase (default the bus width; 4 for a master whose 64-bit
+ *   data path is disabled, CFG.DATA64_EN clear)
  */
-export function burstClocks(t: Dp83820Timing, bytes: number, read: boolean, dac: boolean): number {
-  const data = Math.ceil(bytes / t.pciBusBytes);
+export function burstClocks(
+  t: Dp83820Timing,
+  bytes: number,
+  read: boolean,
+  dac: boolean,
+  dataBytes: number = t.pciBusBytes,
+): number {
+  const data = Math.ceil(bytes / dataBytes);
   return (
     t.addressClocks +
     (dac ? 1 : 0) +

@@ -8,6 +8,9 @@
 import type { KernelCall, Sys, ThreadId } from '@udf/l4-kernel';
 import { UdfError } from '@udf/lockfree';
 import type { Dp83820DriverCosts } from './costs.js';
+import type { InterruptPolicyName } from './interrupt-policy.js';
+
+export * from './interrupt-policy.js';
 
 /** Thrown for a bad driver configuration, at construction or during initialisation. Code `'DP83820_DRIVER_CONFIG'`. */
 export class Dp83820DriverConfigError extends UdfError {
@@ -45,6 +48,13 @@ export interface Dp83820DeviceConfig {
   readonly wideDescriptors?: boolean;
   /** Accept all unicast frames (RFCR.AAU). Default false: perfect match and broadcast. */
   readonly promiscuous?: boolean;
+  /**
+   * Which interrupt causes the driver enables (see `interrupt-policy.ts`): `'prime'` (the
+   * paper's: receive causes and an eventual transmit-idle / packet-sent interrupt; the default)
+   * or `'ns83820'` (Linux ns83820 v0.20: also TXDESC and a transmit descriptor interrupt every
+   * `txDescriptors / 4` frames).
+   */
+  readonly interruptPolicy?: InterruptPolicyName;
 }
 
 /** One client session. */

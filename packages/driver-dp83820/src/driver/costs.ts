@@ -6,11 +6,13 @@
  * `Notification` is the notification-bit protocol. Register accesses are charged by the kernel's
  * cost model (`mmioRead`/`mmioWrite`), IPC by the kernel, translation by `@udf/dataspace`.
  *
- * Every default is an instruction-count estimate for the paper's 2.66 GHz Pentium 4 Xeon at about
- * one instruction per cycle on warm caches, plus ~200 cycles where a descriptor or ring line is
- * likely cold (written by the device or the peer on another bus master / CPU). They are meant to
- * be calibrated once against Figure 1(a) at 450 Mb/s; override any of them through the driver's
- * `costs` option.
+ * Every default is an estimate, none a measurement: an instruction count for the paper's 2.66 GHz
+ * Pentium 4 Xeon at about one instruction per cycle on warm caches, plus ~200 cycles where a
+ * descriptor or ring line is likely cold (written by the device or the peer on another bus
+ * master / CPU). The function names cited (ns83820 `rx_irq`, ...) say which Linux code does the
+ * same work; they are not sources of cycle counts. `@udf/system` scales these estimates once, by
+ * group, against Figure 1(a) at 450 Mb/s (its `CALIBRATION`); override any of them through the
+ * driver's `costs` option.
  *
  * @module
  */

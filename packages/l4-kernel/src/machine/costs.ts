@@ -63,32 +63,34 @@ export const COST_NAMES: readonly CostName[] = [
 ];
 
 /**
- * The paper's machine: a 2.66 GHz Pentium 4 Xeon (NetBurst), L4Ka::Pistachio-style kernel,
- * untagged TLB (every address-space switch flushes it), IO-APIC interrupts, 64-bit PCI.
+ * The paper's machine: a 2.66 GHz Pentium 4 Xeon (NetBurst), L4Ka-style kernel, untagged TLB
+ * (every address-space switch flushes it), IO-APIC interrupts, 64-bit PCI. IPC and the
+ * address-space switch are published Pentium 4 measurements of L4Ka::Hazelnut (the paper's
+ * Prime ran on an L4 kernel of that family); every other entry is an estimate and says so.
  */
 export const PENTIUM4_XEON_2_66: CostTable = {
   name: 'Pentium 4 Xeon 2.66 GHz (paper section 5)',
   hz: 2.66e9,
   entries: {
     syscall: {
-      cycles: 600,
+      cycles: 432,
       estimate: true,
       source:
-        'Estimate: kernel entry/exit plus dispatch of a non-IPC system call (yield, attach, unmap). ' +
-        'Taken as 40% of `ipc` on the same machine: the IPC path minus partner lookup, queue ' +
-        'manipulation and message transfer.',
+        'Estimate from a measurement on another kernel: a sysenter `getpid` round trip is 432 ' +
+        'cycles (Maeda, "Kernel Mode Linux", Linux Journal 6516, Table 2; the CPU is not named ' +
+        'there, the article is of the Pentium 4 era). Taken as kernel entry/exit plus dispatch of ' +
+        'a non-IPC system call (yield, attach, unmap).',
     },
     ipc: {
-      cycles: 1500,
+      cycles: 266,
       estimate: false,
       source:
-        'Elphinstone & Heiser, "From L3 to seL4: what have we learnt in 20 years of L4 ' +
-        'microkernels?" (SOSP 2013), Table 1: one-way IPC on Pentium 4 (L4Ka Hazelnut) 2000 ' +
-        'cycles, an inter-address-space figure; minus `addressSpaceSwitch` (500) for the ' +
-        'intra-space path. Consistent with Heiser on l4-hackers (Feb 2011): x86 round trips ' +
-        '500-5000 cycles, "worst on Pentium-4". Includes kernel entry/exit. Note: the 2000-cycle ' +
-        'table value is quoted from the paper as recalled; the text available while writing this ' +
-        'did not include the table, so re-check it against the paper.',
+        'L4Ka::Hazelnut IPC performance page (l4ka.org, "Hazelnut", IPC Performance table): short ' +
+        'IPC inside one address space on a Pentium 4/1400 MHz, 266 cycles, fast path, ping-pong ' +
+        'benchmark. One-way, including kernel entry and exit. Measured at 1.4 GHz; cycles are ' +
+        'taken as clock-independent (the path is core-bound, its TLB refills are in ' +
+        '`addressSpaceSwitch`). An inter-space IPC costs `ipc` + `addressSpaceSwitch` = 1008 ' +
+        "cycles, the same table's large-address-space figure.",
     },
     ipcPerWord: {
       cycles: 2,
@@ -98,37 +100,42 @@ export const PENTIUM4_XEON_2_66: CostTable = {
         'L4Ka Pistachio ia32 pingpong graphs show a small linear per-register increment.',
     },
     addressSpaceSwitch: {
-      cycles: 500,
-      estimate: true,
+      cycles: 742,
+      estimate: false,
       source:
-        'Estimate: L4Ka Pistachio ia32 performance page (Pentium III 800 MHz) attributes 170 ' +
-        'cycles to the context switch and re-populating the TLB (>= 5 TLB misses). Pentium 4 has ' +
-        'no tagged TLB, a ~2x deeper pipeline that the CR3 write drains, and a longer page walk, ' +
-        'so about 3x.',
+        'Derived from the L4Ka::Hazelnut IPC performance table (Pentium 4/1400 MHz): short IPC ' +
+        'between large address spaces 1008 cycles minus short IPC inside one space 266 cycles: ' +
+        'the CR3 write, the TLB flush of an untagged-TLB Pentium 4 and the refills of the ' +
+        'ping-pong working set (the Pistachio ia32 page counts at least 5 TLB misses: code, ' +
+        'stack, data, UTCB, KIP). (The 699-cycle small-space figure uses segment-based small ' +
+        'spaces, which this model does not.)',
     },
     contextSwitch: {
       cycles: 300,
       estimate: true,
       source:
-        'Estimate: thread switch inside one space outside the IPC path (preemption, yield): ' +
-        'register save/restore and scheduler queue update, about 20% of `ipc`.',
+        'Estimate: thread switch inside one space outside the IPC path (preemption, yield): about ' +
+        'an intra-space IPC (266 cycles on the Pentium 4, Hazelnut), which is itself a thread ' +
+        'switch plus kernel entry/exit, rounded up for the scheduler queue update.',
     },
     interruptEntry: {
       cycles: 1000,
       estimate: true,
       source:
         'Estimate: hardware interrupt delivery through an IDT gate plus iret on NetBurst. The Linux ' +
-        '2.6 switch to sysenter was motivated by int/iret on a 2 GHz Pentium 4 being slower than on ' +
-        'an 850 MHz Pentium III; interrupt delivery uses the same microcoded gate path.',
+        '2.5/2.6 switch to sysenter was motivated by int 0x80/iret being much slower on the ' +
+        'Pentium 4 than on the Pentium III (linux-kernel, Dec 2002; recalled, no cycle count ' +
+        're-checked); interrupt delivery uses the same microcoded gate path. For scale, the whole ' +
+        'sysenter getpid round trip is 432 cycles (see `syscall`).',
     },
     interruptMaskAck: {
       cycles: 2000,
       estimate: true,
       source:
         'Estimate: mask the IO-APIC redirection entry (index write, data write, read-back to flush, ' +
-        'all uncached accesses to the chipset) and EOI to the local APIC: ~0.75 us. For scale, ' +
-        'Lundell (linux-kernel, Oct 2001) measured 2-3 us for an IO-APIC message plus EOI on the ' +
-        'pre-Pentium-4 serial APIC bus; Pentium 4 carries APIC messages on the system bus.',
+        'all uncached accesses to the chipset) and EOI to the local APIC: ~0.75 us, i.e. three ' +
+        'uncached chipset accesses of ~0.25 us each. (An earlier citation of a 2001 linux-kernel ' +
+        'measurement of 2-3 us could not be re-found and is withdrawn.)',
     },
     interruptUnmask: {
       cycles: 1200,
@@ -171,9 +178,9 @@ export const PENTIUM4_XEON_2_66: CostTable = {
       estimate: true,
       source:
         'Estimate: uncached PCI read is non-posted: host-bridge arbitration, address phase, target ' +
-        'decode and wait states, data return at 66 MHz, plus the CPU stall: ~0.75 us. Published ' +
-        'PCI/PCIe register-read latencies range 0.5-5 us (e.g. Miller et al. 2009 report < 1 us ' +
-        'for PCIe).',
+        'decode and wait states, data return at 66 MHz, plus the CPU stall: ~0.75 us (an ' +
+        "estimate: no measurement for the paper's chipset is published; the device model's " +
+        'own bus timing charges the bus occupancy separately).',
     },
     mmioWrite: {
       cycles: 250,
@@ -200,11 +207,11 @@ export const MODERN_X86_3_0: CostTable = {
     },
     ipc: {
       cycles: 250,
-      estimate: false,
+      estimate: true,
       source:
-        'Elphinstone & Heiser 2013, Table 1: seL4 one-way IPC on a Core i7 Haswell, 301 cycles ' +
-        '(inter-space; quoted as recalled, re-check against the paper); minus ' +
-        '`addressSpaceSwitch` (50).',
+        'Estimate: Elphinstone & Heiser 2013 ("From L3 to seL4", SOSP) tabulate seL4 one-way IPC ' +
+        'on recent x86 at a few hundred cycles; the exact table entry could not be re-checked, so ' +
+        'this is an estimate of that order, minus `addressSpaceSwitch` (50).',
     },
     ipcPerWord: {
       cycles: 1,
@@ -253,8 +260,8 @@ export const MODERN_X86_3_0: CostTable = {
       cycles: 2500,
       estimate: true,
       source:
-        'Estimate: PCIe non-posted read round trip ~0.8 us (Miller et al. 2009 report < 1 us; ' +
-        'Linux users report 1-5 us under load).',
+        'Estimate: PCIe non-posted read round trip ~0.8 us (order of magnitude commonly reported ' +
+        'for PCIe register reads; no single measurement re-checked).',
     },
     mmioWrite: {
       cycles: 100,
