@@ -16,7 +16,8 @@ mkdirSync(out, { recursive: true });
 for (const name of NAMES) {
   const text = readFileSync(join(apps, name, 'system.yaml'), 'utf8');
   const hint = /^# yaml-language-server: \$schema=.*$/m;
-  if (!hint.test(text)) throw new Error(`${name}/system.yaml lacks its yaml-language-server $schema line`);
+  if (!hint.test(text))
+    throw new Error(`${name}/system.yaml lacks its yaml-language-server $schema line`);
   writeFileSync(
     join(out, `${name}.yaml`),
     text.replace(hint, '# yaml-language-server: $schema=./system.schema.json'),

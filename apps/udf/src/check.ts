@@ -23,8 +23,8 @@ import {
   resolveSessions,
   SessionSchema,
   StackComponent,
-  SystemDescriptionError,
   type SystemDescription,
+  SystemDescriptionError,
   SystemSchema,
 } from '@udf/system';
 import { parse as parseYaml } from 'yaml';
@@ -94,7 +94,8 @@ export function readDescriptionFile(path: string): string {
   } catch (e) {
     throw new InputError([`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code})`]);
   }
-  if (!st.isFile()) throw new InputError([`${path}: not a regular file; give a .yaml or .json file`]);
+  if (!st.isFile())
+    throw new InputError([`${path}: not a regular file; give a .yaml or .json file`]);
   if (st.size > MAX_DESCRIPTION_BYTES) {
     throw new InputError([
       `${path}: ${st.size} bytes is larger than the ${MAX_DESCRIPTION_BYTES}-byte limit for a description`,
@@ -158,7 +159,9 @@ function fieldsAt(doc: unknown, path: Path): readonly string[] {
 function names(doc: unknown, list: 'nics' | 'domains'): string[] {
   const arr = valueAt(doc, [list]);
   return Array.isArray(arr)
-    ? arr.map((x) => (x as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string')
+    ? arr
+        .map((x) => (x as { name?: unknown })?.name)
+        .filter((n): n is string => typeof n === 'string')
     : [];
 }
 
@@ -179,15 +182,14 @@ function schemaLines(source: string, doc: unknown, err: SystemDescriptionError):
     let message = err.issues[i]?.message ?? issue.message;
     if (issue.code === 'unrecognized_keys') {
       const allowed = fieldsAt(doc, path);
-      message = issue.keys
-        .map((k) => `unknown field "${k}"${didYouMean(k, allowed)}`)
-        .join('; ');
+      message = issue.keys.map((k) => `unknown field "${k}"${didYouMean(k, allowed)}`).join('; ');
       if (allowed.length > 0) message += ` (allowed: ${allowed.join(', ')})`;
       return `${source}: ${at}: ${message}`;
     }
-    const kind = valueAt(doc, [...path, 'kind']);
+    const kindPath = path[path.length - 1] === 'kind' ? path : [...path, 'kind'];
+    const kind = valueAt(doc, kindPath);
     if (issue.code === 'invalid_union' && typeof kind === 'string') {
-      return `${source}: ${at}.kind: unknown component kind ${shown(kind)}${didYouMean(kind, KINDS)} (one of ${KINDS.join(', ')})`;
+      return `${source}: ${formatPath(kindPath)}: unknown component kind ${shown(kind)}${didYouMean(kind, KINDS)} (one of ${KINDS.join(', ')})`;
     }
     const unknown = /unknown (NIC|domain) "([^"]*)"/.exec(message);
     if (unknown) {
@@ -252,7 +254,9 @@ export function memoryNeeds(sys: SystemDescription): MemoryNeeds {
   const table = translationTablePages();
   let used = 0;
   for (const s of sessions) used += Math.ceil((s.buffers * s.bufferSize) / PAGE);
-  const drivers = sys.domains.flatMap((d) => d.components.filter((c) => c.kind === 'dp83820-driver'));
+  const drivers = sys.domains.flatMap((d) =>
+    d.components.filter((c) => c.kind === 'dp83820-driver'),
+  );
   for (let i = 0; i < drivers.length; i++) used = Math.ceil(used / table) * table + table;
   const managerPages = used;
   const sessionPages = sessions.reduce(
@@ -280,7 +284,10 @@ export function checkDescription(sys: SystemDescription, source: string): string
 
   // Machine bounds.
   if (!(sys.machine.hz >= HZ_RANGE[0] && sys.machine.hz <= HZ_RANGE[1]))
-    at(['machine', 'hz'], `expected a clock between ${HZ_RANGE[0]} and ${HZ_RANGE[1]} Hz, got ${sys.machine.hz}`);
+    at(
+      ['machine', 'hz'],
+      `expected a clock between ${HZ_RANGE[0]} and ${HZ_RANGE[1]} Hz, got ${sys.machine.hz}`,
+    );
   if (sys.machine.ipcScale > MAX_IPC_SCALE)
     at(['machine', 'ipcScale'], `expected at most ${MAX_IPC_SCALE}, got ${sys.machine.ipcScale}`);
 
@@ -289,7 +296,10 @@ export function checkDescription(sys: SystemDescription, source: string): string
   sys.nics.forEach((n, i) => {
     const m = n.mac.toLowerCase();
     if (macs.has(m))
-      at(['nics', i, 'mac'], `MAC ${n.mac} is already used by ${sys.nics[macs.get(m)!]!.name}; give each NIC its own`);
+      at(
+        ['nics', i, 'mac'],
+        `MAC ${n.mac} is already used by ${sys.nics[macs.get(m)!]!.name}; give each NIC its own`,
+      );
     else macs.set(m, i);
   });
   const ips = new Map<string, string>();
@@ -298,22 +308,34 @@ export function checkDescription(sys: SystemDescription, source: string): string
       if (c.kind !== 'ip-stack') return;
       const here = ['domains', di, 'components', ci];
       if (ips.has(c.ip))
-        at([...here, 'ip'], `IP ${c.ip} is already the address of the stack on ${ips.get(c.ip)}; give each stack its own`);
+        at(
+          [...here, 'ip'],
+          `IP ${c.ip} is already the address of the stack on ${ips.get(c.ip)}; give each stack its own`,
+        );
       else ips.set(c.ip, c.nic);
       const mask = ipNumber(c.netmask);
       const inverted = ~mask >>> 0;
       if ((inverted & (inverted + 1)) !== 0)
-        at([...here, 'netmask'], `${c.netmask} is not a contiguous netmask (ones then zeros, e.g. 255.255.255.0)`);
+        at(
+          [...here, 'netmask'],
+          `${c.netmask} is not a contiguous netmask (ones then zeros, e.g. 255.255.255.0)`,
+        );
       else {
         // The ipbench clients of this NIC sit at <ip's /24>.100, .101, ...
         const prefix = c.ip.split('.').slice(0, 3).join('.');
         const first = ipNumber(`${prefix}.100`);
         const last = first + sys.load.clientsPerNic - 1;
         const net = (ipNumber(c.ip) & mask) >>> 0;
-        if (((first & mask) >>> 0) !== net || ((last & mask) >>> 0) !== net)
-          at([...here, 'netmask'], `the ipbench clients (${prefix}.100-${prefix}.${100 + sys.load.clientsPerNic - 1}) lie outside ${c.ip}/${c.netmask}; widen the netmask (e.g. 255.255.255.0)`);
+        if ((first & mask) >>> 0 !== net || (last & mask) >>> 0 !== net)
+          at(
+            [...here, 'netmask'],
+            `the ipbench clients (${prefix}.100-${prefix}.${100 + sys.load.clientsPerNic - 1}) lie outside ${c.ip}/${c.netmask}; widen the netmask (e.g. 255.255.255.0)`,
+          );
         if (ipNumber(c.ip) >= first && ipNumber(c.ip) <= last)
-          at([...here, 'ip'], `${c.ip} is the address of an ipbench client (${prefix}.100-${prefix}.${100 + sys.load.clientsPerNic - 1}); pick another host number`);
+          at(
+            [...here, 'ip'],
+            `${c.ip} is the address of an ipbench client (${prefix}.100-${prefix}.${100 + sys.load.clientsPerNic - 1}); pick another host number`,
+          );
       }
     });
   });
@@ -324,11 +346,17 @@ export function checkDescription(sys: SystemDescription, source: string): string
     const mine = sessions.filter((s) => s.client === d.name);
     const drivers = [...new Set(mine.map((s) => s.driver))];
     if (drivers.length > 1) {
-      at(['domains', di], `stack domain "${d.name}" takes NICs ${mine.map((s) => s.nic).join(', ')} from driver domains ${drivers.map((x) => `"${x}"`).join(' and ')}; one stack domain is served by one driver domain: drive these NICs from one dp83820-driver, or give each ip-stack a domain of its own`);
+      at(
+        ['domains', di],
+        `stack domain "${d.name}" takes NICs ${mine.map((s) => s.nic).join(', ')} from driver domains ${drivers.map((x) => `"${x}"`).join(' and ')}; one stack domain is served by one driver domain: drive these NICs from one dp83820-driver, or give each ip-stack a domain of its own`,
+      );
     }
     const notifies = [...new Set(mine.map((s) => s.notify))];
     if (notifies.length > 1)
-      at(['sessions'], `the sessions of stack domain "${d.name}" ask for notify ${notifies.join(' and ')}; one stack domain uses one notify policy`);
+      at(
+        ['sessions'],
+        `the sessions of stack domain "${d.name}" ask for notify ${notifies.join(' and ')}; one stack domain uses one notify policy`,
+      );
   }
 
   // Session windows in the address spaces.
@@ -336,9 +364,15 @@ export function checkDescription(sys: SystemDescription, source: string): string
     const i = sys.sessions.indexOf(s);
     const where: Path = i >= 0 ? ['sessions', i] : ['nics'];
     if (s.buffers * s.bufferSize > BUFFER_WINDOW_BYTES)
-      at([...where, 'buffers'], `session on ${s.nic}: ${s.buffers} buffers × ${s.bufferSize} bytes exceed the ${BUFFER_WINDOW_BYTES / 1024 / 1024} MiB window a session's buffers get; at most ${BUFFER_WINDOW_BYTES / s.bufferSize} buffers`);
+      at(
+        [...where, 'buffers'],
+        `session on ${s.nic}: ${s.buffers} buffers × ${s.bufferSize} bytes exceed the ${BUFFER_WINDOW_BYTES / 1024 / 1024} MiB window a session's buffers get; at most ${BUFFER_WINDOW_BYTES / s.bufferSize} buffers`,
+      );
     if (netSessionLayout(s.ringCapacity).byteLength > SESSION_WINDOW_BYTES)
-      at([...where, 'ringCapacity'], `session on ${s.nic}: rings of ${s.ringCapacity} descriptors exceed the 1 MiB control region`);
+      at(
+        [...where, 'ringCapacity'],
+        `session on ${s.nic}: rings of ${s.ringCapacity} descriptors exceed the 1 MiB control region`,
+      );
   });
   if (sessions.length * SESSION_WINDOW_BYTES > LAYOUT.BUFFERS - LAYOUT.SESSION)
     at(['sessions'], `${sessions.length} sessions do not fit the control-region window`);
@@ -350,22 +384,38 @@ export function checkDescription(sys: SystemDescription, source: string): string
       .filter((s) => s.driver === d.name)
       .reduce((n, s) => n + Math.ceil((s.buffers * s.bufferSize) / PAGE), 0);
     if (pages > entries)
-      at(['domains', di], `the driver in "${d.name}" translates ${pages} buffer pages but its translation cache holds ${entries}; use fewer or smaller session buffers`);
+      at(
+        ['domains', di],
+        `the driver in "${d.name}" translates ${pages} buffer pages but its translation cache holds ${entries}; use fewer or smaller session buffers`,
+      );
   });
 
   // Memory: the manager's pool and physical memory.
-  const mgrDomain = sys.domains.findIndex((d) => d.components.some((c) => c.kind === 'dataspace-manager'));
-  const mgrComp = sys.domains[mgrDomain]!.components.findIndex((c) => c.kind === 'dataspace-manager');
+  const mgrDomain = sys.domains.findIndex((d) =>
+    d.components.some((c) => c.kind === 'dataspace-manager'),
+  );
+  const mgrComp = sys.domains[mgrDomain]!.components.findIndex(
+    (c) => c.kind === 'dataspace-manager',
+  );
   const mgr = sys.domains[mgrDomain]!.components[mgrComp]!;
   const pool = mgr.kind === 'dataspace-manager' ? mgr.pages : 0;
   const needs = memoryNeeds(sys);
   if (pool < needs.managerPages)
-    at(['domains', mgrDomain, 'components', mgrComp, 'pages'], `${pool} pages are too few: the sessions' buffers and the drivers' translation tables need ${needs.managerPages}; set pages: ${needs.managerPages} or more`);
+    at(
+      ['domains', mgrDomain, 'components', mgrComp, 'pages'],
+      `${pool} pages are too few: the sessions' buffers and the drivers' translation tables need ${needs.managerPages}; set pages: ${needs.managerPages} or more`,
+    );
   const memPages = sys.machine.memoryMiB * 256;
   if (sys.machine.memoryMiB > MAX_MEMORY_MIB)
-    at(['machine', 'memoryMiB'], `the simulated machine holds at most ${MAX_MEMORY_MIB} MiB, got ${sys.machine.memoryMiB}`);
+    at(
+      ['machine', 'memoryMiB'],
+      `the simulated machine holds at most ${MAX_MEMORY_MIB} MiB, got ${sys.machine.memoryMiB}`,
+    );
   else if (memPages < needs.physicalPages(pool))
-    at(['machine', 'memoryMiB'], `${sys.machine.memoryMiB} MiB is too little: the manager's ${pool} pages, the session regions and the NICs' DMA rings need ${needs.physicalPages(pool)} pages; set memoryMiB: ${needs.minMemoryMiB(pool)} or more (or fewer manager pages)`);
+    at(
+      ['machine', 'memoryMiB'],
+      `${sys.machine.memoryMiB} MiB is too little: the manager's ${pool} pages, the session regions and the NICs' DMA rings need ${needs.physicalPages(pool)} pages; set memoryMiB: ${needs.minMemoryMiB(pool)} or more (or fewer manager pages)`,
+    );
   return out;
 }
 
@@ -389,7 +439,9 @@ export function validateText(text: string, source: string): SystemDescription {
   try {
     doc = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
-    throw new InputError([`${source}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`]);
+    throw new InputError([
+      `${source}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`,
+    ]);
   }
   return validateDocument(doc, source);
 }

@@ -41,7 +41,6 @@ const number = (text: string, expected: string): number => {
 };
 const inRange =
   (
-    what: string,
     lo: number,
     hi: number,
     { integer = false, loOpen = false }: { integer?: boolean; loOpen?: boolean } = {},
@@ -69,7 +68,7 @@ const list =
       throw new InvalidArgumentError(`expected a comma-separated list of values, got "${text}"`);
     return parts.map((p) => parse(p.trim()));
   };
-const loadValue = inRange('load', 0, 1000, { loOpen: true });
+const loadValue = inRange(0, 1000, { loOpen: true });
 
 function rampOptions(cmd: Command): Command {
   return cmd
@@ -78,33 +77,41 @@ function rampOptions(cmd: Command): Command {
       'interrupt hold-off values in µs (multiples of 100, 0 allowed)',
       list(holdoffValue),
     )
-    .option('--loads <mbps,...>', 'offered loads in Mb/s per NIC, each in (0, 1000]', list(loadValue))
+    .option(
+      '--loads <mbps,...>',
+      'offered loads in Mb/s per NIC, each in (0, 1000]',
+      list(loadValue),
+    )
     .option(
       '--duration <ms>',
       `virtual milliseconds measured per step (up to ${MAX_WINDOW_MS})`,
-      inRange('--duration', 0, MAX_WINDOW_MS, { loOpen: true }),
+      inRange(0, MAX_WINDOW_MS, { loOpen: true }),
     )
     .option(
       '--warmup <ms>',
       `virtual milliseconds of warm-up per step (0 to ${MAX_WINDOW_MS})`,
-      inRange('--warmup', 0, MAX_WINDOW_MS),
+      inRange(0, MAX_WINDOW_MS),
     )
     .option(
       '--packet-size <bytes>',
       'UDP payload bytes (16 to 1472)',
-      inRange('--packet-size', 16, 1472, { integer: true }),
+      inRange(16, 1472, { integer: true }),
     )
     .option(
       '--ipc-scale <x>',
       'multiply the kernel IPC costs (sensitivity)',
-      inRange('--ipc-scale', 0, MAX_IPC_SCALE, { loOpen: true }),
+      inRange(0, MAX_IPC_SCALE, { loOpen: true }),
     )
-    .option('--out <dir>', 'directory for CSV, JSON and SVG output (checked before work starts)', 'results')
+    .option(
+      '--out <dir>',
+      'directory for CSV, JSON and SVG output (checked before work starts)',
+      'results',
+    )
     .option('--json', 'write one JSON document to stdout instead of the table')
     .option(
       '--jobs <n>',
       `worker threads running steps side by side (1 to ${MAX_JOBS}, twice the cores)`,
-      inRange('--jobs', 1, MAX_JOBS, { integer: true }),
+      inRange(1, MAX_JOBS, { integer: true }),
     )
     .addOption(new Option('--engine <engine>', 'execution engine').choices(['sim']).default('sim'))
     .option('--no-progress', 'no progress bar');
@@ -171,13 +178,13 @@ program
   .option(
     '--duration <ms>',
     'virtual milliseconds measured',
-    inRange('--duration', 0, MAX_WINDOW_MS, { loOpen: true }),
+    inRange(0, MAX_WINDOW_MS, { loOpen: true }),
   )
-  .option('--warmup <ms>', 'virtual milliseconds of warm-up', inRange('--warmup', 0, MAX_WINDOW_MS))
+  .option('--warmup <ms>', 'virtual milliseconds of warm-up', inRange(0, MAX_WINDOW_MS))
   .option(
     '--ipc-scale <x>',
     'multiply the kernel IPC costs',
-    inRange('--ipc-scale', 0, MAX_IPC_SCALE, { loOpen: true }),
+    inRange(0, MAX_IPC_SCALE, { loOpen: true }),
   )
   .option('--json', 'print JSON')
   .addHelpText('after', example('udf profile isolated --load 450 --holdoff 0'))

@@ -1,12 +1,13 @@
 /** The udf subcommands: plan steps, run them with a progress bar, print and write results. */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { runStep, type StepResult, type SystemDescription } from '@udf/system';
 import { SingleBar } from 'cli-progress';
 import { InputError, loadChecked, memoryNeeds } from './check.js';
 import { printProfile, printTable, toJsonDocument, writeOutputs } from './output.js';
 import { runSteps, type StepFailure } from './pool.js';
 import {
+  checkWindow,
   DEFAULT_CONFIGS,
   descriptionPath,
   planSteps,
@@ -43,11 +44,23 @@ function toRamp(opts: RampCliOptions, defaults: RampOptions = {}): RampOptions {
   };
 }
 
-/** Make sure results can be written to `dir` before any work starts. */
+/**
+ * Make sure results can be written to `dir` before any work starts: create it one level at a time
+ * (Node's recursive `mkdir` can loop forever under `/proc`) and write a probe file.
+ */
 export function prepareOut(dir: string): string {
   const out = resolve(dir);
+  const missing: string[] = [];
+  let existing = out;
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
   try {
-    mkdirSync(out, { recursive: true });
+    if (!statSync(existing).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    for (const d of missing) mkdirSync(d);
     const probe = join(out, `.udf-write-test-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);
@@ -106,9 +119,7 @@ async function finish(done: Executed, opts: RampCliOptions, out: string, title: 
   const files = await writeOutputs(results, out, title, failures);
   if (!opts.json) console.error(`wrote ${files.join(', ')}`);
   for (const f of failures) {
-    console.error(
-      `udf: step ${f.config} ${f.holdoffUs} µs ${f.loadMbps} Mb/s failed: ${f.error}`,
-    );
+    console.error(`udf: step ${f.config} ${f.holdoffUs} µs ${f.loadMbps} Mb/s failed: ${f.error}`);
   }
   if (failures.length > 0) {
     console.error(
@@ -120,9 +131,7 @@ async function finish(done: Executed, opts: RampCliOptions, out: string, title: 
 
 /** `udf compare`: every configuration × hold-off × load. */
 export async function compareCommand(opts: RampCliOptions): Promise<void> {
-  const names = opts.configs
-    ? opts.configs.split(',').map((s) => s.trim())
-    : [...DEFAULT_CONFIGS];
+  const names = opts.configs ? opts.configs.split(',').map((s) => s.trim()) : [...DEFAULT_CONFIGS];
   if (names.some((n) => n === ''))
     throw new InputError([`--configs ${JSON.stringify(opts.configs)}: an empty name in the list`]);
   const files = names.map(descriptionPath);
@@ -165,6 +174,7 @@ export interface ProfileCliOptions {
 /** `udf profile <description> --load 450`: the execution profile at one load. */
 export async function profileCommand(description: string, opts: ProfileCliOptions): Promise<void> {
   const sys = loadChecked(descriptionPath(description));
+  checkWindow(sys, opts.load, opts.duration ?? sys.load.durationMs, sys.load.packetSize);
   const result = await runStep(sys, {
     loadMbps: opts.load,
     holdoffUs: opts.holdoff ?? sys.nics[0]!.holdoffUs,
@@ -189,9 +199,7 @@ export function validateCommand(description: string): void {
   }
   for (const n of sys.nics)
     console.log(`  nic ${n.name}: irq ${n.irq}, mac ${n.mac}, hold-off ${n.holdoffUs} µs`);
-  const mgr = sys.domains
-    .flatMap((d) => d.components)
-    .find((c) => c.kind === 'dataspace-manager');
+  const mgr = sys.domains.flatMap((d) => d.components).find((c) => c.kind === 'dataspace-manager');
   const pool = mgr?.kind === 'dataspace-manager' ? mgr.pages : 0;
   const needs = memoryNeeds(sys);
   console.log(

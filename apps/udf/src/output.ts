@@ -157,10 +157,7 @@ export async function writeOutputs(
     writeFileSync(join(dir, name), text);
     files.push(join(dir, name));
   };
-  write(
-    'results.json',
-    `${JSON.stringify({ ...toJsonDocument(results), failures }, null, 2)}\n`,
-  );
+  write('results.json', `${JSON.stringify({ ...toJsonDocument(results), failures }, null, 2)}\n`);
   if (results.length === 0) return files;
   const groups = new Map<string, StepResult[]>();
   for (const r of results) {

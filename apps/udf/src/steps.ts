@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StepOptions, SystemDescription } from '@udf/system';
-import { InputError, didYouMean, loadChecked } from './check.js';
+import { didYouMean, InputError, loadChecked } from './check.js';
 
 /** The configurations `udf compare` runs by default, in the order the table lists them. */
 export const DEFAULT_CONFIGS = ['isolated', 'clustered', 'embedded', 'monolithic'] as const;
@@ -14,10 +14,11 @@ export const DEFAULT_CONFIGS = ['isolated', 'clustered', 'embedded', 'monolithic
  * Where the shipped placement descriptions live: `dist/systems/` of this package (copied there
  * at build by `scripts/ship-systems.mjs`), resolved from this module, installed or not.
  */
-export const SYSTEMS_DIR = [
-  resolve(import.meta.dirname, 'systems'),
-  resolve(import.meta.dirname, '..', 'dist', 'systems'),
-].find((d) => existsSync(d)) ?? resolve(import.meta.dirname, 'systems');
+export const SYSTEMS_DIR =
+  [
+    resolve(import.meta.dirname, 'systems'),
+    resolve(import.meta.dirname, '..', 'dist', 'systems'),
+  ].find((d) => existsSync(d)) ?? resolve(import.meta.dirname, 'systems');
 
 /** The names of the shipped placements, default ones first. */
 export function shippedNames(): string[] {
@@ -72,6 +73,12 @@ export function planSteps(files: readonly string[], options: RampOptions): Step[
     const loads = options.loads ?? sys.load.rampMbps;
     for (const holdoffUs of holdoffs) {
       for (const loadMbps of loads) {
+        checkWindow(
+          sys,
+          loadMbps,
+          options.durationMs ?? sys.load.durationMs,
+          options.packetSize ?? sys.load.packetSize,
+        );
         steps.push({
           file,
           config: sys.name,
@@ -86,4 +93,24 @@ export function planSteps(files: readonly string[], options: RampOptions): Step[
     }
   }
   return steps;
+}
+
+/**
+ * Refuse a step whose measurement window is shorter than the gap between two probes of one
+ * client: ipbench's clients send their first probe at the start of the run, so with no warm-up
+ * every client's first probe always falls in the window and a window shorter than a probe gap
+ * reports one probe per client as the throughput (0.001 Mb/s offered, 1 ms window: 32.8 Mb/s).
+ */
+export function checkWindow(
+  sys: SystemDescription,
+  loadMbps: number,
+  durationMs: number,
+  packetSize: number,
+): void {
+  const gapMs = (1e3 * 8 * packetSize * sys.load.clientsPerNic) / (loadMbps * 1e6);
+  if (durationMs < gapMs) {
+    throw new InputError([
+      `${sys.name}: at ${loadMbps} Mb/s each of the ${sys.load.clientsPerNic} clients sends a ${packetSize}-byte probe every ${gapMs.toPrecision(3)} ms, longer than the ${durationMs} ms window; raise --duration to at least ${Math.ceil(gapMs)} or the load`,
+    ]);
+  }
 }
