@@ -1,0 +1,29 @@
+// The README's example is examples/session.ts, verbatim; this test runs it, so the docs cannot drift.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+
+/** The ```ts block that follows `<!-- example: <file> -->` in the README. */
+function readmeBlock(readme: string, file: string): string | undefined {
+  const at = readme.indexOf(`<!-- example: ${file} -->`);
+  if (at < 0) return undefined;
+  const m = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  return m?.[1];
+}
+
+describe('README example', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is examples/session.ts, and runs as written', async () => {
+    const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+    const example = readFileSync(resolve(root, 'examples/session.ts'), 'utf8');
+    expect(readmeBlock(readme, 'examples/session.ts')).toBe(example);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await import('../examples/session.ts');
+    expect(log.mock.calls.map((c) => c.join(' '))).toEqual([
+      'tx done: dataspace 3, length 1066, status ok',
+    ]);
+  });
+});
