@@ -21,7 +21,7 @@ describe('README example', () => {
     const example = readFileSync(resolve(root, 'examples/manager.ts'), 'utf8');
     expect(readmeBlock(readme, 'examples/manager.ts')).toBe(example);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    await import('../examples/manager.ts');
+    await import('../examples/manager.js');
     const lines = log.mock.calls.map((c) => c.join(' '));
     expect(lines[0]).toMatch(/^DMA 1514 bytes at physical 0x[0-9a-f]+$/);
     expect(lines[1]).toMatch(/^foreign reference: \d+$/);

@@ -43,7 +43,7 @@ k.mapPhysical(clientSpace, 0x3000_0000, regionPaddr, regionBytes, RW); // shared
 
 // The client opens its buffer dataspace and lets the driver translate it.
 const session = { buffersDs: 0, stackThread: 0 };
-let driver: Dp83820Driver | null = null;
+let driver = null as Dp83820Driver | null; // built in the driver thread
 const driverThread = k.createThread({
   name: 'dp83820',
   space: driverSpace,

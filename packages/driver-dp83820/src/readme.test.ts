@@ -21,7 +21,7 @@ describe('README example', () => {
     const example = readFileSync(resolve(root, 'examples/driver.ts'), 'utf8');
     expect(readmeBlock(readme, 'examples/driver.ts')).toBe(example);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    await import('../examples/driver.ts');
+    await import('../examples/driver.js');
     expect(log.mock.calls.map((c) => c.join(' '))).toEqual([
       'driver running: true, frames on the wire: 0',
     ]);

@@ -21,7 +21,7 @@ describe('README example', () => {
     const example = readFileSync(resolve(root, 'examples/echo.ts'), 'utf8');
     expect(readmeBlock(readme, 'examples/echo.ts')).toBe(example);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    await import('../examples/echo.ts');
+    await import('../examples/echo.js');
     expect(log.mock.calls.map((c) => c.join(' '))).toEqual(['hello 1 1']);
   });
 });

@@ -21,7 +21,7 @@ describe('README example', () => {
     const example = readFileSync(resolve(root, 'examples/session.ts'), 'utf8');
     expect(readmeBlock(readme, 'examples/session.ts')).toBe(example);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    await import('../examples/session.ts');
+    await import('../examples/session.js');
     expect(log.mock.calls.map((c) => c.join(' '))).toEqual([
       'tx done: dataspace 3, length 1066, status ok',
     ]);

@@ -21,7 +21,7 @@ describe('README example', () => {
     const example = readFileSync(resolve(root, 'examples/run.ts'), 'utf8');
     expect(readmeBlock(readme, 'examples/run.ts')).toBe(example);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    await import('../examples/run.ts');
+    await import('../examples/run.js');
     const lines = log.mock.calls.map((c) => c.join(' '));
     expect(lines).toHaveLength(1);
     const [, mbps, cpu] = /^(\d+) Mb\/s echoed, CPU (\d+) %$/.exec(lines[0]!)!;
