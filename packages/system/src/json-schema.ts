@@ -13,10 +13,6 @@
 import { z } from 'zod';
 import { SystemSchema } from './schema.js';
 
-/** Where the schema is published inside the repository and the `@udf/system` package. */
-export const SYSTEM_SCHEMA_ID =
-  'https://github.com/udf/udf/blob/main/packages/system/schema/system.schema.json';
-
 /** The system description's JSON Schema (draft 2020-12), as written (defaults optional). */
 export function systemJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(SystemSchema, { io: 'input', unrepresentable: 'any' }) as Record<
