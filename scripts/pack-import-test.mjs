@@ -63,6 +63,7 @@ try {
     const version = cli.pkg.version;
     const checks = [
       [['udf', '--version'], (o) => o.trim() === version],
+      [[cli.pkg.name, '--version'], (o) => o.trim() === version],
       [['udf', 'list'], (o) => /^isolated\s+\S/m.test(o) && /^monolithic\s+\S/m.test(o)],
       [['udf', 'validate', 'isolated'], (o) => /^isolated: /.test(o)],
       [

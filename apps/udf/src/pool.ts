@@ -62,19 +62,24 @@ export async function runSteps(
           current = -1;
           feed();
         });
-        w.on('error', (e) => {
-          // The worker died (out of memory, a crash in its start-up): fail its step, go on.
-          if (current >= 0) fail(current, `worker failed: ${e.message.split('\n')[0]}`);
-          current = -1;
+        // The worker died (out of memory, a crash, an exit): fail its step, go on with a new one.
+        const lost = (why: string) => {
+          if (worker !== w) return;
           worker = null;
+          if (current >= 0) fail(current, why);
+          current = -1;
           void w.terminate();
           feed();
-        });
+        };
+        w.on('error', (e) => lost(`worker failed: ${e.message.split('\n')[0]}`));
+        w.on('exit', (code) => lost(`worker exited with code ${code}`));
         return w;
       };
       const feed = () => {
         if (next >= steps.length) {
-          if (worker) void worker.terminate();
+          const w = worker;
+          worker = null;
+          if (w) void w.terminate();
           done();
           return;
         }

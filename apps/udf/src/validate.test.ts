@@ -232,5 +232,23 @@ describe('bounds and late checks', () => {
     expect(doc.failures).toHaveLength(1);
     expect(doc.failures[0]).toMatchObject({ config: 'slow', holdoffUs: 100, loadMbps: 100 });
     expect(readFileSync(join(out, 'isolated-100us.csv'), 'utf8')).toMatch(/^requested,/);
+    // profile: the same run failure is one line and exit code 1.
+    const p = udf('profile', slow, '--load', '100', '--duration', '2');
+    expect(p.status).toBe(1);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(p.stderr).toMatch(/^udf: \w+Error: /);
+  });
+
+  it('a deeply nested or alias-bombed YAML is one line, exit 2', () => {
+    rejected(udf('validate', file('deep.yaml', '['.repeat(200_000))), /not valid YAML\/JSON/);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) {
+      const prev = i === 1 ? 'a' : `a${i - 1}`;
+      bomb.push(`a${i}: &a${i} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    rejected(
+      udf('validate', file('bomb.yaml', `${bomb.join('\n')}\n`)),
+      /not valid YAML\/JSON: Excessive alias count/,
+    );
   });
 });
