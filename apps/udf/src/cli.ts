@@ -46,7 +46,9 @@ const inRange =
     { integer = false, loOpen = false }: { integer?: boolean; loOpen?: boolean } = {},
   ) =>
   (text: string): number => {
-    const expected = `${integer ? 'an integer' : 'a number'} ${loOpen ? `above ${lo}` : `from ${lo}`} to ${hi}`;
+    const expected = loOpen
+      ? `a number greater than ${lo} and at most ${hi}`
+      : `${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`;
     const n = number(text, expected);
     if ((integer && !Number.isInteger(n)) || n < lo || (loOpen && n === lo) || n > hi)
       throw new InvalidArgumentError(`expected ${expected}, got ${text}`);
@@ -127,7 +129,6 @@ const program = new Command()
   )
   .version(version, '-V, --version', 'print the version of udf')
   .exitOverride()
-  .showHelpAfterError()
   .addHelpText(
     'after',
     `${example('udf list', 'udf compare --quick', 'udf validate my-placement.yaml')}\nExit codes: 0 done, 1 a run failed, 2 bad input.\n`,
@@ -195,7 +196,7 @@ program
 program
   .command('validate')
   .description(
-    `check a system description (schema, memory, addresses, sessions; clock ${HZ_RANGE[0]}-${HZ_RANGE[1]} Hz) and summarise it`,
+    `check a system description (schema, memory, addresses, sessions; clock ${HZ_RANGE[0] / 1e6} MHz to ${HZ_RANGE[1] / 1e9} GHz) and summarise it`,
   )
   .argument('<description>', 'configuration name (see udf list) or description file')
   .addHelpText('after', example('udf validate isolated', 'udf validate ./my-placement.yaml'))

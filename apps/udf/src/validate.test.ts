@@ -165,7 +165,9 @@ describe('bounds and late checks', () => {
   });
 
   it('CLI values are checked before any work', () => {
-    rejected(udf('run', 'isolated', '--loads', '0'), /--loads.*got 0/);
+    const zero = udf('run', 'isolated', '--loads', '0');
+    rejected(zero, /--loads.*greater than 0 and at most 1000, got 0/);
+    expect(zero.stderr.trim().split('\n')).toHaveLength(1);
     rejected(udf('run', 'isolated', '--loads', ''), /--loads.*list of values/);
     rejected(udf('run', 'isolated', '--loads', '100,'), /--loads/);
     rejected(udf('compare', '--jobs', '100000'), /--jobs.*to \d+/);
