@@ -24,7 +24,14 @@ nic.port.connect(wirePeer);
 // A dataspace manager with 1 MiB of frames, for the client's buffers and the translation cache.
 const memory = k.createSpace('memory');
 k.mapPhysical(memory, 0x1000_0000, k.allocateFrames(1 << 20, 1 << 20), 1 << 20, RW);
-const manager = new AnonymousManager({ pool: { vaddr: 0x1000_0000, bytes: 1 << 20 } });
+const manager = new AnonymousManager({
+  pool: { vaddr: 0x1000_0000, bytes: 1 << 20 },
+  // Paper 4.4: a driver over its pin quota is disabled and its device reset.
+  pinQuota: { maxPinnedPages: 256, maxPinCycles: sim.machine.hz },
+  onDriverDisabled: (id) => {
+    if (id === driverThread) driver?.quotaExceeded();
+  },
+});
 const managerThread = k.createThread({
   name: 'dsm',
   space: memory,
