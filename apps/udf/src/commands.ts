@@ -134,8 +134,10 @@ export async function compareCommand(opts: RampCliOptions): Promise<void> {
   const names = opts.configs ? opts.configs.split(',').map((s) => s.trim()) : [...DEFAULT_CONFIGS];
   if (names.some((n) => n === ''))
     throw new InputError([`--configs ${JSON.stringify(opts.configs)}: an empty name in the list`]);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined)
+    throw new InputError([`--configs: "${dup}" is listed twice; list each configuration once`]);
   const files = names.map(descriptionPath);
-  const out = prepareOut(opts.out);
   const steps = planSteps(files, toRamp(opts, { holdoffs: [0, 100] }));
   const seen = new Map<string, string>();
   for (const s of steps) {
@@ -147,17 +149,14 @@ export async function compareCommand(opts: RampCliOptions): Promise<void> {
     }
     seen.set(s.config, s.file);
   }
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined)
-    throw new InputError([`--configs: "${dup}" is listed twice; list each configuration once`]);
+  const out = prepareOut(opts.out);
   await finish(await execute(steps, opts), opts, out, 'udf compare');
 }
 
 /** `udf run <description>`: one configuration's ramp. */
 export async function runCommand(description: string, opts: RampCliOptions): Promise<void> {
-  const file = descriptionPath(description);
+  const steps = planSteps([descriptionPath(description)], toRamp(opts));
   const out = prepareOut(opts.out);
-  const steps = planSteps([file], toRamp(opts));
   await finish(await execute(steps, opts), opts, out, `udf run ${description}`);
 }
 
