@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Packs every published @udf package with `pnpm pack`, installs the tarballs into an empty
-// temporary project with npm, and imports each one from plain Node ESM (and CJS where built).
-// Fails if a package does not pack, install, import, or exports nothing.
+// Packs every published @udf package (packages/* and the `udf` command in apps/udf) with
+// `pnpm pack`, installs the tarballs into an empty temporary project with plain npm, imports each
+// library from plain Node ESM (and CJS where built), and runs the installed `udf` command:
+// `--version`, `list`, `validate isolated` and `compare --quick` (the shipped placements must
+// resolve from the installed package). Fails if anything does not pack, install, import or run.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +11,19 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const only = process.argv.slice(2);
-const packages = readdirSync(join(root, 'packages'))
-  .map((dir) => ({
-    dir: join(root, 'packages', dir),
-    pkg: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
-  }))
-  .filter(({ pkg }) => !pkg.private && (only.length === 0 || only.includes(pkg.name)));
+const inFolder = (folder) =>
+  readdirSync(join(root, folder)).map((dir) => ({
+    dir: join(root, folder, dir),
+    pkg: JSON.parse(readFileSync(join(root, folder, dir, 'package.json'), 'utf8')),
+  }));
+const published = [...inFolder('packages'), ...inFolder('apps')].filter(({ pkg }) => !pkg.private);
+const packages = published.filter(({ pkg }) => only.length === 0 || only.includes(pkg.name));
+const cli = packages.find(({ pkg }) => pkg.bin?.udf);
+// The command needs its dependencies' tarballs too.
+if (cli) {
+  for (const p of published) if (!packages.includes(p)) packages.push(p);
+}
+const libraries = packages.filter(({ pkg }) => !pkg.bin);
 
 const work = mkdtempSync(join(tmpdir(), 'udf-pack-'));
 const run = (cmd, args, cwd) =>
@@ -34,7 +43,7 @@ try {
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], project);
   let failed = 0;
-  for (const { pkg } of packages) {
+  for (const { pkg } of libraries) {
     const esm = `const m = await import(${JSON.stringify(pkg.name)}); const n = Object.keys(m).length; if (n === 0) throw new Error('no exports'); console.log('esm ${pkg.name}: ' + n + ' exports');`;
     const cjs = `const m = require(${JSON.stringify(pkg.name)}); if (Object.keys(m).length === 0) throw new Error('no exports'); console.log('cjs ${pkg.name}: ok');`;
     for (const [flag, code] of [
@@ -49,11 +58,45 @@ try {
       }
     }
   }
+  if (cli) {
+    const out = join(work, 'results');
+    const version = cli.pkg.version;
+    const checks = [
+      [['udf', '--version'], (o) => o.trim() === version],
+      [[cli.pkg.name, '--version'], (o) => o.trim() === version],
+      [['udf', 'list'], (o) => /^isolated\s+\S/m.test(o) && /^monolithic\s+\S/m.test(o)],
+      [['udf', 'validate', 'isolated'], (o) => /^isolated: /.test(o)],
+      [
+        ['udf', 'compare', '--quick', '--no-progress', '--out', out],
+        (o) => /^monolithic\s+100 µs\s+700\s/m.test(o),
+      ],
+    ];
+    for (const [args, ok] of checks) {
+      const started = performance.now();
+      try {
+        const o = run('npx', ['--no-install', ...args], project);
+        const s = ((performance.now() - started) / 1000).toFixed(1);
+        if (!ok(o)) throw new Error(`unexpected output:\n${o}`);
+        console.log(`ran npx ${args.join(' ')} (${s} s)`);
+      } catch (e) {
+        failed++;
+        console.error(`FAILED npx ${args.join(' ')}:\n${e.stderr || e.message}`);
+      }
+    }
+    try {
+      JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    } catch (e) {
+      failed++;
+      console.error(`FAILED compare --quick wrote no results.json: ${e.message}`);
+    }
+  }
   if (failed) {
-    console.error(`pack-import: ${failed} import(s) failed`);
+    console.error(`pack-import: ${failed} check(s) failed`);
     process.exit(1);
   }
-  console.log(`pack-import: ${packages.length} packages packed, installed and imported`);
+  console.log(
+    `pack-import: ${packages.length} packages packed and installed, ${libraries.length} imported${cli ? ', the udf command run' : ''}`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -100,13 +100,38 @@ describe('udf', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--holdoff/);
     const u = udf('run', 'no-such-config');
-    expect(u.status).toBe(1);
+    expect(u.status).toBe(2);
     expect(u.stderr).toMatch(/no description "no-such-config"/);
+    expect(udf('run', 'isolate').stderr).toMatch(/did you mean "isolated"/);
   });
 
-  it.each(['compare', 'run', 'profile', 'validate'])('%s --help describes the command', (cmd) => {
+  it.each([
+    'compare',
+    'run',
+    'profile',
+    'validate',
+    'list',
+  ])('%s --help describes the command with an example', (cmd) => {
     const r = udf(cmd, '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Usage: udf/);
+    expect(r.stdout).toMatch(new RegExp(`Examples?:\\n  \\$ udf ${cmd}`));
+  });
+
+  it('--version prints the package version; list shows the shipped placements', () => {
+    const pkg = JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8'));
+    const v = udf('--version');
+    expect(v.status).toBe(0);
+    expect(v.stdout.trim()).toBe(pkg.version);
+    const l = udf('list');
+    expect(l.status).toBe(0);
+    const lines = l.stdout.trim().split('\n');
+    expect(lines.map((x) => x.split(/\s+/)[0])).toEqual([
+      'isolated',
+      'clustered',
+      'embedded',
+      'monolithic',
+    ]);
+    for (const line of lines) expect(line).toMatch(/^[a-z]+\s+\S.{10,}/);
   });
 });

@@ -5,64 +5,134 @@
  *   udf run <description>            one configuration's ramp
  *   udf profile <description> --load 450   the Figure 1(a) execution profile at one load
  *   udf validate <description>       check a description and print what it declares
+ *   udf list                         the shipped placements
+ *
+ * Exit codes: 0 done, 1 a run failed (completed steps are still printed and written), 2 bad input
+ * (an option, a description, a path). Every failure is one line per problem; no stack traces.
  */
 
-import { loadSystem, SystemDescriptionError } from '@udf/system';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { compareCommand, profileCommand, runCommand } from './commands.js';
-import { DEFAULT_CONFIGS, descriptionPath } from './steps.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { HZ_RANGE, InputError, MAX_IPC_SCALE } from './check.js';
+import {
+  compareCommand,
+  listCommand,
+  profileCommand,
+  runCommand,
+  validateCommand,
+} from './commands.js';
+import { MAX_JOBS } from './pool.js';
+import { DEFAULT_CONFIGS } from './steps.js';
 
-const numberList = (what: string) => (value: string) => {
-  const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isFinite(n) || n < 0)) {
-    throw new InvalidArgumentError(
-      `expected a comma-separated list of non-negative numbers for ${what}`,
-    );
+/** Longest virtual window `udf` accepts for a step's warm-up or measurement, in ms. */
+const MAX_WINDOW_MS = 60_000;
+
+const version = (
+  JSON.parse(readFileSync(resolve(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+    version: string;
   }
-  return list;
-};
-const nonNegative = (what: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError(`expected a non-negative number for ${what}`);
+).version;
+
+const number = (text: string, expected: string): number => {
+  const n = text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected ${expected}, got "${text}"`);
   return n;
 };
-const positive = (what: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a positive number for ${what}`);
+const inRange =
+  (
+    lo: number,
+    hi: number,
+    { integer = false, loOpen = false }: { integer?: boolean; loOpen?: boolean } = {},
+  ) =>
+  (text: string): number => {
+    const expected = loOpen
+      ? `a number greater than ${lo} and at most ${hi}`
+      : `${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}`;
+    const n = number(text, expected);
+    if ((integer && !Number.isInteger(n)) || n < lo || (loOpen && n === lo) || n > hi)
+      throw new InvalidArgumentError(`expected ${expected}, got ${text}`);
+    return n;
+  };
+const holdoffValue = (text: string): number => {
+  const n = number(text, 'a multiple of 100 µs from 0 to 25500');
+  if (!Number.isInteger(n) || n < 0 || n > 25500 || n % 100 !== 0)
+    throw new InvalidArgumentError(
+      `expected a multiple of 100 µs from 0 to 25500 (the DP83820 counts hold-off in 100 µs units), got ${text}`,
+    );
   return n;
 };
+const list =
+  (parse: (t: string) => number) =>
+  (text: string): number[] => {
+    const parts = text.split(',');
+    if (parts.some((p) => p.trim() === ''))
+      throw new InvalidArgumentError(`expected a comma-separated list of values, got "${text}"`);
+    return parts.map((p) => parse(p.trim()));
+  };
+const loadValue = inRange(0, 1000, { loOpen: true });
 
 function rampOptions(cmd: Command): Command {
   return cmd
     .option(
       '--holdoff <us,...>',
-      'interrupt hold-off values in µs (multiples of 100)',
-      numberList('--holdoff'),
+      'interrupt hold-off values in µs (multiples of 100, 0 allowed)',
+      list(holdoffValue),
     )
-    .option('--loads <mbps,...>', 'offered loads in Mb/s per NIC', numberList('--loads'))
-    .option('--duration <ms>', 'virtual milliseconds measured per step', positive('--duration'))
-    .option('--warmup <ms>', 'virtual milliseconds of warm-up per step', nonNegative('--warmup'))
-    .option('--packet-size <bytes>', 'UDP payload bytes', positive('--packet-size'))
+    .option(
+      '--loads <mbps,...>',
+      'offered loads in Mb/s per NIC, each in (0, 1000]',
+      list(loadValue),
+    )
+    .option(
+      '--duration <ms>',
+      `virtual milliseconds measured per step (up to ${MAX_WINDOW_MS})`,
+      inRange(0, MAX_WINDOW_MS, { loOpen: true }),
+    )
+    .option(
+      '--warmup <ms>',
+      `virtual milliseconds of warm-up per step (0 to ${MAX_WINDOW_MS})`,
+      inRange(0, MAX_WINDOW_MS),
+    )
+    .option(
+      '--packet-size <bytes>',
+      'UDP payload bytes (16 to 1472)',
+      inRange(16, 1472, { integer: true }),
+    )
     .option(
       '--ipc-scale <x>',
       'multiply the kernel IPC costs (sensitivity)',
-      positive('--ipc-scale'),
+      inRange(0, MAX_IPC_SCALE, { loOpen: true }),
     )
-    .option('--out <dir>', 'directory for CSV, JSON and SVG output', 'results')
+    .option(
+      '--out <dir>',
+      'directory for CSV, JSON and SVG output (checked before work starts)',
+      'results',
+    )
     .option('--json', 'write one JSON document to stdout instead of the table')
-    .option('--jobs <n>', 'worker threads running steps side by side', positive('--jobs'))
+    .option(
+      '--jobs <n>',
+      `worker threads running steps side by side (1 to ${MAX_JOBS}, twice the cores)`,
+      inRange(1, MAX_JOBS, { integer: true }),
+    )
     .addOption(new Option('--engine <engine>', 'execution engine').choices(['sim']).default('sim'))
     .option('--no-progress', 'no progress bar');
 }
+
+const example = (...lines: string[]) =>
+  `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
 const program = new Command()
   .name('udf')
   .description(
     'Compare user-level driver placement configurations under ipbench UDP echo load (sim engine).',
   )
-  .showHelpAfterError();
+  .version(version, '-V, --version', 'print the version of udf')
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `${example('udf list', 'udf compare --quick', 'udf validate my-placement.yaml')}\nExit codes: 0 done, 1 a run failed, 2 bad input.\n`,
+  );
 
 rampOptions(
   program
@@ -75,57 +145,85 @@ rampOptions(
       `configurations or description files (default: ${DEFAULT_CONFIGS.join(',')})`,
     )
     .option('--quick', 'a short ramp (50, 300, 700 Mb/s) with 10 ms steps, for a fast look'),
-).action(async (opts) => {
-  await compareCommand(opts);
-});
+)
+  .addHelpText(
+    'after',
+    example(
+      'udf compare --quick',
+      'udf compare --configs isolated,monolithic --holdoff 0 --loads 100,450,900 --json',
+    ),
+  )
+  .action(async (opts) => {
+    await compareCommand(opts);
+  });
 
 rampOptions(
   program
     .command('run')
     .description('run the ipbench ramp on one configuration')
-    .argument('<description>', 'configuration name or description file'),
-).action(async (description: string, opts) => {
-  await runCommand(description, opts);
-});
+    .argument('<description>', 'configuration name (see udf list) or description file'),
+)
+  .addHelpText('after', example('udf run isolated --loads 100,450,900 --out results/isolated'))
+  .action(async (description: string, opts) => {
+    await runCommand(description, opts);
+  });
 
 program
   .command('profile')
   .description(
     'print the execution profile (paper Figure 1(a)) of one configuration at one offered load',
   )
-  .argument('<description>', 'configuration name or description file')
-  .option('--load <mbps>', 'offered load in Mb/s', positive('--load'), 450)
-  .option('--holdoff <us>', 'interrupt hold-off in µs', positive('--holdoff'))
-  .option('--duration <ms>', 'virtual milliseconds measured', positive('--duration'))
-  .option('--ipc-scale <x>', 'multiply the kernel IPC costs', positive('--ipc-scale'))
+  .argument('<description>', 'configuration name (see udf list) or description file')
+  .option('--load <mbps>', 'offered load in Mb/s per NIC, in (0, 1000]', loadValue, 450)
+  .option('--holdoff <us>', 'interrupt hold-off in µs (a multiple of 100, 0 allowed)', holdoffValue)
+  .option(
+    '--duration <ms>',
+    'virtual milliseconds measured',
+    inRange(0, MAX_WINDOW_MS, { loOpen: true }),
+  )
+  .option('--warmup <ms>', 'virtual milliseconds of warm-up', inRange(0, MAX_WINDOW_MS))
+  .option(
+    '--ipc-scale <x>',
+    'multiply the kernel IPC costs',
+    inRange(0, MAX_IPC_SCALE, { loOpen: true }),
+  )
   .option('--json', 'print JSON')
+  .addHelpText('after', example('udf profile isolated --load 450 --holdoff 0'))
   .action(async (description: string, opts) => {
     await profileCommand(description, opts);
   });
 
 program
   .command('validate')
-  .description('validate a system description and summarise it')
-  .argument('<description>', 'configuration name or description file')
+  .description(
+    `check a system description (schema, memory, addresses, sessions; clock ${HZ_RANGE[0] / 1e6} MHz to ${HZ_RANGE[1] / 1e9} GHz) and summarise it`,
+  )
+  .argument('<description>', 'configuration name (see udf list) or description file')
+  .addHelpText('after', example('udf validate isolated', 'udf validate ./my-placement.yaml'))
   .action((description: string) => {
-    const sys = loadSystem(descriptionPath(description));
-    console.log(`${sys.name}: ${sys.description}`);
-    for (const d of sys.domains) {
-      console.log(
-        `  domain ${d.name} (priority ${d.priority}${d.kernel ? ', kernel' : ''}): ${d.components.map((c) => c.kind).join(', ')}`,
-      );
-    }
-    for (const n of sys.nics)
-      console.log(`  nic ${n.name}: irq ${n.irq}, mac ${n.mac}, hold-off ${n.holdoffUs} µs`);
+    validateCommand(description);
+  });
+
+program
+  .command('list')
+  .description('list the placement configurations shipped with udf')
+  .addHelpText('after', example('udf list'))
+  .action(() => {
+    listCommand();
   });
 
 try {
   await program.parseAsync();
 } catch (e) {
-  if (e instanceof SystemDescriptionError) {
-    console.error(e.message);
+  if (e instanceof CommanderError) {
+    // commander printed its message (or the help / version) already.
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  if (e instanceof InputError) {
+    for (const line of e.lines) console.error(line);
     process.exit(2);
   }
-  console.error(`udf: ${(e as Error).message}`);
+  const err = e as Error;
+  console.error(`udf: ${err.name}: ${String(err.message).split('\n')[0]}`);
   process.exit(1);
 }

@@ -1,16 +1,19 @@
 /** The udf subcommands: plan steps, run them with a progress bar, print and write results. */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { loadSystem, runStep, type StepResult } from '@udf/system';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { runStep, type StepResult, type SystemDescription } from '@udf/system';
 import { SingleBar } from 'cli-progress';
+import { InputError, loadChecked, memoryNeeds } from './check.js';
 import { printProfile, printTable, toJsonDocument, writeOutputs } from './output.js';
-import { runSteps } from './pool.js';
+import { runSteps, type StepFailure } from './pool.js';
 import {
+  checkWindow,
   DEFAULT_CONFIGS,
   descriptionPath,
   planSteps,
   type RampOptions,
   type Step,
+  shippedNames,
 } from './steps.js';
 
 /** Options of `udf compare` and `udf run` as commander parses them. */
@@ -41,7 +44,40 @@ function toRamp(opts: RampCliOptions, defaults: RampOptions = {}): RampOptions {
   };
 }
 
-async function execute(steps: Step[], opts: RampCliOptions): Promise<StepResult[]> {
+/**
+ * Make sure results can be written to `dir` before any work starts: create it one level at a time
+ * (Node's recursive `mkdir` can loop forever under `/proc`) and write a probe file.
+ */
+export function prepareOut(dir: string): string {
+  const out = resolve(dir);
+  const missing: string[] = [];
+  let existing = out;
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  try {
+    if (!statSync(existing).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    for (const d of missing) mkdirSync(d);
+    const probe = join(out, `.udf-write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    throw new InputError([
+      `--out ${dir}: cannot write results there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable directory`,
+    ]);
+  }
+  return out;
+}
+
+interface Executed {
+  results: StepResult[];
+  failures: StepFailure[];
+}
+
+async function execute(steps: Step[], opts: RampCliOptions): Promise<Executed> {
   const showBar = opts.progress && !opts.json && process.stderr.isTTY !== false;
   const bar = showBar
     ? new SingleBar({
@@ -54,9 +90,14 @@ async function execute(steps: Step[], opts: RampCliOptions): Promise<StepResult[
     : null;
   bar?.start(steps.length, 0, { last: 'starting' });
   const started = performance.now();
-  const results = await runSteps(
+  const { results, failures } = await runSteps(
     steps,
-    (r) => bar?.increment({ last: `${r.config} ${r.holdoffUs} µs ${r.requestedMbps} Mb/s` }),
+    (r, i) => {
+      const s = steps[i]!;
+      bar?.increment({
+        last: `${s.config} ${s.holdoffUs} µs ${r ? r.requestedMbps : s.loadMbps} Mb/s${r ? '' : ' FAILED'}`,
+      });
+    },
     opts.jobs,
   );
   bar?.stop();
@@ -64,36 +105,59 @@ async function execute(steps: Step[], opts: RampCliOptions): Promise<StepResult[
   const sim = results.reduce((s, r) => s + r.simSeconds, 0);
   if (!opts.json) {
     console.error(
-      `${steps.length} steps: ${sim.toFixed(2)} simulated s in ${wall.toFixed(1)} wall s (${(sim / wall).toFixed(3)} sim s per wall s)`,
+      `${results.length} of ${steps.length} steps: ${sim.toFixed(2)} simulated s in ${wall.toFixed(1)} wall s (${(sim / wall).toFixed(3)} sim s per wall s)`,
     );
   }
-  return results;
+  return { results, failures };
 }
 
-async function finish(results: StepResult[], opts: RampCliOptions, title: string): Promise<void> {
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(toJsonDocument(results), null, 2)}\n`);
-  } else {
-    printTable(results);
-  }
-  const out = resolve(opts.out);
-  mkdirSync(out, { recursive: true });
-  const files = await writeOutputs(results, out, title);
+async function finish(done: Executed, opts: RampCliOptions, out: string, title: string) {
+  const { results, failures } = done;
+  const doc = { ...toJsonDocument(results), failures };
+  if (opts.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else if (results.length > 0) printTable(results);
+  const files = await writeOutputs(results, out, title, failures);
   if (!opts.json) console.error(`wrote ${files.join(', ')}`);
+  for (const f of failures) {
+    console.error(`udf: step ${f.config} ${f.holdoffUs} µs ${f.loadMbps} Mb/s failed: ${f.error}`);
+  }
+  if (failures.length > 0) {
+    console.error(
+      `udf: ${failures.length} of ${failures.length + results.length} steps failed; the others are above and in ${out}`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 /** `udf compare`: every configuration × hold-off × load. */
 export async function compareCommand(opts: RampCliOptions): Promise<void> {
   const names = opts.configs ? opts.configs.split(',').map((s) => s.trim()) : [...DEFAULT_CONFIGS];
+  if (names.some((n) => n === ''))
+    throw new InputError([`--configs ${JSON.stringify(opts.configs)}: an empty name in the list`]);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined)
+    throw new InputError([`--configs: "${dup}" is listed twice; list each configuration once`]);
   const files = names.map(descriptionPath);
   const steps = planSteps(files, toRamp(opts, { holdoffs: [0, 100] }));
-  await finish(await execute(steps, opts), opts, 'udf compare');
+  const seen = new Map<string, string>();
+  for (const s of steps) {
+    const other = seen.get(s.config);
+    if (other !== undefined && other !== s.file) {
+      throw new InputError([
+        `--configs: ${other} and ${s.file} are both named "${s.config}"; configuration names must differ (their results would merge)`,
+      ]);
+    }
+    seen.set(s.config, s.file);
+  }
+  const out = prepareOut(opts.out);
+  await finish(await execute(steps, opts), opts, out, 'udf compare');
 }
 
 /** `udf run <description>`: one configuration's ramp. */
 export async function runCommand(description: string, opts: RampCliOptions): Promise<void> {
   const steps = planSteps([descriptionPath(description)], toRamp(opts));
-  await finish(await execute(steps, opts), opts, `udf run ${description}`);
+  const out = prepareOut(opts.out);
+  await finish(await execute(steps, opts), opts, out, `udf run ${description}`);
 }
 
 /** Options of `udf profile`. */
@@ -101,23 +165,53 @@ export interface ProfileCliOptions {
   load: number;
   holdoff?: number;
   duration?: number;
+  warmup?: number;
   ipcScale?: number;
   json?: boolean;
 }
 
 /** `udf profile <description> --load 450`: the execution profile at one load. */
 export async function profileCommand(description: string, opts: ProfileCliOptions): Promise<void> {
-  const file = descriptionPath(description);
-  const sys = loadSystem(file);
+  const sys = loadChecked(descriptionPath(description));
+  checkWindow(sys, opts.load, opts.duration ?? sys.load.durationMs, sys.load.packetSize);
   const result = await runStep(sys, {
     loadMbps: opts.load,
     holdoffUs: opts.holdoff ?? sys.nics[0]!.holdoffUs,
     durationMs: opts.duration ?? sys.load.durationMs,
-    warmupMs: sys.load.warmupMs,
+    warmupMs: opts.warmup ?? sys.load.warmupMs,
     packetSize: sys.load.packetSize,
     ipcScale: opts.ipcScale ?? sys.machine.ipcScale,
   });
   if (opts.json)
     process.stdout.write(`${JSON.stringify(toJsonDocument([result]).profiles[0], null, 2)}\n`);
   else printProfile(result);
+}
+
+/** `udf validate <description>`: check and summarise. */
+export function validateCommand(description: string): void {
+  const sys: SystemDescription = loadChecked(descriptionPath(description));
+  console.log(`${sys.name}: ${sys.description}`);
+  for (const d of sys.domains) {
+    console.log(
+      `  domain ${d.name} (priority ${d.priority}${d.kernel ? ', kernel' : ''}): ${d.components.map((c) => c.kind).join(', ')}`,
+    );
+  }
+  for (const n of sys.nics)
+    console.log(`  nic ${n.name}: irq ${n.irq}, mac ${n.mac}, hold-off ${n.holdoffUs} µs`);
+  const mgr = sys.domains.flatMap((d) => d.components).find((c) => c.kind === 'dataspace-manager');
+  const pool = mgr?.kind === 'dataspace-manager' ? mgr.pages : 0;
+  const needs = memoryNeeds(sys);
+  console.log(
+    `  memory: manager pool ${pool} pages (sessions and translation tables need ${needs.managerPages}); machine ${sys.machine.memoryMiB} MiB (needs ${needs.minMemoryMiB(pool)} MiB)`,
+  );
+}
+
+/** `udf list`: the shipped placements with their one-line descriptions. */
+export function listCommand(): void {
+  const names = shippedNames();
+  const width = Math.max(...names.map((n) => n.length));
+  for (const name of names) {
+    const sys = loadChecked(descriptionPath(name));
+    console.log(`${name.padEnd(width)}  ${sys.description}`);
+  }
 }

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { profileChartSvg, type RampResult, throughputCpuChartSvg, toCsv } from '@udf/ipbench';
 import { PROFILE_ORDER, type StepResult } from '@udf/system';
+import type { StepFailure } from './pool.js';
 
 /** One row of `udf compare --json`. */
 export interface JsonRow {
@@ -141,18 +142,23 @@ export function printProfile(r: StepResult): void {
   }
 }
 
-/** Write CSV (ipbench columns + CPU), JSON and SVG charts into `dir`; returns the file names. */
+/**
+ * Write CSV (ipbench columns + CPU), JSON and SVG charts into `dir`; returns the file names.
+ * `results.json` lists the failed steps too (`failures`); charts and CSVs hold what completed.
+ */
 export async function writeOutputs(
   results: readonly StepResult[],
   dir: string,
   title: string,
+  failures: readonly StepFailure[] = [],
 ): Promise<string[]> {
   const files: string[] = [];
   const write = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
     files.push(join(dir, name));
   };
-  write('results.json', `${JSON.stringify(toJsonDocument(results), null, 2)}\n`);
+  write('results.json', `${JSON.stringify({ ...toJsonDocument(results), failures }, null, 2)}\n`);
+  if (results.length === 0) return files;
   const groups = new Map<string, StepResult[]>();
   for (const r of results) {
     const key = `${r.config}-${r.holdoffUs}us`;

@@ -1,13 +1,16 @@
-/** Worker-thread entry: runs one experiment step per message. */
+/** Worker-thread entry: runs one experiment step per message and answers with a result or one line. */
 import { parentPort } from 'node:worker_threads';
 import { loadSystem, runStep } from '@udf/system';
+import type { WorkerReply } from './pool.js';
 import type { Step } from './steps.js';
 
 parentPort!.on('message', async (step: Step) => {
+  let reply: WorkerReply;
   try {
-    const result = await runStep(loadSystem(step.file), step);
-    parentPort!.postMessage({ ok: true, result });
+    reply = { ok: true, result: await runStep(loadSystem(step.file), step) };
   } catch (e) {
-    parentPort!.postMessage({ ok: false, error: (e as Error).stack ?? String(e) });
+    const err = e as Error;
+    reply = { ok: false, error: `${err.name}: ${String(err.message).split('\n')[0]}` };
   }
+  parentPort!.postMessage(reply);
 });
