@@ -14,7 +14,6 @@ import {
   DriverComponent,
   EchoComponent,
   formatPath,
-  LAYOUT,
   LoadSchema,
   MachineSchema,
   ManagerComponent,
@@ -251,13 +250,15 @@ export function translationTablePages(entries = TRANSLATION_CACHE_ENTRIES): numb
  */
 export function memoryNeeds(sys: SystemDescription): MemoryNeeds {
   const sessions = resolveSessions(sys);
-  const table = translationTablePages();
   let used = 0;
   for (const s of sessions) used += Math.ceil((s.buffers * s.bufferSize) / PAGE);
-  const drivers = sys.domains.flatMap((d) =>
-    d.components.filter((c) => c.kind === 'dp83820-driver'),
-  );
-  for (let i = 0; i < drivers.length; i++) used = Math.ceil(used / table) * table + table;
+  for (const d of sys.domains) {
+    for (const c of d.components) {
+      if (c.kind !== 'dp83820-driver') continue;
+      const table = translationTablePages(c.translationCacheEntries);
+      used = Math.ceil(used / table) * table + table;
+    }
+  }
   const managerPages = used;
   const sessionPages = sessions.reduce(
     (n, s) => n + Math.ceil(netSessionLayout(s.ringCapacity).byteLength / PAGE),
@@ -374,12 +375,16 @@ export function checkDescription(sys: SystemDescription, source: string): string
         `session on ${s.nic}: rings of ${s.ringCapacity} descriptors exceed the 1 MiB control region`,
       );
   });
-  if (sessions.length * SESSION_WINDOW_BYTES > LAYOUT.BUFFERS - LAYOUT.SESSION)
+  if (sessions.length * SESSION_WINDOW_BYTES > sys.layout.buffers - sys.layout.session)
     at(['sessions'], `${sessions.length} sessions do not fit the control-region window`);
 
   // Translation cache entries per driver.
-  const entries = TranslationTable.entriesFor(translationTablePages() * PAGE);
   sys.domains.forEach((d, di) => {
+    const driver = d.components.find((c) => c.kind === 'dp83820-driver');
+    if (driver?.kind !== 'dp83820-driver') return;
+    const entries = TranslationTable.entriesFor(
+      translationTablePages(driver.translationCacheEntries) * PAGE,
+    );
     const pages = sessions
       .filter((s) => s.driver === d.name)
       .reduce((n, s) => n + Math.ceil((s.buffers * s.bufferSize) / PAGE), 0);

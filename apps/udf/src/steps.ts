@@ -48,6 +48,8 @@ export function descriptionPath(nameOrPath: string): string {
 
 /** One step of an experiment, as sent to a worker. */
 export interface Step extends StepOptions {
+  /** Interrupt hold-off applied to every NIC in this step, µs. */
+  readonly holdoffUs: number;
   /** Description file. */
   readonly file: string;
   /** Configuration name (from the description). */
