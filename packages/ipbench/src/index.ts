@@ -3,21 +3,12 @@
  * offered load, and reports (table, CSV, JSON, SVG charts), on the sim engine's virtual clock or
  * in real time, plus ipbench's controller↔daemon line protocol.
  *
+ * SVG charts live in the optional subpath `@udf/ipbench/charts` (install `vega` and `vega-lite`
+ * beside it); this entry point never loads them.
+ *
  * @packageDocumentation
  */
 
-export {
-  PROFILE_CATEGORIES,
-  type ProfileChartOptions,
-  type ProfileSeries,
-  profileChartSpec,
-  profileChartSvg,
-  renderSvg,
-  type ThroughputChartOptions,
-  throughputCpuChartSpec,
-  throughputCpuChartSvg,
-  type VegaLiteSpec,
-} from './charts.js';
 export { type Clock, EventClock, RealClock, type Scheduled } from './clock.js';
 export { DutyCycleLoad, type DutyCycleLoadOptions } from './cpu/duty-cycle.js';
 export { IdleLoopCpuMeter, type IdleLoopOptions, idleLoopUtilisation } from './cpu/idle-loop.js';
