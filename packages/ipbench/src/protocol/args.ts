@@ -12,6 +12,21 @@ export const LATENCY_DEFAULTS = Object.freeze({
   durationS: 600,
 });
 
+/**
+ * Bounds on what a latency test's arguments may ask of this daemon (answered with `451` when
+ * exceeded): the pending table and the sample array are sized from them.
+ */
+export const LATENCY_LIMITS = Object.freeze({
+  /** Packets per second (`bps / (8 · size)`): the pending table holds one second of them. */
+  maxPacketsPerSecond: 1_000_000,
+  /** `samples` (8 bytes each). */
+  maxSamples: 10_000_000,
+  /** `warmup`, `cooldown` and `duration`, seconds each. */
+  maxSeconds: 3600,
+  /** `size`, bytes: the largest UDP payload over IPv4. */
+  maxPacketSize: 65507,
+});
+
 /** Keys ipbench's latency tests accept that a UDP client here has no use for. */
 const IGNORED = new Set([
   'drop',
@@ -83,6 +98,25 @@ export function parseLatencyArgs(text: string): ResolvedRun {
     }
   }
   if (durationGiven && !samplesGiven) run.samples = 0;
+  const bad = (what: string): never => {
+    throw new IpbenchError('IPBENCH_BAD_CONFIG', what);
+  };
+  const L = LATENCY_LIMITS;
+  if (run.packetSize > L.maxPacketSize) bad(`size=${run.packetSize} > ${L.maxPacketSize}`);
+  if (run.samples > L.maxSamples) bad(`samples=${run.samples} > ${L.maxSamples}`);
+  for (const [k, v] of [
+    ['warmup', run.warmupS],
+    ['cooldown', run.cooldownS],
+    ['duration', run.durationS],
+  ] as const) {
+    if (v > L.maxSeconds) bad(`${k}=${v} s > ${L.maxSeconds} s`);
+  }
+  const pps = (run.rateMbps * 1e6) / (8 * run.packetSize);
+  if (pps > L.maxPacketsPerSecond) {
+    bad(
+      `${run.rateMbps} Mb/s of ${run.packetSize}-byte packets is ${Math.round(pps)} packets/s > ${L.maxPacketsPerSecond}`,
+    );
+  }
   return run;
 }
 
