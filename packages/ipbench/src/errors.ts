@@ -12,6 +12,7 @@ export type IpbenchErrorCode =
   | 'IPBENCH_ABORTED'
   | 'IPBENCH_BUSY'
   | 'IPBENCH_PROTOCOL'
+  | 'IPBENCH_TIMEOUT'
   | 'IPBENCH_UNKNOWN_TEST'
   | 'IPBENCH_UNSUPPORTED';
 
@@ -28,6 +29,7 @@ export class IpbenchError extends UdfError {
    * @param message - human-readable explanation
    * @param options - standard `Error` options (e.g. `cause`)
    */
+  // biome-ignore lint/complexity/noUselessConstructor: makes UdfError's protected constructor public
   constructor(code: IpbenchErrorCode, message: string, options?: ErrorOptions) {
     super(code, message, options);
   }

@@ -130,3 +130,39 @@ export function formatLatencyArgs(run: ClientRun): string {
   if (run.durationS !== undefined) parts.push(`duration=${run.durationS}`);
   return parts.join(',');
 }
+
+/** How {@link formatIpbenchLatencyArgs} turned a run into arguments the original test reads. */
+export interface IpbenchLatencyArgs {
+  /** The argument string (`bps=…,size=…,warmup=…,cooldown=…,samples=…,socktype=udp`). */
+  args: string;
+  /** Samples asked for: `run.samples`, or the echoes expected in `durationS` at the full rate. */
+  samples: number;
+  /** Warm-up actually asked for, whole seconds (≥ the run's). */
+  warmupS: number;
+  /** Cool-down actually asked for, whole seconds (≥ the run's). */
+  cooldownS: number;
+}
+
+/**
+ * Formats a run for the original ipbench `latency` / `latency-check` test (`latency.c`), which
+ * reads every value with `strtoll` and knows no `duration`: `bps` is rounded to whole bits/s,
+ * fractional `warmup` / `cooldown` are rounded **up** to whole seconds (so 0.05 s becomes 1 s, not
+ * 0), and a run timed by `durationS` asks for the `samples` it would collect at the full rate,
+ * `floor(durationS · bps / (8 · size))` (at least 1). The original then measures until that many
+ * echoes have come back: the same window when the target keeps up, longer when it drops packets.
+ */
+export function formatIpbenchLatencyArgs(run: ResolvedRun): IpbenchLatencyArgs {
+  const bps = Math.round(run.rateMbps * 1e6);
+  const samples =
+    run.samples > 0
+      ? run.samples
+      : Math.max(1, Math.floor((run.durationS * bps) / (8 * run.packetSize)));
+  const warmupS = Math.ceil(run.warmupS);
+  const cooldownS = Math.ceil(run.cooldownS);
+  return {
+    args: `bps=${bps},size=${run.packetSize},warmup=${warmupS},cooldown=${cooldownS},samples=${samples},socktype=udp`,
+    samples,
+    warmupS,
+    cooldownS,
+  };
+}

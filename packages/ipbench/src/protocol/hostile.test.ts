@@ -34,7 +34,10 @@ async function dial(port: number) {
 const forever: ClientTestFactory = () => {
   let fail: (e: Error) => void = () => {};
   return {
-    run: () => new Promise((_, reject) => (fail = reject)),
+    run: () =>
+      new Promise((_, reject) => {
+        fail = reject;
+      }),
     abort: () => fail(new Error('aborted')),
   };
 };

@@ -11,7 +11,8 @@ export const MAX_BUFFERED = 64 * 1024;
  * Reads `\n`-terminated lines and exact byte counts from a socket, as promises.
  *
  * @remarks A line longer than {@link MAX_LINE} is delivered as `null` (then discarded up to its
- * newline) so the caller can answer with a syntax error and keep serving. At most
+ * newline; each further {@link MAX_LINE} bytes without one is another `null`) so the caller can
+ * answer with a syntax error and keep serving. At most
  * {@link MAX_BUFFERED} bytes (or the pending {@link SocketReader.readBytes} count) are held:
  * beyond that the socket is paused until the reader catches up, so a peer that sends faster than
  * it is served is slowed down by TCP rather than growing this process's memory. After
@@ -96,11 +97,10 @@ export class SocketReader {
         return raw.toString('latin1').replace(/\r$/, '');
       }
       if (this.#buf.length > MAX_LINE) {
+        // Every further MAX_LINE bytes without a newline count as one more over-long line.
         this.#buf = Buffer.alloc(0);
-        if (!this.#skipping) {
-          this.#skipping = true;
-          return null;
-        }
+        this.#skipping = true;
+        return null;
       }
       await this.#wait();
     }
