@@ -64,6 +64,12 @@ export interface LoadClient {
   start(run: ClientRun): Promise<ClientResult>;
   /** True while a run is in progress. */
   readonly running: boolean;
+  /**
+   * The warm-up and measurement this client will really apply to `run`, when it differs (e.g. a
+   * remote original ipbench rounds the warm-up up to whole seconds). The `Ramp` opens the CPU
+   * meter's window from it.
+   */
+  effectiveWindow?(run: ClientRun): { warmupS: number; durationS: number };
 }
 
 /** Defaults for {@link ClientRun} fields. */

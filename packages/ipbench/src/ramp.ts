@@ -169,6 +169,16 @@ export class Ramp {
     // Set-up work (a remote target's calibration) happens before the load, outside the window.
     if (meter?.prepare) await meter.prepare();
     const t0 = clock.now();
+    // The window the clients really measure (a remote original rounds its warm-up up).
+    let windowWarmupS = warmupS;
+    let windowS = durationS;
+    for (const c of o.clients) {
+      const w = c.effectiveWindow?.(run);
+      if (w && w.warmupS > windowWarmupS) {
+        windowWarmupS = w.warmupS;
+        windowS = w.durationS;
+      }
+    }
     // Call the meter synchronously inside clock events so a virtual clock sees the exact window.
     // Every meter promise gets a handler at once: a failed step must not leave rejections behind.
     let started = false;
@@ -204,8 +214,8 @@ export class Ramp {
     };
     const timers: Scheduled[] = [];
     if (meter) {
-      timers.push(clock.schedule(Math.ceil(t0 + warmupS * clock.hz), startMeter));
-      timers.push(clock.schedule(Math.ceil(t0 + (warmupS + durationS) * clock.hz), stopMeter));
+      timers.push(clock.schedule(Math.ceil(t0 + windowWarmupS * clock.hz), startMeter));
+      timers.push(clock.schedule(Math.ceil(t0 + (windowWarmupS + windowS) * clock.hz), stopMeter));
     }
     let finished = 0;
     const results = o.clients.map((c) =>

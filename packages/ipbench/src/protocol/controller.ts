@@ -254,6 +254,15 @@ export class RemoteClient implements LoadClient {
     return this.#running;
   }
 
+  /** The warm-up the daemon will apply (whole seconds in the `ipbench` dialect) and the measurement. */
+  effectiveWindow(run: ClientRun): { warmupS: number; durationS: number } {
+    const r = resolveRun(run);
+    return {
+      warmupS: this.#o.dialect === 'udf' ? r.warmupS : Math.ceil(r.warmupS),
+      durationS: r.durationS,
+    };
+  }
+
   /** The SETUP arguments this client sends for `run`. */
   argsFor(run: ClientRun): string {
     if (this.#o.dialect === 'udf') return formatLatencyArgs(run);

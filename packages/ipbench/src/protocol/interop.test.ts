@@ -2,7 +2,7 @@
 // reproduced with recorded protocol transcripts and marshalled bytes (no ipbench needed).
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RealClock } from '../clock.js';
+import { EventClock, RealClock } from '../clock.js';
 import type { TargetCpuMeter } from '../cpu/meter.js';
 import type { ClientResult, ClientRun, LoadClient } from '../load.js';
 import { Ramp, summarise } from '../ramp.js';
@@ -170,6 +170,22 @@ describe('RemoteClient drives the original ipbenchd (issue 15.2, 15.3)', () => {
   });
 });
 
+function summariseInput(rateMbps: number): ClientResult {
+  return {
+    requestedBps: rateMbps * 1e6,
+    achievedBps: rateMbps * 1e6,
+    sentBps: rateMbps * 1e6,
+    size: 1024,
+    durationUs: 1000,
+    sends: 1,
+    recvs: 1,
+    late: 0,
+    bad: 0,
+    lost: 0,
+    rttUs: new Float64Array([1]),
+  };
+}
+
 /** A local load client that returns a fixed result after `ms` of real time. */
 function stubClient(ms: number, fail?: Error): LoadClient {
   let running = false;
@@ -272,6 +288,46 @@ describe('the CPU window (issue 15.4)', () => {
     await meter.start();
     await expect(meter.stop()).rejects.toThrow(/cpu_target took no sample/);
     expect(seen.slice(3)).toEqual(['START', 'STOP']);
+  });
+
+  it('opens the window where the clients really measure (an original rounds warm-up up)', async () => {
+    const rc = new RemoteClient({ host: 'h', testTarget: 't' });
+    expect(rc.effectiveWindow(timed)).toEqual({ warmupS: 1, durationS: 0.5 });
+    const clock = new EventClock(1000);
+    let running = false;
+    const client: LoadClient = {
+      get running() {
+        return running;
+      },
+      effectiveWindow: (run) => rc.effectiveWindow(run),
+      start: (run) => {
+        running = true;
+        return new Promise((resolve) => {
+          clock.schedule(clock.now() + 2000, () => {
+            running = false;
+            resolve({ ...summariseInput(run.rateMbps) });
+          });
+        });
+      },
+    };
+    const opened: number[] = [];
+    await new Ramp({
+      clock,
+      clients: [client],
+      loadsMbps: [10],
+      warmupS: 0.05,
+      durationS: 0.5,
+      cooldownS: 0.05,
+      cpuMeter: {
+        start: () => void opened.push(clock.now()),
+        stop: () => {
+          opened.push(clock.now());
+          return { utilisation: 0 };
+        },
+      },
+      drive: (done) => clock.runUntil(done),
+    }).run();
+    expect(opened).toEqual([1000, 1500]); // 1 s warm-up (as sent), 0.5 s window
   });
 
   it('decodes the original cpu_target text and keeps it verbatim', () => {
