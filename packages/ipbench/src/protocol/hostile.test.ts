@@ -82,6 +82,11 @@ describe('a controller that leaves releases the daemon (issue 15.1)', () => {
     a.socket.write('START\n');
     expect(await a.say('STATUS')).toBe('Testing Daemon mode');
     expect(await a.line()).toMatch(/^Running a test/);
+    expect(await a.line()).toBe('200 OK');
+    // New connections are answered while the test runs.
+    const b = await dial(port);
+    expect(await b.line()).toBe('100 IPBENCH V1.0');
+    expect(await b.say('HELLO')).toBe('421 SERVICE NOT AVAILABLE (Already Running)');
     a.socket.destroy();
     await vi.waitFor(() => expect(d.busy).toBe(false));
   });
@@ -211,6 +216,6 @@ describe('hostile peers (issue 15.9)', () => {
       clearInterval(timer);
     }
     // The 1 ms timer kept firing during the 200 ms run (it starved before bursts were bounded).
-    expect(ticks).toBeGreaterThan(20);
+    expect(ticks).toBeGreaterThan(10);
   });
 });
