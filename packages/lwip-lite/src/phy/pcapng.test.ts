@@ -21,7 +21,40 @@ const BE = hex(`
 deadbeef0000002400000006000000280000000000060a24181e446300000005
 0000003c010203040500000000000028`);
 
+// Real tshark 4.0.17 output (`tshark -r udf.pcap -c 2 -w t2.pcapng`): SHB with an shb_userappl
+// option, IDB (snaplen 65535, if_tsresol 9), two 60-byte EPBs; tshark shows the frames at
+// 1700000000.001000123 and 1700000000.002000246.
+const TSHARK = hex(`
+0a0d0d0a680000004d3c2b1a01000000ffffffffffffffff0400440054536861
+726b202857697265736861726b2920342e302e313720284769742076342e302e
+3137207061636b6167656420617320342e302e31372d302b6465623132753329
+0000000068000000010000002000000001000000ffff00000900010009000000
+0000000020000000060000005c00000000000000fe9c9717bb4239363c000000
+3c000000ffffffffffff02000000000188b50000000000000000000000000000
+0000000000000000000000000000000000000000000000000000000000000000
+5c000000060000005c00000000000000fe9c9717768548363c0000003c000000
+ffffffffffff02000000000188b5010101010101010101010101010101010101
+010101010101010101010101010101010101010101010101010101015c000000`);
+
 describe('readPcapng', () => {
+  it('reads tshark’s own output to the nanosecond', () => {
+    const f = readPcapng(TSHARK);
+    if (typeof f === 'string') throw new Error(f);
+    expect(f.interfaces[0]).toMatchObject({ linktype: 1, snaplen: 65535 });
+    expect(f.packets.map((p) => p.timeNs)).toEqual([
+      1_700_000_000_001_000_123n,
+      1_700_000_000_002_000_246n,
+    ]);
+    expect(f.packets.map((p) => p.data.length)).toEqual([60, 60]);
+    expect(f.packets[1]!.data[14]).toBe(1);
+    expect(f.cut).toBeUndefined();
+    // Cut like `head -c 300`: tshark then shows one packet and says it was cut short.
+    const cut = readPcapng(TSHARK.subarray(0, 300));
+    if (typeof cut === 'string') throw new Error(cut);
+    expect(cut.packets).toHaveLength(1);
+    expect(cut.cut?.reason).toBe('truncated block');
+  });
+
   it('reads a little-endian nanosecond file exactly', () => {
     const f = readPcapng(LE);
     if (typeof f === 'string') throw new Error(f);
