@@ -1,5 +1,6 @@
 // Ramp four sim clients against an in-memory echo target capped at 460 Mb/s; print the table,
-// write CSV, JSON and the Figure 1(b)-style SVG. Run: node --import tsx examples/echo-ramp.ts
+// write CSV, JSON and the Figure 1(b)-style SVG.
+// Run: node --conditions=@udf/source --import tsx examples/echo-ramp.ts
 import { writeFileSync } from 'node:fs';
 import {
   EchoTarget,
@@ -8,10 +9,10 @@ import {
   IdleAccountingCpuMeter,
   Ramp,
   SimClient,
-  throughputCpuChartSvg,
   toCsv,
   toJson,
 } from '@udf/ipbench';
+import { throughputCpuChartSvg } from '@udf/ipbench/charts';
 
 const clock = new EventClock(2.66e9); // virtual time in cycles of a 2.66 GHz CPU
 const echo = new EchoTarget({ clock, capMbps: 460, delayS: 20e-6 });

@@ -1,6 +1,12 @@
 /**
- * SVG charts of ipbench results, built as Vega-Lite specifications and rendered headlessly by
- * Vega (no canvas, no browser).
+ * `@udf/ipbench/charts` — SVG charts of ipbench results, built as Vega-Lite specifications and
+ * rendered headlessly by Vega (no canvas, no browser).
+ *
+ * An optional entry point: `vega` and `vega-lite` are optional peer dependencies, so a plain
+ * `npm i @udf/ipbench` installs no chart stack. Install them beside it to draw charts
+ * (`npm i @udf/ipbench vega vega-lite`); the specifications (`…Spec`) need neither.
+ *
+ * @module
  */
 import type { RampResult } from './ramp.js';
 

@@ -1,3 +1,5 @@
+import { UdfError } from '@udf/lockfree';
+
 /**
  * Stable error codes raised by `@udf/ipbench` for misuse and bad configuration.
  *
@@ -10,27 +12,26 @@ export type IpbenchErrorCode =
   | 'IPBENCH_ABORTED'
   | 'IPBENCH_BUSY'
   | 'IPBENCH_PROTOCOL'
+  | 'IPBENCH_TIMEOUT'
   | 'IPBENCH_UNKNOWN_TEST'
   | 'IPBENCH_UNSUPPORTED';
 
 /**
- * The error thrown by `@udf/ipbench` on misuse or bad configuration.
- *
- * @remarks The project's `UdfError` base lives in `@udf/lockfree`, which does not export it yet;
- * this class carries the same shape (`name`, stable `code`) so it can be re-parented later.
+ * The error thrown by `@udf/ipbench` on misuse or bad configuration: a `UdfError` (the
+ * project-wide base exported by `@udf/lockfree`) with a stable {@link IpbenchErrorCode}.
  */
-export class IpbenchError extends Error {
+export class IpbenchError extends UdfError {
   /** A stable, machine-readable code. */
-  readonly code: IpbenchErrorCode;
+  declare readonly code: IpbenchErrorCode;
 
   /**
    * @param code - stable code for programs to match on
    * @param message - human-readable explanation
+   * @param options - standard `Error` options (e.g. `cause`)
    */
-  constructor(code: IpbenchErrorCode, message: string) {
-    super(message);
-    this.name = 'IpbenchError';
-    this.code = code;
+  // biome-ignore lint/complexity/noUselessConstructor: makes UdfError's protected constructor public
+  constructor(code: IpbenchErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
   }
 }
 

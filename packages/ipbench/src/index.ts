@@ -3,21 +3,12 @@
  * offered load, and reports (table, CSV, JSON, SVG charts), on the sim engine's virtual clock or
  * in real time, plus ipbench's controller↔daemon line protocol.
  *
+ * SVG charts live in the optional subpath `@udf/ipbench/charts` (install `vega` and `vega-lite`
+ * beside it); this entry point never loads them.
+ *
  * @packageDocumentation
  */
 
-export {
-  PROFILE_CATEGORIES,
-  type ProfileChartOptions,
-  type ProfileSeries,
-  profileChartSpec,
-  profileChartSvg,
-  renderSvg,
-  type ThroughputChartOptions,
-  throughputCpuChartSpec,
-  throughputCpuChartSvg,
-  type VegaLiteSpec,
-} from './charts.js';
 export { type Clock, EventClock, RealClock, type Scheduled } from './clock.js';
 export { DutyCycleLoad, type DutyCycleLoadOptions } from './cpu/duty-cycle.js';
 export { IdleLoopCpuMeter, type IdleLoopOptions, idleLoopUtilisation } from './cpu/idle-loop.js';
@@ -48,23 +39,35 @@ export {
   resolveRun,
 } from './load.js';
 export { PROBE_HEADER_LEN } from './probe.js';
-export { formatLatencyArgs, LATENCY_DEFAULTS, parseLatencyArgs } from './protocol/args.js';
 export {
+  formatIpbenchLatencyArgs,
+  formatLatencyArgs,
+  type IpbenchLatencyArgs,
+  LATENCY_DEFAULTS,
+  LATENCY_LIMITS,
+  parseLatencyArgs,
+} from './protocol/args.js';
+export {
+  CONTROLLER_LIMITS,
   DaemonConnection,
+  type DaemonConnectionOptions,
   RemoteClient,
   type RemoteClientOptions,
   RemoteCpuMeter,
   type RemoteCpuMeterOptions,
+  resetDaemon,
 } from './protocol/controller.js';
 export {
   ClientDaemon,
   type ClientTest,
   type ClientTestFactory,
   cpuTargetTest,
+  DAEMON_LIMITS,
   type Daemon,
   type DaemonOptions,
   idleLoopCpuTarget,
   type Marshalled,
+  parseCpusArg,
   TargetDaemon,
   type TargetTest,
   type TargetTestFactory,
@@ -96,8 +99,17 @@ export {
   summarise,
 } from './ramp.js';
 export { CPU_COLUMNS, csvRow, IPBENCH_COLUMNS, toCsv } from './report/csv.js';
+export { type IpbenchOutputOptions, ipbenchLine, toIpbenchOutput } from './report/ipbench.js';
 export { toJson } from './report/json.js';
 export { formatTable } from './report/table.js';
 export { type FrameEndpoint, SimClient, type SimClientOptions } from './sim-client.js';
-export { EMPTY_RTT_STATS, poolSamples, type RttStats, rttStats } from './stats.js';
+export {
+  EMPTY_RTT_STATS,
+  type IpbenchRttStats,
+  ipbenchRttStats,
+  poolSamples,
+  printfFixed2,
+  type RttStats,
+  rttStats,
+} from './stats.js';
 export { UdpClient, type UdpClientOptions } from './udp-client.js';

@@ -64,6 +64,12 @@ export interface LoadClient {
   start(run: ClientRun): Promise<ClientResult>;
   /** True while a run is in progress. */
   readonly running: boolean;
+  /**
+   * The warm-up and measurement this client will really apply to `run`, when it differs (e.g. a
+   * remote original ipbench rounds the warm-up up to whole seconds). The `Ramp` opens the CPU
+   * meter's window from it.
+   */
+  effectiveWindow?(run: ClientRun): { warmupS: number; durationS: number };
 }
 
 /** Defaults for {@link ClientRun} fields. */
@@ -123,6 +129,13 @@ export interface ProbeSender {
   sendProbe(seq: number, timestamp: number, size: number): void;
 }
 
+/** Probes sent in one turn of the pacing loop at most (see `#pump`). */
+const MAX_BURST = 256;
+/** Pending-table slots at most (one second of packets up to ≈ 1 M packets/s; 17 MB). */
+const MAX_PENDING = 1 << 20;
+/** RTT slots allocated before a run at most; more are allocated as echoes arrive. */
+const MAX_INITIAL_SAMPLES = 1 << 20;
+
 const EMPTY = 0;
 const PENDING = 1;
 const PENDING_MEASURED = 2;
@@ -132,9 +145,10 @@ const PENDING_MEASURED = 2;
  *
  * @remarks Send `k` is due at `t0 + k · interval` but never before the previous send has left a
  * link of `linkMbps` (each frame occupies the link for its payload plus
- * {@link WIRE_OVERHEAD_BYTES}). On each wake-up every due probe is sent, so a coarse real clock
- * catches up like ipbench's `predicted_sends` loop, and a sim clock wakes once per packet. The
- * pending table holds one second of packets (ipbench's `packet_list`), at least 64.
+ * {@link WIRE_OVERHEAD_BYTES}). On each wake-up every due probe is sent (in bursts of at most
+ * 256, yielding to the event loop in between), so a coarse real clock catches up like ipbench's
+ * `predicted_sends` loop, and a sim clock wakes once per packet. The pending table holds one
+ * second of packets (ipbench's `packet_list`), at least 64 and at most 2^20.
  */
 export class LoadEngine {
   readonly #clock: Clock;
@@ -205,7 +219,7 @@ export class LoadEngine {
     this.#endAt = this.#measureEnd + run.cooldownS * hz;
     this.#measured = false;
     const perSecond = Math.ceil((run.rateMbps * 1e6) / (8 * run.packetSize));
-    const table = Math.max(64, perSecond);
+    const table = Math.min(Math.max(64, perSecond), MAX_PENDING);
     if (this.#seqs.length !== table) {
       this.#seqs = new Float64Array(table);
       this.#times = new Float64Array(table);
@@ -214,7 +228,12 @@ export class LoadEngine {
       this.#state.fill(EMPTY);
     }
     const expected = Math.ceil(perSecond * run.durationS * 1.05) + 16;
-    const rttCap = run.samples > 0 ? Math.min(run.samples, expected) : expected;
+    // Sized for the expected echoes but never more than MAX_INITIAL_SAMPLES up front: a huge
+    // rate × duration must not allocate before a single echo has arrived (it grows on demand).
+    const rttCap = Math.min(
+      run.samples > 0 ? Math.min(run.samples, expected) : expected,
+      MAX_INITIAL_SAMPLES,
+    );
     if (this.#rtt.length < rttCap) this.#rtt = new Float64Array(rttCap);
     this.#sends = this.#recvs = this.#late = this.#bad = this.#lost = 0;
     this.#endTimer = this.#clock.schedule(Math.ceil(this.#measureEnd), () => this.#endMeasure());
@@ -275,7 +294,14 @@ export class LoadEngine {
     this.#timer = null;
     if (!this.#run) return;
     const now = this.#clock.now();
+    // At most MAX_BURST sends per turn: a client that has fallen behind (asked for more than the
+    // host can send) yields to the event loop between bursts instead of blocking it.
+    let burst = 0;
     while (this.#nextSend <= now && this.#nextSend < this.#endAt) {
+      if (burst++ === MAX_BURST) {
+        this.#timer = this.#clock.schedule(now, this.#pump);
+        return;
+      }
       this.#emit(now);
       this.#k++;
       const ideal = this.#t0 + this.#k * this.#interval;

@@ -1,8 +1,14 @@
-import type { Clock } from './clock.js';
+import type { Clock, Scheduled } from './clock.js';
 import type { CpuReading, TargetCpuMeter } from './cpu/meter.js';
 import { checkNumber, IpbenchError } from './errors.js';
 import { type ClientResult, type LoadClient, RUN_DEFAULTS } from './load.js';
-import { poolSamples, type RttStats, rttStats } from './stats.js';
+import {
+  type IpbenchRttStats,
+  ipbenchRttStats,
+  poolSamples,
+  type RttStats,
+  rttStats,
+} from './stats.js';
 
 /** The paper-style ramp of total offered load in Mb/s: 10, 20, 50, 100, 200, 300, …, 1000. */
 export const DEFAULT_LOADS_MBPS: readonly number[] = Object.freeze([
@@ -43,6 +49,13 @@ export interface RampStep {
   cpu?: CpuReading;
   /** Per-client detail. */
   clients: ClientSummary[];
+  /**
+   * RTT statistics as the original ipbench controller computes them (integer µs, integer
+   * variance), for {@link toIpbenchOutput}.
+   */
+  ipbenchRtt: IpbenchRttStats;
+  /** Why this step failed (a client or the CPU meter); its numbers are then partial or zero. */
+  error?: string;
 }
 
 /** A finished ramp for one configuration. */
@@ -86,6 +99,8 @@ export interface RampOptions {
   drive?: (isDone: () => boolean) => void | Promise<void>;
   /** Called after each step, e.g. to advance a progress bar. */
   onStep?: (step: RampStep, index: number, total: number) => void;
+  /** Stop the ramp after the first failed step (default: record it as a failed row, go on). */
+  stopOnError?: boolean;
 }
 
 /**
@@ -118,9 +133,15 @@ export class Ramp {
     const loads = this.#o.loadsMbps ?? DEFAULT_LOADS_MBPS;
     const steps: RampStep[] = [];
     for (let i = 0; i < loads.length; i++) {
-      const step = await this.runStep(loads[i]!);
+      let step: RampStep;
+      try {
+        step = await this.runStep(loads[i]!);
+      } catch (e) {
+        step = { ...summarise(loads[i]!, []), error: (e as Error).message };
+      }
       steps.push(step);
       this.#o.onStep?.(step, i, loads.length);
+      if (step.error !== undefined && this.#o.stopOnError) break;
     }
     return {
       label: this.#o.label ?? 'udf',
@@ -144,46 +165,98 @@ export class Ramp {
       cooldownS: o.cooldownS ?? RUN_DEFAULTS.cooldownS,
       ...(o.samples !== undefined ? { samples: o.samples } : {}),
     };
-    const t0 = clock.now();
     const meter = o.cpuMeter;
+    // Set-up work (a remote target's calibration) happens before the load, outside the window.
+    if (meter?.prepare) await meter.prepare();
+    const t0 = clock.now();
+    // The window the clients really measure (a remote original rounds its warm-up up).
+    let windowWarmupS = warmupS;
+    let windowS = durationS;
+    for (const c of o.clients) {
+      const w = c.effectiveWindow?.(run);
+      if (w && w.warmupS > windowWarmupS) {
+        windowWarmupS = w.warmupS;
+        windowS = w.durationS;
+      }
+    }
     // Call the meter synchronously inside clock events so a virtual clock sees the exact window.
+    // Every meter promise gets a handler at once: a failed step must not leave rejections behind.
     let started = false;
     let startPending: Promise<void> | undefined;
     let meterStop: Promise<CpuReading> | undefined;
+    const settle = <T>(f: () => T | Promise<T>): Promise<T> => {
+      let p: Promise<T>;
+      try {
+        p = Promise.resolve(f());
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      p.catch(() => {});
+      return p;
+    };
     const startMeter = (): void => {
       if (!meter || started) return;
       started = true;
-      const r = meter.start();
-      if (r instanceof Promise) startPending = r;
+      try {
+        const r = meter.start();
+        if (r instanceof Promise) startPending = settle(() => r);
+      } catch (e) {
+        startPending = settle(() => Promise.reject(e));
+      }
     };
     const stopMeter = (): void => {
       if (!meter || !started || meterStop) return;
       const pending = startPending;
-      meterStop = pending ? pending.then(() => meter.stop()) : Promise.resolve(meter.stop());
+      // A synchronous meter is stopped right here, inside the clock event that ends the window.
+      meterStop = pending
+        ? settle(() => pending.then(() => meter.stop()))
+        : settle(() => meter.stop());
     };
+    const timers: Scheduled[] = [];
     if (meter) {
-      clock.schedule(Math.ceil(t0 + warmupS * clock.hz), startMeter);
-      clock.schedule(Math.ceil(t0 + (warmupS + durationS) * clock.hz), stopMeter);
+      timers.push(clock.schedule(Math.ceil(t0 + windowWarmupS * clock.hz), startMeter));
+      timers.push(clock.schedule(Math.ceil(t0 + (windowWarmupS + windowS) * clock.hz), stopMeter));
     }
     let finished = 0;
     const results = o.clients.map((c) =>
-      c.start(run).then((r) => {
+      settle(() => c.start(run)).then((r) => {
         finished++;
         return r;
       }),
     );
+    for (const r of results) r.catch(() => {});
     if (o.drive) {
+      let failed = false;
+      for (const r of results) {
+        r.catch(() => {
+          failed = true;
+        });
+      }
       const isDone = (): boolean =>
-        o.clients.every((c) => !c.running) && (!meter || meterStop !== undefined);
+        failed || (o.clients.every((c) => !c.running) && (!meter || meterStop !== undefined));
       await o.drive(isDone);
     }
-    const all = await Promise.all(results);
-    if (finished !== all.length)
-      throw new IpbenchError('IPBENCH_PROTOCOL', 'client did not finish');
+    const settled = await Promise.allSettled(results);
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure || finished !== settled.length) {
+      // Cancel the meter's window and release it; wait for any call already under way.
+      for (const t of timers) t.cancel();
+      await Promise.allSettled([startPending, meterStop]);
+      meter?.abort?.();
+      throw failure
+        ? (failure as PromiseRejectedResult).reason
+        : new IpbenchError('IPBENCH_PROTOCOL', 'client did not finish');
+    }
+    const all = settled.map((r) => (r as PromiseFulfilledResult<ClientResult>).value);
     startMeter();
     stopMeter();
-    const cpu = meterStop ? await meterStop : undefined;
-    return summarise(offeredMbps, all, cpu);
+    if (!meterStop) return summarise(offeredMbps, all);
+    try {
+      return summarise(offeredMbps, all, await meterStop);
+    } catch (e) {
+      meter?.abort?.();
+      return { ...summarise(offeredMbps, all), error: `cpu meter: ${(e as Error).message}` };
+    }
   }
 }
 
@@ -194,6 +267,7 @@ export function summarise(
   cpu?: CpuReading,
 ): RampStep {
   const sum = (f: (r: ClientResult) => number): number => results.reduce((a, r) => a + f(r), 0);
+  const pooled = poolSamples(results.map((r) => r.rttUs));
   const clients: ClientSummary[] = results.map(({ rttUs, ...rest }) => ({
     ...rest,
     rtt: rttStats(rttUs),
@@ -204,7 +278,7 @@ export function summarise(
     achievedBps: sum((r) => r.achievedBps),
     sentBps: sum((r) => r.sentBps),
     size: results[0]?.size ?? 0,
-    rtt: rttStats(poolSamples(results.map((r) => r.rttUs))),
+    rtt: rttStats(pooled),
     bad: sum((r) => r.bad),
     lost: sum((r) => r.lost),
     late: sum((r) => r.late),
@@ -212,5 +286,6 @@ export function summarise(
     recvs: sum((r) => r.recvs),
     ...(cpu ? { cpu } : {}),
     clients,
+    ipbenchRtt: ipbenchRttStats(pooled),
   };
 }

@@ -69,7 +69,8 @@ export class DutyCycleLoad {
     Atomics.store(control, DUTY, toPpm(options.duty ?? 0));
     const workers = Array.from(
       { length: domains },
-      () => new Worker(WORKER_SOURCE, { eval: true, workerData: { control, periodMs } }),
+      () =>
+        new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { control, periodMs } }),
     );
     const tids = await Promise.all(
       workers.map(

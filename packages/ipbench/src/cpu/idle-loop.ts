@@ -58,6 +58,7 @@ export class IdleLoopCpuMeter implements TargetCpuMeter {
   readonly #counters: BigInt64Array;
   #calibrated: number[];
   #from: { at: number; loops: number[] } | null = null;
+  #failed: Error | undefined;
 
   private constructor(workers: Worker[], counters: BigInt64Array) {
     this.#workers = workers;
@@ -75,12 +76,33 @@ export class IdleLoopCpuMeter implements TargetCpuMeter {
       (_, index) =>
         new Worker(WORKER_SOURCE, {
           eval: true,
+          // The body is CommonJS: never inherit flags such as --input-type=module from the parent.
+          execArgv: [],
           workerData: { counters, index, nice: options.nice ?? 19, chunk: options.chunk ?? 2000 },
         }),
     );
     const meter = new IdleLoopCpuMeter(workers, counters);
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
-    await meter.calibrate(options.calibrationMs ?? 500);
+    // A worker that fails is reported to the caller (a 451 from a daemon), never a crash.
+    for (const w of workers) {
+      w.on('error', (e) => {
+        meter.#failed ??= e;
+      });
+    }
+    try {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise((resolve, reject) => {
+              w.once('online', resolve);
+              w.once('error', reject);
+            }),
+        ),
+      );
+      await meter.calibrate(options.calibrationMs ?? 500);
+    } catch (e) {
+      await meter.close();
+      throw new IpbenchError('IPBENCH_UNSUPPORTED', `idle loop failed: ${(e as Error).message}`);
+    }
     return meter;
   }
 
@@ -115,6 +137,9 @@ export class IdleLoopCpuMeter implements TargetCpuMeter {
 
   /** Closes the window: busy share per worker and their mean. */
   stop(): CpuReading {
+    if (this.#failed) {
+      throw new IpbenchError('IPBENCH_UNSUPPORTED', `idle loop failed: ${this.#failed.message}`);
+    }
     const to = this.loops();
     const from = this.#from ?? { at: performance.now(), loops: to };
     const seconds = (performance.now() - from.at) / 1000;

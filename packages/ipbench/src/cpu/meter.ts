@@ -10,6 +10,8 @@ export interface CpuReading {
   profile?: Readonly<Record<string, number>>;
   /** Window length in seconds, when known. */
   seconds?: number;
+  /** The target's own result text, as ipbench's `cpu_target` sent it (remote meters only). */
+  text?: string;
 }
 
 /**
@@ -21,6 +23,13 @@ export interface CpuReading {
  * remote ipbench target daemon with {@link RemoteCpuMeter}. Either call may return a promise.
  */
 export interface TargetCpuMeter {
+  /**
+   * Gets ready to measure (e.g. calibrates). The `Ramp` calls it before it starts the load,
+   * so set-up work never falls in the warm-up or the measured window.
+   */
+  prepare?(): void | Promise<void>;
+  /** Gives up a prepared or open window without a reading (e.g. after a failed step). */
+  abort?(): void;
   /** Opens a measurement window. */
   start(): void | Promise<void>;
   /** Closes the window and reports on it. */

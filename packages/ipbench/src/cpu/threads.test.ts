@@ -39,3 +39,27 @@ describe.runIf(existsSync('/proc/thread-self/schedstat'))('SchedstatCpuMeter on 
     expect(r.utilisation).toBeLessThanOrEqual(1);
   });
 });
+
+describe('idle-loop workers and the parent’s flags', () => {
+  it('start under --input-type=module in the parent (the worker body is CommonJS)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { pathToFileURL } = await import('node:url');
+    const { createRequire } = await import('node:module');
+    const here = new URL('.', import.meta.url);
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const entry = new URL('idle-loop.ts', here).href;
+    const code = `const { IdleLoopCpuMeter } = await import(${JSON.stringify(entry)});
+      const m = await IdleLoopCpuMeter.create({ workers: 1, calibrationMs: 50 });
+      m.start(); await new Promise((r) => setTimeout(r, 20)); console.log(typeof m.stop().utilisation); await m.close();`;
+    const r = spawnSync(
+      process.execPath,
+      ['--conditions=@udf/source', '--import', tsx, '--input-type=module', '-e', code],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(r.stderr).not.toMatch(/require is not defined/);
+    expect(r.stdout.trim()).toBe('number');
+  });
+});

@@ -12,6 +12,21 @@ export const LATENCY_DEFAULTS = Object.freeze({
   durationS: 600,
 });
 
+/**
+ * Bounds on what a latency test's arguments may ask of this daemon (answered with `451` when
+ * exceeded): the pending table and the sample array are sized from them.
+ */
+export const LATENCY_LIMITS = Object.freeze({
+  /** Packets per second (`bps / (8 · size)`): the pending table holds one second of them. */
+  maxPacketsPerSecond: 1_000_000,
+  /** `samples` (8 bytes each). */
+  maxSamples: 10_000_000,
+  /** `warmup`, `cooldown` and `duration`, seconds each. */
+  maxSeconds: 3600,
+  /** `size`, bytes: the largest UDP payload over IPv4. */
+  maxPacketSize: 65507,
+});
+
 /** Keys ipbench's latency tests accept that a UDP client here has no use for. */
 const IGNORED = new Set([
   'drop',
@@ -83,6 +98,25 @@ export function parseLatencyArgs(text: string): ResolvedRun {
     }
   }
   if (durationGiven && !samplesGiven) run.samples = 0;
+  const bad = (what: string): never => {
+    throw new IpbenchError('IPBENCH_BAD_CONFIG', what);
+  };
+  const L = LATENCY_LIMITS;
+  if (run.packetSize > L.maxPacketSize) bad(`size=${run.packetSize} > ${L.maxPacketSize}`);
+  if (run.samples > L.maxSamples) bad(`samples=${run.samples} > ${L.maxSamples}`);
+  for (const [k, v] of [
+    ['warmup', run.warmupS],
+    ['cooldown', run.cooldownS],
+    ['duration', run.durationS],
+  ] as const) {
+    if (v > L.maxSeconds) bad(`${k}=${v} s > ${L.maxSeconds} s`);
+  }
+  const pps = (run.rateMbps * 1e6) / (8 * run.packetSize);
+  if (pps > L.maxPacketsPerSecond) {
+    bad(
+      `${run.rateMbps} Mb/s of ${run.packetSize}-byte packets is ${Math.round(pps)} packets/s > ${L.maxPacketsPerSecond}`,
+    );
+  }
   return run;
 }
 
@@ -95,4 +129,40 @@ export function formatLatencyArgs(run: ClientRun): string {
   if (run.samples) parts.push(`samples=${run.samples}`);
   if (run.durationS !== undefined) parts.push(`duration=${run.durationS}`);
   return parts.join(',');
+}
+
+/** How {@link formatIpbenchLatencyArgs} turned a run into arguments the original test reads. */
+export interface IpbenchLatencyArgs {
+  /** The argument string (`bps=…,size=…,warmup=…,cooldown=…,samples=…,socktype=udp`). */
+  args: string;
+  /** Samples asked for: `run.samples`, or the echoes expected in `durationS` at the full rate. */
+  samples: number;
+  /** Warm-up actually asked for, whole seconds (≥ the run's). */
+  warmupS: number;
+  /** Cool-down actually asked for, whole seconds (≥ the run's). */
+  cooldownS: number;
+}
+
+/**
+ * Formats a run for the original ipbench `latency` / `latency-check` test (`latency.c`), which
+ * reads every value with `strtoll` and knows no `duration`: `bps` is rounded to whole bits/s,
+ * fractional `warmup` / `cooldown` are rounded **up** to whole seconds (so 0.05 s becomes 1 s, not
+ * 0), and a run timed by `durationS` asks for the `samples` it would collect at the full rate,
+ * `floor(durationS · bps / (8 · size))` (at least 1). The original then measures until that many
+ * echoes have come back: the same window when the target keeps up, longer when it drops packets.
+ */
+export function formatIpbenchLatencyArgs(run: ResolvedRun): IpbenchLatencyArgs {
+  const bps = Math.round(run.rateMbps * 1e6);
+  const samples =
+    run.samples > 0
+      ? run.samples
+      : Math.max(1, Math.floor((run.durationS * bps) / (8 * run.packetSize)));
+  const warmupS = Math.ceil(run.warmupS);
+  const cooldownS = Math.ceil(run.cooldownS);
+  return {
+    args: `bps=${bps},size=${run.packetSize},warmup=${warmupS},cooldown=${cooldownS},samples=${samples},socktype=udp`,
+    samples,
+    warmupS,
+    cooldownS,
+  };
 }

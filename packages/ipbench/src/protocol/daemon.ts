@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { IdleLoopCpuMeter } from '../cpu/idle-loop.js';
 import type { TargetCpuMeter } from '../cpu/meter.js';
 import { IpbenchError } from '../errors.js';
@@ -87,10 +88,30 @@ export function cpuTargetTest(
   };
 }
 
-/** ipbench `cpu_target` on real threads: an {@link IdleLoopCpuMeter} calibrated at SETUP. */
+/**
+ * Parses `cpu_target`'s `cpus=N` (ipbench's only argument here that sizes anything); `N` must be
+ * an integer in [1, `maxCpus`]. Throws `IPBENCH_BAD_CONFIG` otherwise.
+ */
+export function parseCpusArg(args: string, maxCpus: number): number | undefined {
+  const m = /(?:^|[\s,])cpus=([^\s,]*)/.exec(args);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  if (!/^\d+$/.test(m[1]!) || n < 1 || n > maxCpus) {
+    throw new IpbenchError(
+      'IPBENCH_BAD_CONFIG',
+      `cpus=${m[1]!.slice(0, 20)} out of range: this machine takes 1..${maxCpus}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * ipbench `cpu_target` on real threads: an {@link IdleLoopCpuMeter} calibrated at SETUP (before
+ * START, so before the load). `cpus=N` is bounded by the machine's CPU count.
+ */
 export const idleLoopCpuTarget: TargetTestFactory = cpuTargetTest(async (setup) => {
-  const cpus = /(?:^|,)cpus=(\d+)/.exec(setup.args)?.[1];
-  return IdleLoopCpuMeter.create(cpus ? { workers: Number(cpus) } : {});
+  const cpus = parseCpusArg(setup.args, availableParallelism());
+  return IdleLoopCpuMeter.create(cpus ? { workers: cpus } : {});
 });
 
 const HELP_CLIENT = [
@@ -119,12 +140,26 @@ const HELP_TARGET = [
   'QUIT',
 ];
 
+/** Limits a daemon applies to its peers (see the README's "Limits"). */
+export const DAEMON_LIMITS = Object.freeze({
+  /** Open control connections; more get `421 … (too many connections)` and are closed. */
+  maxConnections: 16,
+  /** A session that is not running a test is closed after this long without input (ms). */
+  idleTimeoutMs: 60_000,
+  /** Reply bytes queued to a peer that does not read before the daemon stops reading it. */
+  maxQueuedReplyBytes: 64 * 1024,
+});
+
 /** Options of a daemon. */
 export interface DaemonOptions<F> {
   /** Tests by name, replacing the defaults. */
   tests?: Readonly<Record<string, F>>;
   /** Called with each protocol-level problem (for logs); the daemon keeps serving. */
   onError?: (error: Error) => void;
+  /** Open connections allowed. Default {@link DAEMON_LIMITS}.maxConnections. */
+  maxConnections?: number;
+  /** Idle timeout of a session not running a test, ms. Default {@link DAEMON_LIMITS}.idleTimeoutMs. */
+  idleTimeoutMs?: number;
 }
 
 class Hangup extends Error {}
@@ -138,24 +173,39 @@ class Hangup extends Error {}
  * @remarks Unknown or malformed commands get `500 SYNTAX ERROR (…)` and the session continues;
  * an unknown test, bad test arguments or a failing test get `451 LOCAL PROCESSING ERROR (…)` and
  * that session ends, like ipbenchd. The server keeps accepting connections in every case.
+ *
+ * A controller that disconnects releases the daemon (and aborts its test). `ABORT` from another
+ * connection aborts the running test, as `ipbench --reset` expects. Every peer is bounded
+ * ({@link DAEMON_LIMITS}): connections, idle time, queued replies (the daemon stops reading a
+ * peer that does not read its replies), input after `QUIT` (dropped), and the tests' arguments.
  */
 abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
   readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #sockets = new Map<Socket, SocketReader | null>();
+  readonly #maxConnections: number;
+  readonly #idleTimeoutMs: number;
   /** The tests this daemon can `LOAD`, by name. */
   protected readonly tests: Readonly<Record<string, F>>;
   /** Receives each protocol-level problem (see {@link DaemonOptions.onError}). */
   protected readonly onError: (error: Error) => void;
   #owner: object | null = null;
+  #abortOwner: (() => void) | null = null;
   #running = false;
 
-  protected constructor(tests: Readonly<Record<string, F>>, onError?: (e: Error) => void) {
+  protected constructor(options: DaemonOptions<F>, tests: Readonly<Record<string, F>>) {
     this.tests = tests;
-    this.onError = onError ?? (() => {});
+    this.onError = options.onError ?? (() => {});
+    this.#maxConnections = options.maxConnections ?? DAEMON_LIMITS.maxConnections;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? DAEMON_LIMITS.idleTimeoutMs;
     this.#server = createServer((socket) => {
-      this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
       socket.on('error', () => {});
+      if (this.#sockets.size >= this.#maxConnections) {
+        socket.end(statusLine(421, 'too many connections'));
+        setTimeout(() => socket.destroy(), 1000).unref();
+        return;
+      }
+      this.#sockets.set(socket, null);
+      socket.on('close', () => this.#sockets.delete(socket));
       this.#session(socket).catch((e: unknown) => this.onError(e as Error));
     });
   }
@@ -164,6 +214,24 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
   protected abstract readonly mode: 'client' | 'target';
   /** Default port for this mode. */
   protected abstract readonly defaultPort: number;
+
+  /** True while a controller holds the daemon (from its `HELLO` until it finishes or leaves). */
+  get busy(): boolean {
+    return this.#owner !== null;
+  }
+
+  /** Open control connections. */
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  /** Bytes held for all peers: replies not yet taken by them plus input not yet handled. */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const [socket, reader] of this.#sockets)
+      n += socket.writableLength + (reader?.buffered ?? 0);
+    return n;
+  }
 
   /** Starts listening (default port 8036 client / 8037 target; pass 0 for an ephemeral one). */
   listen(port: number = this.defaultPort, host = '127.0.0.1'): Promise<AddressInfo> {
@@ -176,30 +244,61 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
     });
   }
 
-  /** Stops listening and drops open sessions. */
+  /** Stops listening, aborts a running test and drops open sessions. */
   close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
+    this.#abortOwner?.();
+    for (const s of this.#sockets.keys()) s.destroy();
     return new Promise((r) => this.#server.close(() => r()));
   }
 
   async #session(socket: Socket): Promise<void> {
     const reader = new SocketReader(socket);
+    if (this.#sockets.has(socket)) this.#sockets.set(socket, reader);
     const me = {};
+    let active: { abort(): void } | null = null;
+    const release = (): void => {
+      if (this.#owner === me) {
+        this.#owner = null;
+        this.#abortOwner = null;
+        this.#running = false;
+      }
+    };
     const send = (text: string): void => {
-      if (!socket.destroyed) socket.write(text);
+      if (!socket.destroyed && socket.writable) socket.write(text);
     };
     const reply = (code: StatusCode, msg?: string): void => send(statusLine(code, msg));
     const end = (code?: StatusCode, msg?: string): void => {
       if (code) reply(code, msg);
-      if (this.#owner === me) {
-        this.#owner = null;
-        this.#running = false;
-      }
+      release();
+      reader.discard();
       socket.end();
+      // A peer that never closes its side is dropped after a grace period.
+      setTimeout(() => socket.destroy(), 5000).unref();
+    };
+    socket.setTimeout(this.#idleTimeoutMs, () => {
+      // A running test keeps its (silent) controller; any other session idles out.
+      if (this.#owner === me && this.#running) return;
+      end(421, `idle for ${Math.round(this.#idleTimeoutMs / 1000)} s`);
+      socket.destroy();
+    });
+    const drained = async (): Promise<void> => {
+      while (socket.writableLength > DAEMON_LIMITS.maxQueuedReplyBytes && !socket.destroyed) {
+        await new Promise<void>((r) => {
+          const done = (): void => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            r();
+          };
+          socket.on('drain', done);
+          socket.on('close', done);
+        });
+      }
     };
     /** Next command that is not HELP/STATUS; throws Hangup on ABORT/QUIT/close. */
     const next = async (): Promise<{ cmd: string; rest: string; line: string }> => {
       for (;;) {
+        // Back-pressure: answer nothing more until the peer has read what it was sent.
+        await drained();
         let line: string | null;
         try {
           line = await reader.readLine();
@@ -228,6 +327,8 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
           end(222, 'Come back soon!');
           throw new Hangup('quit');
         } else if (cmd === 'ABORT') {
+          // Like ipbenchd: ABORT stops whatever test is running, whoever started it.
+          if (this.#owner !== me) this.#abortOwner?.();
           end();
           throw new Hangup('abort');
         } else {
@@ -243,7 +344,6 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
       }
     };
 
-    let active: { abort(): void } | null = null;
     try {
       reply(100);
       await expect('HELLO', 'HELLO');
@@ -252,6 +352,11 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
         return;
       }
       this.#owner = me;
+      this.#abortOwner = () => {
+        active?.abort();
+        socket.destroy();
+        release();
+      };
       reply(200, 'Ready to go');
 
       let factory: F | undefined;
@@ -290,6 +395,7 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
         return;
       }
       active = test;
+      if (socket.destroyed) throw new Hangup('closed during SETUP');
       reply(200);
 
       await expect('START', 'START');
@@ -320,7 +426,7 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
       active = null;
       reply(result.valid ? 220 : 221, 'Data to follow');
       send(`Content-length: ${result.data.length}\n`);
-      if (!socket.destroyed) socket.write(result.data);
+      if (!socket.destroyed && socket.writable) socket.write(result.data);
       end();
     } catch (e) {
       active?.abort();
@@ -330,6 +436,9 @@ abstract class Daemon<F extends ClientTestFactory | TargetTestFactory> {
       } else if (!socket.destroyed) {
         end();
       }
+    } finally {
+      // However the session ends (QUIT, ABORT, a dropped connection, an error), it frees the daemon.
+      release();
     }
   }
 }
@@ -369,8 +478,8 @@ export class ClientDaemon extends Daemon<ClientTestFactory> {
   /** @param options - tests (default `latency` and `latency-check` over UDP) and error hook */
   constructor(options: DaemonOptions<ClientTestFactory> = {}) {
     super(
+      options,
       options.tests ?? { latency: udpLatencyTest(false), 'latency-check': udpLatencyTest(true) },
-      options.onError,
     );
   }
 }
@@ -384,7 +493,7 @@ export class TargetDaemon extends Daemon<TargetTestFactory> {
 
   /** @param options - tests (default `cpu_target` with an idle-loop meter) and error hook */
   constructor(options: DaemonOptions<TargetTestFactory> = {}) {
-    super(options.tests ?? { cpu_target: idleLoopCpuTarget }, options.onError);
+    super(options, options.tests ?? { cpu_target: idleLoopCpuTarget });
   }
 }
 

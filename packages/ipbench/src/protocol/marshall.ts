@@ -62,20 +62,30 @@ export function encodeCpuTarget(reading: CpuReading): Uint8Array {
   return new TextEncoder().encode(`${text}\0`);
 }
 
-/** Parses `cpu_target` output back into a reading; throws `IPBENCH_PROTOCOL` if unreadable. */
+/**
+ * Parses `cpu_target` output back into a reading (its text kept in `text`); throws
+ * `IPBENCH_PROTOCOL` if unreadable. `-nan` (the original's result when its window held no 1 s
+ * sample) is reported as such.
+ */
 export function decodeCpuTarget(data: Uint8Array): CpuReading {
-  const text = new TextDecoder().decode(data).replace(/\0.*$/s, '').trim();
-  const [avg, ...rest] = text.split(',');
+  const text = new TextDecoder().decode(data.subarray(0, 64 * 1024)).replace(/\0.*$/s, '');
+  const [avg, ...rest] = text.trim().split(',');
   const utilisation = Number(avg) / 100;
+  if (/nan/i.test(avg ?? '')) {
+    throw new IpbenchError(
+      'IPBENCH_PROTOCOL',
+      `cpu_target took no sample (${JSON.stringify(text.slice(0, 80))}): its window must span at least one of its 1 s periods`,
+    );
+  }
   if (!avg || !Number.isFinite(utilisation)) {
     throw new IpbenchError(
       'IPBENCH_PROTOCOL',
-      `unreadable cpu_target result ${JSON.stringify(text)}`,
+      `unreadable cpu_target result ${JSON.stringify(text.slice(0, 80))}`,
     );
   }
   const perCpu = rest
     .map((p) => /CPU\d+:\s*([\d.]+)/.exec(p)?.[1])
     .filter((v): v is string => v !== undefined)
     .map((v) => Number(v) / 100);
-  return perCpu.length > 0 ? { utilisation, perCpu } : { utilisation };
+  return perCpu.length > 0 ? { utilisation, perCpu, text } : { utilisation, text };
 }

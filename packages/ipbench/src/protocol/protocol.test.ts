@@ -131,7 +131,11 @@ describe('status lines and arguments', () => {
   it('round-trips cpu_target text', () => {
     const bytes = encodeCpuTarget({ utilisation: 0.321, perCpu: [0.3, 0.342] });
     expect(new TextDecoder().decode(bytes)).toBe('32.1,CPU0: 30.0,CPU1: 34.2\0');
-    expect(decodeCpuTarget(bytes)).toEqual({ utilisation: 0.321, perCpu: [0.3, 0.342] });
+    expect(decodeCpuTarget(bytes)).toEqual({
+      utilisation: 0.321,
+      perCpu: [0.3, 0.342],
+      text: '32.1,CPU0: 30.0,CPU1: 34.2',
+    });
     expect(() => decodeCpuTarget(new TextEncoder().encode('garbage'))).toThrow();
   });
 });
@@ -230,7 +234,11 @@ describe('target daemon and remote meter', () => {
     await meter.start();
     await new Promise((r) => setTimeout(r, 20));
     expect(phase).toBe('measuring');
-    expect(await meter.stop()).toEqual({ utilisation: 0.32, perCpu: [0.32] });
+    expect(await meter.stop()).toEqual({
+      utilisation: 0.32,
+      perCpu: [0.32],
+      text: '32.0,CPU0: 32.0',
+    });
   });
 });
 

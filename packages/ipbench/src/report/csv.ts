@@ -46,10 +46,22 @@ export function csvRow(step: RampStep, withCpu: boolean): string {
   return cells.join(',');
 }
 
-/** A ramp as CSV with a header line; CPU columns are included when any step has a reading. */
+/**
+ * A ramp as CSV with a header line; CPU columns are included when any step has a reading, and an
+ * `error` column (the failure, quoted) when any step failed.
+ */
 export function toCsv(result: RampResult | readonly RampStep[]): string {
   const steps = 'steps' in result ? result.steps : result;
   const withCpu = steps.some((s) => s.cpu !== undefined);
-  const header = [...IPBENCH_COLUMNS, ...(withCpu ? CPU_COLUMNS : [])].join(',');
-  return `${[header, ...steps.map((s) => csvRow(s, withCpu))].join('\n')}\n`;
+  const withError = steps.some((s) => s.error !== undefined);
+  const header = [
+    ...IPBENCH_COLUMNS,
+    ...(withCpu ? CPU_COLUMNS : []),
+    ...(withError ? ['error'] : []),
+  ];
+  const row = (s: RampStep): string =>
+    withError
+      ? `${csvRow(s, withCpu)},${s.error === undefined ? '' : `"${s.error.replace(/"/g, '""').replace(/[\r\n]+/g, ' ')}"`}`
+      : csvRow(s, withCpu);
+  return `${[header.join(','), ...steps.map(row)].join('\n')}\n`;
 }

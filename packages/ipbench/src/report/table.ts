@@ -34,5 +34,13 @@ export function formatTable(result: RampResult): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
   const title = `${result.label}: ${result.clients} client(s), ${result.packetSize}-byte UDP payload (Mb/s, RTT µs)`;
-  return [title, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return [
+    title,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r, i) => {
+      const error = result.steps[i]!.error;
+      return error === undefined ? line(r) : `${line(r)}  FAILED: ${error}`;
+    }),
+  ].join('\n');
 }
