@@ -22,6 +22,7 @@ import {
   runCommand,
   validateCommand,
 } from './commands.js';
+import { ipbenchdCommand } from './ipbenchd.js';
 import { MAX_JOBS } from './pool.js';
 import { DEFAULT_CONFIGS } from './steps.js';
 
@@ -199,9 +200,20 @@ program
     `check a system description (schema, memory, addresses, sessions; clock ${HZ_RANGE[0] / 1e6} MHz to ${HZ_RANGE[1] / 1e9} GHz) and summarise it`,
   )
   .argument('<description>', 'configuration name (see udf list) or description file')
-  .addHelpText('after', example('udf validate isolated', 'udf validate ./my-placement.yaml'))
-  .action((description: string) => {
-    validateCommand(description);
+  .option(
+    '--plan',
+    'print the plan the description becomes (spaces, regions, components, sessions) as JSON',
+  )
+  .addHelpText(
+    'after',
+    example(
+      'udf validate isolated',
+      'udf validate ./my-placement.yaml',
+      'udf validate --plan clustered',
+    ),
+  )
+  .action((description: string, options: { plan?: boolean }) => {
+    validateCommand(description, options);
   });
 
 program
@@ -211,6 +223,8 @@ program
   .action(() => {
     listCommand();
   });
+
+program.addCommand(ipbenchdCommand());
 
 try {
   await program.parseAsync();

@@ -1,7 +1,7 @@
 /** The udf subcommands: plan steps, run them with a progress bar, print and write results. */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { runStep, type StepResult, type SystemDescription } from '@udf/system';
+import { plan, runStep, type StepResult, type SystemDescription } from '@udf/system';
 import { SingleBar } from 'cli-progress';
 import { InputError, loadChecked, memoryNeeds } from './check.js';
 import { printProfile, printTable, toJsonDocument, writeOutputs } from './output.js';
@@ -188,8 +188,12 @@ export async function profileCommand(description: string, opts: ProfileCliOption
 }
 
 /** `udf validate <description>`: check and summarise. */
-export function validateCommand(description: string): void {
+export function validateCommand(description: string, options: { plan?: boolean } = {}): void {
   const sys: SystemDescription = loadChecked(descriptionPath(description));
+  if (options.plan) {
+    console.log(JSON.stringify(plan(sys), null, 2));
+    return;
+  }
   console.log(`${sys.name}: ${sys.description}`);
   for (const d of sys.domains) {
     console.log(

@@ -1,7 +1,8 @@
 /** Printing and writing experiment results: terminal table, JSON document, CSV and SVG charts. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { profileChartSvg, type RampResult, throughputCpuChartSvg, toCsv } from '@udf/ipbench';
+import { type RampResult, toCsv } from '@udf/ipbench';
+import { profileChartSvg, throughputCpuChartSvg } from '@udf/ipbench/charts';
 import { PROFILE_ORDER, type StepResult } from '@udf/system';
 import type { StepFailure } from './pool.js';
 

@@ -4,7 +4,7 @@
  *
  * ```ts
  * const ds = yield* dsClient.open(sys, manager, 64 * 1024);
- * yield* dsClient.share(sys, manager, ds.id, driverThread, DS_RIGHT_READ | DS_RIGHT_TRANSLATE);
+ * yield* dsClient.share(sys, ds, driverThread, DS_RIGHT_READ | DS_RIGHT_TRANSLATE);
  * ```
  *
  * @module

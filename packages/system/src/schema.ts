@@ -35,9 +35,13 @@ const powerOfTwo = (min: number, max: number) =>
 export const MachineSchema = z
   .object({
     /** CPU clock in Hz (the paper's Xeon: 2.66 GHz). */
-    hz: z.number().positive().default(2.66e9),
+    hz: z
+      .number()
+      .min(1e6, 'expected a clock between 1 MHz and 100 GHz')
+      .max(1e11, 'expected a clock between 1 MHz and 100 GHz')
+      .default(2.66e9),
     /** Physical memory in MiB. */
-    memoryMiB: z.number().int().min(4).max(4096).default(64),
+    memoryMiB: z.number().int().min(4).max(2048).default(64),
     /** Which kernel cost table to use. */
     costTable: z.enum(['pentium4', 'modern']).default('pentium4'),
     /** Seed of the deterministic sim engine (runs with the same seed give the same numbers). */
@@ -48,7 +52,7 @@ export const MachineSchema = z
       .max(2 ** 31 - 1)
       .default(1),
     /** Multiplier applied to the kernel's IPC costs (sensitivity studies). */
-    ipcScale: z.number().positive().default(1),
+    ipcScale: z.number().positive().max(1000).default(1),
   })
   .strict();
 
