@@ -13,7 +13,10 @@
  * Client descriptors are validated against the session's dataspaces before anything else; an
  * invalid one is returned at once with an error status and counted; the device never sees it.
  * Buffers are pinned for the duration of DMA: pinned when handed to the device, unpinned when
- * the device gives them back.
+ * the device gives them back. Every page the device can reach is pinned (one pin per page, so
+ * the manager's pin quota counts pages): a receive buffer may be posted with any size up to
+ * 0xffff, but the device is told at most one maximal frame (1518 B, it drops longer frames), so
+ * DMA never reaches past the pages pinned for it, whatever the client posts.
  *
  * Pin quota (section 4.4): a dataspace manager that finds the driver over its pin quota disables
  * it and recovers its pins; its hook (`onDriverDisabled` of `@udf/dataspace`'s AnonymousManager)
@@ -60,7 +63,17 @@ export const MIN_TX_FRAME = 14;
 /** Label of the notification IPC the driver sends a client (clients may use any label towards the driver). */
 export const DRIVER_NOTIFY_LABEL = 0x4e44;
 
-const PAGE_SHIFT = 12;
+const PAGE_SIZE = 4096;
+
+/**
+ * Bytes of a client buffer of `len` bytes the device may write or read: a receive buffer is
+ * handed to the device with its size bounded to one maximal frame (the device drops longer
+ * frames unless RXCFG.ALP, which the driver never sets), and a transmit frame is at most that
+ * long; only this span is pinned.
+ */
+function dmaSpan(len: number): number {
+  return Math.min(len, MAX_RX_FRAME);
+}
 const NOTIFY_MSG: Message = Object.freeze({ label: DRIVER_NOTIFY_LABEL, words: Object.freeze([]) });
 const EMPTY_MSG: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
 
@@ -498,7 +511,7 @@ export class Dp83820Driver {
         this.returnRx(sys, s, ds, off, len, status);
         continue;
       }
-      const paddr = yield* this.pin(sys, ds, off, len);
+      const paddr = yield* this.pin(sys, ds, off, dmaSpan(len));
       if (this.disableRequested) {
         // Disabled while the pin waited for a refill: the device must not get this buffer.
         if (paddr >= 0) this.unpin(ds, off, len);
@@ -512,7 +525,7 @@ export class Dp83820Driver {
       }
       const tag = this.claimTag(s.index, ds, off, len);
       sys.charge('Buffer', this.costs.bufferTrack);
-      d.postRx(sys, paddr, len, tag);
+      d.postRx(sys, paddr, dmaSpan(len), tag);
     }
     return moved;
   }
@@ -535,7 +548,7 @@ export class Dp83820Driver {
         this.returnTx(sys, s, ds, off, len, status);
         continue;
       }
-      const paddr = yield* this.pin(sys, ds, off, len);
+      const paddr = yield* this.pin(sys, ds, off, dmaSpan(len));
       if (this.disableRequested) {
         if (paddr >= 0) this.unpin(ds, off, len);
         this.stats.txAborted++;
@@ -591,27 +604,30 @@ export class Dp83820Driver {
   }
 
   /**
-   * Translate and pin `[off, off + len)` of a dataspace for DMA: the first and last pages (a
-   * frame is at most 1518 bytes, so at most two pages), refilling the translation cache on a
-   * miss. Returns the physical address, or -1 if it cannot be translated or is not physically
+   * Translate and pin every page of `[off, off + span)` for DMA, refilling the translation cache
+   * on a miss; `span` is what the device can reach ({@link dmaSpan}). One pin per page, so the
+   * manager's quota sees exactly the pages DMA may touch. Returns the physical address of `off`,
+   * or -1 (nothing left pinned) if a page cannot be translated or the range is not physically
    * contiguous (the device takes one buffer per descriptor).
    */
   private *pin(
     sys: Sys,
     ds: number,
     off: number,
-    len: number,
+    span: number,
   ): Generator<KernelCall, number, unknown> {
     const first = yield* this.pinPage(sys, ds, off);
     if (first < 0) return -1;
-    const last = off + len - 1;
-    if (last >>> PAGE_SHIFT === off >>> PAGE_SHIFT) return first;
-    const second = yield* this.pinPage(sys, ds, last);
-    if (second < 0 || second - first !== len - 1) {
-      this.translation!.unpin(ds, off);
-      if (second >= 0) this.translation!.unpin(ds, last);
-      this.stats.translationFailures++;
-      return -1;
+    const lastPage = Math.floor((off + span - 1) / PAGE_SIZE);
+    for (let page = Math.floor(off / PAGE_SIZE) + 1; page <= lastPage; page++) {
+      const at = page * PAGE_SIZE;
+      const p = yield* this.pinPage(sys, ds, at);
+      if (p < 0 || p - first !== at - off) {
+        if (p >= 0) this.translation!.unpin(ds, at);
+        this.unpinRange(ds, off, at - off);
+        if (p >= 0) this.stats.translationFailures++;
+        return -1;
+      }
     }
     return first;
   }
@@ -627,11 +643,19 @@ export class Dp83820Driver {
     return p;
   }
 
-  private unpin(ds: number, off: number, len: number): void {
+  /** Release the pins of every page of `[off, off + span)` (one per page, as {@link pin} took them). */
+  private unpinRange(ds: number, off: number, span: number): void {
+    if (span <= 0) return;
     const tc = this.translation!;
-    tc.unpin(ds, off);
-    const last = off + len - 1;
-    if (last >>> PAGE_SHIFT !== off >>> PAGE_SHIFT) tc.unpin(ds, last);
+    const lastPage = Math.floor((off + span - 1) / PAGE_SIZE);
+    for (let page = Math.floor(off / PAGE_SIZE); page <= lastPage; page++) {
+      tc.unpin(ds, page === Math.floor(off / PAGE_SIZE) ? off : page * PAGE_SIZE);
+    }
+  }
+
+  /** Unpin the DMA span of a buffer of `len` bytes at `off`. */
+  private unpin(ds: number, off: number, len: number): void {
+    this.unpinRange(ds, off, dmaSpan(len));
   }
 
   private claimTag(session: number, ds: number, off: number, len: number): number {
