@@ -185,3 +185,23 @@ describe('Dp83820Driver on the sim engine', () => {
     expect(typeof opener).toBe('function');
   });
 });
+
+describe('several client sessions on one NIC (issue 17 item 3)', () => {
+  it('a session that keeps its return ring full costs only itself: the other still gets its frames', () => {
+    const rig = buildRig({ sessions: [0, 0], hooks: [{ hoard: true }, {}], keepFrames: false });
+    rig.sim.runFor(ms(rig, 1));
+    const frames = Array.from({ length: 400 }, (_, i) => makeFrame(MAC0, PEER, 1024, i));
+    rig.peers[0]!.send(rig.devices[0]!.port, frames, 20e-6);
+    rig.sim.runFor(ms(rig, 12));
+    expect(rig.sim.kernel.failures).toEqual([]);
+    const delivered = rig.devices[0]!.stats.rxDelivered;
+    // The hoarder's ring holds at most its capacity; every other frame reaches the other session.
+    expect(rig.clients[1]!.rx).toBeGreaterThanOrEqual(400 - 2 * RIG.CAPACITY);
+    expect(
+      rig.clients[1]!.rx + RIG.CAPACITY + rig.driver.stats.returnsDeferred,
+    ).toBeGreaterThanOrEqual(delivered);
+    expect(rig.devices[0]!.stats.rxOverruns).toBe(0);
+    expect(rig.driver.stats.returnsDeferred).toBeGreaterThan(0);
+    expect(rig.driver.stats.returnDrops).toBe(0);
+  });
+});

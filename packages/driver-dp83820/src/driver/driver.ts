@@ -10,6 +10,13 @@
  * preemption control, and block — replying to the pending interrupt thread in the same call
  * (`replyWait`), which unmasks the line. An interrupt IPC runs the device's ISR.
  *
+ * Several client sessions may share one device (they name it in their session config). A session
+ * whose return ring is full costs only itself: its completions wait, in order, in a per-session
+ * deferred queue (the buffer already unpinned and out of the device ring), and no new buffer is
+ * taken from it until they have gone, so the device ring fills with the other sessions' buffers
+ * and harvesting never stops at a buffer of a session that is not consuming
+ * (`stats.returnsDeferred`).
+ *
  * Client descriptors are validated against the session's dataspaces before anything else; an
  * invalid one is returned at once with an error status and counted; the device never sees it.
  * Buffers are pinned for the duration of DMA: pinned when handed to the device, unpinned when
@@ -103,7 +110,16 @@ export interface Dp83820DriverStats {
   notificationsSent: number;
   /** Notifications a client was not waiting for (zero-timeout send failed; it must recover). */
   notificationsMissed: number;
-  /** Completions dropped because a client's return ring was full. */
+  /**
+   * Completions (received frames, transmit completions, rejected or aborted descriptors) that
+   * found their session's return ring full and waited in the driver's per-session queue instead
+   * (delivered in order once the client makes room; the rest of the device keeps being served).
+   */
+  returnsDeferred: number;
+  /**
+   * Completions lost because a session's deferred queue was full too (a bound the protocol
+   * never reaches: a session gets no new buffers taken while it has deferred completions).
+   */
   returnDrops: number;
   /** Times the driver was disabled for exceeding its pin quota ({@link Dp83820Driver.quotaExceeded}; 0 or 1). */
   quotaDisables: number;
@@ -125,6 +141,61 @@ interface SessionState {
   readonly validation: Session;
   net: NetSessionDriver | null;
   pendingNotify: number;
+  readonly deferred: DeferredReturns;
+}
+
+/**
+ * Completions waiting for room in one session's return rings, in order (a FIFO of fixed
+ * capacity in typed arrays: nothing allocated per packet). The buffers are unpinned: only the
+ * descriptor waits, no DMA reaches them any more.
+ */
+class DeferredReturns {
+  private readonly ds: Float64Array;
+  private readonly off: Float64Array;
+  private readonly len: Float64Array;
+  private readonly status: Uint8Array;
+  /** 1 = receive (`rxUsed`), 0 = transmit (`txDone`). */
+  private readonly rx: Uint8Array;
+  private head = 0;
+  /** Entries waiting. */
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.ds = new Float64Array(capacity);
+    this.off = new Float64Array(capacity);
+    this.len = new Float64Array(capacity);
+    this.status = new Uint8Array(capacity);
+    this.rx = new Uint8Array(capacity);
+  }
+
+  push(rx: boolean, ds: number, off: number, len: number, status: number): boolean {
+    if (this.count === this.capacity) return false;
+    const i = (this.head + this.count) % this.capacity;
+    this.ds[i] = ds;
+    this.off[i] = off;
+    this.len[i] = len;
+    this.status[i] = status;
+    this.rx[i] = rx ? 1 : 0;
+    this.count++;
+    return true;
+  }
+
+  /** Deliver from the head while the session's rings take them; returns how many went. */
+  flush(net: NetSessionDriver): number {
+    let n = 0;
+    while (this.count > 0) {
+      const i = this.head;
+      const ok =
+        this.rx[i] === 1
+          ? net.deliverRx(this.ds[i]!, this.off[i]!, this.len[i]!, this.status[i]!)
+          : net.completeTx(this.ds[i]!, this.off[i]!, this.len[i]!, this.status[i]!);
+      if (!ok) break;
+      this.head = (i + 1) % this.capacity;
+      this.count--;
+      n++;
+    }
+    return n;
+  }
 }
 
 /**
@@ -153,6 +224,7 @@ export class Dp83820Driver {
     translationRefills: 0,
     notificationsSent: 0,
     notificationsMissed: 0,
+    returnsDeferred: 0,
     returnDrops: 0,
     quotaDisables: 0,
     buffersAborted: 0,
@@ -203,6 +275,7 @@ export class Dp83820Driver {
         validation: new Session({ id: index, maxDataspaces: Math.max(1, s.dataspaces.length) }),
         net: null,
         pendingNotify: 0,
+        deferred: new DeferredReturns(device.rxSlots + device.txSlots + 2 * s.capacity),
       };
     });
     this.sessions = this.states.map((s) => s.validation);
@@ -340,6 +413,7 @@ export class Dp83820Driver {
       if (this.reap(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (this.flushDeferred(s)) progress = true;
       if (yield* this.takeRx(sys, s)) progress = true;
       if (yield* this.takeTx(sys, s)) progress = true;
     }
@@ -365,6 +439,7 @@ export class Dp83820Driver {
       if (this.abortHeld(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (this.flushDeferred(s)) progress = true;
       if (this.refuseNew(sys, s)) progress = true;
     }
     yield* this.notifyClients(sys);
@@ -391,14 +466,12 @@ export class Dp83820Driver {
     let moved = false;
     for (let tag = d.oldestRxTag(); tag >= 0; tag = d.oldestRxTag()) {
       const s = this.states[this.bufSession[tag]!]!;
-      if (s.net!.rxReturnSpace() === 0) break; // back-pressure, as in harvest
       d.dropRx();
       this.returnAborted(sys, s, tag, true);
       moved = true;
     }
     for (let tag = d.oldestTxTag(); tag >= 0; tag = d.oldestTxTag()) {
       const s = this.states[this.bufSession[tag]!]!;
-      if (s.net!.txReturnSpace() === 0) break;
       d.dropTx();
       this.returnAborted(sys, s, tag, false);
       moved = true;
@@ -422,13 +495,13 @@ export class Dp83820Driver {
     const net = s.net!;
     const w = this.slot;
     let moved = false;
-    while (net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
+    while (s.deferred.count === 0 && net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.rxAborted++;
       this.returnRx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
     }
-    while (net.txReturnSpace() > 0 && net.takeTx(w)) {
+    while (s.deferred.count === 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.txAborted++;
       this.returnTx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
@@ -444,21 +517,22 @@ export class Dp83820Driver {
       const tag = d.peekRxTag();
       if (tag < 0) break;
       const s = this.states[this.bufSession[tag]!]!;
-      if (s.net!.rxReturnSpace() === 0) break; // back-pressure: the client is not consuming
+      // A session whose return ring is full does not hold up the device: its completion waits
+      // in the session's deferred queue (the buffer is unpinned and leaves the device ring).
       d.harvestRx(sys, c);
       const ds = this.bufDs[tag]!;
       const off = this.bufOff[tag]!;
       this.unpin(ds, off, this.bufLen[tag]!);
-      sys.charge('Buffer', this.costs.bufferReturn);
       if (c.ok) this.stats.rxFrames++;
       else this.stats.rxErrors++;
-      s.net!.deliverRx(
+      this.returnRx(
+        sys,
+        s,
         ds,
         off,
         c.ok ? c.length : this.bufLen[tag]!,
         c.ok ? DescStatus.Ok : DescStatus.DeviceError,
       );
-      s.pendingNotify++;
       this.releaseTag(tag);
       moved = true;
     }
@@ -475,14 +549,9 @@ export class Dp83820Driver {
       const off = this.bufOff[tag]!;
       const len = this.bufLen[tag]!;
       this.unpin(ds, off, len);
-      sys.charge('Buffer', this.costs.bufferReturn);
       if (c.ok) this.stats.txFrames++;
       else this.stats.txErrors++;
-      if (s.net!.completeTx(ds, off, len, c.ok ? DescStatus.Ok : DescStatus.DeviceError)) {
-        s.pendingNotify++;
-      } else {
-        this.stats.returnDrops++;
-      }
+      this.returnTx(sys, s, ds, off, len, c.ok ? DescStatus.Ok : DescStatus.DeviceError);
       this.releaseTag(tag);
       moved = true;
     }
@@ -497,6 +566,7 @@ export class Dp83820Driver {
     while (
       !this.disableRequested &&
       d.rxRoom > 0 &&
+      s.deferred.count === 0 &&
       net.rxReturnSpace() > 0 &&
       net.takeRxBuffer(w)
     ) {
@@ -536,7 +606,13 @@ export class Dp83820Driver {
     const w = this.slot;
     let queued = 0;
     let moved = false;
-    while (!this.disableRequested && d.txRoom > 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
+    while (
+      !this.disableRequested &&
+      d.txRoom > 0 &&
+      s.deferred.count === 0 &&
+      net.txReturnSpace() > 0 &&
+      net.takeTx(w)
+    ) {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
       const ds = w[0]!;
@@ -593,14 +669,27 @@ export class Dp83820Driver {
 
   private returnRx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
     sys.charge('Buffer', this.costs.bufferReturn);
-    if (s.net!.deliverRx(ds, off, len, st)) s.pendingNotify++;
-    else this.stats.returnDrops++;
+    if (s.deferred.count === 0 && s.net!.deliverRx(ds, off, len, st)) s.pendingNotify++;
+    else this.defer(s, true, ds, off, len, st);
   }
 
   private returnTx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
     sys.charge('Buffer', this.costs.bufferReturn);
-    if (s.net!.completeTx(ds, off, len, st)) s.pendingNotify++;
+    if (s.deferred.count === 0 && s.net!.completeTx(ds, off, len, st)) s.pendingNotify++;
+    else this.defer(s, false, ds, off, len, st);
+  }
+
+  private defer(s: SessionState, rx: boolean, ds: number, off: number, len: number, st: number) {
+    if (s.deferred.push(rx, ds, off, len, st)) this.stats.returnsDeferred++;
     else this.stats.returnDrops++;
+  }
+
+  /** Deliver a session's deferred completions as its rings make room; true if any went. */
+  private flushDeferred(s: SessionState): boolean {
+    if (s.deferred.count === 0) return false;
+    const n = s.deferred.flush(s.net!);
+    s.pendingNotify += n;
+    return n > 0;
   }
 
   /**

@@ -121,6 +121,11 @@ export interface RigClientHooks {
   rawRx?: readonly (readonly [number, number, number])[];
   /** Frames to send at start. */
   send?: readonly Uint8Array[];
+  /**
+   * A client that never takes a received frame but keeps its post ring full (cycling over its
+   * receive buffers): its return ring soon stays full, a legal, non-corrupt state.
+   */
+  hoard?: boolean;
 }
 
 /** Counters of a rig client. */
@@ -316,10 +321,15 @@ function* rigClient(
       posted += net.postRx(ds, i * RIG.BUFFER_SIZE, RIG.BUFFER_SIZE) ? 1 : 0;
   let submitted = 0;
   for (const [d, o, l] of hooks.rawTx ?? []) submitted += net.submitTx(d, o, l) ? 1 : 0;
+  let hoarded = 0;
 
   for (;;) {
     let enq = 0;
-    while (net.pollRx(out)) {
+    while (hooks.hoard && net.rxPostSpace() > 0) {
+      net.postRx(ds, (hoarded++ % RIG.CAPACITY) * RIG.BUFFER_SIZE, RIG.BUFFER_SIZE);
+      enq++;
+    }
+    while (!hooks.hoard && net.pollRx(out)) {
       stats.rx++;
       stats.rxStatus.push(out[3]!);
       const reply = hooks.onRx?.(out[2]!, out[3]!, bufs.bytes.subarray(out[1]!, out[1]! + out[2]!));
@@ -352,7 +362,8 @@ function* rigClient(
       yield* sys.ipc.send(driver(), { label: 2, words: [] }, 0);
     }
     net.prepareSleep();
-    if (net.hasWork()) {
+    // A hoarder's return ring is never empty: it sleeps until notified regardless.
+    if (hooks.hoard ? false : net.hasWork()) {
       net.cancelSleep();
       continue;
     }
