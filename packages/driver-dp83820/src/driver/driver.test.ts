@@ -205,3 +205,28 @@ describe('several client sessions on one NIC (issue 17 item 3)', () => {
     expect(rig.driver.stats.returnDrops).toBe(0);
   });
 });
+
+describe('corruption counters (issue 17 item 5)', () => {
+  it('counts a client’s scribbled ring index in stats.sessionCorruptions and keeps serving', () => {
+    const rig = buildRig({
+      hooks: [
+        {
+          corruptRegion: (w, pass) => {
+            if (pass !== 0) return;
+            w[16] = 0x7fff_0000; // rxFree's producer index: far more than the capacity ahead
+          },
+        },
+      ],
+    });
+    rig.sim.runFor(ms(rig, 1));
+    rig.peers[0]!.send(
+      rig.devices[0]!.port,
+      Array.from({ length: 10 }, (_, i) => makeFrame(MAC0, PEER, 200, i)),
+    );
+    rig.sim.runFor(ms(rig, 2));
+    expect(rig.sim.kernel.failures).toEqual([]);
+    expect(rig.driver.stats.sessionCorruptions).toBeGreaterThan(0);
+    expect(Object.keys(rig.driver.stats)).toContain('sessionCorruptions');
+    expect(rig.clients[0]!.rx).toBe(10);
+  });
+});

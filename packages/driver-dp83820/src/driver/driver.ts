@@ -129,6 +129,13 @@ export interface Dp83820DriverStats {
   rxAborted: number;
   /** Transmit descriptors submitted to a disabled driver, returned with `DescStatus.Aborted`. */
   txAborted: number;
+  /**
+   * Corruptions the driver's session ends have seen in the shared session regions: ring indices
+   * out of range and garbage in the notification bits (netdev `NetSessionStats.corruptions +
+   * bitCorruptions`, summed over every session). A client that scribbles on its region costs
+   * counted corruptions here, never a crash. Computed when read; 0 before initialisation.
+   */
+  readonly sessionCorruptions: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -210,7 +217,7 @@ class DeferredReturns {
 export class Dp83820Driver {
   /** The thread body. */
   readonly body: ThreadBody;
-  /** Counters. */
+  /** Counters (plain numeric fields; `sessionCorruptions` is computed when read). */
   readonly stats: Dp83820DriverStats = {
     interrupts: 0,
     clientNotifications: 0,
@@ -230,6 +237,7 @@ export class Dp83820Driver {
     buffersAborted: 0,
     rxAborted: 0,
     txAborted: 0,
+    sessionCorruptions: 0,
   };
   /** Station addresses of the devices (valid once the driver has initialised them). */
   readonly macs: readonly Uint8Array[];
@@ -279,6 +287,19 @@ export class Dp83820Driver {
       };
     });
     this.sessions = this.states.map((s) => s.validation);
+    const states = this.states;
+    Object.defineProperty(this.stats, 'sessionCorruptions', {
+      enumerable: true,
+      get(): number {
+        let n = 0;
+        for (const s of states) {
+          if (!s.net) continue;
+          const st = s.net.stats();
+          n += st.corruptions + st.bitCorruptions;
+        }
+        return n;
+      },
+    });
     let tags = 0;
     for (const d of this.devices) tags += d.rxSlots + d.txSlots;
     this.bufSession = new Int32Array(tags);

@@ -126,6 +126,11 @@ export interface RigClientHooks {
    * receive buffers): its return ring soon stays full, a legal, non-corrupt state.
    */
   hoard?: boolean;
+  /**
+   * Scribble on the session region (as 32-bit words) at the end of every pass of the client's
+   * loop, before it sleeps; `pass` counts from 0 (hostile tests).
+   */
+  corruptRegion?: (words: Uint32Array, pass: number) => void;
 }
 
 /** Counters of a rig client. */
@@ -309,6 +314,8 @@ function* rigClient(
     byteOffset: region.byteOffset,
     capacity: RIG.CAPACITY,
   });
+  const regionWords = new Uint32Array(region.buffer, region.byteOffset, layout.byteLength >> 2);
+  let pass = 0;
   const txBase = RIG.CAPACITY * RIG.BUFFER_SIZE;
   const freeTx: number[] = [];
   for (let i = 0; i < RIG.CAPACITY; i++) freeTx.push(txBase + i * RIG.BUFFER_SIZE);
@@ -361,6 +368,7 @@ function* rigClient(
       stats.notificationsSent++;
       yield* sys.ipc.send(driver(), { label: 2, words: [] }, 0);
     }
+    hooks.corruptRegion?.(regionWords, pass++);
     net.prepareSleep();
     // A hoarder's return ring is never empty: it sleeps until notified regardless.
     if (hooks.hoard ? false : net.hasWork()) {

@@ -127,10 +127,20 @@ function bare(capacity: number, count: number) {
   const rxPool = new PbufPool({ dataspaceId: DS, count, bytes: memory });
   const txPool = new PbufPool({ dataspaceId: DS, count, bytes: memory, base: count * 2048 });
   const device = new SessionNetDevice({ client, rxPool, txPool });
-  return { device, driver, client, rxPool, txPool };
+  return { device, driver, client, rxPool, txPool, buffer };
 }
 
 describe('SessionNetDevice buffer accounting (issue 17 item 2)', () => {
+  it('exposes ring corruptions a driver causes in stats.sessionCorruptions (issue 17 item 5)', () => {
+    const { device, buffer } = bare(8, 32);
+    const layout = netSessionLayout(8);
+    // The driver is the producer of rxUsed: a producer index far ahead of the consumer.
+    new Uint32Array(buffer)[(layout.rxUsed + 64) >> 2] = 0x7fff_0000;
+    expect(device.nextRx()).toBeNull();
+    expect(device.stats.sessionCorruptions).toBeGreaterThan(0);
+    expect(Object.keys(device.stats)).toContain('sessionCorruptions');
+  });
+
   it('loses no receive buffer when the driver returns errors while the post ring is full', () => {
     const { device, driver } = bare(8, 32);
     const d = new Uint32Array(DESC_WORDS);

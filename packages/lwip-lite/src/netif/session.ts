@@ -65,8 +65,12 @@ export interface SessionNetDeviceStats {
    * {@link SessionNetDevice.refill}; none is lost.
    */
   rxPostRefused: number;
-  /** Corrupt ring indices seen by this session end (all four rings; see `@udf/lockfree` `SpscRing`). */
-  readonly ringCorruptions: number;
+  /**
+   * Corruptions this session end has seen in the shared region: ring indices out of range (all
+   * four rings) and garbage in the notification bits (netdev `NetSessionStats.corruptions +
+   * bitCorruptions`). Computed when read.
+   */
+  readonly sessionCorruptions: number;
 }
 
 /** Where a {@link SessionNetDevice}'s buffers are; for each pool, `pool + driver + stack = count`. */
@@ -122,8 +126,9 @@ export class SessionNetDevice implements NetDevice {
       txRingFull: 0,
       corrupt: 0,
       rxPostRefused: 0,
-      get ringCorruptions(): number {
-        return client.stats().corruptions;
+      get sessionCorruptions(): number {
+        const st = client.stats();
+        return st.corruptions + st.bitCorruptions;
       },
     };
     this.refill();
