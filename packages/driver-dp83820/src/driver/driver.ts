@@ -121,6 +121,10 @@ export interface Dp83820DriverStats {
    * never reaches: a session gets no new buffers taken while it has deferred completions).
    */
   returnDrops: number;
+  /** Descriptors taken from the sessions' `rxFree` and `txReq` rings (valid or not). */
+  descriptorsTaken: number;
+  /** Descriptors put on the sessions' `rxUsed` and `txDone` rings (completed, rejected or aborted). */
+  descriptorsReturned: number;
   /** Times the driver was disabled for exceeding its pin quota ({@link Dp83820Driver.quotaExceeded}; 0 or 1). */
   quotaDisables: number;
   /** Client buffers the devices held when the driver was disabled, returned with `DescStatus.Aborted`. */
@@ -233,6 +237,8 @@ export class Dp83820Driver {
     notificationsMissed: 0,
     returnsDeferred: 0,
     returnDrops: 0,
+    descriptorsTaken: 0,
+    descriptorsReturned: 0,
     quotaDisables: 0,
     buffersAborted: 0,
     rxAborted: 0,
@@ -315,6 +321,18 @@ export class Dp83820Driver {
   /** True once every device and session is initialised and the driver serves requests. */
   get running(): boolean {
     return this.ready;
+  }
+
+  /**
+   * Client descriptors the driver holds: in the devices' rings or waiting in a session's deferred
+   * queue. At every moment `stats.descriptorsTaken = stats.descriptorsReturned + buffersHeld +
+   * stats.returnDrops`: no client buffer is ever lost or duplicated by the driver.
+   */
+  get buffersHeld(): number {
+    let n = 0;
+    for (const d of this.devices) n += d.rxInUse + d.txInUse;
+    for (const s of this.states) n += s.deferred.count;
+    return n;
   }
 
   /** True once {@link Dp83820Driver.quotaExceeded} has been called: the driver accepts no more work. */
@@ -518,12 +536,14 @@ export class Dp83820Driver {
     let moved = false;
     while (s.deferred.count === 0 && net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       this.stats.rxAborted++;
       this.returnRx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
     }
     while (s.deferred.count === 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       this.stats.txAborted++;
       this.returnTx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
@@ -593,6 +613,7 @@ export class Dp83820Driver {
     ) {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
@@ -636,6 +657,7 @@ export class Dp83820Driver {
     ) {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
@@ -690,14 +712,18 @@ export class Dp83820Driver {
 
   private returnRx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
     sys.charge('Buffer', this.costs.bufferReturn);
-    if (s.deferred.count === 0 && s.net!.deliverRx(ds, off, len, st)) s.pendingNotify++;
-    else this.defer(s, true, ds, off, len, st);
+    if (s.deferred.count === 0 && s.net!.deliverRx(ds, off, len, st)) {
+      s.pendingNotify++;
+      this.stats.descriptorsReturned++;
+    } else this.defer(s, true, ds, off, len, st);
   }
 
   private returnTx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
     sys.charge('Buffer', this.costs.bufferReturn);
-    if (s.deferred.count === 0 && s.net!.completeTx(ds, off, len, st)) s.pendingNotify++;
-    else this.defer(s, false, ds, off, len, st);
+    if (s.deferred.count === 0 && s.net!.completeTx(ds, off, len, st)) {
+      s.pendingNotify++;
+      this.stats.descriptorsReturned++;
+    } else this.defer(s, false, ds, off, len, st);
   }
 
   private defer(s: SessionState, rx: boolean, ds: number, off: number, len: number, st: number) {
@@ -710,6 +736,7 @@ export class Dp83820Driver {
     if (s.deferred.count === 0) return false;
     const n = s.deferred.flush(s.net!);
     s.pendingNotify += n;
+    this.stats.descriptorsReturned += n;
     return n > 0;
   }
 
