@@ -1,6 +1,6 @@
 import { TranslationCache } from '@udf/dataspace';
 import { DescStatus } from '@udf/netdev';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { makeFrame } from '../testing/frames.js';
 import { buildRig, RIG } from '../testing/sim-rig.js';
 import type { TranslationOpener } from './config.js';
@@ -228,5 +228,33 @@ describe('corruption counters (issue 17 item 5)', () => {
     expect(rig.driver.stats.sessionCorruptions).toBeGreaterThan(0);
     expect(Object.keys(rig.driver.stats)).toContain('sessionCorruptions');
     expect(rig.clients[0]!.rx).toBe(10);
+  });
+});
+
+describe('descriptor hand-off from the driver side (issue 11 item 2)', () => {
+  it('publishes every CMDSTS with Atomics.store and reads it with Atomics.load', () => {
+    const store = vi.spyOn(Atomics, 'store');
+    const load = vi.spyOn(Atomics, 'load');
+    try {
+      const rig = buildRig({ hooks: [{ onRx: (len, _s, bytes) => bytes.slice(0, len) }] });
+      rig.sim.runFor(ms(rig, 1));
+      rig.peers[0]!.send(
+        rig.devices[0]!.port,
+        Array.from({ length: 20 }, (_, i) => makeFrame(MAC0, PEER, 300, i)),
+      );
+      rig.sim.runFor(ms(rig, 3));
+      expect(rig.peers[0]!.frames.length).toBe(20);
+      // The driver's descriptor memory is the only Uint32Array of 16 pages in the rig.
+      const onRings = (calls: unknown[][]) =>
+        calls.filter((c) => c[0] instanceof Uint32Array && c[0].length === (16 * 4096) / 4);
+      const stores = onRings(store.mock.calls);
+      const loads = onRings(load.mock.calls);
+      // 64 + 128 at ring build, then at least one per frame handed over and per slot taken back.
+      expect(stores.length).toBeGreaterThanOrEqual(64 + 128 + 4 * 20);
+      expect(loads.length).toBeGreaterThanOrEqual(2 * 20);
+    } finally {
+      store.mockRestore();
+      load.mockRestore();
+    }
   });
 });
