@@ -378,7 +378,7 @@ export class AnonymousManager {
     if (w.length !== 1 || size === undefined || !isUint32(size) || size === 0)
       return status(DsStatus.BAD_ARGUMENT);
     const pages = Math.ceil(size / PAGE_SIZE);
-    const first = pages <= this.frames.freeFrames ? this.frames.allocate(pages) : -1;
+    const first = this.claimDataspaceFrames(pages);
     if (first < 0) return status(DsStatus.NO_MEMORY);
     // Anonymous memory starts zeroed: frames come back from closed dataspaces.
     this.memory!.fill(0, first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
@@ -401,7 +401,7 @@ export class AnonymousManager {
     yield* revokeMappings(sys, this.frameVaddr(ds.firstFrame), ds.pages);
     for (const cache of [...ds.caches]) this.removeSegment(sys, cache, ds);
     for (let f = ds.firstFrame; f < ds.firstFrame + ds.pages; f++) {
-      if (this.holds[f] === 0) this.frames.release(f);
+      if (this.holds[f] === 0) this.releaseFrame(f);
       else {
         this.orphaned[f] = 1;
         this.counters.deferredFrames++;
@@ -510,15 +510,11 @@ export class AnonymousManager {
     const bytes = pages * PAGE_SIZE;
     // A map item carries an fpage: a naturally aligned power of two on both sides.
     if (vaddr % bytes !== 0) return status(DsStatus.BAD_ARGUMENT);
-    const first = this.allocateAligned(pages);
+    const first = this.claimTableFrames(pages);
     if (first < 0) return status(DsStatus.NO_MEMORY);
     this.memory!.fill(0, first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
     const entries = TranslationTable.entriesFor(bytes);
-    const table = new TranslationTable(
-      this.memoryBuffer!,
-      this.memoryOffset + first * PAGE_SIZE,
-      entries,
-    );
+    const table = new TranslationTable(this.memoryBuffer!, this.frameOffset(first), entries);
     table.format(this.policy);
     const id = this.nextCacheId++;
     this.caches.set(id, {
@@ -658,7 +654,7 @@ export class AnonymousManager {
     if (--this.holds[frame]! === 0 && this.orphaned[frame] === 1) {
       this.orphaned[frame] = 0;
       this.counters.deferredFrames--;
-      this.frames.release(frame);
+      this.releaseFrame(frame);
     }
   }
 
@@ -667,6 +663,32 @@ export class AnonymousManager {
     if (ds === undefined) return DsStatus.NO_SUCH_DATASPACE;
     if (ds.owner !== from) return DsStatus.ACCESS_DENIED;
     return ds;
+  }
+
+  // Frame sources (issue 11 item 3). Every dataspace and every translation table gets its frames
+  // here and gives them back through releaseFrame, and the manager reaches their bytes only
+  // through frameOffset: once the kernel offers one memory region per allocation, these three
+  // methods are what changes (a region per dataspace and per table instead of a run of the
+  // pool), nothing else in the manager.
+
+  /** Frames of a new dataspace: `pages` contiguous pool frames, or -1. */
+  private claimDataspaceFrames(pages: number): number {
+    return pages <= this.frames.freeFrames ? this.frames.allocate(pages) : -1;
+  }
+
+  /** Frames of a new translation table: naturally aligned (it is mapped as one fpage), or -1. */
+  private claimTableFrames(pages: number): number {
+    return this.allocateAligned(pages);
+  }
+
+  /** Give one frame back (its dataspace closed and nothing holds it, or its last hold cleared). */
+  private releaseFrame(frame: number): void {
+    this.frames.release(frame);
+  }
+
+  /** Byte offset of a frame in `memoryBuffer`. */
+  private frameOffset(frame: number): number {
+    return this.memoryOffset + frame * PAGE_SIZE;
   }
 
   private allocateAligned(pages: number): number {

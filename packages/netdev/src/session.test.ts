@@ -102,3 +102,17 @@ describe('network session', () => {
     expect(() => new NetSessionDriver({ buffer, byteOffset: 0, capacity: 6 })).toThrow(LayoutError);
   });
 });
+
+describe('network session corruption counters', () => {
+  it('counts garbage a peer writes into the notification bits in stats().bitCorruptions', () => {
+    const { buffer, layout, client, driver } = pair();
+    const words = new Int32Array(buffer, 64);
+    words[layout.clientBit >> 2] = 0xdead; // neither awake nor asleep
+    words[layout.driverBit >> 2] = 0xbeef;
+    driver.shouldNotify(1); // the driver reads the client's flag
+    client.prepareSleep(); // the client announces sleep over its scribbled flag
+    client.shouldNotify(1);
+    expect(driver.stats().bitCorruptions + client.stats().bitCorruptions).toBeGreaterThan(0);
+    expect(driver.stats().corruptions).toBe(0);
+  });
+});

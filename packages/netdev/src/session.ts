@@ -68,8 +68,10 @@ export interface NetSessionOptions {
 
 /** Counters of one session end. */
 export interface NetSessionStats {
-  /** Corrupt ring indices seen by this end (sum over the rings it reads or writes). */
+  /** Corrupt ring indices seen by this end (sum over the four rings it reads or writes). */
   readonly corruptions: number;
+  /** Garbage values found in the notification bits (this end's own flag and its peer's). */
+  readonly bitCorruptions: number;
   /** Wake-ups this end decided to send to its peer. */
   readonly notifications: number;
   /** Wake-ups suppressed because the peer was awake (or batching deferred them). */
@@ -85,6 +87,8 @@ abstract class NetSessionEnd {
   protected readonly own: NotificationBit;
   /** Decides when to wake the peer, from the peer's flag. */
   protected readonly notifier: Notifier;
+  /** The peer's "asleep" flag (read through {@link notifier}). */
+  private readonly peer: NotificationBit;
   private readonly slot = new Uint32Array(DESC_WORDS);
 
   constructor(options: NetSessionOptions, side: 'driver' | 'client') {
@@ -106,6 +110,7 @@ abstract class NetSessionEnd {
     const clientBit = new NotificationBit(buffer, byteOffset + o.clientBit);
     this.own = side === 'driver' ? driverBit : clientBit;
     const peer = side === 'driver' ? clientBit : driverBit;
+    this.peer = peer;
     this.notifier = new Notifier(peer, options.policy ?? { kind: 'when-asleep' });
   }
 
@@ -160,6 +165,7 @@ abstract class NetSessionEnd {
         this.rxUsed.stats.corruptions +
         this.txReq.stats.corruptions +
         this.txDone.stats.corruptions,
+      bitCorruptions: this.own.stats.corruptions + this.peer.stats.corruptions,
       notifications: this.notifier.stats.notifications,
       suppressed: this.notifier.stats.suppressed,
     };

@@ -5,6 +5,7 @@
  * @module
  */
 import type { DeviceHost } from '@udf/l4-kernel';
+import type { DmaMemory } from './dma-memory.js';
 import type { InterruptLogic } from './interrupts.js';
 import type { PciBus } from './pci-bus.js';
 import type { DescriptorLayout } from './registers.js';
@@ -14,6 +15,8 @@ import type { Dp83820Timing } from './timing.js';
 /** The device as its engines see it. */
 export interface DeviceCore {
   readonly host: DeviceHost;
+  /** The host's physical memory with atomic descriptor words and block copies. */
+  readonly mem: DmaMemory;
   readonly bus: PciBus;
   readonly timing: Dp83820Timing;
   readonly irq: InterruptLogic;
@@ -30,9 +33,8 @@ export interface DeviceCore {
   toWire(frame: Uint8Array): void;
 }
 
-/** Read a descriptor address field (32- or 64-bit little-endian). */
-export function readAddr(host: DeviceHost, at: number, wide: boolean): number {
-  const m = host.memory;
+/** Read a descriptor address field (32- or 64-bit little-endian), after CMDSTS was loaded. */
+export function readAddr(m: DmaMemory, at: number, wide: boolean): number {
   const lo = m.read32(at) >>> 0;
   return wide ? lo + (m.read32(at + 4) >>> 0) * 0x1_0000_0000 : lo;
 }

@@ -140,16 +140,17 @@ export abstract class DescriptorDma implements BusRequest {
    * not own the descriptor; the engine then waits at it, idle.
    */
   protected readDescriptor(): boolean {
-    const host = this.core.host;
+    const mem = this.core.mem;
     const layout = this.core.descLayout();
-    const cmdsts = host.memory.read32(this.dp + layout.cmdsts) >>> 0;
+    // CMDSTS first, atomically: the driver publishes it last (see dma-memory.ts).
+    const cmdsts = mem.load32(this.dp + layout.cmdsts) >>> 0;
     if (((cmdsts & CMDSTS.OWN) !== 0) !== this.ownSetForDevice) {
       this.idleAtDescriptor();
       return false;
     }
     this.fetchedCmdsts = cmdsts;
-    this.fetchedBufptr = readAddr(host, this.dp + layout.bufptr, layout.wide);
-    this.fetchedLink = readAddr(host, this.dp + layout.link, layout.wide);
+    this.fetchedBufptr = readAddr(mem, this.dp + layout.bufptr, layout.wide);
+    this.fetchedLink = readAddr(mem, this.dp + layout.link, layout.wide);
     return true;
   }
 

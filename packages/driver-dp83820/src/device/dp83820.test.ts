@@ -341,3 +341,61 @@ describe('Dp83820 interrupt hold-off (IHR)', () => {
     expect(s.line.level).toBe(true);
   });
 });
+
+describe('Dp83820 descriptor hand-off and DMA (issue 11 item 2)', () => {
+  type Op = [string, number];
+  /** Log every access the device makes to physical memory from now on. */
+  function spy(s: ReturnType<typeof setup>): Op[] {
+    const log: Op[] = [];
+    const m = s.host.memory;
+    for (const name of ['read32', 'write32', 'load32', 'store32', 'copyIn', 'copyOut'] as const) {
+      const orig = m[name].bind(m) as (...a: number[]) => unknown;
+      (m as unknown as Record<string, unknown>)[name] = (...a: never[]) => {
+        log.push([name, a[0] as number]);
+        return orig(...(a as number[]));
+      };
+    }
+    return log;
+  }
+  const inRange = (op: Op, at: number, len: number) => op[1] >= at && op[1] < at + len;
+
+  it('receive: reads CMDSTS first (atomic load), writes the frame by block copies, publishes CMDSTS last (atomic store)', () => {
+    const s = setup();
+    startRx(s, 4);
+    const log = spy(s);
+    const frame = makeFrame(MAC, PEER, 1500, 1);
+    s.dev.port.receive(frame);
+    s.host.runFor(100e-6);
+    expect(s.host.memory.bytes.subarray(RX_BUFS, RX_BUFS + frame.length)).toEqual(frame);
+    const desc = log.filter((op) => inRange(op, RX_DESCS, L32.size));
+    expect(desc[0]).toEqual(['load32', RX_DESCS + L32.cmdsts]);
+    expect(desc.at(-1)).toEqual(['store32', RX_DESCS + L32.cmdsts]);
+    expect(desc.filter((op) => op[1] === RX_DESCS + L32.cmdsts).map((op) => op[0])).toEqual([
+      'load32',
+      'store32',
+    ]);
+    const data = log.filter((op) => inRange(op, RX_BUFS, BUF));
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.every((op) => op[0] === 'copyIn')).toBe(true);
+    expect(data.length).toBeLessThanOrEqual(Math.ceil(frame.length / 512) * 2); // bursts, not bytes
+  });
+
+  it('transmit: reads CMDSTS first, reads the frame by block copies, publishes CMDSTS last', () => {
+    const s = setup();
+    const frame = makeFrame(PEER, MAC, 1000, 2);
+    s.host.memory.bytes.set(frame, TX_BUFS);
+    writeDesc(s.host, L32, TX_DESCS, 0, TX_BUFS, CMDSTS.OWN | frame.length);
+    s.w(Reg.TXCFG, mxdma(512));
+    s.w(Reg.TXDP, TX_DESCS);
+    const log = spy(s);
+    s.w(Reg.CR, CR.TXE);
+    s.host.runFor(100e-6);
+    expect(s.peer.frames).toEqual([frame]);
+    const desc = log.filter((op) => inRange(op, TX_DESCS, L32.size));
+    expect(desc[0]).toEqual(['load32', TX_DESCS + L32.cmdsts]);
+    expect(desc.at(-1)).toEqual(['store32', TX_DESCS + L32.cmdsts]);
+    const data = log.filter((op) => inRange(op, TX_BUFS, BUF));
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.every((op) => op[0] === 'copyOut')).toBe(true);
+  });
+});

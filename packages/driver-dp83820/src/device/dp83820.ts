@@ -10,6 +10,7 @@ import type { DeviceHost, MmioDevice } from '@udf/l4-kernel';
 import { UdfError } from '@udf/lockfree';
 import type { FrameEndpoint, WirePort } from '@udf/netdev';
 import type { DeviceCore } from './context.js';
+import { dmaMemory } from './dma-memory.js';
 import { InterruptLogic } from './interrupts.js';
 import { type BusRequest, PciBus } from './pci-bus.js';
 import {
@@ -121,6 +122,7 @@ export class Dp83820 implements MmioDevice {
     );
     const core: DeviceCore = {
       host: this.host,
+      mem: dmaMemory(this.host.memory),
       bus: this.bus,
       timing: this.timing,
       irq: this.interrupts,

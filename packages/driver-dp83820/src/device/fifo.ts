@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { DmaMemory } from './dma-memory.js';
+
 /** A byte ring of frames with a per-frame tag (destination class, descriptor count, ...). */
 export class FrameFifo {
   /** Capacity in bytes. */
@@ -59,13 +61,24 @@ export class FrameFifo {
 
   /** Append `n` bytes of `src` from `srcOff` to the open frame. Caller checks {@link free}. */
   append(src: Uint8Array, srcOff: number, n: number): void {
-    const data = this.data;
-    let w = this.writeHead;
-    for (let i = 0; i < n; i++) {
-      data[w] = src[srcOff + i]!;
-      w = w + 1 === this.capacity ? 0 : w + 1;
-    }
-    this.writeHead = w;
+    const w = this.writeHead;
+    const first = Math.min(n, this.capacity - w);
+    this.data.set(src.subarray(srcOff, srcOff + first), w);
+    if (first < n) this.data.set(src.subarray(srcOff + first, srcOff + n), 0);
+    this.advanceWrite(n);
+  }
+
+  /** Append `n` bytes of physical memory at `paddr` to the open frame (DMA read, block copies). */
+  appendFromMemory(mem: DmaMemory, paddr: number, n: number): void {
+    const w = this.writeHead;
+    const first = Math.min(n, this.capacity - w);
+    mem.copyOut(paddr, this.data, w, first);
+    if (first < n) mem.copyOut(paddr + first, this.data, 0, n - first);
+    this.advanceWrite(n);
+  }
+
+  private advanceWrite(n: number): void {
+    this.writeHead = (this.writeHead + n) % this.capacity;
     this.usedBytes += n;
     this.openBytes += n;
   }
@@ -103,12 +116,18 @@ export class FrameFifo {
 
   /** Copy `n` bytes of the head frame starting at `from` into `dst` at `dstOff`. */
   copyOut(from: number, dst: Uint8Array, dstOff: number, n: number): void {
-    const data = this.data;
-    let r = (this.readHead + from) % this.capacity;
-    for (let i = 0; i < n; i++) {
-      dst[dstOff + i] = data[r]!;
-      r = r + 1 === this.capacity ? 0 : r + 1;
-    }
+    const r = (this.readHead + from) % this.capacity;
+    const first = Math.min(n, this.capacity - r);
+    dst.set(this.data.subarray(r, r + first), dstOff);
+    if (first < n) dst.set(this.data.subarray(0, n - first), dstOff + first);
+  }
+
+  /** Copy `n` bytes of the head frame from `from` into physical memory at `paddr` (DMA write, block copies). */
+  copyToMemory(from: number, mem: DmaMemory, paddr: number, n: number): void {
+    const r = (this.readHead + from) % this.capacity;
+    const first = Math.min(n, this.capacity - r);
+    mem.copyIn(paddr, this.data, r, first);
+    if (first < n) mem.copyIn(paddr + first, this.data, 0, n - first);
   }
 
   /** Remove the head frame, freeing its bytes. */

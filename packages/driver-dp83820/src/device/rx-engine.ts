@@ -71,9 +71,9 @@ export class RxEngine extends DescriptorDma {
         this.descFetched();
         break;
       case Phase.DataPending:
-        this.fifo.copyOut(
+        this.fifo.copyToMemory(
           this.done,
-          this.core.host.memory.bytes,
+          this.core.mem,
           this.fetchedBufptr + this.done,
           this.busBytes,
         );
@@ -151,10 +151,11 @@ export class RxEngine extends DescriptorDma {
   }
 
   private statusWritten(): void {
-    const mem = this.core.host.memory;
+    const mem = this.core.mem;
     const layout = this.core.descLayout();
     mem.write32(this.dp + layout.extsts, 0);
-    mem.write32(this.dp + layout.cmdsts, this.status >>> 0);
+    // CMDSTS last, atomically: it hands the descriptor back (see dma-memory.ts).
+    mem.store32(this.dp + layout.cmdsts, this.status >>> 0);
     const ok = (this.status & CMDSTS.OK) !== 0;
     if (ok) this.core.stats.rxDelivered++;
     this.core.irq.post((ok ? ISR.RXOK : ISR.RXERR) | (this.intr ? ISR.RXDESC : 0));

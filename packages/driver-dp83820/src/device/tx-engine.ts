@@ -87,11 +87,7 @@ export class TxEngine extends DescriptorDma {
         this.descFetched();
         break;
       case Phase.DataPending:
-        this.fifo.append(
-          this.core.host.memory.bytes,
-          this.fetchedBufptr + this.done,
-          this.busBytes,
-        );
+        this.fifo.appendFromMemory(this.core.mem, this.fetchedBufptr + this.done, this.busBytes);
         this.done += this.busBytes;
         this.phase = Phase.Data;
         if (this.done === this.size) this.fragmentDone();
@@ -243,7 +239,8 @@ export class TxEngine extends DescriptorDma {
   private writebackDone(): void {
     const slot = this.descHead;
     const value = this.wbValue >>> 0;
-    this.core.host.memory.write32(this.wbAddr, value);
+    // CMDSTS atomically: it hands the descriptor back (see dma-memory.ts).
+    this.core.mem.store32(this.wbAddr, value);
     const last = this.writebackFrameEnd[slot] === 1;
     this.writebackFrameEnd[slot] = 0;
     this.descHead = (this.descHead + 1) % DESC_SLOTS;

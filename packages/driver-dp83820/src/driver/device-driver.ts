@@ -49,6 +49,21 @@ const BASE_IMR =
   ISR.TXIDLE |
   ISR.RMABT;
 
+/**
+ * Descriptor hand-off with the device (see `device/dma-memory.ts`): CMDSTS is written last with
+ * `Atomics.store` when a descriptor is handed over, and read first with `Atomics.load` when the
+ * driver looks whether the device gave it back, so the device never sees OWN before the buffer
+ * pointer and size, on one thread or several.
+ */
+function publishCmdsts(words: Uint32Array, at: number, value: number): void {
+  Atomics.store(words, at >> 2, value >>> 0);
+}
+
+/** Read CMDSTS first (see {@link publishCmdsts}). */
+function loadCmdsts(words: Uint32Array, at: number): number {
+  return Atomics.load(words, at >> 2) >>> 0;
+}
+
 /** Why a descriptor completed, as the device reported it. */
 export interface Completion {
   /** Tag the driver gave the slot. */
@@ -234,7 +249,7 @@ export class DeviceDriver {
     const at = this.rxBase + i * this.layout.size;
     this.writeAddr(at + this.layout.bufptr, paddr);
     this.words![(at + this.layout.extsts) >> 2] = 0;
-    this.words![(at + this.layout.cmdsts) >> 2] = (CMDSTS.INTR | Math.min(length, 0xffff)) >>> 0;
+    publishCmdsts(this.words!, at + this.layout.cmdsts, CMDSTS.INTR | Math.min(length, 0xffff));
     this.rxTags[i] = tag;
     this.nextEmpty = (i + 1) % this.rxSlots;
     this.rxInUse++;
@@ -258,13 +273,13 @@ export class DeviceDriver {
     if (this.rxInUse === 0) return false;
     const i = this.nextRx;
     const at = this.rxBase + i * this.layout.size;
-    const c = this.words![(at + this.layout.cmdsts) >> 2]!;
+    const c = loadCmdsts(this.words!, at + this.layout.cmdsts);
     if ((c & CMDSTS.OWN) === 0) return false;
     sys.charge('Driver', this.costs.rxPacket);
     out.tag = this.rxTags[i]!;
     out.length = c & CMDSTS.SIZE_MASK;
     out.ok = (c & CMDSTS.OK) !== 0;
-    this.words![(at + this.layout.cmdsts) >> 2] = CMDSTS.OWN >>> 0;
+    publishCmdsts(this.words!, at + this.layout.cmdsts, CMDSTS.OWN);
     this.nextRx = (i + 1) % this.rxSlots;
     this.rxInUse--;
     return true;
@@ -274,7 +289,7 @@ export class DeviceDriver {
   peekRxTag(): number {
     if (this.rxInUse === 0) return -1;
     const at = this.rxBase + this.nextRx * this.layout.size;
-    const c = this.words![(at + this.layout.cmdsts) >> 2]!;
+    const c = loadCmdsts(this.words!, at + this.layout.cmdsts);
     return (c & CMDSTS.OWN) === 0 ? -1 : this.rxTags[this.nextRx]!;
   }
 
@@ -286,7 +301,7 @@ export class DeviceDriver {
     this.writeAddr(at + this.layout.bufptr, paddr);
     this.words![(at + this.layout.extsts) >> 2] = 0;
     const intr = i % (this.txSlots / 4) === 0 ? CMDSTS.INTR : 0;
-    this.words![(at + this.layout.cmdsts) >> 2] = (CMDSTS.OWN | intr | length) >>> 0;
+    publishCmdsts(this.words!, at + this.layout.cmdsts, CMDSTS.OWN | intr | length);
     this.txTags[i] = tag;
     this.txFree = (i + 1) % this.txSlots;
     this.txInUse++;
@@ -309,13 +324,13 @@ export class DeviceDriver {
     }
     const i = this.txDone;
     const at = this.txBase + i * this.layout.size;
-    const c = this.words![(at + this.layout.cmdsts) >> 2]!;
+    const c = loadCmdsts(this.words!, at + this.layout.cmdsts);
     if ((c & CMDSTS.OWN) !== 0) return false;
     sys.charge('Driver', this.costs.txReap);
     out.tag = this.txTags[i]!;
     out.length = c & CMDSTS.SIZE_MASK;
     out.ok = (c & CMDSTS.OK) !== 0;
-    this.words![(at + this.layout.cmdsts) >> 2] = 0;
+    publishCmdsts(this.words!, at + this.layout.cmdsts, 0);
     this.txDone = (i + 1) % this.txSlots;
     this.txInUse--;
     return true;
@@ -358,7 +373,7 @@ export class DeviceDriver {
   dropRx(): void {
     if (this.rxInUse === 0) return;
     const at = this.rxBase + this.nextRx * this.layout.size;
-    this.words![(at + this.layout.cmdsts) >> 2] = CMDSTS.OWN >>> 0;
+    publishCmdsts(this.words!, at + this.layout.cmdsts, CMDSTS.OWN);
     this.nextRx = (this.nextRx + 1) % this.rxSlots;
     this.rxInUse--;
   }
@@ -372,7 +387,7 @@ export class DeviceDriver {
   dropTx(): void {
     if (this.txInUse === 0) return;
     const at = this.txBase + this.txDone * this.layout.size;
-    this.words![(at + this.layout.cmdsts) >> 2] = 0;
+    publishCmdsts(this.words!, at + this.layout.cmdsts, 0);
     this.txDone = (this.txDone + 1) % this.txSlots;
     this.txInUse--;
   }
@@ -391,14 +406,14 @@ export class DeviceDriver {
       this.writeAddr(at + l.link, this.slotPhys(this.rxBase, (i + 1) % this.rxSlots));
       this.writeAddr(at + l.bufptr, 0);
       this.words![(at + l.extsts) >> 2] = 0;
-      this.words![(at + l.cmdsts) >> 2] = CMDSTS.OWN >>> 0;
+      publishCmdsts(this.words!, at + l.cmdsts, CMDSTS.OWN);
     }
     for (let i = 0; i < this.txSlots; i++) {
       const at = this.txBase + i * l.size;
       this.writeAddr(at + l.link, this.slotPhys(this.txBase, (i + 1) % this.txSlots));
       this.writeAddr(at + l.bufptr, 0);
       this.words![(at + l.extsts) >> 2] = 0;
-      this.words![(at + l.cmdsts) >> 2] = 0;
+      publishCmdsts(this.words!, at + l.cmdsts, 0);
     }
   }
 

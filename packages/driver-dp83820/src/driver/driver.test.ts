@@ -1,6 +1,6 @@
 import { TranslationCache } from '@udf/dataspace';
 import { DescStatus } from '@udf/netdev';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { makeFrame } from '../testing/frames.js';
 import { buildRig, RIG } from '../testing/sim-rig.js';
 import type { TranslationOpener } from './config.js';
@@ -183,5 +183,78 @@ describe('Dp83820Driver on the sim engine', () => {
     const opener: TranslationOpener = (sys) =>
       TranslationCache.open(sys, 1, { vaddr: 0x5000_0000, entries: 64 });
     expect(typeof opener).toBe('function');
+  });
+});
+
+describe('several client sessions on one NIC (issue 17 item 3)', () => {
+  it('a session that keeps its return ring full costs only itself: the other still gets its frames', () => {
+    const rig = buildRig({ sessions: [0, 0], hooks: [{ hoard: true }, {}], keepFrames: false });
+    rig.sim.runFor(ms(rig, 1));
+    const frames = Array.from({ length: 400 }, (_, i) => makeFrame(MAC0, PEER, 1024, i));
+    rig.peers[0]!.send(rig.devices[0]!.port, frames, 20e-6);
+    rig.sim.runFor(ms(rig, 12));
+    expect(rig.sim.kernel.failures).toEqual([]);
+    const delivered = rig.devices[0]!.stats.rxDelivered;
+    // The hoarder's ring holds at most its capacity; every other frame reaches the other session.
+    expect(rig.clients[1]!.rx).toBeGreaterThanOrEqual(400 - 2 * RIG.CAPACITY);
+    expect(
+      rig.clients[1]!.rx + RIG.CAPACITY + rig.driver.stats.returnsDeferred,
+    ).toBeGreaterThanOrEqual(delivered);
+    expect(rig.devices[0]!.stats.rxOverruns).toBe(0);
+    expect(rig.driver.stats.returnsDeferred).toBeGreaterThan(0);
+    expect(rig.driver.stats.returnDrops).toBe(0);
+  });
+});
+
+describe('corruption counters (issue 17 item 5)', () => {
+  it('counts a client’s scribbled ring index in stats.sessionCorruptions and keeps serving', () => {
+    const rig = buildRig({
+      hooks: [
+        {
+          corruptRegion: (w, pass) => {
+            if (pass !== 0) return;
+            w[16] = 0x7fff_0000; // rxFree's producer index: far more than the capacity ahead
+          },
+        },
+      ],
+    });
+    rig.sim.runFor(ms(rig, 1));
+    rig.peers[0]!.send(
+      rig.devices[0]!.port,
+      Array.from({ length: 10 }, (_, i) => makeFrame(MAC0, PEER, 200, i)),
+    );
+    rig.sim.runFor(ms(rig, 2));
+    expect(rig.sim.kernel.failures).toEqual([]);
+    expect(rig.driver.stats.sessionCorruptions).toBeGreaterThan(0);
+    expect(Object.keys(rig.driver.stats)).toContain('sessionCorruptions');
+    expect(rig.clients[0]!.rx).toBe(10);
+  });
+});
+
+describe('descriptor hand-off from the driver side (issue 11 item 2)', () => {
+  it('publishes every CMDSTS with Atomics.store and reads it with Atomics.load', () => {
+    const store = vi.spyOn(Atomics, 'store');
+    const load = vi.spyOn(Atomics, 'load');
+    try {
+      const rig = buildRig({ hooks: [{ onRx: (len, _s, bytes) => bytes.slice(0, len) }] });
+      rig.sim.runFor(ms(rig, 1));
+      rig.peers[0]!.send(
+        rig.devices[0]!.port,
+        Array.from({ length: 20 }, (_, i) => makeFrame(MAC0, PEER, 300, i)),
+      );
+      rig.sim.runFor(ms(rig, 3));
+      expect(rig.peers[0]!.frames.length).toBe(20);
+      // The driver's descriptor memory is the only Uint32Array of 16 pages in the rig.
+      const onRings = (calls: unknown[][]) =>
+        calls.filter((c) => c[0] instanceof Uint32Array && c[0].length === (16 * 4096) / 4);
+      const stores = onRings(store.mock.calls);
+      const loads = onRings(load.mock.calls);
+      // 64 + 128 at ring build, then at least one per frame handed over and per slot taken back.
+      expect(stores.length).toBeGreaterThanOrEqual(64 + 128 + 4 * 20);
+      expect(loads.length).toBeGreaterThanOrEqual(2 * 20);
+    } finally {
+      store.mockRestore();
+      load.mockRestore();
+    }
   });
 });

@@ -10,10 +10,20 @@
  * preemption control, and block — replying to the pending interrupt thread in the same call
  * (`replyWait`), which unmasks the line. An interrupt IPC runs the device's ISR.
  *
+ * Several client sessions may share one device (they name it in their session config). A session
+ * whose return ring is full costs only itself: its completions wait, in order, in a per-session
+ * deferred queue (the buffer already unpinned and out of the device ring), and no new buffer is
+ * taken from it until they have gone, so the device ring fills with the other sessions' buffers
+ * and harvesting never stops at a buffer of a session that is not consuming
+ * (`stats.returnsDeferred`).
+ *
  * Client descriptors are validated against the session's dataspaces before anything else; an
  * invalid one is returned at once with an error status and counted; the device never sees it.
  * Buffers are pinned for the duration of DMA: pinned when handed to the device, unpinned when
- * the device gives them back.
+ * the device gives them back. Every page the device can reach is pinned (one pin per page, so
+ * the manager's pin quota counts pages): a receive buffer may be posted with any size up to
+ * 0xffff, but the device is told at most one maximal frame (1518 B, it drops longer frames), so
+ * DMA never reaches past the pages pinned for it, whatever the client posts.
  *
  * Pin quota (section 4.4): a dataspace manager that finds the driver over its pin quota disables
  * it and recovers its pins; its hook (`onDriverDisabled` of `@udf/dataspace`'s AnonymousManager)
@@ -60,7 +70,17 @@ export const MIN_TX_FRAME = 14;
 /** Label of the notification IPC the driver sends a client (clients may use any label towards the driver). */
 export const DRIVER_NOTIFY_LABEL = 0x4e44;
 
-const PAGE_SHIFT = 12;
+const PAGE_SIZE = 4096;
+
+/**
+ * Bytes of a client buffer of `len` bytes the device may write or read: a receive buffer is
+ * handed to the device with its size bounded to one maximal frame (the device drops longer
+ * frames unless RXCFG.ALP, which the driver never sets), and a transmit frame is at most that
+ * long; only this span is pinned.
+ */
+function dmaSpan(len: number): number {
+  return Math.min(len, MAX_RX_FRAME);
+}
 const NOTIFY_MSG: Message = Object.freeze({ label: DRIVER_NOTIFY_LABEL, words: Object.freeze([]) });
 const EMPTY_MSG: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
 
@@ -90,8 +110,21 @@ export interface Dp83820DriverStats {
   notificationsSent: number;
   /** Notifications a client was not waiting for (zero-timeout send failed; it must recover). */
   notificationsMissed: number;
-  /** Completions dropped because a client's return ring was full. */
+  /**
+   * Completions (received frames, transmit completions, rejected or aborted descriptors) that
+   * found their session's return ring full and waited in the driver's per-session queue instead
+   * (delivered in order once the client makes room; the rest of the device keeps being served).
+   */
+  returnsDeferred: number;
+  /**
+   * Completions lost because a session's deferred queue was full too (a bound the protocol
+   * never reaches: a session gets no new buffers taken while it has deferred completions).
+   */
   returnDrops: number;
+  /** Descriptors taken from the sessions' `rxFree` and `txReq` rings (valid or not). */
+  descriptorsTaken: number;
+  /** Descriptors put on the sessions' `rxUsed` and `txDone` rings (completed, rejected or aborted). */
+  descriptorsReturned: number;
   /** Times the driver was disabled for exceeding its pin quota ({@link Dp83820Driver.quotaExceeded}; 0 or 1). */
   quotaDisables: number;
   /** Client buffers the devices held when the driver was disabled, returned with `DescStatus.Aborted`. */
@@ -100,6 +133,13 @@ export interface Dp83820DriverStats {
   rxAborted: number;
   /** Transmit descriptors submitted to a disabled driver, returned with `DescStatus.Aborted`. */
   txAborted: number;
+  /**
+   * Corruptions the driver's session ends have seen in the shared session regions: ring indices
+   * out of range and garbage in the notification bits (netdev `NetSessionStats.corruptions +
+   * bitCorruptions`, summed over every session). A client that scribbles on its region costs
+   * counted corruptions here, never a crash. Computed when read; 0 before initialisation.
+   */
+  readonly sessionCorruptions: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -112,6 +152,61 @@ interface SessionState {
   readonly validation: Session;
   net: NetSessionDriver | null;
   pendingNotify: number;
+  readonly deferred: DeferredReturns;
+}
+
+/**
+ * Completions waiting for room in one session's return rings, in order (a FIFO of fixed
+ * capacity in typed arrays: nothing allocated per packet). The buffers are unpinned: only the
+ * descriptor waits, no DMA reaches them any more.
+ */
+class DeferredReturns {
+  private readonly ds: Float64Array;
+  private readonly off: Float64Array;
+  private readonly len: Float64Array;
+  private readonly status: Uint8Array;
+  /** 1 = receive (`rxUsed`), 0 = transmit (`txDone`). */
+  private readonly rx: Uint8Array;
+  private head = 0;
+  /** Entries waiting. */
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.ds = new Float64Array(capacity);
+    this.off = new Float64Array(capacity);
+    this.len = new Float64Array(capacity);
+    this.status = new Uint8Array(capacity);
+    this.rx = new Uint8Array(capacity);
+  }
+
+  push(rx: boolean, ds: number, off: number, len: number, status: number): boolean {
+    if (this.count === this.capacity) return false;
+    const i = (this.head + this.count) % this.capacity;
+    this.ds[i] = ds;
+    this.off[i] = off;
+    this.len[i] = len;
+    this.status[i] = status;
+    this.rx[i] = rx ? 1 : 0;
+    this.count++;
+    return true;
+  }
+
+  /** Deliver from the head while the session's rings take them; returns how many went. */
+  flush(net: NetSessionDriver): number {
+    let n = 0;
+    while (this.count > 0) {
+      const i = this.head;
+      const ok =
+        this.rx[i] === 1
+          ? net.deliverRx(this.ds[i]!, this.off[i]!, this.len[i]!, this.status[i]!)
+          : net.completeTx(this.ds[i]!, this.off[i]!, this.len[i]!, this.status[i]!);
+      if (!ok) break;
+      this.head = (i + 1) % this.capacity;
+      this.count--;
+      n++;
+    }
+    return n;
+  }
 }
 
 /**
@@ -126,7 +221,7 @@ interface SessionState {
 export class Dp83820Driver {
   /** The thread body. */
   readonly body: ThreadBody;
-  /** Counters. */
+  /** Counters (plain numeric fields; `sessionCorruptions` is computed when read). */
   readonly stats: Dp83820DriverStats = {
     interrupts: 0,
     clientNotifications: 0,
@@ -140,11 +235,15 @@ export class Dp83820Driver {
     translationRefills: 0,
     notificationsSent: 0,
     notificationsMissed: 0,
+    returnsDeferred: 0,
     returnDrops: 0,
+    descriptorsTaken: 0,
+    descriptorsReturned: 0,
     quotaDisables: 0,
     buffersAborted: 0,
     rxAborted: 0,
     txAborted: 0,
+    sessionCorruptions: 0,
   };
   /** Station addresses of the devices (valid once the driver has initialised them). */
   readonly macs: readonly Uint8Array[];
@@ -190,9 +289,23 @@ export class Dp83820Driver {
         validation: new Session({ id: index, maxDataspaces: Math.max(1, s.dataspaces.length) }),
         net: null,
         pendingNotify: 0,
+        deferred: new DeferredReturns(device.rxSlots + device.txSlots + 2 * s.capacity),
       };
     });
     this.sessions = this.states.map((s) => s.validation);
+    const states = this.states;
+    Object.defineProperty(this.stats, 'sessionCorruptions', {
+      enumerable: true,
+      get(): number {
+        let n = 0;
+        for (const s of states) {
+          if (!s.net) continue;
+          const st = s.net.stats();
+          n += st.corruptions + st.bitCorruptions;
+        }
+        return n;
+      },
+    });
     let tags = 0;
     for (const d of this.devices) tags += d.rxSlots + d.txSlots;
     this.bufSession = new Int32Array(tags);
@@ -208,6 +321,18 @@ export class Dp83820Driver {
   /** True once every device and session is initialised and the driver serves requests. */
   get running(): boolean {
     return this.ready;
+  }
+
+  /**
+   * Client descriptors the driver holds: in the devices' rings or waiting in a session's deferred
+   * queue. At every moment `stats.descriptorsTaken = stats.descriptorsReturned + buffersHeld +
+   * stats.returnDrops`: no client buffer is ever lost or duplicated by the driver.
+   */
+  get buffersHeld(): number {
+    let n = 0;
+    for (const d of this.devices) n += d.rxInUse + d.txInUse;
+    for (const s of this.states) n += s.deferred.count;
+    return n;
   }
 
   /** True once {@link Dp83820Driver.quotaExceeded} has been called: the driver accepts no more work. */
@@ -327,6 +452,7 @@ export class Dp83820Driver {
       if (this.reap(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (this.flushDeferred(s)) progress = true;
       if (yield* this.takeRx(sys, s)) progress = true;
       if (yield* this.takeTx(sys, s)) progress = true;
     }
@@ -352,6 +478,7 @@ export class Dp83820Driver {
       if (this.abortHeld(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (this.flushDeferred(s)) progress = true;
       if (this.refuseNew(sys, s)) progress = true;
     }
     yield* this.notifyClients(sys);
@@ -378,14 +505,12 @@ export class Dp83820Driver {
     let moved = false;
     for (let tag = d.oldestRxTag(); tag >= 0; tag = d.oldestRxTag()) {
       const s = this.states[this.bufSession[tag]!]!;
-      if (s.net!.rxReturnSpace() === 0) break; // back-pressure, as in harvest
       d.dropRx();
       this.returnAborted(sys, s, tag, true);
       moved = true;
     }
     for (let tag = d.oldestTxTag(); tag >= 0; tag = d.oldestTxTag()) {
       const s = this.states[this.bufSession[tag]!]!;
-      if (s.net!.txReturnSpace() === 0) break;
       d.dropTx();
       this.returnAborted(sys, s, tag, false);
       moved = true;
@@ -409,14 +534,16 @@ export class Dp83820Driver {
     const net = s.net!;
     const w = this.slot;
     let moved = false;
-    while (net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
+    while (s.deferred.count === 0 && net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       this.stats.rxAborted++;
       this.returnRx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
     }
-    while (net.txReturnSpace() > 0 && net.takeTx(w)) {
+    while (s.deferred.count === 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       this.stats.txAborted++;
       this.returnTx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
@@ -431,21 +558,22 @@ export class Dp83820Driver {
       const tag = d.peekRxTag();
       if (tag < 0) break;
       const s = this.states[this.bufSession[tag]!]!;
-      if (s.net!.rxReturnSpace() === 0) break; // back-pressure: the client is not consuming
+      // A session whose return ring is full does not hold up the device: its completion waits
+      // in the session's deferred queue (the buffer is unpinned and leaves the device ring).
       d.harvestRx(sys, c);
       const ds = this.bufDs[tag]!;
       const off = this.bufOff[tag]!;
       this.unpin(ds, off, this.bufLen[tag]!);
-      sys.charge('Buffer', this.costs.bufferReturn);
       if (c.ok) this.stats.rxFrames++;
       else this.stats.rxErrors++;
-      s.net!.deliverRx(
+      this.returnRx(
+        sys,
+        s,
         ds,
         off,
         c.ok ? c.length : this.bufLen[tag]!,
         c.ok ? DescStatus.Ok : DescStatus.DeviceError,
       );
-      s.pendingNotify++;
       this.releaseTag(tag);
       moved = true;
     }
@@ -462,14 +590,9 @@ export class Dp83820Driver {
       const off = this.bufOff[tag]!;
       const len = this.bufLen[tag]!;
       this.unpin(ds, off, len);
-      sys.charge('Buffer', this.costs.bufferReturn);
       if (c.ok) this.stats.txFrames++;
       else this.stats.txErrors++;
-      if (s.net!.completeTx(ds, off, len, c.ok ? DescStatus.Ok : DescStatus.DeviceError)) {
-        s.pendingNotify++;
-      } else {
-        this.stats.returnDrops++;
-      }
+      this.returnTx(sys, s, ds, off, len, c.ok ? DescStatus.Ok : DescStatus.DeviceError);
       this.releaseTag(tag);
       moved = true;
     }
@@ -484,11 +607,13 @@ export class Dp83820Driver {
     while (
       !this.disableRequested &&
       d.rxRoom > 0 &&
+      s.deferred.count === 0 &&
       net.rxReturnSpace() > 0 &&
       net.takeRxBuffer(w)
     ) {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
@@ -498,7 +623,7 @@ export class Dp83820Driver {
         this.returnRx(sys, s, ds, off, len, status);
         continue;
       }
-      const paddr = yield* this.pin(sys, ds, off, len);
+      const paddr = yield* this.pin(sys, ds, off, dmaSpan(len));
       if (this.disableRequested) {
         // Disabled while the pin waited for a refill: the device must not get this buffer.
         if (paddr >= 0) this.unpin(ds, off, len);
@@ -512,7 +637,7 @@ export class Dp83820Driver {
       }
       const tag = this.claimTag(s.index, ds, off, len);
       sys.charge('Buffer', this.costs.bufferTrack);
-      d.postRx(sys, paddr, len, tag);
+      d.postRx(sys, paddr, dmaSpan(len), tag);
     }
     return moved;
   }
@@ -523,9 +648,16 @@ export class Dp83820Driver {
     const w = this.slot;
     let queued = 0;
     let moved = false;
-    while (!this.disableRequested && d.txRoom > 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
+    while (
+      !this.disableRequested &&
+      d.txRoom > 0 &&
+      s.deferred.count === 0 &&
+      net.txReturnSpace() > 0 &&
+      net.takeTx(w)
+    ) {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
+      this.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
@@ -535,7 +667,7 @@ export class Dp83820Driver {
         this.returnTx(sys, s, ds, off, len, status);
         continue;
       }
-      const paddr = yield* this.pin(sys, ds, off, len);
+      const paddr = yield* this.pin(sys, ds, off, dmaSpan(len));
       if (this.disableRequested) {
         if (paddr >= 0) this.unpin(ds, off, len);
         this.stats.txAborted++;
@@ -580,38 +712,59 @@ export class Dp83820Driver {
 
   private returnRx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
     sys.charge('Buffer', this.costs.bufferReturn);
-    if (s.net!.deliverRx(ds, off, len, st)) s.pendingNotify++;
-    else this.stats.returnDrops++;
+    if (s.deferred.count === 0 && s.net!.deliverRx(ds, off, len, st)) {
+      s.pendingNotify++;
+      this.stats.descriptorsReturned++;
+    } else this.defer(s, true, ds, off, len, st);
   }
 
   private returnTx(sys: Sys, s: SessionState, ds: number, off: number, len: number, st: number) {
     sys.charge('Buffer', this.costs.bufferReturn);
-    if (s.net!.completeTx(ds, off, len, st)) s.pendingNotify++;
+    if (s.deferred.count === 0 && s.net!.completeTx(ds, off, len, st)) {
+      s.pendingNotify++;
+      this.stats.descriptorsReturned++;
+    } else this.defer(s, false, ds, off, len, st);
+  }
+
+  private defer(s: SessionState, rx: boolean, ds: number, off: number, len: number, st: number) {
+    if (s.deferred.push(rx, ds, off, len, st)) this.stats.returnsDeferred++;
     else this.stats.returnDrops++;
   }
 
+  /** Deliver a session's deferred completions as its rings make room; true if any went. */
+  private flushDeferred(s: SessionState): boolean {
+    if (s.deferred.count === 0) return false;
+    const n = s.deferred.flush(s.net!);
+    s.pendingNotify += n;
+    this.stats.descriptorsReturned += n;
+    return n > 0;
+  }
+
   /**
-   * Translate and pin `[off, off + len)` of a dataspace for DMA: the first and last pages (a
-   * frame is at most 1518 bytes, so at most two pages), refilling the translation cache on a
-   * miss. Returns the physical address, or -1 if it cannot be translated or is not physically
+   * Translate and pin every page of `[off, off + span)` for DMA, refilling the translation cache
+   * on a miss; `span` is what the device can reach ({@link dmaSpan}). One pin per page, so the
+   * manager's quota sees exactly the pages DMA may touch. Returns the physical address of `off`,
+   * or -1 (nothing left pinned) if a page cannot be translated or the range is not physically
    * contiguous (the device takes one buffer per descriptor).
    */
   private *pin(
     sys: Sys,
     ds: number,
     off: number,
-    len: number,
+    span: number,
   ): Generator<KernelCall, number, unknown> {
     const first = yield* this.pinPage(sys, ds, off);
     if (first < 0) return -1;
-    const last = off + len - 1;
-    if (last >>> PAGE_SHIFT === off >>> PAGE_SHIFT) return first;
-    const second = yield* this.pinPage(sys, ds, last);
-    if (second < 0 || second - first !== len - 1) {
-      this.translation!.unpin(ds, off);
-      if (second >= 0) this.translation!.unpin(ds, last);
-      this.stats.translationFailures++;
-      return -1;
+    const lastPage = Math.floor((off + span - 1) / PAGE_SIZE);
+    for (let page = Math.floor(off / PAGE_SIZE) + 1; page <= lastPage; page++) {
+      const at = page * PAGE_SIZE;
+      const p = yield* this.pinPage(sys, ds, at);
+      if (p < 0 || p - first !== at - off) {
+        if (p >= 0) this.translation!.unpin(ds, at);
+        this.unpinRange(ds, off, at - off);
+        if (p >= 0) this.stats.translationFailures++;
+        return -1;
+      }
     }
     return first;
   }
@@ -627,11 +780,19 @@ export class Dp83820Driver {
     return p;
   }
 
-  private unpin(ds: number, off: number, len: number): void {
+  /** Release the pins of every page of `[off, off + span)` (one per page, as {@link pin} took them). */
+  private unpinRange(ds: number, off: number, span: number): void {
+    if (span <= 0) return;
     const tc = this.translation!;
-    tc.unpin(ds, off);
-    const last = off + len - 1;
-    if (last >>> PAGE_SHIFT !== off >>> PAGE_SHIFT) tc.unpin(ds, last);
+    const lastPage = Math.floor((off + span - 1) / PAGE_SIZE);
+    for (let page = Math.floor(off / PAGE_SIZE); page <= lastPage; page++) {
+      tc.unpin(ds, page === Math.floor(off / PAGE_SIZE) ? off : page * PAGE_SIZE);
+    }
+  }
+
+  /** Unpin the DMA span of a buffer of `len` bytes at `off`. */
+  private unpin(ds: number, off: number, len: number): void {
+    this.unpinRange(ds, off, dmaSpan(len));
   }
 
   private claimTag(session: number, ds: number, off: number, len: number): number {

@@ -45,12 +45,12 @@ export function writeDesc(
     m.write32(at + layout.bufptr + 4, Math.floor(bufptr / 2 ** 32));
   }
   m.write32(at + layout.extsts, 0);
-  m.write32(at + layout.cmdsts, cmdsts >>> 0);
+  m.store32(at + layout.cmdsts, cmdsts >>> 0); // last, atomically: it hands the descriptor over
 }
 
 /** CMDSTS of the descriptor at `at`. */
 export function cmdstsAt(host: TestHost, layout: DescriptorLayout, at: number): number {
-  return host.memory.read32(at + layout.cmdsts) >>> 0;
+  return host.memory.load32(at + layout.cmdsts);
 }
 
 /**

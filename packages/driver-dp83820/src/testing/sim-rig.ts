@@ -58,7 +58,7 @@ export class ToyTranslation implements DriverTranslation {
   private readonly installed = new Set<number>();
   constructor(
     private readonly manager: () => ThreadId,
-    private readonly ranges: Map<number, { paddr: number; size: number }>,
+    private readonly ranges: Map<number, { paddr: number; size: number; stride?: number }>,
   ) {}
   *add(dataspaceId: number): Generator<KernelCall, { id: number; size: number }, unknown> {
     yield* []; // a real manager answers by IPC; the toy knows the answer
@@ -71,7 +71,7 @@ export class ToyTranslation implements DriverTranslation {
     this.sys?.charge('Translation', 40);
     if (!r || !this.installed.has(ds * 1e6 + (off >>> 12))) return -1;
     this.pins++;
-    return r.paddr + off;
+    return toyPaddr(r, off);
   }
   unpin(): void {
     this.pins--;
@@ -82,8 +82,13 @@ export class ToyTranslation implements DriverTranslation {
     this.refills++;
     this.installed.add(ds * 1e6 + (off >>> 12));
     const r = this.ranges.get(ds);
-    return r ? r.paddr + off : -1;
+    return r && off >= 0 && off < r.size ? toyPaddr(r, off) : -1;
   }
+}
+
+/** Physical address of `off` in a toy dataspace whose page `p` is at `paddr + p × stride`. */
+function toyPaddr(r: { paddr: number; stride?: number }, off: number): number {
+  return r.paddr + Math.floor(off / PAGE) * (r.stride ?? PAGE) + (off % PAGE);
 }
 
 /** Records frames a device sends, with times. */
@@ -121,6 +126,37 @@ export interface RigClientHooks {
   rawRx?: readonly (readonly [number, number, number])[];
   /** Frames to send at start. */
   send?: readonly Uint8Array[];
+  /**
+   * A client that never takes a received frame but keeps its post ring full (cycling over its
+   * receive buffers): its return ring soon stays full, a legal, non-corrupt state.
+   */
+  hoard?: boolean;
+  /**
+   * Take over the client loop (hostile tests): called once per pass with the session end, the
+   * region's words and the buffer bytes; returns how many descriptors it enqueued (the rig
+   * notifies the driver for them). The client then sleeps until notified or `hostileNap` cycles.
+   */
+  hostile?: (ctx: HostileContext) => number;
+  /** Cycles a hostile client sleeps between passes at most (default 20 000). */
+  hostileNap?: number;
+  /**
+   * Scribble on the session region (as 32-bit words) at the end of every pass of the client's
+   * loop, before it sleeps; `pass` counts from 0 (hostile tests).
+   */
+  corruptRegion?: (words: Uint32Array, pass: number) => void;
+}
+
+/** What a hostile rig client gets each pass. */
+export interface HostileContext {
+  readonly net: NetSessionClient;
+  /** The session region as 32-bit words. */
+  readonly words: Uint32Array;
+  /** The client's buffer dataspace id. */
+  readonly ds: number;
+  /** The client's buffer memory (dataspace offset = index). */
+  readonly bytes: Uint8Array;
+  /** The sim's clock. */
+  readonly now: number;
 }
 
 /** Counters of a rig client. */
@@ -146,7 +182,14 @@ export interface Rig {
   bufferPaddrs: number[];
   /** Bytes of each session's receive buffers (`RIG.CAPACITY * RIG.BUFFER_SIZE`). */
   rxBufferBytes: number;
+  /** Physical frames filled with {@link POISON} (with `interleave`): no DMA may touch them. */
+  poisoned: number[];
+  /** Number of bytes of a poisoned frame that no longer hold {@link POISON}. */
+  poisonDamage(): number;
 }
+
+/** The byte poisoned frames are filled with. */
+export const POISON = 0xa5;
 
 /** Build a rig: `sessions[i]` is the device index of session i. */
 export function buildRig(
@@ -159,9 +202,16 @@ export function buildRig(
     keepFrames?: boolean;
     /** Runs in the manager thread each time it serves a refill (as a manager's hooks do). */
     onRefill?: (refill: number) => void;
+    /**
+     * Place each session's buffer pages on every other physical frame and fill the frames in
+     * between, and every other free frame of memory, with {@link POISON} ({@link Rig.poisoned}).
+     */
+    interleave?: boolean;
+    /** Physical memory of the machine (default 32 MiB). */
+    memoryBytes?: number;
   } = {},
 ): Rig {
-  const sim = new SimEngine({ memoryBytes: 32 * 1024 * 1024 });
+  const sim = new SimEngine({ memoryBytes: options.memoryBytes ?? 32 * 1024 * 1024 });
   const k = sim.kernel;
   const nDev = options.devices ?? 1;
   const sessionDevices = options.sessions ?? [0];
@@ -194,7 +244,7 @@ export function buildRig(
     });
   }
 
-  const ranges = new Map<number, { paddr: number; size: number }>();
+  const ranges = new Map<number, { paddr: number; size: number; stride?: number }>();
   const translation = new ToyTranslation(() => ids.manager, ranges);
   const clientStats: RigClientStats[] = [];
   const sessionConfigs: Dp83820SessionConfig[] = [];
@@ -203,16 +253,27 @@ export function buildRig(
   const bufBytes = 2 * RIG.CAPACITY * RIG.BUFFER_SIZE;
   const clientIds: ThreadId[] = [];
   const bufferPaddrs: number[] = [];
+  const poisoned: number[] = [];
 
   sessionDevices.forEach((devIndex, i) => {
     const space = k.createSpace(`client${i}`);
     const region = k.allocateFrames(regionBytes);
     k.mapPhysical(space, RIG.REGION, region, regionBytes, RW);
     k.mapPhysical(driverSpace, RIG.REGION + i * 0x10_0000, region, regionBytes, RW);
-    const bufs = k.allocateFrames(bufBytes);
-    k.mapPhysical(space, RIG.BUFFERS, bufs, bufBytes, RW);
     const ds = RIG.DATASPACE + i;
-    ranges.set(ds, { paddr: bufs, size: bufBytes });
+    let bufs: number;
+    if (options.interleave) {
+      bufs = k.allocateFrames(2 * bufBytes);
+      for (let p = 0; p < bufBytes / PAGE; p++) {
+        k.mapPhysical(space, RIG.BUFFERS + p * PAGE, bufs + 2 * p * PAGE, PAGE, RW);
+        poisoned.push(bufs + (2 * p + 1) * PAGE);
+      }
+      ranges.set(ds, { paddr: bufs, size: bufBytes, stride: 2 * PAGE });
+    } else {
+      bufs = k.allocateFrames(bufBytes);
+      k.mapPhysical(space, RIG.BUFFERS, bufs, bufBytes, RW);
+      ranges.set(ds, { paddr: bufs, size: bufBytes });
+    }
     bufferPaddrs.push(bufs);
     const stats: RigClientStats = {
       rx: 0,
@@ -274,6 +335,13 @@ export function buildRig(
     priority: 200,
     body: driver.body,
   });
+  const memory = sim.machine.memory;
+  if (options.interleave) {
+    // Every other frame of the memory nobody was given.
+    const top = k.allocateFrames(PAGE);
+    for (let f = top + PAGE; f + PAGE <= memory.size; f += 2 * PAGE) poisoned.push(f);
+  }
+  for (const f of poisoned) memory.bytes.fill(POISON, f, f + PAGE);
   return {
     sim,
     devices,
@@ -284,6 +352,17 @@ export function buildRig(
     driverThread: ids.driver,
     bufferPaddrs,
     rxBufferBytes: RIG.CAPACITY * RIG.BUFFER_SIZE,
+    poisoned,
+    poisonDamage() {
+      let bad = 0;
+      const b = memory.bytes;
+      const clean = new Uint8Array(PAGE).fill(POISON);
+      for (const f of poisoned) {
+        if (Buffer.from(b.buffer, b.byteOffset + f, PAGE).equals(clean)) continue;
+        for (let i = f; i < f + PAGE; i++) if (b[i] !== POISON) bad++;
+      }
+      return bad;
+    },
   };
 }
 
@@ -298,12 +377,34 @@ function* rigClient(
   const layout = netSessionLayout(RIG.CAPACITY);
   const region = yield* sys.mem.access(RIG.REGION, layout.byteLength, 'write');
   const bufs = yield* sys.mem.access(RIG.BUFFERS, bufBytes, 'write');
-  if (!('buffer' in region) || !('bytes' in bufs)) throw new Error('client memory not mapped');
+  if (!('buffer' in region)) throw new Error('client region not mapped');
+  // Interleaved buffers are not one contiguous view: such a client only receives and reposts.
+  const bufBytesView = 'bytes' in bufs ? bufs.bytes : new Uint8Array(bufBytes);
   const net = new NetSessionClient({
     buffer: region.buffer,
     byteOffset: region.byteOffset,
     capacity: RIG.CAPACITY,
   });
+  const regionWords = new Uint32Array(region.buffer, region.byteOffset, layout.byteLength >> 2);
+  let pass = 0;
+  if (hooks.hostile) {
+    const nap = hooks.hostileNap ?? 20_000;
+    for (;;) {
+      const enq = hooks.hostile({
+        net,
+        words: regionWords,
+        ds,
+        bytes: bufBytesView,
+        now: sys.now(),
+      });
+      if (enq > 0) {
+        stats.notificationsSent++;
+        yield* sys.ipc.send(driver(), { label: 2, words: [] }, 0);
+      }
+      const r = yield* sys.ipc.receive(ANY_THREAD, nap);
+      if (r.ok) stats.notificationsReceived++;
+    }
+  }
   const txBase = RIG.CAPACITY * RIG.BUFFER_SIZE;
   const freeTx: number[] = [];
   for (let i = 0; i < RIG.CAPACITY; i++) freeTx.push(txBase + i * RIG.BUFFER_SIZE);
@@ -316,13 +417,22 @@ function* rigClient(
       posted += net.postRx(ds, i * RIG.BUFFER_SIZE, RIG.BUFFER_SIZE) ? 1 : 0;
   let submitted = 0;
   for (const [d, o, l] of hooks.rawTx ?? []) submitted += net.submitTx(d, o, l) ? 1 : 0;
+  let hoarded = 0;
 
   for (;;) {
     let enq = 0;
-    while (net.pollRx(out)) {
+    while (hooks.hoard && net.rxPostSpace() > 0) {
+      net.postRx(ds, (hoarded++ % RIG.CAPACITY) * RIG.BUFFER_SIZE, RIG.BUFFER_SIZE);
+      enq++;
+    }
+    while (!hooks.hoard && net.pollRx(out)) {
       stats.rx++;
       stats.rxStatus.push(out[3]!);
-      const reply = hooks.onRx?.(out[2]!, out[3]!, bufs.bytes.subarray(out[1]!, out[1]! + out[2]!));
+      const reply = hooks.onRx?.(
+        out[2]!,
+        out[3]!,
+        bufBytesView.subarray(out[1]!, out[1]! + out[2]!),
+      );
       if (reply) outbox.push(reply);
       if (out[0] === ds && out[1]! < txBase && out[3] !== DescStatus.Aborted)
         enq += net.postRx(ds, out[1]!, RIG.BUFFER_SIZE) ? 1 : 0;
@@ -336,7 +446,7 @@ function* rigClient(
     while (outbox.length > 0 && freeTx.length > 0) {
       const f = outbox.shift()!;
       const off = freeTx.pop()!;
-      bufs.bytes.set(f, off);
+      bufBytesView.set(f, off);
       if (!net.submitTx(ds, off, f.length)) {
         freeTx.push(off);
         outbox.unshift(f);
@@ -351,8 +461,10 @@ function* rigClient(
       stats.notificationsSent++;
       yield* sys.ipc.send(driver(), { label: 2, words: [] }, 0);
     }
+    hooks.corruptRegion?.(regionWords, pass++);
     net.prepareSleep();
-    if (net.hasWork()) {
+    // A hoarder's return ring is never empty: it sleeps until notified regardless.
+    if (hooks.hoard ? false : net.hasWork()) {
       net.cancelSleep();
       continue;
     }

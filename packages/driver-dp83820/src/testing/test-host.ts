@@ -32,10 +32,14 @@ export class TestLine implements InterruptLine {
 /** Flat little-endian physical memory. */
 export class FlatMemory implements PhysicalMemory {
   readonly bytes: Uint8Array;
+  /** Block copies made by DMA ({@link FlatMemory.copyIn}/{@link FlatMemory.copyOut}). */
+  copies = 0;
   private readonly view: DataView;
+  private readonly words: Int32Array;
   constructor(readonly size: number) {
     this.bytes = new Uint8Array(new SharedArrayBuffer(size));
     this.view = new DataView(this.bytes.buffer);
+    this.words = new Int32Array(this.bytes.buffer, 0, size >> 2);
   }
   contains(paddr: number, length: number): boolean {
     return paddr >= 0 && length >= 0 && paddr + length <= this.size;
@@ -45,6 +49,28 @@ export class FlatMemory implements PhysicalMemory {
   }
   write32(paddr: number, value: number): void {
     this.view.setUint32(paddr, value >>> 0, true);
+  }
+  /** Atomic 32-bit load of an aligned word (little-endian host). */
+  load32(paddr: number): number {
+    if ((paddr & 3) !== 0) throw new RangeError(`unaligned load32 at ${paddr}`);
+    return Atomics.load(this.words, paddr >> 2) >>> 0;
+  }
+  /** Atomic 32-bit store of an aligned word (little-endian host). */
+  store32(paddr: number, value: number): void {
+    if ((paddr & 3) !== 0) throw new RangeError(`unaligned store32 at ${paddr}`);
+    Atomics.store(this.words, paddr >> 2, value | 0);
+  }
+  /** Block copy into memory. */
+  copyIn(paddr: number, src: Uint8Array, srcOffset: number, length: number): void {
+    if (!this.contains(paddr, length)) throw new RangeError(`copyIn outside memory at ${paddr}`);
+    this.copies++;
+    this.bytes.set(src.subarray(srcOffset, srcOffset + length), paddr);
+  }
+  /** Block copy out of memory. */
+  copyOut(paddr: number, dst: Uint8Array, dstOffset: number, length: number): void {
+    if (!this.contains(paddr, length)) throw new RangeError(`copyOut outside memory at ${paddr}`);
+    this.copies++;
+    dst.set(this.bytes.subarray(paddr, paddr + length), dstOffset);
   }
 }
 

@@ -5,10 +5,12 @@ import {
   NetSessionDriver,
   netSessionLayout,
 } from '@udf/netdev';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UdpEchoService } from '../app/echo.js';
 import { inputOutcomes } from '../iface/counters.js';
 import { Stack } from '../iface/stack.js';
+import type { Pbuf } from '../pbuf/pbuf.js';
 import { PbufPool } from '../pbuf/pbuf.js';
 import { arpFrame, udpFrame } from '../testing/frames.js';
 import { MAC_BROADCAST, parseIpv4, parseMac } from '../wire/address.js';
@@ -112,5 +114,159 @@ describe('SessionNetDevice: the stack on a driver session', () => {
     const before = client.rxPostSpace();
     expect(device.refill()).toBe(0);
     expect(client.rxPostSpace()).toBe(before);
+  });
+});
+
+/** A session with `count` receive buffers over rings of `capacity` (no stack: the test drives the device). */
+function bare(capacity: number, count: number) {
+  const buffer = new SharedArrayBuffer(netSessionLayout(capacity).byteLength);
+  const opts = { buffer, byteOffset: 0, capacity };
+  const client = new NetSessionClient(opts);
+  const driver = new NetSessionDriver(opts);
+  const memory = new Uint8Array(new SharedArrayBuffer(2 * count * 2048));
+  const rxPool = new PbufPool({ dataspaceId: DS, count, bytes: memory });
+  const txPool = new PbufPool({ dataspaceId: DS, count, bytes: memory, base: count * 2048 });
+  const device = new SessionNetDevice({ client, rxPool, txPool });
+  return { device, driver, client, rxPool, txPool, buffer };
+}
+
+describe('SessionNetDevice buffer accounting (issue 17 item 2)', () => {
+  it('exposes ring corruptions a driver causes in stats.sessionCorruptions (issue 17 item 5)', () => {
+    const { device, buffer } = bare(8, 32);
+    const layout = netSessionLayout(8);
+    // The driver is the producer of rxUsed: a producer index far ahead of the consumer.
+    new Uint32Array(buffer)[(layout.rxUsed + 64) >> 2] = 0x7fff_0000;
+    expect(device.nextRx()).toBeNull();
+    expect(device.stats.sessionCorruptions).toBeGreaterThan(0);
+    expect(Object.keys(device.stats)).toContain('sessionCorruptions');
+  });
+
+  it('loses no receive buffer when the driver returns errors while the post ring is full', () => {
+    const { device, driver } = bare(8, 32);
+    const d = new Uint32Array(DESC_WORDS);
+    const held: number[][] = [];
+    // An honest driver: takes whatever is posted (the client refills behind it) and returns
+    // buffers with a receive error; the pool is more than twice the ring.
+    for (let round = 0; round < 4; round++) {
+      while (driver.takeRxBuffer(d)) held.push([d[0]!, d[1]!, d[2]!]);
+      device.refill();
+      for (const [ds, off, len] of held.splice(0, 8)) {
+        driver.deliverRx(ds!, off!, len!, DescStatus.DeviceError);
+      }
+      expect(device.nextRx()).toBeNull();
+    }
+    expect(device.stats.rxErrors).toBe(32);
+    // Every buffer can still be used: drain the driver's hands and refill.
+    for (const [ds, off, len] of held.splice(0))
+      driver.deliverRx(ds!, off!, len!, DescStatus.DeviceError);
+    while (driver.takeRxBuffer(d)) driver.deliverRx(d[0]!, d[1]!, d[2]!, DescStatus.DeviceError);
+    expect(device.nextRx()).toBeNull();
+    // The driver now keeps everything it is given: all 32 distinct buffers reach it.
+    const distinct = new Set<number>();
+    for (let i = 0; i < 8; i++) {
+      device.refill();
+      while (driver.takeRxBuffer(d)) distinct.add(d[1]!);
+    }
+    expect(distinct.size).toBe(32); // before the fix: 8 (24 buffers vanished)
+    expect(device.census()).toMatchObject({ rxPool: 0, rxDriver: 32, rxStack: 0 });
+    expect(device.stats.rxPostRefused).toBeGreaterThan(0);
+  });
+
+  it('keeps every buffer in exactly one place under a hostile driver (property)', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('take' as const), n: fc.integer({ min: 0, max: 12 }) }),
+      fc.record({
+        kind: fc.constant('return' as const),
+        pick: fc.nat(),
+        status: fc.integer({ min: 0, max: 8 }),
+        length: fc.integer({ min: 0, max: 3000 }),
+      }),
+      fc.record({ kind: fc.constant('duplicate' as const), pick: fc.nat() }),
+      fc.record({
+        kind: fc.constant('forge' as const),
+        ds: fc.constantFrom(DS, DS + 1),
+        offset: fc.integer({ min: 0, max: 70 * 2048 }),
+        length: fc.integer({ min: 0, max: 4000 }),
+      }),
+      fc.record({ kind: fc.constant('complete' as const), pick: fc.nat(), status: fc.nat(8) }),
+      fc.record({ kind: fc.constant('stack' as const), n: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ kind: fc.constant('release' as const), n: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ kind: fc.constant('send' as const), n: fc.integer({ min: 0, max: 6 }) }),
+      fc.constant({ kind: 'refill' as const }),
+    );
+    let total = 0;
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 100, maxLength: 400 }), (ops) => {
+        total += ops.length;
+        const { device, driver } = bare(8, 32);
+        const d = new Uint32Array(DESC_WORDS);
+        const rxHeld: number[][] = [];
+        const txHeld: number[][] = [];
+        const returned: number[][] = [];
+        const inStack: Pbuf[] = [];
+        for (const o of ops) {
+          switch (o.kind) {
+            case 'take':
+              for (let i = 0; i < o.n && driver.takeRxBuffer(d); i++)
+                rxHeld.push([d[0]!, d[1]!, d[2]!]);
+              while (driver.takeTx(d)) txHeld.push([d[0]!, d[1]!, d[2]!]);
+              break;
+            case 'return': {
+              if (rxHeld.length === 0) break;
+              const [ds, off] = rxHeld.splice(o.pick % rxHeld.length, 1)[0]!;
+              if (driver.deliverRx(ds!, off!, o.length, o.status)) returned.push([ds!, off!]);
+              break;
+            }
+            case 'duplicate': {
+              if (returned.length === 0) break;
+              const [ds, off] = returned[o.pick % returned.length]!;
+              driver.deliverRx(ds!, off!, 100, DescStatus.Ok);
+              break;
+            }
+            case 'forge':
+              driver.deliverRx(o.ds, o.offset, o.length, DescStatus.Ok);
+              driver.completeTx(o.ds, o.offset, o.length, DescStatus.Ok);
+              break;
+            case 'complete': {
+              if (txHeld.length === 0) break;
+              const [ds, off, len] = txHeld.splice(o.pick % txHeld.length, 1)[0]!;
+              driver.completeTx(ds!, off!, len!, o.status);
+              break;
+            }
+            case 'stack':
+              for (let i = 0; i < o.n; i++) {
+                const p = device.nextRx();
+                if (!p) break;
+                inStack.push(p);
+              }
+              break;
+            case 'release':
+              for (let i = 0; i < o.n && inStack.length > 0; i++) device.releaseRx(inStack.pop()!);
+              break;
+            case 'send':
+              for (let i = 0; i < o.n; i++) {
+                const p = device.allocTx(60);
+                if (!p) break;
+                p.length = 60;
+                device.transmit(p);
+              }
+              break;
+            case 'refill':
+              device.refill();
+              device.reapTx();
+              break;
+          }
+          const c = device.census();
+          if (c.rxPool + c.rxDriver + c.rxStack !== 32) return false;
+          if (c.txPool + c.txDriver + c.txStack !== 32 || c.txStack !== 0) return false;
+          if (c.rxStack !== inStack.length) return false;
+        }
+        return true;
+      }),
+      { numRuns: 1000 },
+    );
+    // Together with the driver's hostile-client property (driver-dp83820
+    // boundary.property.test.ts, > 1 M operations) this is issue 17's "done when".
+    expect(total).toBeGreaterThanOrEqual(150_000);
   });
 });

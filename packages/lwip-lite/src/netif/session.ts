@@ -9,6 +9,12 @@
  * dataspace, the start of one of our buffers, a buffer we actually gave it, a sane length) and a
  * bad one is counted and dropped, never thrown.
  *
+ * Buffer accounting: every buffer is always in exactly one place — its pool, with the driver
+ * (posted on `rxFree`/`txReq`, or held by the driver until it returns it), or with the stack (a
+ * received frame not yet released, a transmit buffer being filled). A post the ring refuses
+ * puts the buffer back in its pool (counted in `rxPostRefused`); {@link SessionNetDevice.census}
+ * reports the three places so a test can check that they always add up to the pool size.
+ *
  * Wake-ups are not sent from here (that takes a kernel call): {@link SessionNetDevice.takeNotify}
  * tells the component's thread whether the session's policy asks to wake the driver.
  *
@@ -54,6 +60,33 @@ export interface SessionNetDeviceStats {
   txRingFull: number;
   /** Descriptors from the driver that named no buffer we gave it (foreign, misaligned, duplicate, bad length). */
   corrupt: number;
+  /**
+   * Receive buffers the post ring refused (full): put back in the pool, posted again by a later
+   * {@link SessionNetDevice.refill}; none is lost.
+   */
+  rxPostRefused: number;
+  /**
+   * Corruptions this session end has seen in the shared region: ring indices out of range (all
+   * four rings) and garbage in the notification bits (netdev `NetSessionStats.corruptions +
+   * bitCorruptions`). Computed when read.
+   */
+  readonly sessionCorruptions: number;
+}
+
+/** Where a {@link SessionNetDevice}'s buffers are; for each pool, `pool + driver + stack = count`. */
+export interface SessionBufferCensus {
+  /** Receive buffers free in the pool. */
+  rxPool: number;
+  /** Receive buffers posted to (or held by) the driver. */
+  rxDriver: number;
+  /** Received frames handed to the stack and not yet released. */
+  rxStack: number;
+  /** Transmit buffers free in the pool. */
+  txPool: number;
+  /** Transmit buffers submitted to the driver and not yet completed. */
+  txDriver: number;
+  /** Transmit buffers allocated by the stack and not yet submitted or released. */
+  txStack: number;
 }
 
 /** A {@link NetDevice} on the client end of a network driver session. */
@@ -61,15 +94,7 @@ export class SessionNetDevice implements NetDevice {
   /** Largest frame. */
   readonly mtu: number;
   /** Counters. */
-  readonly stats: SessionNetDeviceStats = {
-    rxFrames: 0,
-    rxErrors: 0,
-    rxAborted: 0,
-    txFrames: 0,
-    txErrors: 0,
-    txRingFull: 0,
-    corrupt: 0,
-  };
+  readonly stats: SessionNetDeviceStats;
   private readonly client: NetSessionClient;
   private readonly rxPool: PbufPool;
   private readonly txPool: PbufPool;
@@ -79,6 +104,9 @@ export class SessionNetDevice implements NetDevice {
   private readonly desc = new Uint32Array(DESC_WORDS);
   private notifyDue = false;
   private aborted = false;
+  private rxWithDriver = 0;
+  private rxWithStack = 0;
+  private txWithDriver = 0;
 
   /** @param options - the session end and the buffer pools */
   constructor(options: SessionNetDeviceOptions) {
@@ -88,6 +116,21 @@ export class SessionNetDevice implements NetDevice {
     this.mtu = options.mtu ?? 1514;
     this.rxPosted = new Uint8Array(this.rxPool.count);
     this.txPosted = new Uint8Array(this.txPool.count);
+    const client = this.client;
+    this.stats = {
+      rxFrames: 0,
+      rxErrors: 0,
+      rxAborted: 0,
+      txFrames: 0,
+      txErrors: 0,
+      txRingFull: 0,
+      corrupt: 0,
+      rxPostRefused: 0,
+      get sessionCorruptions(): number {
+        const st = client.stats();
+        return st.corruptions + st.bitCorruptions;
+      },
+    };
     this.refill();
   }
 
@@ -106,7 +149,7 @@ export class SessionNetDevice implements NetDevice {
     while (this.client.rxPostSpace() > 0) {
       const p = this.rxPool.alloc();
       if (!p) break;
-      this.post(p);
+      if (!this.post(p)) break;
       n++;
     }
     return n;
@@ -121,6 +164,7 @@ export class SessionNetDevice implements NetDevice {
       if (!p) continue;
       if (d[DESC_STATUS] !== DescStatus.Ok) this.stats.txErrors++;
       this.txPosted[p.id] = 0;
+      this.txWithDriver--;
       this.txPool.free(p);
       n++;
     }
@@ -140,6 +184,7 @@ export class SessionNetDevice implements NetDevice {
       const p = this.validate(this.rxPool, this.rxPosted, d);
       if (!p) continue;
       this.rxPosted[p.id] = 0;
+      this.rxWithDriver--;
       if (d[DESC_STATUS] === DescStatus.Aborted) {
         // The driver is shutting the session down (e.g. disabled for exceeding its pin quota):
         // keep the buffer instead of bouncing it back and forth.
@@ -156,14 +201,16 @@ export class SessionNetDevice implements NetDevice {
       p.offset = p.base;
       p.length = d[DESC_LENGTH]!;
       this.stats.rxFrames++;
+      this.rxWithStack++;
       return p;
     }
     return null;
   }
 
   releaseRx(pbuf: Pbuf): void {
-    if (!this.aborted && this.client.rxPostSpace() > 0) this.post(pbuf);
-    else this.rxPool.free(pbuf);
+    this.rxWithStack--;
+    if (this.aborted || this.client.rxPostSpace() === 0) this.rxPool.free(pbuf);
+    else this.post(pbuf);
   }
 
   allocTx(length: number): Pbuf | null {
@@ -180,6 +227,7 @@ export class SessionNetDevice implements NetDevice {
       return false;
     }
     this.txPosted[pbuf.id] = 1;
+    this.txWithDriver++;
     this.stats.txFrames++;
     if (this.client.shouldNotify(1)) this.notifyDue = true;
     return true;
@@ -189,11 +237,42 @@ export class SessionNetDevice implements NetDevice {
     this.txPool.free(pbuf);
   }
 
-  private post(p: Pbuf): void {
+  /**
+   * Where every buffer is, by this end's own records: for each pool the three places add up to
+   * its `count` (a driver that keeps buffers keeps them in `rxDriver`/`txDriver`; it cannot make
+   * one vanish or appear twice). Fills and returns `out` (nothing allocated when one is passed).
+   */
+  census(
+    out: SessionBufferCensus = {
+      rxPool: 0,
+      rxDriver: 0,
+      rxStack: 0,
+      txPool: 0,
+      txDriver: 0,
+      txStack: 0,
+    },
+  ): SessionBufferCensus {
+    out.rxPool = this.rxPool.available;
+    out.rxDriver = this.rxWithDriver;
+    out.rxStack = this.rxWithStack;
+    out.txPool = this.txPool.available;
+    out.txDriver = this.txWithDriver;
+    out.txStack = this.txPool.count - this.txPool.available - this.txWithDriver;
+    return out;
+  }
+
+  /** Post a receive buffer; if the ring refuses it, it goes back to the pool (counted). */
+  private post(p: Pbuf): boolean {
+    if (!this.client.postRx(p.dataspaceId, p.base, p.capacity)) {
+      this.stats.rxPostRefused++;
+      this.rxPool.free(p);
+      return false;
+    }
     this.rxPosted[p.id] = 1;
-    this.client.postRx(p.dataspaceId, p.base, p.capacity);
+    this.rxWithDriver++;
     // A driver that ran out of receive buffers may be asleep waiting for them.
     if (this.client.shouldNotify(1)) this.notifyDue = true;
+    return true;
   }
 
   /** The pbuf a returned descriptor names, if it is one we handed out; else counts it corrupt. */
