@@ -6,11 +6,40 @@ import { dmaMemory } from './dma-memory.js';
 describe('dmaMemory', () => {
   it('uses the memory’s own atomic and block operations when it has them', () => {
     const m = new FlatMemory(1 << 16);
-    expect(dmaMemory(m)).toBe(m);
+    const d = dmaMemory(m);
+    d.copyIn(0x200, Uint8Array.of(9, 1, 2, 3, 9), 1, 3);
+    expect([...m.bytes.subarray(0x1ff, 0x204)]).toEqual([0, 1, 2, 3, 0]);
+    const out = new Uint8Array(5);
+    d.copyOut(0x200, out, 2, 3);
+    expect([...out]).toEqual([0, 0, 1, 2, 3]);
+    expect(m.copies).toBe(2);
+    expect(() => d.copyIn(m.size - 2, new Uint8Array(4), 0, 4)).toThrow(RangeError);
   });
 
-  it('supplies them over `bytes` for a memory without them (the kernel’s FrameMemory today)', () => {
-    const m = new FrameMemory(1 << 16);
+  it('adapts the kernel’s region memory, one region at a time', () => {
+    const m = new FrameMemory(1 << 16, 'separate');
+    const a = m.allocateRegion(4096).paddr;
+    const b = m.allocateRegion(4096).paddr;
+    const d = dmaMemory(m);
+    d.store32(a + 8, 0x8000_0001);
+    expect(d.load32(a + 8)).toBe(0x8000_0001);
+    d.copyIn(b, Uint8Array.of(7, 8), 0, 2);
+    const out = new Uint8Array(2);
+    d.copyOut(b, out, 0, 2);
+    expect([...out]).toEqual([7, 8]);
+    // A copy straddling two regions is refused, never half done.
+    expect(() => d.copyIn(b - 2, new Uint8Array(4), 0, 4)).toThrow(RangeError);
+  });
+
+  it('supplies them over `bytes` for a memory without them', () => {
+    const flat = new FlatMemory(1 << 16);
+    const m = {
+      size: flat.size,
+      bytes: flat.bytes,
+      contains: (p: number, l: number) => flat.contains(p, l),
+      read32: (p: number) => flat.read32(p),
+      write32: (p: number, v: number) => flat.write32(p, v),
+    };
     const d = dmaMemory(m);
     expect(dmaMemory(m)).toBe(d); // one wrapper per memory
     d.store32(0x100, 0x8000_0001);

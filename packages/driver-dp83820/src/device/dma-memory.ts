@@ -9,16 +9,24 @@
  * reader that sees the new OWN value also sees the buffer pointer and size written before it,
  * on one thread or several.
  *
- * `@udf/l4-kernel`'s `PhysicalMemory` is gaining `load32`/`store32`/`copyIn`/`copyOut`; until
- * then {@link dmaMemory} supplies them over the memory's `bytes`. When the kernel's interface has
- * them, {@link dmaMemory} becomes `(m) => m` and nothing else changes. Internal to the package.
+ * `@udf/l4-kernel`'s region memory supplies `load32`/`store32`/`copyIn`/`copyOut` (whole-range
+ * copies that never straddle two regions); {@link dmaMemory} adapts them to offset/length form,
+ * or supplies them over a flat `bytes` for test hosts. Internal to the package.
  *
  * @module
  */
 import type { PhysicalMemory } from '@udf/l4-kernel';
 
 /** Physical memory with atomic descriptor words and block copies. */
-export interface DmaMemory extends PhysicalMemory {
+export interface DmaMemory {
+  /** Size of the physical address space in bytes. */
+  readonly size: number;
+  /** True if `[paddr, paddr + length)` is backed by memory. */
+  contains(paddr: number, length: number): boolean;
+  /** Little-endian 32-bit read. */
+  read32(paddr: number): number;
+  /** Little-endian 32-bit write. */
+  write32(paddr: number, value: number): void;
   /** Atomic little-endian 32-bit load of an aligned word (`Atomics.load`). */
   load32(paddr: number): number;
   /** Atomic little-endian 32-bit store of an aligned word (`Atomics.store`). */
@@ -31,29 +39,70 @@ export interface DmaMemory extends PhysicalMemory {
 
 const wrapped = new WeakMap<PhysicalMemory, DmaMemory>();
 
-/** The memory with the {@link DmaMemory} operations (its own if it has them). */
+/**
+ * The memory with the {@link DmaMemory} operations: over the kernel's region operations
+ * (`load32`/`store32`/`copyIn`/`copyOut`, which never straddle two regions) when the memory has
+ * them, else over its flat `bytes` (test hosts).
+ */
 export function dmaMemory(m: PhysicalMemory): DmaMemory {
-  const own = m as Partial<DmaMemory> & PhysicalMemory;
-  if (
-    typeof own.load32 === 'function' &&
-    typeof own.store32 === 'function' &&
-    typeof own.copyIn === 'function' &&
-    typeof own.copyOut === 'function'
-  ) {
-    return own as DmaMemory;
-  }
   let w = wrapped.get(m);
   if (!w) {
-    w = new BytesDmaMemory(m);
+    w =
+      typeof m.copyIn === 'function' &&
+      typeof m.copyOut === 'function' &&
+      typeof m.load32 === 'function' &&
+      typeof m.store32 === 'function'
+        ? new RegionDmaMemory(m)
+        : new BytesDmaMemory(m);
     wrapped.set(m, w);
   }
   return w;
 }
 
+/** {@link DmaMemory} over the kernel's region operations. */
+class RegionDmaMemory implements DmaMemory {
+  readonly size: number;
+
+  constructor(private readonly m: PhysicalMemory) {
+    this.size = m.size;
+  }
+
+  contains(paddr: number, length: number): boolean {
+    return this.m.contains(paddr, length);
+  }
+
+  read32(paddr: number): number {
+    return this.m.read32(paddr);
+  }
+
+  write32(paddr: number, value: number): void {
+    this.m.write32(paddr, value);
+  }
+
+  load32(paddr: number): number {
+    if ((paddr & 3) !== 0) return this.m.read32(paddr);
+    return this.m.load32!(paddr) >>> 0;
+  }
+
+  store32(paddr: number, value: number): void {
+    if ((paddr & 3) !== 0) this.m.write32(paddr, value);
+    else this.m.store32!(paddr, value);
+  }
+
+  copyIn(paddr: number, src: Uint8Array, srcOffset: number, length: number): void {
+    if (!this.m.copyIn!(paddr, src.subarray(srcOffset, srcOffset + length)))
+      throw new RangeError(`DMA write outside one region at ${paddr}+${length}`);
+  }
+
+  copyOut(paddr: number, dst: Uint8Array, dstOffset: number, length: number): void {
+    if (!this.m.copyOut!(paddr, dst.subarray(dstOffset, dstOffset + length)))
+      throw new RangeError(`DMA read outside one region at ${paddr}+${length}`);
+  }
+}
 /** {@link DmaMemory} over a memory's `bytes` (little-endian host, as the sim engine assumes). */
 class BytesDmaMemory implements DmaMemory {
   readonly size: number;
-  readonly bytes: Uint8Array;
+  private readonly bytes: Uint8Array;
   private readonly words: Int32Array;
 
   constructor(private readonly m: PhysicalMemory) {

@@ -60,17 +60,19 @@ export class FlatMemory implements PhysicalMemory {
     if ((paddr & 3) !== 0) throw new RangeError(`unaligned store32 at ${paddr}`);
     Atomics.store(this.words, paddr >> 2, value | 0);
   }
-  /** Block copy into memory. */
-  copyIn(paddr: number, src: Uint8Array, srcOffset: number, length: number): void {
-    if (!this.contains(paddr, length)) throw new RangeError(`copyIn outside memory at ${paddr}`);
+  /** Block copy of `src` into memory at `paddr`; false (nothing copied) outside memory. */
+  copyIn(paddr: number, src: Uint8Array): boolean {
+    if (!this.contains(paddr, src.length)) return false;
     this.copies++;
-    this.bytes.set(src.subarray(srcOffset, srcOffset + length), paddr);
+    this.bytes.set(src, paddr);
+    return true;
   }
-  /** Block copy out of memory. */
-  copyOut(paddr: number, dst: Uint8Array, dstOffset: number, length: number): void {
-    if (!this.contains(paddr, length)) throw new RangeError(`copyOut outside memory at ${paddr}`);
+  /** Block copy of memory at `paddr` into `dst`; false (nothing copied) outside memory. */
+  copyOut(paddr: number, dst: Uint8Array): boolean {
+    if (!this.contains(paddr, dst.length)) return false;
     this.copies++;
-    dst.set(this.bytes.subarray(paddr, paddr + length), dstOffset);
+    dst.set(this.bytes.subarray(paddr, paddr + dst.length));
+    return true;
   }
 }
 
