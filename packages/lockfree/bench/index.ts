@@ -1,8 +1,8 @@
 // Benchmark of @udf/lockfree. Run: pnpm --filter @udf/lockfree bench
 import { loadavg } from 'node:os';
 import { MessageChannel, type TransferListItem, Worker } from 'node:worker_threads';
-import { type NotifyPolicy, SpscRing } from '../src/index.js';
 import { RingBuffer } from 'ringbuf.js';
+import { type NotifyPolicy, SpscRing } from '../src/index.js';
 import { type CompareJob, type PostJob, type RingJob, ringLayout, SLOT_WORDS } from './shared.js';
 
 const BOOTSTRAP = new URL('../test/ts-worker.mjs', import.meta.url);
