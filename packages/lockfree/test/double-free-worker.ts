@@ -24,10 +24,9 @@ while (Atomics.load(control, stopIndex) === 0) {
   if (active.pop(id) && pool.claim(id[0]!)) {
     received++;
     // the honest free: retried while the free ring is full of injected duplicates
-    while (!pool.free(id[0]!) && Atomics.load(control, stopIndex) === 0) {
-      // spin
-    }
-    if (!pool.free(id[0]!)) refused++; // the double free
+    let freed = pool.free(id[0]!);
+    while (!freed && Atomics.load(control, stopIndex) === 0) freed = pool.free(id[0]!);
+    if (freed && !pool.free(id[0]!)) refused++; // the double free
   }
   // inject a duplicate of some valid id, leaving room for the honest frees
   x ^= x << 13;
