@@ -1,13 +1,17 @@
 // Benchmark of @udf/lockfree. Run: pnpm --filter @udf/lockfree bench
 import { loadavg } from 'node:os';
 import { MessageChannel, type TransferListItem, Worker } from 'node:worker_threads';
+import { RingBuffer } from 'ringbuf.js';
 import { type NotifyPolicy, SpscRing } from '../src/index.js';
-import { type PostJob, type RingJob, ringLayout, SLOT_WORDS } from './shared.js';
+import { type CompareJob, type PostJob, type RingJob, ringLayout, SLOT_WORDS } from './shared.js';
 
 const BOOTSTRAP = new URL('../test/ts-worker.mjs', import.meta.url);
 const ENTRY = new URL('./worker.ts', import.meta.url).href;
 
-function run<T>(job: RingJob | PostJob, transfer: TransferListItem[] = []): Promise<T> {
+function run<T>(
+  job: RingJob | PostJob | CompareJob,
+  transfer: TransferListItem[] = [],
+): Promise<T> {
   const worker = new Worker(BOOTSTRAP, {
     workerData: { entry: ENTRY, job },
     transferList: transfer,
@@ -119,6 +123,128 @@ async function postTransfer(items: number, batch: number): Promise<number> {
   return items / ((c.end - p.start) / 1000);
 }
 
+// ---- @udf/lockfree vs ringbuf.js ---------------------------------------------------------------
+async function compareTransfer(impl: 'udf' | 'ringbuf', items: number, batch: number) {
+  const capacity = 1024; // descriptors: 1024 slots of 8 words, or 8192 ringbuf.js elements
+  const sab =
+    impl === 'udf'
+      ? new SharedArrayBuffer(SpscRing.byteLength(capacity, SLOT_WORDS))
+      : RingBuffer.getStorageForCapacity(capacity * SLOT_WORDS, Uint32Array);
+  const base = { impl, sab, capacity, items, batch } as const;
+  const consumer = run<{ end: number; errors: number }>({ ...base, kind: 'cmp-consumer' });
+  const producer = run<{ start: number }>({ ...base, kind: 'cmp-producer' });
+  const [p, c] = await Promise.all([producer, consumer]);
+  if (c.errors) throw new Error(`${impl} transfer lost or reordered descriptors`);
+  return items / ((c.end - p.start) / 1000);
+}
+
+/** One thread pushes then pops the same descriptors: the cost of each ring's code path alone. */
+function sameThreadCompare(impl: 'udf' | 'ringbuf', batch: number, seconds: number): number {
+  const capacity = 1024;
+  const words = batch * SLOT_WORDS;
+  const src = new Uint32Array(words);
+  const out = new Uint32Array(words);
+  let step: () => void;
+  if (impl === 'udf') {
+    const ring = new SpscRing(
+      new SharedArrayBuffer(SpscRing.byteLength(capacity, SLOT_WORDS)),
+      0,
+      capacity,
+      SLOT_WORDS,
+    );
+    step =
+      batch === 1
+        ? () => {
+            ring.push(src);
+            ring.pop(out);
+          }
+        : () => {
+            ring.pushBatch(src, batch);
+            ring.popBatch(out, batch);
+          };
+  } else {
+    const rb = new RingBuffer(
+      RingBuffer.getStorageForCapacity(capacity * SLOT_WORDS, Uint32Array),
+      Uint32Array,
+    );
+    step = () => {
+      rb.push(src, words);
+      rb.pop(out, words);
+    };
+  }
+  let items = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < seconds * 1000) {
+    for (let i = 0; i < 10_000; i++) step();
+    items += 10_000 * batch;
+    t = performance.now();
+  }
+  return items / ((t - t0) / 1000);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Both rings, alternated ROUNDS times per mode in this one run; the medians are compared. */
+async function versusRingbuf(): Promise<void> {
+  const ROUNDS = 5;
+  const same: string[][] = [];
+  for (const [label, batch] of [
+    ['push + pop, one at a time', 1],
+    ['push + pop, batches of 32', 32],
+  ] as const) {
+    const udf: number[] = [];
+    const rb: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      udf.push(sameThreadCompare('udf', batch, 0.2));
+      rb.push(sameThreadCompare('ringbuf', batch, 0.2));
+    }
+    same.push([
+      label,
+      fmt(median(udf)),
+      fmt(median(rb)),
+      `${(median(udf) / median(rb)).toFixed(2)}×`,
+    ]);
+  }
+  table(
+    `Same thread vs ringbuf.js: descriptors/s (median of ${ROUNDS} alternated rounds)`,
+    ['operation', '@udf/lockfree', 'ringbuf.js', 'ratio'],
+    same,
+  );
+
+  const rows: string[][] = [];
+  for (const [label, batch, items] of [
+    ['one at a time', 1, 1_000_000],
+    ['batches of 32', 32, 8_000_000],
+  ] as const) {
+    const udf: number[] = [];
+    const rb: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      // alternate the order so that neither always runs on a warmer (or busier) machine
+      if (r % 2 === 0) {
+        udf.push(await compareTransfer('udf', items, batch));
+        rb.push(await compareTransfer('ringbuf', items, batch));
+      } else {
+        rb.push(await compareTransfer('ringbuf', items, batch));
+        udf.push(await compareTransfer('udf', items, batch));
+      }
+    }
+    const ratios = udf.map((u, i) => u / rb[i]!);
+    rows.push([
+      label,
+      fmt(median(udf)),
+      fmt(median(rb)),
+      `${(median(udf) / median(rb)).toFixed(2)}×`,
+      `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`,
+    ]);
+  }
+  table(
+    `Cross thread vs ringbuf.js: 32-byte descriptors, spinning ends, no notification (median of ${ROUNDS} alternated rounds)`,
+    ['transfer', '@udf/lockfree', 'ringbuf.js', 'ratio of medians', 'per-round ratios'],
+    rows,
+  );
+}
+
 async function main() {
   const began = performance.now();
   console.log(
@@ -127,6 +253,9 @@ async function main() {
   console.log(
     `load average before the run: ${loadavg()[0]!.toFixed(2)} (2 vCPUs: spinning suffers first)`,
   );
+
+  await versusRingbuf();
+  if (process.argv.includes('--compare-only')) return;
 
   const st1 = sameThread(1, 1);
   const st32 = sameThread(32, 1);

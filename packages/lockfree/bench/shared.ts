@@ -15,6 +15,21 @@ export interface RingJob {
   rate: number;
 }
 
+/**
+ * The same cross-thread transfer of 32-byte descriptors through @udf/lockfree or ringbuf.js:
+ * a spinning producer and a spinning consumer, no notification (ringbuf.js has none), each
+ * descriptor carrying its sequence number in word 0, checked by the consumer.
+ */
+export interface CompareJob {
+  kind: 'cmp-producer' | 'cmp-consumer';
+  impl: 'udf' | 'ringbuf';
+  sab: SharedArrayBuffer;
+  /** Ring capacity in descriptors. */
+  capacity: number;
+  items: number;
+  batch: number;
+}
+
 export interface PostJob {
   kind: 'post-producer' | 'post-consumer';
   port: MessagePort;

@@ -1,7 +1,15 @@
 // Worker side of bench/index.ts: ring producer/consumer and postMessage producer/consumer.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Notifier, sleepUntil, wake } from '../src/index.js';
-import { now, type PostJob, type RingJob, ringLayout, SLOT_WORDS } from './shared.js';
+import { RingBuffer } from 'ringbuf.js';
+import { Notifier, SpscRing, sleepUntil, wake } from '../src/index.js';
+import {
+  type CompareJob,
+  now,
+  type PostJob,
+  type RingJob,
+  ringLayout,
+  SLOT_WORDS,
+} from './shared.js';
 
 function ringProducer(job: RingJob) {
   const { ring, dataBit, spaceBit } = ringLayout(job.sab, job.capacity);
@@ -28,11 +36,7 @@ function ringProducer(job: RingJob) {
     let sent = 0;
     while (sent < k) {
       const n =
-        k === 1
-          ? ring.push(src)
-            ? 1
-            : 0
-          : ring.pushBatch(src.subarray(sent * SLOT_WORDS), k - sent);
+        k === 1 ? (ring.push(src) ? 1 : 0) : ring.pushBatch(src, k - sent, sent * SLOT_WORDS);
       if (n > 0) {
         sent += n;
         if (notifier.afterEnqueue(n)) woken += wake(dataBit);
@@ -92,8 +96,77 @@ function postConsumer(job: PostJob) {
   });
 }
 
-const job = workerData.job as RingJob | PostJob;
-if ('port' in job) {
+// ---- @udf/lockfree vs ringbuf.js: spinning, no notification ----------------------------------
+
+function udfProducer(job: CompareJob) {
+  const ring = new SpscRing(job.sab, 0, job.capacity, SLOT_WORDS);
+  const src = new Uint32Array(job.batch * SLOT_WORDS);
+  const start = now();
+  for (let seq = 0; seq < job.items; ) {
+    const k = Math.min(job.batch, job.items - seq);
+    for (let i = 0; i < k; i++) src[i * SLOT_WORDS] = seq + i;
+    if (job.batch === 1) {
+      while (!ring.push(src)) {
+        // spin: ring full
+      }
+    } else {
+      for (let sent = 0; sent < k; ) sent += ring.pushBatch(src, k - sent, sent * SLOT_WORDS);
+    }
+    seq += k;
+  }
+  parentPort!.postMessage({ start });
+}
+
+function udfConsumer(job: CompareJob) {
+  const ring = new SpscRing(job.sab, 0, job.capacity, SLOT_WORDS);
+  const out = new Uint32Array(job.batch * SLOT_WORDS);
+  let expect = 0;
+  let errors = 0;
+  while (expect < job.items) {
+    const n = job.batch === 1 ? (ring.pop(out) ? 1 : 0) : ring.popBatch(out, job.batch);
+    for (let i = 0; i < n; i++) if (out[i * SLOT_WORDS] !== expect++) errors++;
+  }
+  parentPort!.postMessage({ end: now(), errors });
+}
+
+// ringbuf.js counts elements (here u32 words), not descriptors: a push or pop may move part of
+// a descriptor, so both sides carry on from where the last call stopped.
+function ringbufProducer(job: CompareJob) {
+  const rb = new RingBuffer(job.sab, Uint32Array);
+  const src = new Uint32Array(job.batch * SLOT_WORDS);
+  const start = now();
+  for (let seq = 0; seq < job.items; ) {
+    const k = Math.min(job.batch, job.items - seq);
+    for (let i = 0; i < k; i++) src[i * SLOT_WORDS] = seq + i;
+    const words = k * SLOT_WORDS;
+    for (let sent = 0; sent < words; ) sent += rb.push(src, words - sent, sent);
+    seq += k;
+  }
+  parentPort!.postMessage({ start });
+}
+
+function ringbufConsumer(job: CompareJob) {
+  const rb = new RingBuffer(job.sab, Uint32Array);
+  const out = new Uint32Array(job.batch * SLOT_WORDS);
+  const total = job.items * SLOT_WORDS;
+  let words = 0;
+  let errors = 0;
+  while (words < total) {
+    const n = rb.pop(out, out.length);
+    // check word 0 of every descriptor that starts in this chunk
+    for (let j = (SLOT_WORDS - (words % SLOT_WORDS)) % SLOT_WORDS; j < n; j += SLOT_WORDS) {
+      if (out[j] !== (words + j) / SLOT_WORDS) errors++;
+    }
+    words += n;
+  }
+  parentPort!.postMessage({ end: now(), errors });
+}
+
+const job = workerData.job as RingJob | PostJob | CompareJob;
+if ('impl' in job) {
+  if (job.kind === 'cmp-producer') (job.impl === 'udf' ? udfProducer : ringbufProducer)(job);
+  else (job.impl === 'udf' ? udfConsumer : ringbufConsumer)(job);
+} else if ('port' in job) {
   if (job.kind === 'post-producer') postProducer(job);
   else postConsumer(job);
 } else if (job.kind === 'ring-producer') ringProducer(job);

@@ -7,6 +7,7 @@ import { RING_HEAD_OFFSET, RING_TAIL_OFFSET, SpscRing } from './ring.js';
 
 const BOOTSTRAP = new URL('../test/ts-worker.mjs', import.meta.url);
 const ENTRY = new URL('../test/hostile-worker.ts', import.meta.url).href;
+const DOUBLE_FREE_ENTRY = new URL('../test/double-free-worker.ts', import.meta.url).href;
 
 describe('a peer that writes garbage indices', () => {
   it('never yields more than capacity, and counts exactly the impossible index pairs', () => {
@@ -79,6 +80,7 @@ describe('a peer that writes garbage indices', () => {
         poolAt / 4 + 16,
         poolAt / 4 + 32,
         poolAt / 4 + 33,
+        (poolAt + poolBytes) / 4 - 1, // the ownership map (one word for 32 buffers)
         bitAt / 4,
       ];
       const worker = new Worker(BOOTSTRAP, {
@@ -113,7 +115,7 @@ describe('a peer that writes garbage indices', () => {
         if (id >= 0) {
           expect(pool.isValid(id)).toBe(true);
           pool.buffer(id)[127] = 1;
-          pool.free(id);
+          pool.free(id); // may be refused: the peer scribbles over the ownership map too
         }
         bit.takeWakeRequest();
         if ((ops & 1023) === 0) sleepUntil(bit, () => false, 1);
@@ -127,6 +129,83 @@ describe('a peer that writes garbage indices', () => {
       expect(consumer.stats.corruptions + producer.stats.corruptions).toBeGreaterThan(0);
       expect(pool.stats.badIds + pool.freeRing.stats.corruptions).toBeGreaterThan(0);
       expect(bit.stats.corruptions).toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    'a freeing worker that frees twice and injects duplicate ids never gets a buffer to two users',
+    { timeout: 30_000 },
+    async () => {
+      const count = 64;
+      const size = 32;
+      const activeAt = Math.ceil(BufferPool.byteLength(count, size) / 64) * 64;
+      const stopAt = activeAt + SpscRing.byteLength(64, 1);
+      const sab = new SharedArrayBuffer(stopAt + 8);
+      const pool = new BufferPool(sab, 0, count, size);
+      pool.reset();
+      const active = new SpscRing(sab, activeAt, 64, 1); // ids handed to the worker
+      const control = new Int32Array(sab);
+      const worker = new Worker(BOOTSTRAP, {
+        workerData: {
+          entry: DOUBLE_FREE_ENTRY,
+          sab,
+          count,
+          size,
+          activeAt,
+          stopIndex: stopAt / 4,
+        },
+      });
+      const report = new Promise<{
+        received: number;
+        refused: number;
+        injected: number;
+        doubleFrees: number;
+      }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      while (Atomics.load(control, stopAt / 4 + 1) === 0)
+        await new Promise((r) => setTimeout(r, 5));
+
+      // This side keeps up to 8 buffers a while, then hands the oldest to the worker.
+      const held = new Uint8Array(count);
+      const kept: number[] = [];
+      const word = new Uint32Array(1);
+      let allocations = 0;
+      let inUse = 0; // alloc returned a buffer this side still holds
+      let sent = 0;
+      const t0 = performance.now();
+      // until 100 k allocations (the 10 s cap only stops a starved run; it is not the verdict)
+      while (allocations < 100_000 && performance.now() - t0 < 10_000) {
+        const id = pool.alloc();
+        if (id < 0) {
+          if (kept.length === 0) continue;
+        } else {
+          allocations++;
+          if (held[id]) inUse++;
+          held[id] = 1;
+          kept.push(id);
+        }
+        if (kept.length >= 8 || id < 0) {
+          const oldest = kept.shift()!;
+          held[oldest] = 0;
+          pool.handOff(oldest);
+          word[0] = oldest;
+          if (active.push(word)) sent++;
+        }
+      }
+      Atomics.store(control, stopAt / 4, 1);
+      const peer = await report;
+      await worker.terminate();
+
+      expect(allocations).toBeGreaterThan(1000);
+      expect(peer.injected).toBeGreaterThan(0);
+      expect(inUse).toBe(0);
+      expect(pool.stats.duplicates).toBeGreaterThan(0);
+      expect(peer.refused).toBeGreaterThan(0);
+      expect(peer.doubleFrees).toBe(peer.refused);
+      expect(pool.stats.badIds).toBe(0);
+      expect(sent).toBeGreaterThan(0);
     },
   );
 });

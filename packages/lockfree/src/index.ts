@@ -15,6 +15,7 @@ export {
   type NotifierStats,
   type NotifyPolicy,
   sleepUntil,
+  sleepUntilAsync,
   wake,
 } from './notify.js';
 export { BufferPool, POOL_BUFFER_ALIGNMENT, POOL_MAX_BUFFERS, type PoolStats } from './pool.js';

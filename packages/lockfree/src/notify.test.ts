@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, LayoutError } from './errors.js';
 import {
@@ -6,8 +9,10 @@ import {
   NotificationBit,
   Notifier,
   sleepUntil,
+  sleepUntilAsync,
   wake,
 } from './notify.js';
+import { SpscRing } from './ring.js';
 
 function makeBit() {
   const sab = new SharedArrayBuffer(64);
@@ -158,5 +163,88 @@ describe('sleepUntil (same thread)', () => {
     let calls = 0;
     expect(sleepUntil(consumer, () => ++calls === 3, 1_000, 5)).toBe(true);
     expect(calls).toBe(3);
+  });
+});
+
+describe('sleepUntilAsync (Atomics.waitAsync, for event-loop consumers)', () => {
+  it('resolves at once, awake, when work is already there', async () => {
+    const { consumer } = makeBit();
+    expect(await sleepUntilAsync(consumer, () => true)).toBe(true);
+    expect(consumer.isAsleep()).toBe(false);
+  });
+
+  it('times out without work and leaves the bit awake', async () => {
+    const { consumer } = makeBit();
+    expect(await sleepUntilAsync(consumer, () => false, 20)).toBe(false);
+    expect(consumer.isAsleep()).toBe(false);
+  });
+
+  it('is woken by wake() from the same thread, without blocking it', async () => {
+    const { consumer, producer } = makeBit();
+    let work = false;
+    const waiting = sleepUntilAsync(consumer, () => work);
+    expect(consumer.isAsleep()).toBe(true); // requested a signal and is waiting
+    work = true;
+    expect(producer.takeWakeRequest()).toBe(true);
+    expect(wake(producer)).toBe(1); // one async waiter woken
+    expect(await waiting).toBe(true);
+  });
+
+  it(
+    'receives every item from a producer worker; every sleep ends with a wake-up, none times out',
+    { timeout: 30_000 },
+    async () => {
+      const items = 5_000;
+      const bitAt = SpscRing.byteLength(64, 2);
+      const sab = new SharedArrayBuffer(bitAt + 64);
+      const ring = new SpscRing(sab, 0, 64, 2);
+      const bit = new NotificationBit(sab, bitAt);
+      const worker = new Worker(new URL('../test/ts-worker.mjs', import.meta.url), {
+        workerData: {
+          entry: new URL('../test/async-producer.ts', import.meta.url).href,
+          sab,
+          items,
+          bitAt,
+        },
+      });
+      const done = new Promise<{ woken: number }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      const out = new Uint32Array(2 * 16);
+      let next = 0;
+      let errors = 0;
+      let sleeps = 0;
+      let timeouts = 0;
+      while (next < items) {
+        const n = ring.popBatch(out, 16);
+        for (let i = 0; i < n; i++) {
+          if (out[2 * i] !== next || out[2 * i + 1] !== ~next >>> 0) errors++;
+          next++;
+        }
+        if (n === 0) {
+          sleeps++;
+          // 3 s: far beyond any correct wait here; running into it means a lost wake-up
+          if (!(await sleepUntilAsync(bit, () => ring.count() > 0, 3_000))) timeouts++;
+          if (timeouts > 0) break;
+        }
+      }
+      const { woken } = await done;
+      await worker.terminate();
+      expect(errors).toBe(0);
+      expect(timeouts).toBe(0);
+      expect(next).toBe(items);
+      expect(sleeps).toBeGreaterThan(0);
+      expect(woken).toBeGreaterThan(0); // Atomics.notify found an async waiter
+    },
+  );
+
+  it('keeps Node alive while it waits (a pending waitAsync alone does not)', () => {
+    const script = fileURLToPath(new URL('../test/async-keepalive.ts', import.meta.url));
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(out).toContain('timed out: true, asleep: false');
   });
 });

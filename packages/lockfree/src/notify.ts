@@ -259,3 +259,67 @@ export function sleepUntil(
   bit.cancelSleep();
   return found || hasWork();
 }
+
+/**
+ * Consumer, without blocking the thread: resolve once `hasWork()` is true, using the same
+ * race-free protocol as {@link sleepUntil} with `Atomics.waitAsync` as the waiting primitive.
+ * For a browser's main thread (where `Atomics.wait` throws) and for event-loop code in Node.
+ *
+ * The waker does not change: {@link wake} (`Atomics.notify`) wakes async waiters too.
+ * `Atomics.waitAsync` compares and registers the waiter atomically, so a wake-up sent before
+ * the waiter is registered is not lost (the word already says AWAKE and the wait ends at
+ * once). Where `Atomics.waitAsync` is missing, it re-checks every 4 ms instead.
+ *
+ * While waiting it holds one timer: in Node, a pending `Atomics.waitAsync` alone does not keep
+ * the event loop (or a worker) alive, so without it the process could exit with the consumer
+ * still waiting. One timer per call, none per item: keep this off per-item paths.
+ *
+ * @param bit - this consumer's notification bit
+ * @param hasWork - re-check for work; called before sleeping and after every wake-up
+ * @param timeoutMs - give up after this long (default: never)
+ * @returns `true` if there is work, `false` on timeout
+ *
+ * @example
+ * ```ts
+ * while (received < expected) {
+ *   const n = ring.popBatch(out, 32);
+ *   received += n;
+ *   if (n === 0 && !(await sleepUntilAsync(bit, () => ring.count() > 0, 5_000))) {
+ *     throw new Error('producer stalled');
+ *   }
+ * }
+ * ```
+ */
+export async function sleepUntilAsync(
+  bit: NotificationBit,
+  hasWork: () => boolean,
+  timeoutMs = Number.POSITIVE_INFINITY,
+): Promise<boolean> {
+  if (hasWork()) return true;
+  const deadline =
+    timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : performance.now() + timeoutMs;
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let found = false;
+  try {
+    for (;;) {
+      bit.prepareSleep();
+      if (hasWork()) {
+        found = true;
+        break;
+      }
+      const remaining =
+        deadline === Number.POSITIVE_INFINITY ? deadline : deadline - performance.now();
+      if (remaining <= 0) break;
+      if (typeof Atomics.waitAsync === 'function') {
+        const r = Atomics.waitAsync(bit.word, 0, CONSUMER_ASLEEP, remaining);
+        if (r.async) await r.value;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(remaining, 4)));
+      }
+    }
+  } finally {
+    clearInterval(keepAlive);
+    bit.cancelSleep();
+  }
+  return found || hasWork();
+}

@@ -14,7 +14,11 @@ describe('BufferPool layout', () => {
   it('puts a free-id ring first and cache-line-aligned buffers after it', () => {
     const ringBytes = SpscRing.byteLength(8, 1);
     const base = Math.ceil(ringBytes / POOL_BUFFER_ALIGNMENT) * POOL_BUFFER_ALIGNMENT;
-    expect(BufferPool.byteLength(5, 100)).toBe(base + 500);
+    const map = Math.ceil((base + 500) / 64) * 64; // the ownership map: one u32 per 32 buffers
+    expect(BufferPool.byteLength(5, 100)).toBe(map + 4);
+    expect(BufferPool.byteLength(33, 64)).toBe(
+      Math.ceil(SpscRing.byteLength(64, 1) / 64) * 64 + 33 * 64 + 8,
+    );
     const { owner } = makePool(5, 100, 64);
     expect(owner.freeRing.capacity).toBe(8);
     expect(owner.bufferOffset(0)).toBe(64 + base);
@@ -48,6 +52,8 @@ describe('BufferPool exchange by reference', () => {
     const { owner, peer } = makePool(4, 16);
     const id = owner.alloc();
     owner.buffer(id).set([1, 2, 3]);
+    expect(owner.handOff(id)).toBe(true);
+    expect(peer.claim(id)).toBe(true);
     expect(Array.from(peer.buffer(id).subarray(0, 3))).toEqual([1, 2, 3]);
     expect(peer.free(id)).toBe(true);
     expect(owner.available()).toBe(4);
@@ -68,15 +74,100 @@ describe('BufferPool exchange by reference', () => {
     const hostile = new SpscRing(sab, 0, 4, 1);
     hostile.push([1000]);
     hostile.push([0xffff_ffff]);
-    hostile.push([1]);
+    expect(owner.free(1)).toBe(true);
     expect(owner.alloc()).toBe(1);
     expect(owner.stats.badIds).toBe(2);
     expect(owner.alloc()).toBe(-1);
   });
 
-  it('counts an overflow instead of overwriting when ids are returned twice', () => {
+  it('counts an overflow instead of overwriting when a peer filled the free ring', () => {
+    const { owner, sab } = makePool(4);
+    const id = owner.alloc();
+    new SpscRing(sab, 0, 4, 1).push([id]); // a forged entry: the ring is full again
+    expect(owner.free(id)).toBe(false);
+    expect(owner.stats.overflows).toBe(1);
+    expect(owner.stats.doubleFrees).toBe(0);
+  });
+});
+
+describe('BufferPool double frees and duplicate ids (issue 17 item 4)', () => {
+  it('refuses and counts a second free of the same id', () => {
+    const { owner, peer } = makePool(4);
+    const a = owner.alloc();
+    expect(peer.claim(a)).toBe(true);
+    expect(peer.free(a)).toBe(true);
+    expect(peer.free(a)).toBe(false);
+    expect(peer.stats.doubleFrees).toBe(1);
+    expect(owner.free(a)).toBe(false); // the allocating side: the map says it is free
+    expect(owner.stats.doubleFrees).toBe(1);
+    const ids = [owner.alloc(), owner.alloc(), owner.alloc(), owner.alloc()];
+    expect(new Set(ids).size).toBe(4);
+    expect(owner.alloc()).toBe(-1);
+  });
+
+  it('refuses a double free even when the buffer was re-allocated in between', () => {
+    const { owner, peer } = makePool(4);
+    const a = owner.alloc();
+    owner.handOff(a);
+    expect(peer.claim(a)).toBe(true);
+    expect(peer.free(a)).toBe(true);
+    let again = owner.alloc();
+    while (again !== a) again = owner.alloc(); // the buffer is in use on the allocating side
+    expect(peer.free(a)).toBe(false);
+    expect(peer.stats.doubleFrees).toBe(1);
+    expect(owner.free(a)).toBe(true);
+  });
+
+  it('refuses a duplicate id in descriptors and after a hand-off', () => {
+    const { owner, peer } = makePool(4);
+    const a = owner.alloc();
+    expect(owner.handOff(a)).toBe(true);
+    expect(owner.free(a)).toBe(false); // given away: not this side's to free
+    expect(peer.claim(a)).toBe(true);
+    expect(peer.claim(a)).toBe(false);
+    expect(peer.claim(99)).toBe(false);
+    expect(peer.stats).toMatchObject({ duplicateClaims: 1, badIds: 1 });
+    expect(peer.holds(a)).toBe(true);
+    expect(owner.holds(a)).toBe(false);
+  });
+
+  it('refuses to free an id that was never allocated (a fresh pool holds every id)', () => {
     const { owner } = makePool(4);
     expect(owner.free(0)).toBe(false);
-    expect(owner.stats.overflows).toBe(1);
+    expect(owner.stats.doubleFrees).toBe(1);
+    expect(owner.stats.overflows).toBe(0);
+  });
+
+  it('never hands out an id in use when a peer pushes duplicates onto the free ring', () => {
+    const { owner, sab } = makePool(4);
+    const held = [owner.alloc(), owner.alloc(), owner.alloc(), owner.alloc()];
+    const hostile = new SpscRing(sab, 0, 4, 1);
+    hostile.push([held[1]!]);
+    hostile.push([held[1]!]);
+    hostile.push([held[2]!]);
+    expect(owner.alloc()).toBe(-1);
+    expect(owner.stats.duplicates).toBe(3);
+    expect(owner.free(held[1]!)).toBe(true);
+    hostile.push([held[1]!]); // a duplicate of a buffer that is free right now
+    expect(owner.alloc()).toBe(held[1]);
+    expect(owner.alloc()).toBe(-1); // the second copy is dropped
+    expect(owner.stats.duplicates).toBe(4);
+  });
+
+  it('counts nothing on a long honest alloc/free run', () => {
+    const { owner } = makePool(64);
+    const ids = new Int32Array(64);
+    for (let r = 0; r < 1000; r++) {
+      for (let i = 0; i < 64; i++) ids[i] = owner.alloc();
+      for (let i = 0; i < 64; i++) owner.free(ids[i]!);
+    }
+    expect(owner.available()).toBe(64);
+    expect(owner.stats).toEqual({
+      badIds: 0,
+      overflows: 0,
+      doubleFrees: 0,
+      duplicates: 0,
+      duplicateClaims: 0,
+    });
   });
 });

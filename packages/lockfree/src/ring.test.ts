@@ -147,37 +147,54 @@ describe('SpscRing batches', () => {
   });
 
   it('behaves like a bounded FIFO queue for any sequence of operations', () => {
-    const op = fc.oneof(
-      fc.record({ kind: fc.constant('push' as const), n: fc.integer({ min: 0, max: 20 }) }),
-      fc.record({ kind: fc.constant('pop' as const), n: fc.integer({ min: 0, max: 20 }) }),
-    );
+    // off: word offset into the caller's array; exact: the array holds exactly the batch (the
+    // bulk-copy path of pushBatch), otherwise a larger array (the word-by-word path)
+    const op = fc.record({
+      kind: fc.constantFrom('push' as const, 'pop' as const),
+      n: fc.integer({ min: 0, max: 20 }),
+      off: fc.integer({ min: 0, max: 3 }),
+      exact: fc.boolean(),
+    });
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 0, max: 4 }), (ops, log2) => {
         const capacity = 2 ** log2;
         const { producer, consumer } = makeRing(capacity, 2);
         const model: number[] = [];
         let next = 0;
-        const buf = new Uint32Array(40);
-        for (const { kind, n } of ops) {
+        for (const { kind, n, off: o, exact } of ops) {
+          const off = exact ? 0 : o * 2;
+          const buf = new Uint32Array(exact ? n * 2 : off + 40);
           if (kind === 'push') {
-            for (let i = 0; i < n; i++) buf.set([next + i, ~(next + i) >>> 0], i * 2);
-            const pushed = producer.pushBatch(buf, n);
+            for (let i = 0; i < n; i++) buf.set([next + i, ~(next + i) >>> 0], off + i * 2);
+            const pushed = producer.pushBatch(buf, n, off);
             expect(pushed).toBe(Math.min(n, capacity - model.length));
             for (let i = 0; i < pushed; i++) model.push(next + i);
             next += pushed;
           } else {
-            const popped = consumer.popBatch(buf, n);
+            const popped = consumer.popBatch(buf, n, off);
             expect(popped).toBe(Math.min(n, model.length));
             for (let i = 0; i < popped; i++) {
               const v = model.shift()!;
-              expect(buf[i * 2]).toBe(v);
-              expect(buf[i * 2 + 1]).toBe(~v >>> 0);
+              expect(buf[off + i * 2]).toBe(v);
+              expect(buf[off + i * 2 + 1]).toBe(~v >>> 0);
             }
           }
           expect(consumer.count()).toBe(model.length);
           expect(producer.space()).toBe(capacity - model.length);
         }
       }),
+      { numRuns: 300 },
     );
+  });
+
+  it('checks offsets: the batch must fit in the caller array after the offset', () => {
+    const { producer, consumer } = makeRing(8, 2);
+    expect(() => producer.pushBatch(new Uint32Array(8), 4, 1)).toThrow(ArgumentError);
+    expect(() => consumer.popBatch(new Uint32Array(8), 4, 1)).toThrow(ArgumentError);
+    expect(() => producer.pushBatch(new Uint32Array(8), 1, -1)).toThrow(ArgumentError);
+    expect(producer.pushBatch(Uint32Array.from([9, 9, 1, 2, 3, 4]), 2, 2)).toBe(2);
+    const out = new Uint32Array(6);
+    expect(consumer.popBatch(out, 2, 1)).toBe(2);
+    expect(Array.from(out)).toEqual([0, 1, 2, 3, 4, 0]);
   });
 });

@@ -64,6 +64,31 @@ function checkLayout(
 }
 
 /**
+ * Copy `n` words; unrolled by 8 (about twice as fast as a plain loop in V8 for a batch of
+ * descriptors) and allocation-free, unlike `set` on a `subarray`.
+ */
+function copyWords(
+  dst: Uint32Array,
+  dstAt: number,
+  src: Uint32Array,
+  srcAt: number,
+  n: number,
+): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    dst[dstAt + i] = src[srcAt + i]!;
+    dst[dstAt + i + 1] = src[srcAt + i + 1]!;
+    dst[dstAt + i + 2] = src[srcAt + i + 2]!;
+    dst[dstAt + i + 3] = src[srcAt + i + 3]!;
+    dst[dstAt + i + 4] = src[srcAt + i + 4]!;
+    dst[dstAt + i + 5] = src[srcAt + i + 5]!;
+    dst[dstAt + i + 6] = src[srcAt + i + 6]!;
+    dst[dstAt + i + 7] = src[srcAt + i + 7]!;
+  }
+  for (; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
+}
+
+/**
  * A single-producer single-consumer ring of fixed-size descriptor slots over shared memory.
  *
  * Layout (byte offsets from `byteOffset`; all words little-endian host order):
@@ -229,17 +254,21 @@ export class SpscRing {
   }
 
   /**
-   * Enqueue up to `count` slots from `src` (slot `k` at words `[k*slotWords, (k+1)*slotWords)`)
-   * and publish them with a single index store.
+   * Enqueue up to `count` slots from `src` (slot `k` at words
+   * `[srcOffset + k*slotWords, srcOffset + (k+1)*slotWords)`) and publish them with a single
+   * index store.
    *
+   * @param src - the slots to enqueue
+   * @param count - how many slots to enqueue
+   * @param srcOffset - word offset of the first slot in `src` (default 0)
    * @returns how many slots were enqueued (fewer than `count` when the ring fills)
-   * @throws {@link ArgumentError} if `src` holds fewer than `count * slotWords` words
+   * @throws {@link ArgumentError} if `src` holds fewer than `srcOffset + count * slotWords` words
    */
-  pushBatch(src: Uint32Array, count: number): number {
+  pushBatch(src: Uint32Array, count: number, srcOffset = 0): number {
     const w = this.slotWords;
-    if (!(count >= 0) || count * w > src.length) {
+    if (!(count >= 0) || !(srcOffset >= 0) || srcOffset + count * w > src.length) {
       throw new ArgumentError(
-        `pushBatch of ${count} slots needs ${count * w} words, src has ${src.length}`,
+        `pushBatch of ${count} slots at offset ${srcOffset} needs ${srcOffset + count * w} words, src has ${src.length}`,
       );
     }
     const tail = Atomics.load(this.ctrl, TAIL);
@@ -251,8 +280,12 @@ export class SpscRing {
     const start = (tail & this.mask) * w;
     const words = n * w;
     const firstPart = Math.min(words, slots.length - start);
-    for (let i = 0; i < firstPart; i++) slots[start + i] = src[i]!;
-    for (let i = firstPart; i < words; i++) slots[i - firstPart] = src[i]!;
+    if (firstPart === words && srcOffset === 0 && src.length === words) {
+      slots.set(src, start); // the whole of src, no wrap: one bulk copy, no view to allocate
+    } else {
+      copyWords(slots, start, src, srcOffset, firstPart);
+      copyWords(slots, 0, src, srcOffset + firstPart, words - firstPart);
+    }
     Atomics.store(this.ctrl, TAIL, (tail + n) >>> 0);
     return n;
   }
@@ -314,26 +347,32 @@ export class SpscRing {
   }
 
   /**
-   * Dequeue up to `max` slots into `out` (slot `k` at words `[k*slotWords, …)`), releasing them
-   * with a single index store.
+   * Dequeue up to `max` slots into `out` (slot `k` at words `[outOffset + k*slotWords, …)`),
+   * releasing them with a single index store.
    *
+   * @param out - where to copy the slots
+   * @param max - how many slots to dequeue at most
+   * @param outOffset - word offset in `out` of the first slot (default 0)
    * @returns how many slots were dequeued
-   * @throws {@link ArgumentError} if `out` holds fewer than `max * slotWords` words
+   * @throws {@link ArgumentError} if `out` holds fewer than `outOffset + max * slotWords` words
    */
-  popBatch(out: Uint32Array, max: number): number {
+  popBatch(out: Uint32Array, max: number, outOffset = 0): number {
     const w = this.slotWords;
-    if (!(max >= 0) || max * w > out.length) {
+    if (!(max >= 0) || !(outOffset >= 0) || outOffset + max * w > out.length) {
       throw new ArgumentError(
-        `popBatch of ${max} slots needs ${max * w} words, out has ${out.length}`,
+        `popBatch of ${max} slots at offset ${outOffset} needs ${outOffset + max * w} words, out has ${out.length}`,
       );
     }
     const head = Atomics.load(this.ctrl, HEAD);
-    // a batch takes as many as there are, so it always reads the current tail
-    this.tailSeen = Atomics.load(this.ctrl, TAIL);
-    const used = (this.tailSeen - head) >>> 0;
-    if (used > this.capacity) {
-      this.stats.corruptions++;
-      return 0;
+    // re-read the producer's index only when the cached one shows fewer than `max` slots
+    let used = (this.tailSeen - head) >>> 0;
+    if (used < max || used > this.capacity) {
+      this.tailSeen = Atomics.load(this.ctrl, TAIL);
+      used = (this.tailSeen - head) >>> 0;
+      if (used > this.capacity) {
+        this.stats.corruptions++;
+        return 0;
+      }
     }
     const n = Math.min(max | 0, used);
     if (n === 0) return 0;
@@ -341,8 +380,8 @@ export class SpscRing {
     const start = (head & this.mask) * w;
     const words = n * w;
     const firstPart = Math.min(words, slots.length - start);
-    for (let i = 0; i < firstPart; i++) out[i] = slots[start + i]!;
-    for (let i = firstPart; i < words; i++) out[i] = slots[i - firstPart]!;
+    copyWords(out, outOffset, slots, start, firstPart);
+    copyWords(out, outOffset + firstPart, slots, 0, words - firstPart);
     Atomics.store(this.ctrl, HEAD, (head + n) >>> 0);
     return n;
   }
