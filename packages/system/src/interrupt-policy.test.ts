@@ -5,12 +5,6 @@ import { loadSystem } from './load.js';
 import { runStep } from './runner.js';
 import type { SystemDescription } from './schema.js';
 
-/**
- * True once `device-driver.ts` calls the interrupt-policy functions (issue 13: the call sites
- * are applied at merge; see packages/system/scripts/driver-policy.patch).
- */
-const WIRED = false;
-
 const here = dirname(fileURLToPath(import.meta.url));
 const isolated = loadSystem(resolve(here, '../../../apps/isolated/system.yaml'));
 
@@ -34,7 +28,7 @@ async function interruptsPerPacket(policy: 'ns83820' | 'prime') {
   return { perPacket: r.counters['nic0.interrupts']! / r.counters['nic0.rxDelivered']!, r };
 }
 
-describe.skipIf(!WIRED)('interrupt policies in the whole system (450 Mb/s, 0 µs hold-off)', () => {
+describe('interrupt policies in the whole system (450 Mb/s, 0 µs hold-off)', () => {
   it('ns83820 takes more than two interrupts per packet; prime fewer, and less CPU, for the same throughput', async () => {
     const ns = await interruptsPerPacket('ns83820');
     const prime = await interruptsPerPacket('prime');

@@ -27,6 +27,7 @@ import {
   type DescriptorLayout,
   IER_IE,
   ISR,
+  linuxData64,
   mxdma,
   PTSCR,
   Reg,
@@ -36,18 +37,7 @@ import {
 } from '../device/registers.js';
 import { type Dp83820DeviceConfig, Dp83820DriverConfigError } from './config.js';
 import type { Dp83820DriverCosts } from './costs.js';
-
-/** Interrupt causes the driver unmasks (ns83820's set, TXOK toggled on demand). */
-const BASE_IMR =
-  ISR.RXDESC |
-  ISR.RXOK |
-  ISR.RXIDLE |
-  ISR.RXORN |
-  ISR.RXSOVR |
-  ISR.RXRCMP |
-  ISR.TXDESC |
-  ISR.TXIDLE |
-  ISR.RMABT;
+import { baseImr, txDescriptorIntr, txInterruptDue, txOkAfterIdle } from './interrupt-policy.js';
 
 /**
  * Descriptor hand-off with the device (see `device/dma-memory.ts`): CMDSTS is written last with
@@ -111,8 +101,9 @@ export class DeviceDriver {
   private txFree = 0;
   private txDone = 0;
   private rxIdle = true;
-  private imr = BASE_IMR;
+  private imr: number;
   private stopped = false;
+  private txIdlePending = false;
 
   /**
    * @param config - the device's configuration
@@ -140,6 +131,7 @@ export class DeviceDriver {
     if (config.dma.bytes < need) {
       throw new Dp83820DriverConfigError(`dma region needs ${need} bytes, has ${config.dma.bytes}`);
     }
+    this.imr = baseImr(config.interruptPolicy ?? 'prime');
     this.rxTags = new Int32Array(this.rxSlots);
     this.txTags = new Int32Array(this.txSlots);
   }
@@ -180,7 +172,8 @@ export class DeviceDriver {
 
     let cfg = regs.read32(Reg.CFG) & (CFG.TBI_EN | CFG.MRM_DIS | CFG.MWI_DIS | CFG.EXT_125);
     cfg |= CFG.PINT_DUPSTS | CFG.PINT_LNKSTS | CFG.PINT_SPDSTS | CFG.EXTSTS_EN | CFG.EXD;
-    cfg |= CFG.PESEL | CFG.REQALG | CFG.POW | CFG.TMRTEST | CFG.DATA64_EN | CFG.SB;
+    cfg |= CFG.PESEL | CFG.REQALG | CFG.POW | CFG.TMRTEST | CFG.SB;
+    cfg |= linuxData64(regs.read32(Reg.CFG));
     if (this.layout.wide) cfg |= CFG.M64ADDR | CFG.T64ADDR;
     regs.write32(Reg.CFG, cfg >>> 0);
     regs.write32(
@@ -233,12 +226,15 @@ export class DeviceDriver {
     if (isr & (ISR.RXORN | ISR.RXSOVR)) this.overruns++;
     if (isr & ISR.RMABT) this.busErrors++;
     if (isr & ISR.RXRCMP && !this.rxIdle) regs.write32(Reg.CR, CR.RXE);
+    if (isr & ISR.TXIDLE) this.txIdlePending = false;
     if (isr & ISR.TXIDLE && this.txInUse > 0) {
       // The engine stopped with frames outstanding: either it saw a slot before we handed it
-      // over (kick again) or the last frames are still on the wire (TXOK will tell).
+      // over (kick again) or the last frames are still on the wire (TXOK will tell, if the
+      // interrupt policy asks for it).
       const txdp = regs.read32(Reg.TXDP);
       if (txdp !== this.slotPhys(this.txBase, this.txFree) >>> 0) this.kickTx();
-      this.setTxOk(true);
+      if (txOkAfterIdle(this.config.interruptPolicy ?? 'prime', isr, this.txInUse))
+        this.setTxOk(true);
     }
   }
 
@@ -300,7 +296,7 @@ export class DeviceDriver {
     const at = this.txBase + i * this.layout.size;
     this.writeAddr(at + this.layout.bufptr, paddr);
     this.words![(at + this.layout.extsts) >> 2] = 0;
-    const intr = i % (this.txSlots / 4) === 0 ? CMDSTS.INTR : 0;
+    const intr = txDescriptorIntr(this.config.interruptPolicy ?? 'prime', i, this.txSlots);
     publishCmdsts(this.words!, at + this.layout.cmdsts, CMDSTS.OWN | intr | length);
     this.txTags[i] = tag;
     this.txFree = (i + 1) % this.txSlots;
@@ -312,8 +308,14 @@ export class DeviceDriver {
   /** CR.TXE (not once stopped). */
   kickTx(): void {
     if (this.stopped) return;
+    this.txIdlePending = true;
     this.regs!.write32(Reg.CR, CR.TXE);
     this.txKicks++;
+  }
+
+  /** A transmit interrupt is still due (see `txInterruptDue`): the driver may sleep without notifications. */
+  get txInterruptDue(): boolean {
+    return txInterruptDue(this.txIdlePending, (this.imr & ISR.TXOK) !== 0, this.txInUse);
   }
 
   /** Take the oldest completed transmit slot into `out`; false if none has completed. */

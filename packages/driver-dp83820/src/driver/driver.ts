@@ -812,7 +812,7 @@ export class Dp83820Driver {
     for (const s of this.states) {
       // Avoidance: a transmit-complete interrupt is due, so the client need not wake us (none
       // is due from a stopped device).
-      if (this.avoidance && !this.stopped && s.device.txInUse > 0) s.net!.cancelSleep();
+      if (this.avoidance && !this.stopped && s.device.txInterruptDue) s.net!.cancelSleep();
       else s.net!.prepareSleep();
     }
   }
