@@ -429,10 +429,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       throw new AssemblyError('an IP stack did not start');
   };
 
+  // Ready means serving: drivers running, stacks started, and every receiver enabled (the
+  // driver enables it once the client has posted receive buffers), so no load frame arrives
+  // at a disabled receiver.
   const ready = () =>
     k.failures.length === 0 &&
     drivers.every((dr) => dr.driver?.running === true) &&
-    stackStates.length === stackPlans.length;
+    stackStates.length === stackPlans.length &&
+    nics.every((n) => n.device.receiving);
 
   return { plan, sim, clients, counters, ready, checkStarted };
 }

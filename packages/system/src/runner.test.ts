@@ -35,6 +35,8 @@ describe('end to end on the sim engine', () => {
     const r = await runStep(sys, step(50, 100));
     expect(r.lostPackets).toBe(0);
     expect(r.badPackets).toBe(0);
+    // Load starts only once every receiver is on: no frame meets a disabled receiver.
+    for (const n of sys.nics) expect(r.counters[`${n.name}.rxDisabledDrops`]).toBe(0);
     const sent = r.ipbench.sends;
     expect(sent).toBeGreaterThan(30 * sys.nics.length);
     expect(r.ipbench.recvs).toBeGreaterThanOrEqual(sent - 2);

@@ -327,6 +327,11 @@ export class Dp83820 implements MmioDevice {
     return this.timing.pciBusBytes >= 8 && (this.cfg & CFG.DATA64_EN) !== 0 ? 8 : 4;
   }
 
+  /** True while the receive engine is enabled (CR.RXE given, no RXD/RXR/RST since). */
+  get receiving(): boolean {
+    return this.rx.enabled;
+  }
+
   private updateDataWidth(): void {
     const w = this.dataBytes;
     // The engines are the device's bus masters; the bus reads the width from each request.
