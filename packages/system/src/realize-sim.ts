@@ -45,6 +45,8 @@ import {
   ZERO,
 } from '@udf/l4-kernel';
 import {
+  PcapTap,
+  PcapWriter,
   type Stack,
   type StackThreadState,
   stackThread,
@@ -83,12 +85,19 @@ export interface AssembledSystem {
   ready(): boolean;
   /** Throw an {@link AssemblyError} if a component failed to start (call after start-up). */
   checkStarted(): void;
+  /** The pcap capture of each NIC's wire by NIC name (empty unless realised with `capture`). */
+  captures(): Record<string, Uint8Array>;
 }
 
 /** Options of {@link realizeSim} that are not part of the plan. */
 export interface RealizeSimOptions {
   /** Component cost factors (default: the fixed calibration `CALIBRATION`). */
   readonly calibration?: CalibrationFactors;
+  /**
+   * Record every frame on each NIC's wire (both directions) in a pcap capture, stamped with
+   * virtual time in integer nanoseconds; read them with {@link AssembledSystem.captures}.
+   */
+  readonly capture?: boolean;
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -170,9 +179,15 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       }),
     );
     const sw = new Switch({ clock: sim.machine, ports: dev.clients.length + 1 });
-    device.port.connect(sw.port(0));
-    sw.connect(0, device.port);
-    return { plan: dev, device, sw };
+    // Virtual time as integer nanoseconds (bigint: exact for any run length).
+    const writer = options.capture
+      ? new PcapWriter({
+          clockNs: () => (BigInt(Math.round(sim.now())) * 1_000_000_000n) / BigInt(Math.round(hz)),
+        })
+      : null;
+    device.port.connect(writer ? new PcapTap(writer, sw.port(0)) : sw.port(0));
+    sw.connect(0, writer ? new PcapTap(writer, device.port) : device.port);
+    return { plan: dev, device, sw, writer };
   });
   const clients: SimClient[] = [];
   for (const n of nics) {
@@ -438,7 +453,13 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     stackStates.length === stackPlans.length &&
     nics.every((n) => n.device.receiving);
 
-  return { plan, sim, clients, counters, ready, checkStarted };
+  const captures = (): Record<string, Uint8Array> => {
+    const out: Record<string, Uint8Array> = {};
+    for (const n of nics) if (n.writer) out[n.plan.name] = n.writer.bytes();
+    return out;
+  };
+
+  return { plan, sim, clients, counters, ready, checkStarted, captures };
 }
 
 /** Counters of the monolithic baseline's socket echo. */

@@ -47,6 +47,11 @@ export interface StepOptions {
    * `pci` and `eeprom64`). One of `BUS_CONFIGURATIONS` draws one edge of the Figure 1(b) band.
    */
   readonly bus?: Omit<BusConfiguration, 'name'>;
+  /**
+   * Write a pcap capture of each NIC's wire (both directions, virtual-time stamps in ns) to this
+   * directory as `CONFIG-HOLDOFFus-LOADmbps-NIC.pcap` (the directory must exist).
+   */
+  readonly pcapDir?: string;
 }
 
 /** Round-trip statistics in microseconds. */

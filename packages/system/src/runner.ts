@@ -5,7 +5,10 @@
  *
  * @module
  */
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { IdleAccountingCpuMeter, Ramp } from '@udf/ipbench';
+import { assemble } from './assemble.js';
 import {
   CALIBRATION,
   CALIBRATION_POINT,
@@ -13,8 +16,6 @@ import {
   UNCALIBRATED,
 } from './calibration.js';
 import { StepOptionsError } from './errors.js';
-import { plan as planSystem } from './plan.js';
-import { realizeSim } from './realize-sim.js';
 import { PROFILE_ORDER, type StepOptions, type StepResult } from './result.js';
 import { BUS_CONFIGURATIONS, type BusConfiguration, type SystemDescription } from './schema.js';
 
@@ -30,6 +31,9 @@ function checkStep(opts: StepOptions): void {
   const h = opts.holdoffUs;
   if (h !== undefined && !(Number.isInteger(h) && h >= 0 && h <= 25500 && h % 100 === 0))
     bad('holdoffUs', 'a multiple of 100 between 0 and 25500', h);
+  const dir = opts.pcapDir;
+  if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory()))
+    bad('pcapDir', 'an existing directory', dir);
   const d = opts.durationMs;
   if (d !== undefined && !(d > 0 && d <= 60_000))
     bad('durationMs', 'a positive number of ms up to 60000', d);
@@ -65,18 +69,7 @@ function checkStep(opts: StepOptions): void {
 export async function runStep(system: SystemDescription, opts: StepOptions): Promise<StepResult> {
   checkStep(opts);
   const wall0 = performance.now();
-  const built = realizeSim(
-    planSystem(system, {
-      ...(opts.holdoffUs !== undefined ? { holdoffUs: opts.holdoffUs } : {}),
-      ...(opts.ipcScale !== undefined ? { ipcScale: opts.ipcScale } : {}),
-      ...(opts.packetSize !== undefined ? { packetSize: opts.packetSize } : {}),
-      ...(opts.warmupMs !== undefined ? { warmupMs: opts.warmupMs } : {}),
-      ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
-      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-      ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
-    }),
-    opts.calibration !== undefined ? { calibration: opts.calibration } : {},
-  );
+  const built = assemble(system, opts, { capture: opts.pcapDir !== undefined });
   const { sim, plan } = built;
   const hz = sim.machine.hz;
   const slice = Math.round(DRIVE_SLICE_SECONDS * hz);
@@ -106,10 +99,17 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
   for (const name of PROFILE_ORDER) profile[name] = 0;
   for (const [name, share] of Object.entries(shares)) profile[name] = 100 * share;
   const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+  const holdoffUs = opts.holdoffUs ?? plan.devices[0]!.holdoffUnits * 100;
+  if (opts.pcapDir !== undefined) {
+    for (const [nic, bytes] of Object.entries(built.captures())) {
+      const file = `${system.name}-${holdoffUs}us-${round(opts.loadMbps)}mbps-${nic}.pcap`;
+      writeFileSync(join(opts.pcapDir, file), bytes);
+    }
+  }
   return {
     config: system.name,
     engine: 'sim',
-    holdoffUs: opts.holdoffUs ?? plan.devices[0]!.holdoffUnits * 100,
+    holdoffUs,
     holdoffsUs: Object.fromEntries(plan.devices.map((d) => [d.name, d.holdoffUnits * 100])),
     bus: {
       clockMHz: plan.devices[0]!.pci.clockHz > 50e6 ? 66 : 33,
