@@ -1,14 +1,50 @@
 // The udf command as a user runs it: the built CLI in a child process.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readPcap } from '@udf/lwip-lite';
 import { describe, expect, it } from 'vitest';
 
 const cli = resolve(import.meta.dirname, '../dist/cli.js');
 const udf = (...args: string[]) => spawnSync('node', [cli, ...args], { encoding: 'utf8' });
 
 describe('udf', () => {
+  it('run --pcap DIR writes one capture per NIC and step that a pcap reader accepts', () => {
+    const out = mkdtempSync(join(tmpdir(), 'udf-cli-'));
+    const pcaps = join(out, 'captures');
+    execFileSync(
+      'node',
+      [
+        cli,
+        'run',
+        'clustered',
+        '--holdoff',
+        '100',
+        '--loads',
+        '50',
+        '--duration',
+        '3',
+        '--warmup',
+        '1',
+        '--no-progress',
+        '--out',
+        out,
+        '--pcap',
+        pcaps,
+      ],
+      { encoding: 'utf8' },
+    );
+    const files = readdirSync(pcaps).sort();
+    expect(files).toEqual(['clustered-100us-50mbps-nic0.pcap', 'clustered-100us-50mbps-nic1.pcap']);
+    for (const f of files) {
+      const cap = readPcap(readFileSync(join(pcaps, f)));
+      if (typeof cap === 'string') throw new Error(cap);
+      expect(cap.linktype).toBe(1);
+      expect(cap.records.length).toBeGreaterThan(10);
+    }
+  });
+
   it('compare --json prints one document with a row per configuration × hold-off × load, and writes CSV/JSON/SVG', () => {
     const out = mkdtempSync(join(tmpdir(), 'udf-cli-'));
     const stdout = execFileSync(

@@ -110,6 +110,10 @@ function rampOptions(cmd: Command): Command {
       'directory for CSV, JSON and SVG output (checked before work starts)',
       'results',
     )
+    .option(
+      '--pcap <dir>',
+      'write a pcap capture of each NIC wire per step (virtual-time ns stamps; tshark/Wireshark read it)',
+    )
     .option('--json', 'write one JSON document to stdout instead of the table')
     .option(
       '--jobs <n>',

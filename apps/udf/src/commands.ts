@@ -31,6 +31,7 @@ export interface RampCliOptions {
   configs?: string;
   quick?: boolean;
   engine: string;
+  pcap?: string;
 }
 
 function toRamp(opts: RampCliOptions, defaults: RampOptions = {}): RampOptions {
@@ -48,7 +49,7 @@ function toRamp(opts: RampCliOptions, defaults: RampOptions = {}): RampOptions {
  * Make sure results can be written to `dir` before any work starts: create it one level at a time
  * (Node's recursive `mkdir` can loop forever under `/proc`) and write a probe file.
  */
-export function prepareOut(dir: string): string {
+export function prepareOut(dir: string, option = '--out'): string {
   const out = resolve(dir);
   const missing: string[] = [];
   let existing = out;
@@ -66,7 +67,7 @@ export function prepareOut(dir: string): string {
     rmSync(probe);
   } catch (e) {
     throw new InputError([
-      `--out ${dir}: cannot write results there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable directory`,
+      `${option} ${dir}: cannot write results there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable directory`,
     ]);
   }
   return out;
@@ -150,14 +151,21 @@ export async function compareCommand(opts: RampCliOptions): Promise<void> {
     seen.set(s.config, s.file);
   }
   const out = prepareOut(opts.out);
-  await finish(await execute(steps, opts), opts, out, 'udf compare');
+  await finish(await execute(withPcap(steps, opts), opts), opts, out, 'udf compare');
+}
+
+/** With `--pcap DIR`: the directory is made (and checked writable) first, every step captures into it. */
+function withPcap(steps: Step[], opts: RampCliOptions): Step[] {
+  if (opts.pcap === undefined) return steps;
+  const pcapDir = prepareOut(opts.pcap, '--pcap');
+  return steps.map((s) => ({ ...s, pcapDir }));
 }
 
 /** `udf run <description>`: one configuration's ramp. */
 export async function runCommand(description: string, opts: RampCliOptions): Promise<void> {
   const steps = planSteps([descriptionPath(description)], toRamp(opts));
   const out = prepareOut(opts.out);
-  await finish(await execute(steps, opts), opts, out, `udf run ${description}`);
+  await finish(await execute(withPcap(steps, opts), opts), opts, out, `udf run ${description}`);
 }
 
 /** Options of `udf profile`. */
