@@ -40,16 +40,21 @@ const scheduler = new DomainScheduler({
     ),
 });
 
-for (const t of data.threads) {
-  try {
-    scheduler.add(t.id, t.priority, await loadComponent(t.component));
-  } catch (e) {
-    ipc.kill(t.id);
-    post({ type: 'exit', id: t.id, kind: 'COMPONENT_LOAD', ...describe(e) });
+async function main(): Promise<void> {
+  for (const t of data.threads) {
+    try {
+      scheduler.add(t.id, t.priority, await loadComponent(t.component));
+    } catch (e) {
+      ipc.kill(t.id);
+      post({ type: 'exit', id: t.id, kind: 'COMPONENT_LOAD', ...describe(e) });
+    }
   }
+  port.once('message', () => {
+    const how = scheduler.run();
+    post({ type: 'stopped', how, counters: { ...scheduler.counters, ...ipc.counters } });
+  });
+  post({ type: 'ready' });
 }
-port.once('message', () => {
-  const how = scheduler.run();
-  post({ type: 'stopped', how, counters: { ...scheduler.counters, ...ipc.counters } });
-});
-post({ type: 'ready' });
+
+// (not top-level await: the CommonJS build of this entry must parse too)
+void main();
