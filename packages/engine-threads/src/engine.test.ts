@@ -138,6 +138,8 @@ describe('ThreadsEngine IPC across worker domains', () => {
       expect(at(3).ms).toBeGreaterThanOrEqual(29);
       expect(at(4).ms).toBeGreaterThanOrEqual(19);
       expect(at(5).ms).toBeGreaterThanOrEqual(39);
+      expect(at(7)).toMatchObject({ code: codeOf('timeout', 'receive'), from: 0 });
+      expect(at(7).ms).toBeGreaterThanOrEqual(9);
     },
   );
 
@@ -338,6 +340,48 @@ describe('ThreadsEngine IPC across worker domains', () => {
     await run(e, [lo, hi]);
     expect([...new Int32Array(log).slice(1, 7)]).toEqual([2, 2, 2, 1, 1, 1]);
   });
+
+  it(
+    'cancelIpc and abortIpc end a blocked receive; interrupts are not supported yet',
+    { timeout: 30_000 },
+    async () => {
+      const e = new ThreadsEngine({ hz: HZ });
+      const a = e.createDomain('a');
+      const b = e.createDomain('b');
+      const silent = e.createThread({ domain: b, name: 'silent', component: ref('silent') });
+      const o = out(32);
+      const p = e.createThread({
+        domain: a,
+        name: 'probe',
+        component: ref('probe', {
+          out: o,
+          ops: [
+            { op: 'attach', line: 3 },
+            { op: 'cancelable', from: silent },
+            { op: 'cancelable', from: silent },
+          ],
+        }),
+      });
+      await e.start();
+      try {
+        const r = new Float64Array(o);
+        for (const how of ['cancel', 'abort'] as const) {
+          while (!(r[0] === 2 && e.threadState(p) === 'receive-blocked')) {
+            await new Promise((res) => setTimeout(res, 5));
+          }
+          r[0] = 0;
+          expect(how === 'cancel' ? e.cancelIpc(p) : e.abortIpc(p)).toBe(true);
+        }
+        await e.join([p], 10_000);
+        expect(r[1]).toBe(1); // attach refused
+        expect(r[4]).toBe(codeOf('canceled', 'receive'));
+        expect(r[7]).toBe(codeOf('aborted', 'receive'));
+        expect(e.cancelIpc(silent)).toBe(true); // sleeping forever is a blocked IPC too
+      } finally {
+        await e.stop();
+      }
+    },
+  );
 
   it('setup misuse is a typed error', () => {
     const e = new ThreadsEngine();

@@ -161,12 +161,14 @@ export class IpcPath {
     checkLatch: boolean,
   ): IpcResult | Blocked {
     const b = this.blocks;
-    if (from !== ANY_THREAD && (!b.isThread(from) || from === self)) {
+    // From nil: nobody can send, so this only waits for the timeout (L4's sleep idiom).
+    const named = from !== ANY_THREAD && from !== NIL_THREAD;
+    if (named && (!b.isThread(from) || from === self)) {
       return ipcError('non-existing-partner', 'receive', from);
     }
     // `other`: a second block whose lock this attempt holds (the named partner, or a sender
     // found in the queue on an earlier attempt).
-    let other = from === ANY_THREAD ? NIL_THREAD : from;
+    let other = named ? from : NIL_THREAD;
     for (;;) {
       if (other === NIL_THREAD) b.lock(self);
       else b.lock2(self, other);
@@ -175,12 +177,12 @@ export class IpcPath {
         this.release(self, other);
         return ipcError('aborted', 'receive', from);
       }
-      if (from !== ANY_THREAD && b.state(from) === ThreadState.Dead) {
+      if (named && b.state(from) === ThreadState.Dead) {
         this.release(self, other);
         return ipcError('non-existing-partner', 'receive', from);
       }
-      let s = b.firstSender(self);
-      if (from !== ANY_THREAD) while (s !== NIL_THREAD && s !== from) s = b.nextSender(s);
+      let s = from === NIL_THREAD ? NIL_THREAD : b.firstSender(self);
+      if (named) while (s !== NIL_THREAD && s !== from) s = b.nextSender(s);
       if (s !== NIL_THREAD && s !== other) {
         if (other === NIL_THREAD && s > self) {
           b.lock(s);

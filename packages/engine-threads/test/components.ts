@@ -70,6 +70,8 @@ export function probe(config: {
     | { op: 'replyWait'; to: number; timeout?: number }
     | { op: 'sleep'; cycles: number }
     | { op: 'self' }
+    | { op: 'attach'; line: number }
+    | { op: 'cancelable'; from: number }
   )[];
 }) {
   return function* (sys: Sys) {
@@ -103,6 +105,15 @@ export function probe(config: {
           break;
         case 'self':
           from = sys.self;
+          break;
+        case 'attach': {
+          const a = yield* sys.irq.attach(o.line);
+          c = a.ok ? 0 : 1;
+          break;
+        }
+        case 'cancelable':
+          out[0] = 2; // tell the test this thread is about to block
+          r = yield* sys.ipc.receive(o.from, NEVER);
           break;
       }
       if (r !== null) {

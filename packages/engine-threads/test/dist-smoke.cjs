@@ -15,7 +15,7 @@ async function main() {
     name: 'pong',
     component: { module, export: 'pong' },
   });
-  const out = new SharedArrayBuffer(16);
+  const out = new SharedArrayBuffer(32);
   const rounds = 1000;
   const client = engine.createThread({
     domain: a,
