@@ -121,11 +121,13 @@ describe('ThreadsEngine IPC across worker domains', () => {
             { op: 'call', to: silent, timeout: ms(20) },
             { op: 'sleep', cycles: ms(40) },
             { op: 'sleep', cycles: 0 },
+            { op: 'receive', from: 0, timeout: ms(10) }, // from nil: waits out the timeout
           ],
         }),
       });
       await run(e, [p]);
       const r = new Float64Array(o);
+      expect(e.failures).toEqual([]);
       const at = (i: number) => ({ code: r[3 * i + 1], from: r[3 * i + 2], ms: r[3 * i + 3]! });
       expect(r[0]).toBe(1);
       expect(at(0)).toMatchObject({ code: codeOf('timeout', 'receive'), from: silent });
