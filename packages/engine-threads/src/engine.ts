@@ -421,6 +421,8 @@ export class ThreadsEngine {
       }
       this.notifyWaiters();
     } else if (m.type === 'stopped') {
+      // the scheduler returned: the worker's exit that follows is not a failure
+      d.stopped = true;
       d.counters = m.counters;
     }
   }
