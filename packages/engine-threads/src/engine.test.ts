@@ -73,6 +73,58 @@ describe('ThreadsEngine IPC across worker domains', () => {
     },
   );
 
+  it(
+    'contention: 8 callers in 3 domains, 2 servers, some calls with short timeouts: every reply matches its request',
+    { timeout: 60_000 },
+    async () => {
+      const e = new ThreadsEngine({ hz: HZ });
+      const sd = e.createDomain('servers');
+      const served = [out(), out()];
+      const servers = served.map((o, i) =>
+        e.createThread({ domain: sd, name: `server${i}`, component: ref('pong', { out: o }) }),
+      );
+      const domains = [e.createDomain('c0'), e.createDomain('c1'), e.createDomain('c2')];
+      const o = out(64);
+      const rounds = 2000;
+      const callers: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        callers.push(
+          e.createThread({
+            domain: domains[i % 3]!,
+            name: `caller${i}`,
+            priority: 50 + i,
+            component: ref('caller', {
+              servers,
+              rounds,
+              // half the callers give up quickly, racing timeouts against deliveries
+              timeout: i % 2 === 0 ? undefined : 20_000,
+              out: o,
+              slot: 4 * i,
+            }),
+          }),
+        );
+      }
+      await run(e, callers, 50_000);
+      expect(e.failures).toEqual([]);
+      const r = new Float64Array(o);
+      let ok = 0;
+      for (let i = 0; i < 8; i++) {
+        const [good, wrong, timeouts, other] = [...r.slice(4 * i, 4 * i + 4)];
+        expect({ caller: i, wrong, other }).toEqual({ caller: i, wrong: 0, other: 0 });
+        expect(good! + timeouts!).toBe(rounds);
+        if (i % 2 === 0) expect(timeouts).toBe(0);
+        ok += good!;
+      }
+      console.log(
+        'contention [ok, wrong, timeouts, other] per caller:',
+        JSON.stringify([...r.slice(0, 32)]),
+      );
+      const servedTotal = served.reduce((n, b) => n + new Float64Array(b)[0]!, 0);
+      // every successful call was served; a timed-out call may have been served too
+      expect(servedTotal).toBeGreaterThanOrEqual(ok);
+    },
+  );
+
   it('ANY_THREAD receive takes senders from several domains', { timeout: 30_000 }, async () => {
     const e = new ThreadsEngine({ hz: HZ });
     const s = e.createDomain('server');

@@ -240,3 +240,40 @@ export function logger(config: { tag: number; steps: number; log: SharedArrayBuf
     }
   };
 }
+
+/**
+ * Calls the servers round-robin `rounds` times with `[i, self]`, optionally with a timeout;
+ * out[slot..slot+3] = [ok, wrong replies, timeouts, other errors].
+ */
+export function caller(config: {
+  servers: number[];
+  rounds: number;
+  timeout?: number;
+  out: SharedArrayBuffer;
+  slot: number;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    let ok = 0;
+    let wrong = 0;
+    let timeouts = 0;
+    let other = 0;
+    for (let i = 0; i < config.rounds; i++) {
+      const server = config.servers[i % config.servers.length]!;
+      const r = yield* sys.ipc.call(
+        server,
+        { label: 5, words: [i, sys.self] },
+        config.timeout ?? NEVER,
+      );
+      if (r.ok) {
+        if (r.from === server && r.msg.words[0] === i + 1 && r.msg.words[1] === sys.self) ok++;
+        else wrong++;
+      } else if (r.error === 'timeout') timeouts++;
+      else other++;
+    }
+    out[config.slot] = ok;
+    out[config.slot + 1] = wrong;
+    out[config.slot + 2] = timeouts;
+    out[config.slot + 3] = other;
+  };
+}
