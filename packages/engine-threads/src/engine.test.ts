@@ -301,6 +301,39 @@ describe('ThreadsEngine IPC across worker domains', () => {
   );
 
   it(
+    'a domain worker that dies fails its threads and their partners',
+    { timeout: 30_000 },
+    async () => {
+      const e = new ThreadsEngine({ hz: HZ });
+      const a = e.createDomain('victims');
+      const b = e.createDomain('crashing');
+      const x = e.createThread({ domain: b, name: 'exiter', component: ref('exiter') });
+      const idle = e.createThread({ domain: b, name: 'bystander', component: ref('silent') });
+      const o1 = out(8);
+      const o2 = out(8);
+      const v1 = e.createThread({
+        domain: a,
+        name: 'v1',
+        component: ref('probe', { out: o1, ops: [{ op: 'call', to: x }] }),
+      });
+      const v2 = e.createThread({
+        domain: a,
+        name: 'v2',
+        component: ref('probe', { out: o2, ops: [{ op: 'receive', from: idle }] }),
+      });
+      await run(e, [x, idle, v1, v2]);
+      // v1's call was taken, then the domain died before replying; v2 waited on a thread of it
+      expect(new Float64Array(o1)[1]).toBe(codeOf('non-existing-partner', 'receive'));
+      expect(new Float64Array(o2)[1]).toBe(codeOf('non-existing-partner', 'receive'));
+      expect(e.failures.map((f) => [f.code, f.threadName]).sort()).toEqual([
+        ['DOMAIN_FAILED', 'bystander'],
+        ['DOMAIN_FAILED', 'exiter'],
+      ]);
+      expect(e.threadState(idle)).toBe('dead');
+    },
+  );
+
+  it(
     'a component that does not load is a typed failure naming the thread',
     { timeout: 30_000 },
     async () => {

@@ -182,7 +182,11 @@ export class DomainScheduler {
     for (let i = 1; i < ready.length; i++) {
       if (ready[i]!.priority > ready[best]!.priority) best = i;
     }
-    return ready.splice(best, 1)[0]!;
+    const t = ready[best]!;
+    // remove in place, keeping FIFO order among equals (no allocation per step)
+    for (let i = best + 1; i < ready.length; i++) ready[i - 1] = ready[i]!;
+    ready.pop();
+    return t;
   }
 
   private step(): void {

@@ -277,3 +277,9 @@ export function caller(config: {
     out[config.slot + 3] = other;
   };
 }
+
+/** Takes one message, then ends its whole worker (a domain crash, not a thread failure). */
+export function* exiter(sys: Sys) {
+  yield* sys.ipc.receive(ANY_THREAD);
+  process.exit(3);
+}
