@@ -31,7 +31,13 @@ async function pingPong(options: { spinMicros: number; sameDomain: boolean; roun
   const r = new Float64Array(out);
   if (r[1] !== options.rounds) throw new Error(`only ${r[1]} of ${options.rounds} rounds correct`);
   const seconds = r[2]! / 1000;
-  return { perSecond: options.rounds / seconds, microsPerRound: (seconds * 1e6) / options.rounds };
+  let sleeps = 0;
+  for (const c of Object.values(engine.counters)) sleeps += c.sleeps ?? 0;
+  return {
+    perSecond: options.rounds / seconds,
+    microsPerRound: (seconds * 1e6) / options.rounds,
+    sleepsPerRound: sleeps / options.rounds,
+  };
 }
 
 const cases = [
@@ -54,12 +60,14 @@ const cases = [
 console.log(
   `threads engine ping-pong (call / replyWait), ${availableParallelism()} CPUs, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
-console.log('case                                   round trips/s   µs/round trip');
+console.log(
+  'case                                   round trips/s   µs/round trip   worker sleeps/round trip',
+);
 for (const c of cases) {
   await pingPong({ ...c, rounds: Math.min(c.rounds, 2000) }); // warm-up: JIT, worker start
   const r = await pingPong(c);
   console.log(
-    `${c.name.padEnd(38)} ${Math.round(r.perSecond).toString().padStart(13)}   ${r.microsPerRound.toFixed(2).padStart(13)}`,
+    `${c.name.padEnd(38)} ${Math.round(r.perSecond).toString().padStart(13)}   ${r.microsPerRound.toFixed(2).padStart(13)}   ${r.sleepsPerRound.toFixed(2).padStart(24)}`,
   );
 }
 console.log(

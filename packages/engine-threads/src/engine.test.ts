@@ -21,11 +21,11 @@ const codeOf = (name: (typeof CODES)[number], phase: 'send' | 'receive') =>
   CODES.indexOf(name) + (phase === 'receive' ? 100 : 0);
 
 describe('ThreadsEngine IPC across worker domains', () => {
-  it(
-    'ping-pong: call / replyWait across two domains, words and label intact',
+  it.each([0, 50])(
+    'ping-pong: call / replyWait across two domains, words and label intact (spin %i µs before sleeping)',
     { timeout: 30_000 },
-    async () => {
-      const e = new ThreadsEngine({ hz: HZ });
+    async (spinMicros) => {
+      const e = new ThreadsEngine({ hz: HZ, spinMicros });
       const a = e.createDomain('client');
       const b = e.createDomain('server');
       const served = out();
@@ -44,6 +44,10 @@ describe('ThreadsEngine IPC across worker domains', () => {
       expect(e.failures).toEqual([]);
       expect([...new Float64Array(o).slice(0, 4)]).toEqual([1, 5000, 0, 0]);
       expect(new Float64Array(served)[0]).toBe(5000);
+      // both schedulers stopped by themselves and reported their counters
+      expect(e.counters.server?.calls).toBeGreaterThanOrEqual(5000);
+      // each message is counted once, by the worker that transferred it: requests and replies
+      expect(e.counters.client!.messages! + e.counters.server!.messages!).toBe(10_000);
     },
   );
 

@@ -81,6 +81,8 @@ interface DomainRecord {
   readonly threads: { id: number; priority: number; component: ComponentRef }[];
   readonly regions: RegionGrant[];
   worker: Worker | null;
+  /** Settles when the worker has exited. */
+  exited: Promise<void> | null;
   stopped: boolean;
   counters: Readonly<Record<string, number>> | null;
 }
@@ -170,6 +172,7 @@ export class ThreadsEngine {
       threads: [],
       regions: [],
       worker: null,
+      exited: null,
       stopped: false,
       counters: null,
     });
@@ -282,6 +285,7 @@ export class ThreadsEngine {
       };
       const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
       d.worker = worker;
+      d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       ready.push(
         new Promise<void>((resolve, reject) => {
           worker.on('message', (m: WorkerReport) => {
@@ -318,18 +322,31 @@ export class ThreadsEngine {
     for (const d of this.domainList) d.worker?.postMessage('start');
   }
 
-  /** Stop every domain: ask its scheduler to stop, then terminate its worker. */
-  async stop(): Promise<void> {
+  /**
+   * Stop every domain: ask its scheduler to stop (it does at its next kernel call or wake-up and
+   * reports its counters, see {@link ThreadsEngine.counters}), give the workers `graceMs` to
+   * exit, then terminate the rest.
+   *
+   * @param graceMs - how long to wait for schedulers to stop by themselves (default 1000)
+   */
+  async stop(graceMs = 1000): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
     const blocks = this.blocks;
-    const exits: Promise<unknown>[] = [];
     this.domainList.forEach((d, index) => {
       d.stopped = true;
       if (blocks !== null) blocks.requestStop(index);
-      if (d.worker !== null) exits.push(d.worker.terminate());
     });
-    await Promise.all(exits);
+    const exits = this.domainList.flatMap((d) => (d.exited === null ? [] : [d.exited]));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(exits),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    await Promise.all(this.domainList.map((d) => d.worker?.terminate()));
     this.notifyWaiters();
   }
 

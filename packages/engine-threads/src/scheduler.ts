@@ -31,8 +31,10 @@ import { type CallRecord, createThreadSys } from './thread-sys.js';
 export interface SchedulerCounters {
   /** Kernel calls executed. */
   calls: number;
-  /** Times the worker blocked in `Atomics.wait` on its doorbell. */
+  /** Times the worker slept in `Atomics.wait` on its doorbell (woken, or its deadline came). */
   sleeps: number;
+  /** Times it went to sleep but the doorbell had changed since it looked (`not-equal`: no sleep). */
+  racedSleeps: number;
   /** Messages refused because they carry map/grant items (the slow path is not implemented). */
   unsupportedItems: number;
   /** Interrupt attach requests refused (interrupts are not implemented on this engine yet). */
@@ -76,6 +78,7 @@ export class DomainScheduler {
   readonly counters: SchedulerCounters = {
     calls: 0,
     sleeps: 0,
+    racedSleeps: 0,
     unsupportedItems: 0,
     unsupportedIrq: 0,
     badCalls: 0,
@@ -141,8 +144,14 @@ export class DomainScheduler {
       }
       const wait = this.earliest - sharedNowMs();
       if (wait <= 0) continue;
-      this.counters.sleeps++;
-      Atomics.wait(words, bell, v, wait === Number.POSITIVE_INFINITY ? undefined : wait);
+      const how = Atomics.wait(
+        words,
+        bell,
+        v,
+        wait === Number.POSITIVE_INFINITY ? undefined : wait,
+      );
+      if (how === 'not-equal') this.counters.racedSleeps++;
+      else this.counters.sleeps++;
     }
   }
 
