@@ -84,3 +84,12 @@ describe('ControlBlocks', () => {
     );
   });
 });
+
+describe('ControlBlocks locks', () => {
+  it('a bounded lock gives up with DEADLOCK instead of hanging on a lock nobody will release', () => {
+    const b = region();
+    b.lock(1); // held by "a worker that died"
+    b.lockTimeoutMs = 20;
+    expect(() => b.lock(1)).toThrow(expect.objectContaining({ code: 'DEADLOCK' }));
+  });
+});

@@ -109,6 +109,12 @@ export class ControlBlocks {
   readonly threads: number;
   /** Number of domains. */
   readonly domains: number;
+  /**
+   * Give up (throw {@link ThreadsEngineError} `DEADLOCK`) after waiting this long for a block
+   * lock. Infinite in domain workers; the main thread bounds it, so that cleaning up after a
+   * worker that died holding a lock cannot hang the supervisor.
+   */
+  lockTimeoutMs = Number.POSITIVE_INFINITY;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly blockI32: number;
@@ -183,8 +189,17 @@ export class ControlBlocks {
       }
     }
     if (c !== 2) c = Atomics.exchange(i32, w, 2);
+    const limit = this.lockTimeoutMs;
+    const until = limit === Number.POSITIVE_INFINITY ? limit : performance.now() + limit;
     while (c !== 0) {
-      Atomics.wait(i32, w, 2);
+      if (until === Number.POSITIVE_INFINITY) Atomics.wait(i32, w, 2);
+      else {
+        const left = until - performance.now();
+        if (left <= 0) {
+          throw new ThreadsEngineError('DEADLOCK', `control block ${id} stayed locked ${limit} ms`);
+        }
+        Atomics.wait(i32, w, 2, left);
+      }
       c = Atomics.exchange(i32, w, 2);
     }
   }

@@ -178,6 +178,7 @@ describe('ThreadsEngine IPC across worker domains', () => {
             { op: 'sleep', cycles: ms(40) },
             { op: 'sleep', cycles: 0 },
             { op: 'receive', from: 0, timeout: ms(10) }, // from nil: waits out the timeout
+            { op: 'send', to: silent, timeout: ms(5), garbage: true }, // a BigInt word
           ],
         }),
       });
@@ -198,6 +199,7 @@ describe('ThreadsEngine IPC across worker domains', () => {
       expect(at(5).ms).toBeGreaterThanOrEqual(39);
       expect(at(7)).toMatchObject({ code: codeOf('timeout', 'receive'), from: 0 });
       expect(at(7).ms).toBeGreaterThanOrEqual(9);
+      expect(at(8).code).toBe(codeOf('malformed-item', 'send')); // refused, not thrown in a lock
     },
   );
 

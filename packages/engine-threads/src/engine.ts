@@ -16,6 +16,9 @@ import { IpcPath } from './ipc.js';
 import type { RegionGrant } from './memory.js';
 import type { DomainWorkerData, WorkerReport } from './protocol.js';
 
+// How long the main thread waits for a control-block lock when it cleans up after a dead worker.
+const MAIN_LOCK_TIMEOUT_MS = 500;
+
 /** A domain handle (index) returned by {@link ThreadsEngine.createDomain}. */
 export type DomainId = number;
 
@@ -265,6 +268,7 @@ export class ThreadsEngine {
       domains,
       domainOf,
     });
+    blocks.lockTimeoutMs = MAIN_LOCK_TIMEOUT_MS;
     this.blocks = blocks;
     this.ipc = new IpcPath(blocks, this.options.latch ?? true);
     const w = this.options.worker ?? defaultWorker();
@@ -452,10 +456,17 @@ export class ThreadsEngine {
       const rec = this.threadList[t.id]!;
       if (rec.exited) continue;
       rec.exited = true;
-      if (this.blocks !== null && this.blocks.state(t.id) !== ThreadState.Dead)
-        this.ipc!.kill(t.id);
+      let note = '';
+      try {
+        if (this.blocks !== null && this.blocks.state(t.id) !== ThreadState.Dead) {
+          this.ipc!.kill(t.id);
+        }
+      } catch (e) {
+        // the worker died inside a locked section: its partners cannot be failed cleanly
+        note = ` (partners not failed: ${(e as Error).message})`;
+      }
       this.failureList.push(
-        new ThreadFailedError('DOMAIN_FAILED', t.id, rec.name, d.name, message, stack),
+        new ThreadFailedError('DOMAIN_FAILED', t.id, rec.name, d.name, message + note, stack),
       );
     }
     this.notifyWaiters();

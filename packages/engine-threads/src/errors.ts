@@ -15,7 +15,8 @@ export type ThreadsEngineErrorCode =
   | 'NO_SUCH_DOMAIN'
   | 'NO_SUCH_THREAD'
   | 'OVERLAP'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'DEADLOCK';
 
 /** Misuse or bad configuration of a {@link ThreadsEngine}; branch on {@link ThreadsEngineError.code}. */
 export class ThreadsEngineError extends UdfError {

@@ -39,6 +39,8 @@ export interface SchedulerCounters {
   unsupportedItems: number;
   /** Interrupt attach requests refused (interrupts are not implemented on this engine yet). */
   unsupportedIrq: number;
+  /** Messages refused because a word is not a number. */
+  badWords: number;
   /** Unknown kernel calls. */
   badCalls: number;
 }
@@ -81,6 +83,7 @@ export class DomainScheduler {
     racedSleeps: 0,
     unsupportedItems: 0,
     unsupportedIrq: 0,
+    badWords: 0,
     badCalls: 0,
   };
   private readonly o: SchedulerOptions;
@@ -319,7 +322,16 @@ export class DomainScheduler {
       this.counters.unsupportedItems++;
       return 'malformed-item';
     }
-    return msg.words.length > MESSAGE_WORDS ? 'message-overflow' : null;
+    const words = msg.words;
+    if (words.length > MESSAGE_WORDS) return 'message-overflow';
+    // message registers hold numbers; anything else could throw inside a locked section
+    for (let i = 0; i < words.length; i++) {
+      if (typeof words[i] !== 'number') {
+        this.counters.badWords++;
+        return 'malformed-item';
+      }
+    }
+    return null;
   }
 }
 

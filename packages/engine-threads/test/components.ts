@@ -65,7 +65,7 @@ export function probe(config: {
   out: SharedArrayBuffer;
   ops: (
     | { op: 'receive'; from: number; timeout?: number }
-    | { op: 'send'; to: number; timeout?: number; words?: number }
+    | { op: 'send'; to: number; timeout?: number; words?: number; garbage?: boolean }
     | { op: 'call'; to: number; timeout?: number }
     | { op: 'replyWait'; to: number; timeout?: number }
     | { op: 'sleep'; cycles: number }
@@ -90,7 +90,11 @@ export function probe(config: {
         case 'send':
           r = yield* sys.ipc.send(
             o.to,
-            { label: 1, words: new Array(o.words ?? 1).fill(1) },
+            {
+              label: 1,
+              words:
+                o.garbage === true ? [1, 2n as unknown as number] : new Array(o.words ?? 1).fill(1),
+            },
             to(o.timeout),
           );
           break;
