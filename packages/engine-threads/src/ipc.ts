@@ -111,12 +111,17 @@ export class IpcPath {
       const p = b.partner(to);
       if (p === ANY_THREAD || p === self) {
         b.writeMessage(to, label, words);
-        if (call) this.enterReceive(self, to, sharedNowMs() + recvTimeoutMs);
+        // a zero receive timeout cannot wait for the reply (L4: the receive phase fails at once)
+        const wait = call && recvTimeoutMs !== 0;
+        if (wait) this.enterReceive(self, to, sharedNowMs() + recvTimeoutMs);
         b.complete(to, ResultCode.ok, self);
         b.unlock2(self, to);
         b.ring(b.domainOf(to));
         this.counters.messages++;
-        return call ? BLOCKED : { ok: true, from: to, msg: EMPTY_MESSAGE };
+        if (wait) return BLOCKED;
+        return call
+          ? ipcError('timeout', 'receive', to)
+          : { ok: true, from: to, msg: EMPTY_MESSAGE };
       }
     }
     if (timeoutMs === 0) {
@@ -198,7 +203,12 @@ export class IpcPath {
         b.copyMessage(s, self);
         const msg: Message = { label: b.label(self), words: b.readWords(self) };
         if ((b.flags(s) & FLAG_CALL) !== 0) {
-          this.enterReceive(s, self, sharedNowMs() + b.receiveTimeout(s));
+          const wait = b.receiveTimeout(s);
+          if (wait !== 0) this.enterReceive(s, self, sharedNowMs() + wait);
+          else {
+            b.clearFlags(s, FLAG_CALL);
+            b.complete(s, ResultCode.timeout | RESULT_RECEIVE_PHASE, self);
+          }
         } else {
           b.writeMessage(s, 0, EMPTY_WORDS);
           b.complete(s, ResultCode.ok, self);
