@@ -1,0 +1,405 @@
+/**
+ * The shared kernel region: per-thread control blocks and per-domain doorbells in one
+ * `SharedArrayBuffer` that every domain worker (and the main thread) maps.
+ *
+ * ```text
+ * header   64 B   magic, thread slots, domains
+ * domains  64 B each: doorbell word, stop word
+ * blocks   CONTROL_BLOCK_BYTES each, slot = thread id (slot 0 is the nil thread, unused)
+ *          int32 part : lock, state, partner, flags, result, from, sender-queue links, domain
+ *          float64 part: deadline, receive-phase timeout, label, word count, message words
+ * ```
+ *
+ * Every field of a block is written only while its lock word is held, except the flags word's
+ * preemption-window bits (single atomic stores by the owner, see {@link ControlBlocks.openWindow})
+ * and the sender-queue links of a queued sender, which belong to the lock of the thread whose
+ * queue it is in. The lock is a three-state futex mutex (free, held, held with waiters), so a
+ * holder that the OS deschedules does not make the others spin for its whole timeslice.
+ *
+ * @module
+ */
+import { MAX_MESSAGE_WORDS, type ThreadId } from '@udf/l4-kernel';
+import { ThreadsEngineError } from './errors.js';
+
+/** Thread states stored in a control block's state word. */
+export const ThreadState = {
+  /** Created; its domain has not started it yet (a send to it blocks or times out). */
+  Inactive: 0,
+  /** Running or ready in its domain: not blocked in IPC. */
+  Running: 1,
+  /** Waiting in its partner's sender queue. */
+  SendBlocked: 2,
+  /** Waiting to receive from its partner (a thread, any thread, or nil for a sleep). */
+  ReceiveBlocked: 3,
+  /** A partner (or a timeout) completed its IPC; the result waits in the block for its domain. */
+  Done: 4,
+  /** Exited or failed. */
+  Dead: 5,
+} as const;
+/** A value of {@link ThreadState}. */
+export type ThreadStateValue = (typeof ThreadState)[keyof typeof ThreadState];
+
+/** Flag: the send-blocked thread is a call (enters the receive phase when taken). */
+export const FLAG_CALL = 1;
+/** Flag: a preemption-control window is open. */
+export const FLAG_WINDOW = 2;
+/** Flag: a wake-up sent to this thread inside its window failed (the MISSED latch). */
+export const FLAG_MISSED = 4;
+/** Flag: the receive-blocked thread is sleeping (receive from nil): it resumes with no result. */
+export const FLAG_SLEEPING = 8;
+
+/** Result codes in a block's result word (OR {@link RESULT_RECEIVE_PHASE} for the receive phase). */
+export const ResultCode = {
+  ok: 0,
+  timeout: 1,
+  'non-existing-partner': 2,
+  canceled: 3,
+  aborted: 4,
+  'message-overflow': 5,
+  'malformed-item': 6,
+} as const;
+/** Bit of the result word saying the error happened in the receive phase. */
+export const RESULT_RECEIVE_PHASE = 16;
+
+const MAGIC = 0x55444654; // "UDFT"
+const HEADER_BYTES = 64;
+const DOMAIN_BYTES = 64;
+const INT_FIELDS = 16;
+/** Message words a control block holds (the kernel model's limit, so both engines agree). */
+export const MESSAGE_WORDS = MAX_MESSAGE_WORDS;
+const F64_FIELDS = 4 + MESSAGE_WORDS;
+/** Bytes of one control block (a multiple of 64, so blocks do not share cache lines). */
+export const CONTROL_BLOCK_BYTES = Math.ceil((INT_FIELDS * 4 + F64_FIELDS * 8) / 64) * 64;
+
+// int32 fields of a block
+const LOCK = 0;
+const STATE = 1;
+const PARTNER = 2;
+const FLAGS = 3;
+const RESULT = 4;
+const FROM = 5;
+const SQ_HEAD = 6;
+const SQ_TAIL = 7;
+const SQ_NEXT = 8;
+const SQ_PREV = 9;
+const DOMAIN = 10;
+// float64 fields of a block
+const DEADLINE = 0;
+const RECV_TIMEOUT = 1;
+const LABEL = 2;
+const COUNT = 3;
+const WORDS = 4;
+// int32 fields of a domain record
+const DOORBELL = 0;
+const STOP = 1;
+
+/** Bytes of a kernel region for `threads` thread slots (ids 1..threads) and `domains` domains. */
+export function kernelRegionBytes(threads: number, domains: number): number {
+  return HEADER_BYTES + domains * DOMAIN_BYTES + (threads + 1) * CONTROL_BLOCK_BYTES;
+}
+
+/**
+ * Typed views of the kernel region plus the primitive operations on it: locks, fields,
+ * sender queues and doorbells. The IPC operations built on these are in `ipc.ts`.
+ */
+export class ControlBlocks {
+  /** The shared region. */
+  readonly buffer: SharedArrayBuffer;
+  /** Highest valid thread id. */
+  readonly threads: number;
+  /** Number of domains. */
+  readonly domains: number;
+  /**
+   * Give up (throw {@link ThreadsEngineError} `DEADLOCK`) after waiting this long for a block
+   * lock. Infinite in domain workers; the main thread bounds it, so that cleaning up after a
+   * worker that died holding a lock cannot hang the supervisor.
+   */
+  lockTimeoutMs = Number.POSITIVE_INFINITY;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly blockI32: number;
+  private readonly blockF64: number;
+  private readonly strideI32: number;
+  private readonly strideF64: number;
+
+  /**
+   * Attach to a kernel region; with `init`, lay it out (the main thread does this once).
+   *
+   * @throws {@link ThreadsEngineError} `LAYOUT` if the region is too small or not initialised
+   */
+  constructor(
+    buffer: SharedArrayBuffer,
+    init?: { readonly threads: number; readonly domains: number; readonly domainOf: number[] },
+  ) {
+    this.buffer = buffer;
+    this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    if (init !== undefined) {
+      if (buffer.byteLength < kernelRegionBytes(init.threads, init.domains)) {
+        throw new ThreadsEngineError('LAYOUT', 'kernel region too small');
+      }
+      this.i32[0] = MAGIC;
+      this.i32[1] = init.threads;
+      this.i32[2] = init.domains;
+    } else if (this.i32[0] !== MAGIC) {
+      throw new ThreadsEngineError('LAYOUT', 'not a kernel region');
+    }
+    this.threads = this.i32[1]!;
+    this.domains = this.i32[2]!;
+    const blocks = HEADER_BYTES + this.domains * DOMAIN_BYTES;
+    this.blockI32 = blocks / 4;
+    this.blockF64 = blocks / 8;
+    this.strideI32 = CONTROL_BLOCK_BYTES / 4;
+    this.strideF64 = CONTROL_BLOCK_BYTES / 8;
+    if (init !== undefined) {
+      for (let id = 1; id <= this.threads; id++) {
+        const d = init.domainOf[id];
+        if (d === undefined) throw new ThreadsEngineError('LAYOUT', `thread ${id} has no domain`);
+        this.i32[this.at(id, DOMAIN)] = d;
+        this.f64[this.atF(id, DEADLINE)] = Number.POSITIVE_INFINITY;
+      }
+    }
+  }
+
+  /** Whether `id` names a thread slot of this region. */
+  isThread(id: number): boolean {
+    return Number.isInteger(id) && id >= 1 && id <= this.threads;
+  }
+
+  private at(id: number, field: number): number {
+    return this.blockI32 + id * this.strideI32 + field;
+  }
+  private atF(id: number, field: number): number {
+    // the float64 part follows the int32 part of the block
+    return this.blockF64 + id * this.strideF64 + INT_FIELDS / 2 + field;
+  }
+
+  // ------------------------------------------------------------------ locks
+
+  /** Acquire thread `id`'s block lock. */
+  lock(id: ThreadId): void {
+    const i32 = this.i32;
+    const w = this.at(id, LOCK);
+    let c = Atomics.compareExchange(i32, w, 0, 1);
+    if (c === 0) return;
+    for (let spin = 0; spin < 64; spin++) {
+      if (Atomics.load(i32, w) === 0) {
+        c = Atomics.compareExchange(i32, w, 0, 1);
+        if (c === 0) return;
+      }
+    }
+    if (c !== 2) c = Atomics.exchange(i32, w, 2);
+    const limit = this.lockTimeoutMs;
+    const until = limit === Number.POSITIVE_INFINITY ? limit : performance.now() + limit;
+    while (c !== 0) {
+      if (until === Number.POSITIVE_INFINITY) Atomics.wait(i32, w, 2);
+      else {
+        const left = until - performance.now();
+        if (left <= 0) {
+          throw new ThreadsEngineError('DEADLOCK', `control block ${id} stayed locked ${limit} ms`);
+        }
+        Atomics.wait(i32, w, 2, left);
+      }
+      c = Atomics.exchange(i32, w, 2);
+    }
+  }
+
+  /** Release thread `id`'s block lock. */
+  unlock(id: ThreadId): void {
+    const w = this.at(id, LOCK);
+    if (Atomics.sub(this.i32, w, 1) !== 1) {
+      Atomics.store(this.i32, w, 0);
+      Atomics.notify(this.i32, w, 1);
+    }
+  }
+
+  /** Acquire two blocks' locks in id order (the global lock order), or one if `a === b`. */
+  lock2(a: ThreadId, b: ThreadId): void {
+    if (a === b) this.lock(a);
+    else if (a < b) {
+      this.lock(a);
+      this.lock(b);
+    } else {
+      this.lock(b);
+      this.lock(a);
+    }
+  }
+
+  /** Release what {@link ControlBlocks.lock2} acquired. */
+  unlock2(a: ThreadId, b: ThreadId): void {
+    this.unlock(a);
+    if (a !== b) this.unlock(b);
+  }
+
+  // ------------------------------------------------------------------ fields
+
+  /** State word (atomic load: may be read without the lock). */
+  state(id: ThreadId): ThreadStateValue {
+    return Atomics.load(this.i32, this.at(id, STATE)) as ThreadStateValue;
+  }
+  /** Set the state word (lock held). */
+  setState(id: ThreadId, s: ThreadStateValue): void {
+    Atomics.store(this.i32, this.at(id, STATE), s);
+  }
+  /** Partner (lock held, or a hint to verify under the lock). */
+  partner(id: ThreadId): ThreadId {
+    return Atomics.load(this.i32, this.at(id, PARTNER));
+  }
+  /** Set the partner (lock held). */
+  setPartner(id: ThreadId, p: ThreadId): void {
+    this.i32[this.at(id, PARTNER)] = p;
+  }
+  /** Flags word. */
+  flags(id: ThreadId): number {
+    return Atomics.load(this.i32, this.at(id, FLAGS));
+  }
+  /** Set bits in the flags word. */
+  setFlags(id: ThreadId, bits: number): void {
+    Atomics.or(this.i32, this.at(id, FLAGS), bits);
+  }
+  /** Clear bits in the flags word. */
+  clearFlags(id: ThreadId, bits: number): void {
+    Atomics.and(this.i32, this.at(id, FLAGS), ~bits);
+  }
+  /**
+   * Open a preemption window: one store sets WINDOW and clears MISSED, so a concurrent latch is
+   * either before `begin()` (erased, correctly: that wake-up preceded the window) or after it.
+   * Keeps the other flags (only the owner changes its own window, never while blocked).
+   */
+  openWindow(id: ThreadId): void {
+    const w = this.at(id, FLAGS);
+    for (;;) {
+      const f = Atomics.load(this.i32, w);
+      const n = (f & ~FLAG_MISSED) | FLAG_WINDOW;
+      if (Atomics.compareExchange(this.i32, w, f, n) === f) return;
+    }
+  }
+  /** Result word (lock held). */
+  result(id: ThreadId): number {
+    return this.i32[this.at(id, RESULT)]!;
+  }
+  /** Sender of the result, or the partner an error refers to (lock held). */
+  from(id: ThreadId): ThreadId {
+    return this.i32[this.at(id, FROM)]!;
+  }
+  /** Complete thread `id`'s IPC with `result`/`from` and mark it {@link ThreadState.Done} (lock held). */
+  complete(id: ThreadId, result: number, from: ThreadId): void {
+    this.i32[this.at(id, RESULT)] = result;
+    this.i32[this.at(id, FROM)] = from;
+    this.f64[this.atF(id, DEADLINE)] = Number.POSITIVE_INFINITY;
+    this.setState(id, ThreadState.Done);
+  }
+  /** Domain index of a thread. */
+  domainOf(id: ThreadId): number {
+    return this.i32[this.at(id, DOMAIN)]!;
+  }
+  /** Absolute deadline in shared-clock milliseconds (Infinity: none). */
+  deadline(id: ThreadId): number {
+    return this.f64[this.atF(id, DEADLINE)]!;
+  }
+  /** Set the deadline (lock held). */
+  setDeadline(id: ThreadId, ms: number): void {
+    this.f64[this.atF(id, DEADLINE)] = ms;
+  }
+  /** The receive-phase timeout of a send-blocked call, in milliseconds. */
+  receiveTimeout(id: ThreadId): number {
+    return this.f64[this.atF(id, RECV_TIMEOUT)]!;
+  }
+  /** Set the receive-phase timeout (lock held). */
+  setReceiveTimeout(id: ThreadId, ms: number): void {
+    this.f64[this.atF(id, RECV_TIMEOUT)] = ms;
+  }
+
+  // ------------------------------------------------------------------ message registers
+
+  /** Write a message into thread `id`'s message registers (lock held; `words.length` checked by the caller). */
+  writeMessage(id: ThreadId, label: number, words: readonly number[]): void {
+    const f = this.f64;
+    const base = this.atF(id, 0);
+    f[base + LABEL] = label;
+    const n = words.length;
+    f[base + COUNT] = n;
+    for (let i = 0; i < n; i++) f[base + WORDS + i] = words[i]!;
+  }
+  /** Copy thread `src`'s message registers to thread `dst`'s (both locks held). */
+  copyMessage(src: ThreadId, dst: ThreadId): void {
+    const f = this.f64;
+    const s = this.atF(src, 0);
+    const d = this.atF(dst, 0);
+    const n = f[s + COUNT]!;
+    f[d + LABEL] = f[s + LABEL]!;
+    f[d + COUNT] = n;
+    f.copyWithin(d + WORDS, s + WORDS, s + WORDS + n);
+  }
+  /** Message label in thread `id`'s registers (lock held). */
+  label(id: ThreadId): number {
+    return this.f64[this.atF(id, LABEL)]!;
+  }
+  /** Read thread `id`'s message words into a new array (lock held). */
+  readWords(id: ThreadId): number[] {
+    const base = this.atF(id, 0);
+    const n = this.f64[base + COUNT]!;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = this.f64[base + WORDS + i]!;
+    return out;
+  }
+
+  // ------------------------------------------------------------------ sender queues
+
+  /** Append sender `s` to receiver `r`'s queue (both locks held). */
+  enqueueSender(r: ThreadId, s: ThreadId): void {
+    const i32 = this.i32;
+    const tail = i32[this.at(r, SQ_TAIL)]!;
+    i32[this.at(s, SQ_NEXT)] = 0;
+    i32[this.at(s, SQ_PREV)] = tail;
+    if (tail === 0) i32[this.at(r, SQ_HEAD)] = s;
+    else i32[this.at(tail, SQ_NEXT)] = s;
+    i32[this.at(r, SQ_TAIL)] = s;
+  }
+  /** Remove sender `s` from receiver `r`'s queue (both locks held). */
+  dequeueSender(r: ThreadId, s: ThreadId): void {
+    const i32 = this.i32;
+    const prev = i32[this.at(s, SQ_PREV)]!;
+    const next = i32[this.at(s, SQ_NEXT)]!;
+    if (prev === 0) i32[this.at(r, SQ_HEAD)] = next;
+    else i32[this.at(prev, SQ_NEXT)] = next;
+    if (next === 0) i32[this.at(r, SQ_TAIL)] = prev;
+    else i32[this.at(next, SQ_PREV)] = prev;
+    i32[this.at(s, SQ_NEXT)] = 0;
+    i32[this.at(s, SQ_PREV)] = 0;
+  }
+  /** First sender in `r`'s queue (0: none; `r`'s lock held). */
+  firstSender(r: ThreadId): ThreadId {
+    return this.i32[this.at(r, SQ_HEAD)]!;
+  }
+  /** The sender after `s` in its receiver's queue (receiver's lock held). */
+  nextSender(s: ThreadId): ThreadId {
+    return this.i32[this.at(s, SQ_NEXT)]!;
+  }
+
+  // ------------------------------------------------------------------ doorbells
+
+  /** The doorbell word's index, for `Atomics.wait` by the domain's scheduler. */
+  doorbellIndex(domain: number): number {
+    return (HEADER_BYTES + domain * DOMAIN_BYTES) / 4 + DOORBELL;
+  }
+  /** The whole region as Int32, for `Atomics.wait` on a doorbell. */
+  get words(): Int32Array {
+    return this.i32;
+  }
+  /** Ring a domain's doorbell: the last write of every wake-up, then notify its sleeper. */
+  ring(domain: number): void {
+    const w = this.doorbellIndex(domain);
+    Atomics.add(this.i32, w, 1);
+    Atomics.notify(this.i32, w, 1);
+  }
+  /** Ask a domain's scheduler to stop (it sees this on its next doorbell check). */
+  requestStop(domain: number): void {
+    Atomics.store(this.i32, (HEADER_BYTES + domain * DOMAIN_BYTES) / 4 + STOP, 1);
+    this.ring(domain);
+  }
+  /** Whether a stop was requested for `domain`. */
+  stopRequested(domain: number): boolean {
+    return Atomics.load(this.i32, (HEADER_BYTES + domain * DOMAIN_BYTES) / 4 + STOP) !== 0;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Entry of a domain worker: attaches to the kernel region, builds the domain's components from
+ * their plain-data references, reports `ready`, and on `start` runs the domain scheduler
+ * (synchronously: the worker then lives in `Atomics.wait` on its doorbell, not in its event loop).
+ *
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CycleClock } from './clock.js';
+import { loadComponent } from './component.js';
+import { ControlBlocks } from './control-blocks.js';
+import { IpcPath } from './ipc.js';
+import { DomainMemory } from './memory.js';
+import type { DomainWorkerData, WorkerReport } from './protocol.js';
+import { DomainScheduler } from './scheduler.js';
+
+const data = workerData as DomainWorkerData;
+const port = parentPort!;
+const post = (m: WorkerReport) => port.postMessage(m);
+
+function describe(e: unknown): { message: string; stack?: string } {
+  if (e instanceof Error) return { message: `${e.name}: ${e.message}`, stack: e.stack };
+  return { message: String(e) };
+}
+
+const blocks = new ControlBlocks(data.kernel);
+const ipc = new IpcPath(blocks, data.latch);
+const scheduler = new DomainScheduler({
+  domain: data.domain,
+  blocks,
+  ipc,
+  clock: new CycleClock(data.hz, data.epochMs),
+  memory: new DomainMemory(data.regions),
+  spinMicros: data.spinMicros,
+  onExit: (id, error) =>
+    post(
+      error === undefined
+        ? { type: 'exit', id }
+        : { type: 'exit', id, kind: 'THREAD_FAILED', ...describe(error) },
+    ),
+});
+
+async function main(): Promise<void> {
+  for (const t of data.threads) {
+    try {
+      scheduler.add(t.id, t.priority, await loadComponent(t.component));
+    } catch (e) {
+      ipc.kill(t.id);
+      post({ type: 'exit', id: t.id, kind: 'COMPONENT_LOAD', ...describe(e) });
+    }
+  }
+  port.once('message', () => {
+    const how = scheduler.run();
+    post({ type: 'stopped', how, counters: { ...scheduler.counters, ...ipc.counters } });
+  });
+  post({ type: 'ready' });
+}
+
+// (not top-level await: the CommonJS build of this entry must parse too)
+void main();

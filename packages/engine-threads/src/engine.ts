@@ -1,0 +1,498 @@
+/**
+ * The threads engine: each protection domain is a `worker_thread`, its threads run there as
+ * cooperatively scheduled generators, and IPC goes through shared control blocks without the
+ * main thread. The main thread sets the system up, starts and stops the workers, and collects
+ * failures.
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+import { PENTIUM4_XEON_2_66, type ThreadId } from '@udf/l4-kernel';
+import { sharedNowMs } from './clock.js';
+import type { ComponentRef } from './component.js';
+import { ControlBlocks, kernelRegionBytes, ThreadState } from './control-blocks.js';
+import { ThreadFailedError, ThreadsEngineError } from './errors.js';
+import { IpcPath } from './ipc.js';
+import type { RegionGrant } from './memory.js';
+import type { DomainWorkerData, WorkerReport } from './protocol.js';
+
+// How long the main thread waits for a control-block lock when it cleans up after a dead worker.
+const MAIN_LOCK_TIMEOUT_MS = 500;
+
+/** A domain handle (index) returned by {@link ThreadsEngine.createDomain}. */
+export type DomainId = number;
+
+/** Options of a {@link ThreadsEngine}. */
+export interface ThreadsEngineOptions {
+  /**
+   * Clock rate used to convert components' cycles to wall time; default the sim engine's
+   * default clock (2.66 GHz), so a timeout of N cycles lasts as many seconds on both engines.
+   */
+  readonly hz?: number;
+  /**
+   * The preemption latch (a zero-timeout send to a thread inside an open preemption window
+   * makes its next receive return `aborted`). Default true; false exists for negative controls.
+   */
+  readonly latch?: boolean;
+  /** Microseconds a domain spins on its doorbell before it sleeps; default 0 (block at once). */
+  readonly spinMicros?: number;
+  /** Milliseconds {@link ThreadsEngine.start} waits for every worker to build its components; default 30 000. */
+  readonly startTimeoutMs?: number;
+  /**
+   * Worker script. Default: the built `domain-worker.js` next to this module, or — when this
+   * module runs from TypeScript sources (tests) — a bootstrap that registers `tsx` first.
+   */
+  readonly worker?: {
+    readonly url: URL | string;
+    readonly entry?: string;
+    readonly execArgv?: string[];
+  };
+}
+
+/** Options of {@link ThreadsEngine.createThread}. */
+export interface ThreadOptions {
+  /** The domain (worker) the thread runs in. */
+  readonly domain: DomainId;
+  /** Name for failures and reports. */
+  readonly name: string;
+  /** Priority 0–255 in the domain's ready queue (higher first); default 100. */
+  readonly priority?: number;
+  /** The component that provides the thread body. */
+  readonly component: ComponentRef;
+}
+
+/** The state of a thread as its control block says. */
+export type ThreadStateName =
+  | 'inactive'
+  | 'running'
+  | 'send-blocked'
+  | 'receive-blocked'
+  | 'done'
+  | 'dead';
+
+const STATE_NAMES: ThreadStateName[] = [
+  'inactive',
+  'running',
+  'send-blocked',
+  'receive-blocked',
+  'done',
+  'dead',
+];
+
+interface DomainRecord {
+  readonly name: string;
+  readonly threads: { id: number; priority: number; component: ComponentRef }[];
+  readonly regions: RegionGrant[];
+  worker: Worker | null;
+  /** Settles when the worker has exited. */
+  exited: Promise<void> | null;
+  stopped: boolean;
+  counters: Readonly<Record<string, number>> | null;
+}
+
+interface ThreadRecord {
+  readonly name: string;
+  readonly domain: DomainId;
+  exited: boolean;
+}
+
+function defaultWorker(): { url: URL; entry?: string; execArgv?: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    return {
+      url: new URL('../test/ts-worker.mjs', here),
+      entry: new URL('./domain-worker.ts', here).href,
+      execArgv: ['--conditions=@udf/source'],
+    };
+  }
+  return { url: new URL('./domain-worker.js', here) };
+}
+
+/**
+ * The threads engine.
+ *
+ * @example
+ * ```ts
+ * const engine = new ThreadsEngine();
+ * const a = engine.createDomain('client');
+ * const b = engine.createDomain('server');
+ * const server = engine.createThread({ domain: b, name: 'pong',
+ *   component: { module: pongUrl, export: 'pong' } });
+ * engine.createThread({ domain: a, name: 'ping',
+ *   component: { module: pingUrl, export: 'ping', config: { server } } });
+ * await engine.start();
+ * await engine.join(undefined, 10_000);
+ * await engine.stop();
+ * ```
+ */
+export class ThreadsEngine {
+  /** Clock rate in Hz seen by components. */
+  readonly hz: number;
+  private readonly options: ThreadsEngineOptions;
+  private readonly domainList: DomainRecord[] = [];
+  private readonly threadList: (ThreadRecord | undefined)[] = [undefined];
+  private readonly failureList: ThreadFailedError[] = [];
+  private blocks: ControlBlocks | null = null;
+  private ipc: IpcPath | null = null;
+  private phase: 'setup' | 'running' | 'stopped' = 'setup';
+  private waiters: (() => void)[] = [];
+
+  /** @param options - see {@link ThreadsEngineOptions} */
+  constructor(options: ThreadsEngineOptions = {}) {
+    const hz = options.hz ?? PENTIUM4_XEON_2_66.hz;
+    if (!(hz > 0) || !Number.isFinite(hz)) {
+      throw new ThreadsEngineError('CONFIG', `hz must be a positive number, got ${hz}`);
+    }
+    const spin = options.spinMicros ?? 0;
+    if (!(spin >= 0) || !Number.isFinite(spin)) {
+      throw new ThreadsEngineError('CONFIG', `spinMicros must be >= 0, got ${spin}`);
+    }
+    this.hz = hz;
+    this.options = options;
+  }
+
+  /** Failures so far: threads whose body threw, whose component did not load, or whose domain worker died. */
+  get failures(): readonly ThreadFailedError[] {
+    return this.failureList;
+  }
+
+  /** Counters each stopped domain reported (by domain name); empty while running. */
+  get counters(): Readonly<Record<string, Readonly<Record<string, number>>>> {
+    const out: Record<string, Readonly<Record<string, number>>> = {};
+    for (const d of this.domainList) if (d.counters !== null) out[d.name] = d.counters;
+    return out;
+  }
+
+  /**
+   * Create a protection domain (one worker).
+   *
+   * @throws {@link ThreadsEngineError} `STATE` after {@link ThreadsEngine.start}
+   */
+  createDomain(name: string): DomainId {
+    this.requireSetup();
+    this.domainList.push({
+      name,
+      threads: [],
+      regions: [],
+      worker: null,
+      exited: null,
+      stopped: false,
+      counters: null,
+    });
+    return this.domainList.length - 1;
+  }
+
+  /**
+   * Create a thread in a domain; its id is valid at once (put it in other components' config).
+   *
+   * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`, `CONFIG` (bad priority or reference), `STATE`
+   */
+  createThread(options: ThreadOptions): ThreadId {
+    this.requireSetup();
+    const d = this.domain(options.domain);
+    const priority = options.priority ?? 100;
+    if (!Number.isInteger(priority) || priority < 0 || priority > 255) {
+      throw new ThreadsEngineError('CONFIG', `priority must be an integer 0-255, got ${priority}`);
+    }
+    const c = options.component;
+    if (
+      c === null ||
+      typeof c !== 'object' ||
+      typeof c.module !== 'string' ||
+      typeof c.export !== 'string'
+    ) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `thread ${options.name}: component needs module and export strings`,
+      );
+    }
+    try {
+      structuredClone(c.config);
+    } catch (e) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `thread ${options.name}: component config is not structured-clone-safe (${(e as Error).message})`,
+      );
+    }
+    const id = this.threadList.length;
+    this.threadList.push({ name: options.name, domain: options.domain, exited: false });
+    d.threads.push({ id, priority, component: c });
+    return id;
+  }
+
+  /**
+   * Grant a region to a domain at `vaddr`: `sys.mem.access` in that domain's threads returns
+   * views over it. A domain can reach only memory granted to it.
+   *
+   * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`, `CONFIG` (bad address or empty region), `OVERLAP`, `STATE`
+   */
+  grantRegion(domain: DomainId, vaddr: number, region: SharedArrayBuffer): void {
+    this.requireSetup();
+    const d = this.domain(domain);
+    if (!Number.isInteger(vaddr) || vaddr < 0) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `region address must be a non-negative integer, got ${vaddr}`,
+      );
+    }
+    if (!(region instanceof SharedArrayBuffer) || region.byteLength === 0) {
+      throw new ThreadsEngineError('CONFIG', 'a region must be a non-empty SharedArrayBuffer');
+    }
+    const end = vaddr + region.byteLength;
+    for (const g of d.regions) {
+      if (vaddr < g.vaddr + g.region.byteLength && g.vaddr < end) {
+        throw new ThreadsEngineError(
+          'OVERLAP',
+          `region at ${vaddr} overlaps the one at ${g.vaddr} in ${d.name}`,
+        );
+      }
+    }
+    d.regions.push({ vaddr, region });
+  }
+
+  /**
+   * Lay out the control blocks, start one worker per domain that has threads, wait until each
+   * has built its components, then let them run.
+   *
+   * @throws {@link ThreadsEngineError} `STATE` if already started, `TIMEOUT` if a worker does not report ready in time
+   */
+  async start(): Promise<void> {
+    this.requireSetup();
+    this.phase = 'running';
+    const domainOf: number[] = [0];
+    for (let id = 1; id < this.threadList.length; id++) domainOf.push(this.threadList[id]!.domain);
+    const threads = this.threadList.length - 1;
+    const domains = this.domainList.length;
+    const blocks = new ControlBlocks(new SharedArrayBuffer(kernelRegionBytes(threads, domains)), {
+      threads,
+      domains,
+      domainOf,
+    });
+    blocks.lockTimeoutMs = MAIN_LOCK_TIMEOUT_MS;
+    this.blocks = blocks;
+    this.ipc = new IpcPath(blocks, this.options.latch ?? true);
+    const w = this.options.worker ?? defaultWorker();
+    const epochMs = sharedNowMs();
+    const ready: Promise<void>[] = [];
+    this.domainList.forEach((d, index) => {
+      if (d.threads.length === 0) return;
+      const data: DomainWorkerData = {
+        entry: w.entry,
+        kernel: blocks.buffer,
+        domain: index,
+        hz: this.hz,
+        epochMs,
+        latch: this.options.latch ?? true,
+        spinMicros: this.options.spinMicros ?? 0,
+        threads: d.threads,
+        regions: d.regions,
+      };
+      const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
+      d.worker = worker;
+      d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          worker.on('message', (m: WorkerReport) => {
+            if (m.type === 'ready') resolve();
+            else this.onReport(d, m);
+          });
+          worker.on('error', (e) => {
+            this.domainFailed(d, e.message, e.stack);
+            reject(e);
+          });
+          worker.on('exit', (code) => {
+            if (!d.stopped) this.domainFailed(d, `worker exited with code ${code}`);
+            reject(new ThreadsEngineError('STATE', `domain ${d.name} exited before it was ready`));
+          });
+        }),
+      );
+    });
+    const limit = this.options.startTimeoutMs ?? 30_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ThreadsEngineError('TIMEOUT', `domains not ready after ${limit} ms`)),
+        limit,
+      );
+    });
+    try {
+      await Promise.race([Promise.all(ready), timeout]);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    for (const d of this.domainList) d.worker?.postMessage('start');
+  }
+
+  /**
+   * Stop every domain: ask its scheduler to stop (it does at its next kernel call or wake-up and
+   * reports its counters, see {@link ThreadsEngine.counters}), give the workers `graceMs` to
+   * exit, then terminate the rest.
+   *
+   * @param graceMs - how long to wait for schedulers to stop by themselves (default 1000)
+   */
+  async stop(graceMs = 1000): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopped';
+    const blocks = this.blocks;
+    this.domainList.forEach((d, index) => {
+      d.stopped = true;
+      if (blocks !== null) blocks.requestStop(index);
+    });
+    const exits = this.domainList.flatMap((d) => (d.exited === null ? [] : [d.exited]));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(exits),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    await Promise.all(this.domainList.map((d) => d.worker?.terminate()));
+    this.notifyWaiters();
+  }
+
+  /**
+   * Wait until the given threads (default: all) have exited or failed.
+   *
+   * @param ids - threads to wait for
+   * @param timeoutMs - give up after this long (default: wait forever)
+   * @throws {@link ThreadsEngineError} `TIMEOUT` when `timeoutMs` passes first, `STATE` if not started
+   */
+  async join(ids?: readonly ThreadId[], timeoutMs?: number): Promise<void> {
+    if (this.phase === 'setup') throw new ThreadsEngineError('STATE', 'engine not started');
+    const list = ids ?? this.threadList.map((_, i) => i).slice(1);
+    for (const id of list) this.thread(id);
+    const done = () => this.phase === 'stopped' || list.every((id) => this.threadList[id]!.exited);
+    if (done()) return;
+    await new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const check = () => {
+        if (!done()) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      };
+      const waiter = () => {
+        if (!check()) this.waiters.push(waiter);
+      };
+      this.waiters.push(waiter);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== waiter);
+          const left = list.filter((id) => !this.threadList[id]!.exited);
+          reject(
+            new ThreadsEngineError(
+              'TIMEOUT',
+              `threads still running after ${timeoutMs} ms: ${left.map((id) => `${this.threadList[id]!.name} (${this.threadState(id)})`).join(', ')}`,
+            ),
+          );
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /** A thread's state from its control block ('inactive' before start). */
+  threadState(id: ThreadId): ThreadStateName {
+    this.thread(id);
+    if (this.blocks === null) return 'inactive';
+    return STATE_NAMES[this.blocks.state(id)]!;
+  }
+
+  /** Whether a thread has exited or failed. */
+  hasExited(id: ThreadId): boolean {
+    return this.thread(id).exited;
+  }
+
+  /**
+   * Cancel a thread's blocked IPC: it returns `canceled` (L4 ExchangeRegisters).
+   *
+   * @returns whether the thread was blocked
+   */
+  cancelIpc(id: ThreadId): boolean {
+    return this.interrupt(id, 'canceled');
+  }
+
+  /**
+   * Abort a thread's blocked IPC: it returns `aborted`.
+   *
+   * @returns whether the thread was blocked
+   */
+  abortIpc(id: ThreadId): boolean {
+    return this.interrupt(id, 'aborted');
+  }
+
+  private interrupt(id: ThreadId, code: 'canceled' | 'aborted'): boolean {
+    this.thread(id);
+    if (this.ipc === null) throw new ThreadsEngineError('STATE', 'engine not started');
+    return this.ipc.interrupt(id, code);
+  }
+
+  private onReport(d: DomainRecord, m: WorkerReport): void {
+    if (m.type === 'exit') {
+      const t = this.threadList[m.id];
+      if (t === undefined || t.exited) return;
+      t.exited = true;
+      if (m.kind !== undefined) {
+        this.failureList.push(
+          new ThreadFailedError(m.kind, m.id, t.name, d.name, m.message ?? 'failed', m.stack),
+        );
+      }
+      this.notifyWaiters();
+    } else if (m.type === 'stopped') {
+      // the scheduler returned: the worker's exit that follows is not a failure
+      d.stopped = true;
+      d.counters = m.counters;
+    }
+  }
+
+  /** The worker of `d` died: its live threads are dead, their partners get non-existing-partner. */
+  private domainFailed(d: DomainRecord, message: string, stack?: string): void {
+    if (d.stopped) return;
+    d.stopped = true;
+    for (const t of d.threads) {
+      const rec = this.threadList[t.id]!;
+      if (rec.exited) continue;
+      rec.exited = true;
+      let note = '';
+      try {
+        if (this.blocks !== null && this.blocks.state(t.id) !== ThreadState.Dead) {
+          this.ipc!.kill(t.id);
+        }
+      } catch (e) {
+        // the worker died inside a locked section: its partners cannot be failed cleanly
+        note = ` (partners not failed: ${(e as Error).message})`;
+      }
+      this.failureList.push(
+        new ThreadFailedError('DOMAIN_FAILED', t.id, rec.name, d.name, message + note, stack),
+      );
+    }
+    this.notifyWaiters();
+  }
+
+  private notifyWaiters(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private requireSetup(): void {
+    if (this.phase !== 'setup') {
+      throw new ThreadsEngineError('STATE', 'the system can only be changed before start()');
+    }
+  }
+
+  private domain(id: DomainId): DomainRecord {
+    const d = this.domainList[id];
+    if (d === undefined) throw new ThreadsEngineError('NO_SUCH_DOMAIN', `no domain ${id}`);
+    return d;
+  }
+
+  private thread(id: ThreadId): ThreadRecord {
+    const t = this.threadList[id];
+    if (t === undefined) throw new ThreadsEngineError('NO_SUCH_THREAD', `no thread ${id}`);
+    return t;
+  }
+}

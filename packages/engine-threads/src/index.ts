@@ -1,0 +1,54 @@
+/**
+ * The threads engine of udf: the same `Sys` components as the sim engine, on real parallel
+ * threads. One `worker_thread` per protection domain; the domain's threads are generators
+ * scheduled cooperatively inside it; IPC runs over shared-memory control blocks with `Atomics`,
+ * without the main thread on the path.
+ *
+ * @packageDocumentation
+ */
+export { CycleClock, sharedNowMs } from './clock.js';
+export { type ComponentRef, loadComponent } from './component.js';
+export {
+  CONTROL_BLOCK_BYTES,
+  ControlBlocks,
+  FLAG_CALL,
+  FLAG_MISSED,
+  FLAG_SLEEPING,
+  FLAG_WINDOW,
+  kernelRegionBytes,
+  MESSAGE_WORDS,
+  RESULT_RECEIVE_PHASE,
+  ResultCode,
+  ThreadState,
+  type ThreadStateValue,
+} from './control-blocks.js';
+export {
+  type DomainId,
+  type ThreadOptions,
+  type ThreadStateName,
+  ThreadsEngine,
+  type ThreadsEngineOptions,
+} from './engine.js';
+export {
+  ThreadFailedError,
+  type ThreadFailureKind,
+  ThreadsEngineError,
+  type ThreadsEngineErrorCode,
+} from './errors.js';
+export {
+  BLOCKED,
+  type Blocked,
+  EMPTY_MESSAGE,
+  type IpcCounters,
+  IpcPath,
+  ipcError,
+} from './ipc.js';
+export { DomainMemory, type RegionGrant } from './memory.js';
+export type { DomainWorkerData, WorkerReport } from './protocol.js';
+export {
+  DomainScheduler,
+  type SchedulerCounters,
+  type SchedulerExit,
+  type SchedulerOptions,
+} from './scheduler.js';
+export { type AttachResult, type CallRecord, createThreadSys } from './thread-sys.js';

@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // the domain worker is its own entry: the engine starts it by URL next to the engine module
+  entry: ['src/index.ts', 'src/domain-worker.ts'],
+  format: ['esm', 'cjs'],
+  dts: { entry: 'src/index.ts' },
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  // import.meta.url locates the worker script in the CommonJS build too
+  shims: true,
+});
