@@ -20,11 +20,13 @@ function ops(silentId: number, selfId: number, collectorId: number): Op[] {
     { op: 'call', to: collectorId, timeout: 5 * MS }, // delivered; never answered
     { op: 'sleep', cycles: 2 * MS },
     { op: 'receive', from: 0, timeout: 2 * MS },
+    { op: 'replyWait', to: 0, timeout: 2 * MS }, // X.2: a nil reply target only receives
     { op: 'send', to: 999 },
     { op: 'send', to: selfId },
     { op: 'receive', from: 999 },
     { op: 'call', to: -7 },
-    { op: 'send', to: silentId, words: 65 },
+    // An oversized message is left out: the sim reports X.2's overflow at transfer time (to both
+    // partners), this engine refuses it at the sender (see the README's differences).
     { op: 'self' },
   ];
 }
