@@ -79,11 +79,14 @@ describe('udf', () => {
         'requestedMbps',
         'achievedMbps',
         'cpuPercent',
+        'drops',
+        'corrupt',
       ]) {
         expect(row).toHaveProperty(field);
       }
       expect(row.engine).toBe('sim');
       expect(row.packetSize).toBe(1024);
+      expect(row.corrupt).toBe(0); // the shipped placements never corrupt a session
     }
     expect(doc.profiles).toHaveLength(8);
     expect(Object.keys(doc.profiles[0].percent)).toEqual(

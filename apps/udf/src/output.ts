@@ -19,6 +19,11 @@ export interface JsonRow {
   rttUs: StepResult['rttUs'];
   lostPackets: number;
   badPackets: number;
+  /** Sum of the packet-drop counters ({@link packetDrops}). */
+  drops: number;
+  /** Sum of the corruption counters ({@link corruptions}). */
+  corrupt: number;
+  /** Every counter of the step, by component. */
   counters: Record<string, number>;
 }
 
@@ -56,6 +61,8 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
       rttUs: r.rttUs,
       lostPackets: r.lostPackets,
       badPackets: r.badPackets,
+      drops: packetDrops(r.counters),
+      corrupt: corruptions(r.counters),
       counters: r.counters,
     })),
     profiles: results.map((r) => ({
@@ -70,23 +77,55 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
 const pad = (s: string, n: number) => s.padStart(n);
 
 /**
- * Counters that are packets lost inside the target or on its wire: NIC overruns and frames
- * arriving with the receiver off, switch queue drops, and every stack drop (input and output).
+ * Counters that are packets lost inside the target or on its wire, by the last segment(s) of the
+ * counter's name (whatever the NIC, domain or stack is called): NIC overruns and frames arriving
+ * with the receiver off, switch queue drops, every stack drop (input `drops.*` and output
+ * `txDrops.*`, which include a full transmit ring), and driver completions lost for a full
+ * deferred queue (`returnDrops`). A session's `rxPostRefused` is not a drop (the buffer goes back
+ * to the pool and is posted again) and neither is its `txRingFull` (the same event as the stack's
+ * `txDrops.deviceFull`, which is counted).
  */
 const DROP_COUNTER =
-  /(^nic\d+\.(rxOverruns|rxDisabledDrops)$)|(\.switch\.txQueueDrops$)|(\.drops\.)|(\.txDrops\.)|(\.driver\.returnDrops$)/;
+  /(\.(rxOverruns|rxDisabledDrops)$)|(\.switch\.txQueueDrops$)|(\.drops\.)|(\.txDrops\.)|(\.returnDrops$)/;
+
+/**
+ * Counters of corruption seen in shared memory or in what crossed it: the driver's and each
+ * client session's `sessionCorruptions` (ring indices out of range, garbage notification bits:
+ * netdev's `corruptions + bitCorruptions`), a session's `corrupt` (a descriptor naming no buffer
+ * it gave), and any component's raw `corruptions` / `bitCorruptions` should one be reported.
+ */
+const CORRUPT_COUNTER = /(^|\.)(sessionCorruptions|corrupt|corruptions|bitCorruptions)$/;
+
+const sumMatching = (counters: Record<string, number>, re: RegExp): number => {
+  let n = 0;
+  for (const [k, v] of Object.entries(counters)) if (re.test(k)) n += v;
+  return n;
+};
 
 /** Sum of the packet-drop counters of a step (see {@link DROP_COUNTER}). */
 export function packetDrops(counters: Record<string, number>): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(counters)) if (DROP_COUNTER.test(k)) n += v;
-  return n;
+  return sumMatching(counters, DROP_COUNTER);
+}
+
+/** Sum of the corruption counters of a step (see {@link CORRUPT_COUNTER}). */
+export function corruptions(counters: Record<string, number>): number {
+  return sumMatching(counters, CORRUPT_COUNTER);
 }
 
 /** Print the comparison table: one line per configuration × hold-off × load. */
 export function printTable(results: readonly StepResult[]): void {
-  const head = ['config', 'holdoff', 'offered', 'achieved', 'cpu %', 'rtt avg', 'lost', 'drops'];
-  const widths = [12, 8, 9, 9, 7, 10, 8, 8];
+  const head = [
+    'config',
+    'holdoff',
+    'offered',
+    'achieved',
+    'cpu %',
+    'rtt avg',
+    'lost',
+    'drops',
+    'corrupt',
+  ];
+  const widths = [12, 8, 9, 9, 7, 10, 8, 8, 8];
   console.log(head.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : pad(h, widths[i]!))).join(' '));
   console.log(widths.map((w) => '-'.repeat(w)).join(' '));
   let last = '';
@@ -105,11 +144,12 @@ export function printTable(results: readonly StepResult[]): void {
         pad(`${r.rttUs.avg.toFixed(1)} µs`, widths[5]!),
         pad(String(r.lostPackets), widths[6]!),
         pad(String(drops), widths[7]!),
+        pad(String(corruptions(r.counters)), widths[8]!),
       ].join(' '),
     );
   }
   console.log(
-    '(offered/achieved: Mb/s of UDP payload over all NICs; cpu: 100 % minus the idle share)',
+    '(offered/achieved: Mb/s of UDP payload over all NICs; cpu: 100 % minus the idle share; drops, corrupt: sums of the drop and corruption counters, each one in --json rows[].counters)',
   );
 }
 
