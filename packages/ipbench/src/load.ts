@@ -104,8 +104,8 @@ export interface ResolvedRun {
   cooldownS: number;
   /** See {@link ClientRun.samples}; 0 means "by duration". */
   samples: number;
-  /** See {@link ClientRun.phase}. */
-  phase: number;
+  /** See {@link ClientRun.phase}; absent means the default, {@link RUN_DEFAULTS}`.phase`. */
+  phase?: number;
 }
 
 /** Applies defaults and validates a run; throws `IPBENCH_BAD_CONFIG` on nonsense. */
@@ -228,7 +228,7 @@ export class LoadEngine {
         ? (hz * 8 * (run.packetSize + WIRE_OVERHEAD_BYTES)) / (this.#linkMbps * 1e6)
         : 0;
     this.#k = 0;
-    this.#first = this.#t0 + run.phase * this.#interval;
+    this.#first = this.#t0 + (run.phase ?? RUN_DEFAULTS.phase) * this.#interval;
     this.#nextSend = this.#first;
     this.#warmEnd = this.#t0 + run.warmupS * hz;
     this.#measureEnd = this.#warmEnd + run.durationS * hz;
