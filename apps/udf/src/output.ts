@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type RampResult, toCsv } from '@udf/ipbench';
 import { profileChartSvg, throughputCpuChartSvg } from '@udf/ipbench/charts';
 import { PROFILE_ORDER, type StepResult } from '@udf/system';
+import { bandCsv, bandRows, busName } from './band.js';
 import type { StepFailure } from './pool.js';
 
 /** One row of `udf compare --json`. */
@@ -11,6 +12,8 @@ export interface JsonRow {
   config: string;
   engine: string;
   holdoffUs: number;
+  /** The PCI bus of the step's NICs (clock, slot width, the EEPROM's DATA64_EN). */
+  bus: StepResult['bus'];
   packetSize: number;
   requestedMbps: number;
   achievedMbps: number;
@@ -53,6 +56,7 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
       config: r.config,
       engine: r.engine,
       holdoffUs: r.holdoffUs,
+      bus: r.bus,
       packetSize: r.packetSize,
       requestedMbps: r.requestedMbps,
       achievedMbps: r.achievedMbps,
@@ -186,6 +190,8 @@ export function printProfile(r: StepResult): void {
 /**
  * Write CSV (ipbench columns + CPU), JSON and SVG charts into `dir`; returns the file names.
  * `results.json` lists the failed steps too (`failures`); charts and CSVs hold what completed.
+ * When the steps ran on more than one bus (`udf compare --band`), each curve is one bus too
+ * (`isolated-100us-32-33.csv`) and `band.csv` / `band.json` hold the band.
  */
 export async function writeOutputs(
   results: readonly StepResult[],
@@ -200,15 +206,23 @@ export async function writeOutputs(
   };
   write('results.json', `${JSON.stringify({ ...toJsonDocument(results), failures }, null, 2)}\n`);
   if (results.length === 0) return files;
+  const band = new Set(results.map((r) => busName(r.bus))).size > 1;
+  if (band) {
+    write('band.csv', bandCsv(results));
+    write('band.json', `${JSON.stringify(bandRows(results), null, 2)}\n`);
+  }
   const groups = new Map<string, StepResult[]>();
   for (const r of results) {
-    const key = `${r.config}-${r.holdoffUs}us`;
+    const bus = busName(r.bus)
+      .replace(/[^0-9a-z]+/gi, '-')
+      .replace(/-$/, '');
+    const key = band ? `${r.config}-${r.holdoffUs}us-${bus}` : `${r.config}-${r.holdoffUs}us`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const ramps: RampResult[] = [];
   for (const [name, rows] of groups) {
     const ramp: RampResult = {
-      label: name.replace('-', ' '),
+      label: name.replace(/-/g, ' '),
       clients: rows[0]!.ipbench.clients.length,
       packetSize: rows[0]!.packetSize,
       steps: rows.map((r) => r.ipbench),
