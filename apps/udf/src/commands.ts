@@ -274,7 +274,7 @@ async function calibrationCommand(opts: ProfileCliOptions): Promise<void> {
   };
   if (!opts.json)
     console.error(
-      'calibration spread: 8 refits of the isolated placement and 36 prediction steps (about a minute per core)',
+      'calibration spread: 8 refits of the isolated placement and 36 prediction steps',
     );
   const rows = await calibrationSpread(systems, undefined, {
     durationMs: opts.duration,
