@@ -273,9 +273,7 @@ async function calibrationCommand(opts: ProfileCliOptions): Promise<void> {
     monolithic: loadChecked(descriptionPath('monolithic')),
   };
   if (!opts.json)
-    console.error(
-      'calibration spread: 8 refits of the isolated placement and 36 prediction steps',
-    );
+    console.error('calibration spread: 8 refits of the isolated placement and 36 prediction steps');
   const rows = await calibrationSpread(systems, undefined, {
     durationMs: opts.duration,
     warmupMs: opts.warmup,
