@@ -79,11 +79,14 @@ describe('udf', () => {
         'requestedMbps',
         'achievedMbps',
         'cpuPercent',
+        'drops',
+        'corrupt',
       ]) {
         expect(row).toHaveProperty(field);
       }
       expect(row.engine).toBe('sim');
       expect(row.packetSize).toBe(1024);
+      expect(row.corrupt).toBe(0); // the shipped placements never corrupt a session
     }
     expect(doc.profiles).toHaveLength(8);
     expect(Object.keys(doc.profiles[0].percent)).toEqual(
@@ -105,6 +108,39 @@ describe('udf', () => {
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).rows).toHaveLength(8);
   });
 
+  it('compare --band prints the band across the four bus configurations and writes band.csv', () => {
+    const out = mkdtempSync(join(tmpdir(), 'udf-band-'));
+    const r = udf(
+      'compare',
+      '--configs',
+      'isolated',
+      '--holdoff',
+      '100',
+      '--loads',
+      '900',
+      '--duration',
+      '3',
+      '--warmup',
+      '1',
+      '--band',
+      '--no-progress',
+      '--out',
+      out,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/offered\s+32\/33\s+64\/33\s+32\/66\s+64\/66/);
+    const csv = readFileSync(join(out, 'band.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(5);
+    const achieved = csv.slice(1).map((l) => Number(l.split(',')[7]));
+    // The 32-bit/33 MHz bus cannot carry 900 Mb/s of echoes; the 64-bit/66 MHz bus can.
+    expect(achieved[0]!).toBeLessThan(achieved[3]!);
+    const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(doc.rows.map((x: { bus: { clockMHz: number } }) => x.bus.clockMHz)).toEqual([
+      33, 33, 66, 66,
+    ]);
+    expect(udf('compare', '--band', '--pcap', out).stderr).toMatch(/--band with --pcap/);
+  });
+
   it('profile prints the Figure 1(a) breakdown with the framework and overhead shares', () => {
     const r = udf('profile', 'isolated', '--load', '450', '--duration', '10');
     expect(r.status).toBe(0);
@@ -112,6 +148,28 @@ describe('udf', () => {
     expect(r.stdout).toMatch(
       /framework \(Buffer\+Interrupt\+Translation\+Notification\+IPC\): [\d.]+ % of non-idle/,
     );
+  });
+
+  it('profile --calibration prints the spread of the four paper predictions under ±1-point target moves', () => {
+    const r = udf('profile', '--calibration', '--duration', '2', '--warmup', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.factors).toHaveProperty('overhead');
+    expect(doc.rows.map((x: { point: { config: string } }) => x.point.config)).toEqual([
+      'isolated',
+      'isolated',
+      'monolithic',
+      'monolithic',
+    ]);
+    for (const row of doc.rows) {
+      expect(Object.keys(row.moved)).toHaveLength(8);
+      expect(row.min).toBeLessThanOrEqual(row.cpuPercent);
+      expect(row.max).toBeGreaterThanOrEqual(row.cpuPercent);
+    }
+    const bad = udf('profile', 'isolated', '--calibration');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--calibration: takes no description/);
+    expect(udf('profile').stderr).toMatch(/give a description .* or --calibration/);
   });
 
   it('a bad description exits 2 naming the field and what was expected', () => {

@@ -4,6 +4,8 @@
  *   udf compare                      all configurations, 0 and 100 µs hold-off, the paper's ramp
  *   udf run <description>            one configuration's ramp
  *   udf profile <description> --load 450   the Figure 1(a) execution profile at one load
+ *   udf profile --calibration        how much each prediction moves with the calibration targets
+ *   udf compare --band               Figure 1(b) across the PCI bus configurations
  *   udf validate <description>       check a description and print what it declares
  *   udf list                         the shipped placements
  *
@@ -149,13 +151,18 @@ rampOptions(
       '--configs <names,...>',
       `configurations or description files (default: ${DEFAULT_CONFIGS.join(',')})`,
     )
-    .option('--quick', 'a short ramp (50, 300, 700 Mb/s) with 10 ms steps, for a fast look'),
+    .option('--quick', 'a short ramp (50, 300, 700 Mb/s) with 10 ms steps, for a fast look')
+    .option(
+      '--band',
+      'Figure 1(b) as a band: every step on each PCI bus configuration the paper leaves open (32/33, 64/33, 32/66, 64/66); prints the band, writes band.csv and band.json',
+    ),
 )
   .addHelpText(
     'after',
     example(
       'udf compare --quick',
       'udf compare --configs isolated,monolithic --holdoff 0 --loads 100,450,900 --json',
+      'udf compare --configs isolated,monolithic --band --loads 450,800,1000',
     ),
   )
   .action(async (opts) => {
@@ -178,7 +185,7 @@ program
   .description(
     'print the execution profile (paper Figure 1(a)) of one configuration at one offered load',
   )
-  .argument('<description>', 'configuration name (see udf list) or description file')
+  .argument('[description]', 'configuration name (see udf list) or description file')
   .option('--load <mbps>', 'offered load in Mb/s per NIC, in (0, 1000]', loadValue, 450)
   .option('--holdoff <us>', 'interrupt hold-off in µs (a multiple of 100, 0 allowed)', holdoffValue)
   .option(
@@ -193,8 +200,15 @@ program
     inRange(0, MAX_IPC_SCALE, { loOpen: true }),
   )
   .option('--json', 'print JSON')
-  .addHelpText('after', example('udf profile isolated --load 450 --holdoff 0'))
-  .action(async (description: string, opts) => {
+  .option(
+    '--calibration',
+    "print the calibration spread instead: each of the paper's four profile targets moved by ±1 point, the cost factors refitted, and the paper's four 450 Mb/s points re-measured (no description; --duration and --warmup set the windows)",
+  )
+  .addHelpText(
+    'after',
+    example('udf profile isolated --load 450 --holdoff 0', 'udf profile --calibration'),
+  )
+  .action(async (description: string | undefined, opts) => {
     await profileCommand(description, opts);
   });
 

@@ -1,8 +1,18 @@
 /** The udf subcommands: plan steps, run them with a progress bar, print and write results. */
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { plan, runStep, type StepResult, type SystemDescription } from '@udf/system';
+import {
+  CALIBRATION,
+  CALIBRATION_POINT,
+  calibrationSpread,
+  plan,
+  runStep,
+  type SpreadRow,
+  type StepResult,
+  type SystemDescription,
+} from '@udf/system';
 import { SingleBar } from 'cli-progress';
+import { bandSteps, formatBand } from './band.js';
 import { InputError, loadChecked, memoryNeeds } from './check.js';
 import { printProfile, printTable, toJsonDocument, writeOutputs } from './output.js';
 import { runSteps, type StepFailure } from './pool.js';
@@ -32,6 +42,7 @@ export interface RampCliOptions {
   quick?: boolean;
   engine: string;
   pcap?: string;
+  band?: boolean;
 }
 
 function toRamp(opts: RampCliOptions, defaults: RampOptions = {}): RampOptions {
@@ -116,6 +127,7 @@ async function finish(done: Executed, opts: RampCliOptions, out: string, title: 
   const { results, failures } = done;
   const doc = { ...toJsonDocument(results), failures };
   if (opts.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else if (results.length > 0 && opts.band) process.stdout.write(formatBand(results));
   else if (results.length > 0) printTable(results);
   const files = await writeOutputs(results, out, title, failures);
   if (!opts.json) console.error(`wrote ${files.join(', ')}`);
@@ -139,7 +151,12 @@ export async function compareCommand(opts: RampCliOptions): Promise<void> {
   if (dup !== undefined)
     throw new InputError([`--configs: "${dup}" is listed twice; list each configuration once`]);
   const files = names.map(descriptionPath);
-  const steps = planSteps(files, toRamp(opts, { holdoffs: [0, 100] }));
+  if (opts.band && opts.pcap !== undefined)
+    throw new InputError([
+      '--band with --pcap: the captures of the four bus configurations of a step would share one file name; capture without --band (or with --configs and --loads narrowed to the step)',
+    ]);
+  const planned = planSteps(files, toRamp(opts, { holdoffs: [0, 100] }));
+  const steps = opts.band ? bandSteps(planned) : planned;
   const seen = new Map<string, string>();
   for (const s of steps) {
     const other = seen.get(s.config);
@@ -176,10 +193,27 @@ export interface ProfileCliOptions {
   warmup?: number;
   ipcScale?: number;
   json?: boolean;
+  calibration?: boolean;
 }
 
 /** `udf profile <description> --load 450`: the execution profile at one load. */
-export async function profileCommand(description: string, opts: ProfileCliOptions): Promise<void> {
+export async function profileCommand(
+  description: string | undefined,
+  opts: ProfileCliOptions,
+): Promise<void> {
+  if (opts.calibration) {
+    const ignored = (['holdoff', 'ipcScale'] as const).filter((k) => opts[k] !== undefined);
+    if (description !== undefined || ignored.length > 0)
+      throw new InputError([
+        `profile --calibration: takes no description${ignored.length > 0 ? ` and no --${ignored.map((k) => (k === 'ipcScale' ? 'ipc-scale' : k)).join(', --')}` : ''} (it refits the isolated placement and re-measures the paper's four 450 Mb/s points); --duration and --warmup set its windows`,
+      ]);
+    await calibrationCommand(opts);
+    return;
+  }
+  if (description === undefined)
+    throw new InputError([
+      'profile: give a description (a name from udf list or a file), or --calibration',
+    ]);
   const sys = loadChecked(descriptionPath(description));
   checkWindow(sys, opts.load, opts.duration ?? sys.load.durationMs, sys.load.packetSize);
   const result = await runStep(sys, {
@@ -193,6 +227,60 @@ export async function profileCommand(description: string, opts: ProfileCliOption
   if (opts.json)
     process.stdout.write(`${JSON.stringify(toJsonDocument([result]).profiles[0], null, 2)}\n`);
   else printProfile(result);
+}
+
+/** Label of a calibration-spread prediction as the paper names it. */
+const predictionLabel = (r: SpreadRow) =>
+  `${r.point.config === 'isolated' ? 'Prime' : r.point.config === 'monolithic' ? 'Linux' : r.point.config} (${r.point.config}), ${r.point.holdoffUs} µs, ${r.point.loadMbps} Mb/s`;
+
+/** The calibration spread as a table: fitted CPU, range, and −1 / +1 of each target. */
+export function formatSpread(rows: readonly SpreadRow[]): string {
+  const targets = ['cpuPercent', 'workShare', 'frameworkShare', 'overheadShare'];
+  const names: Record<string, string> = {
+    cpuPercent: 'busy ±1',
+    workShare: 'work ±1',
+    frameworkShare: 'framework ±1',
+    overheadShare: 'overhead ±1',
+  };
+  const labels = rows.map(predictionLabel);
+  const w = Math.max(10, ...labels.map((l) => l.length));
+  const cols = ['fitted', 'range', ...targets.map((t) => names[t]!)];
+  const widths = [8, 12, 13, 13, 13, 13];
+  const lines = [
+    `${'prediction (CPU %)'.padEnd(w)}  ${cols.map((c, i) => c.padStart(widths[i]!)).join(' ')}`,
+    `${'-'.repeat(w)}  ${widths.map((n) => '-'.repeat(n)).join(' ')}`,
+  ];
+  rows.forEach((r, i) => {
+    const moved = targets.map((t) => {
+      const lo = r.moved[`${t}-1`];
+      const hi = r.moved[`${t}+1`];
+      return lo === undefined || hi === undefined ? '-' : `${lo.toFixed(1)} / ${hi.toFixed(1)}`;
+    });
+    const cells = [r.cpuPercent.toFixed(1), `${r.min.toFixed(1)}–${r.max.toFixed(1)}`, ...moved];
+    lines.push(`${labels[i]!.padEnd(w)}  ${cells.map((c, j) => c.padStart(widths[j]!)).join(' ')}`);
+  });
+  const p = CALIBRATION_POINT;
+  lines.push(
+    `(each of the paper's targets at the calibration point — ${p.cpuPercent} % busy, ${p.workShare} / ${p.frameworkShare} / ${p.overheadShare} % of non-idle in work / framework / overhead — moved by −1 / +1 point, the factors refitted and the point re-measured; fitted factors: work ×${CALIBRATION.work}, framework ×${CALIBRATION.framework}, overhead ×${CALIBRATION.overhead})`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** `udf profile --calibration`: the calibration spread of the paper's Figure 1(b) predictions. */
+async function calibrationCommand(opts: ProfileCliOptions): Promise<void> {
+  const systems = {
+    isolated: loadChecked(descriptionPath('isolated')),
+    monolithic: loadChecked(descriptionPath('monolithic')),
+  };
+  if (!opts.json)
+    console.error('calibration spread: 8 refits of the isolated placement and 36 prediction steps');
+  const rows = await calibrationSpread(systems, undefined, {
+    durationMs: opts.duration,
+    warmupMs: opts.warmup,
+  });
+  if (opts.json)
+    process.stdout.write(`${JSON.stringify({ factors: CALIBRATION, rows }, null, 2)}\n`);
+  else process.stdout.write(formatSpread(rows));
 }
 
 /** `udf validate <description>`: check and summarise. */

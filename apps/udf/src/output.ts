@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type RampResult, toCsv } from '@udf/ipbench';
 import { profileChartSvg, throughputCpuChartSvg } from '@udf/ipbench/charts';
 import { PROFILE_ORDER, type StepResult } from '@udf/system';
+import { bandCsv, bandRows, busName } from './band.js';
 import type { StepFailure } from './pool.js';
 
 /** One row of `udf compare --json`. */
@@ -11,6 +12,8 @@ export interface JsonRow {
   config: string;
   engine: string;
   holdoffUs: number;
+  /** The PCI bus of the step's NICs (clock, slot width, the EEPROM's DATA64_EN). */
+  bus: StepResult['bus'];
   packetSize: number;
   requestedMbps: number;
   achievedMbps: number;
@@ -19,6 +22,11 @@ export interface JsonRow {
   rttUs: StepResult['rttUs'];
   lostPackets: number;
   badPackets: number;
+  /** Sum of the packet-drop counters ({@link packetDrops}). */
+  drops: number;
+  /** Sum of the corruption counters ({@link corruptions}). */
+  corrupt: number;
+  /** Every counter of the step, by component. */
   counters: Record<string, number>;
 }
 
@@ -48,6 +56,7 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
       config: r.config,
       engine: r.engine,
       holdoffUs: r.holdoffUs,
+      bus: r.bus,
       packetSize: r.packetSize,
       requestedMbps: r.requestedMbps,
       achievedMbps: r.achievedMbps,
@@ -56,6 +65,8 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
       rttUs: r.rttUs,
       lostPackets: r.lostPackets,
       badPackets: r.badPackets,
+      drops: packetDrops(r.counters),
+      corrupt: corruptions(r.counters),
       counters: r.counters,
     })),
     profiles: results.map((r) => ({
@@ -70,23 +81,55 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
 const pad = (s: string, n: number) => s.padStart(n);
 
 /**
- * Counters that are packets lost inside the target or on its wire: NIC overruns and frames
- * arriving with the receiver off, switch queue drops, and every stack drop (input and output).
+ * Counters that are packets lost inside the target or on its wire, by the last segment(s) of the
+ * counter's name (whatever the NIC, domain or stack is called): NIC overruns and frames arriving
+ * with the receiver off, switch queue drops, every stack drop (input `drops.*` and output
+ * `txDrops.*`, which include a full transmit ring), and driver completions lost for a full
+ * deferred queue (`returnDrops`). A session's `rxPostRefused` is not a drop (the buffer goes back
+ * to the pool and is posted again) and neither is its `txRingFull` (the same event as the stack's
+ * `txDrops.deviceFull`, which is counted).
  */
 const DROP_COUNTER =
-  /(^nic\d+\.(rxOverruns|rxDisabledDrops)$)|(\.switch\.txQueueDrops$)|(\.drops\.)|(\.txDrops\.)|(\.driver\.returnDrops$)/;
+  /(\.(rxOverruns|rxDisabledDrops)$)|(\.switch\.txQueueDrops$)|(\.drops\.)|(\.txDrops\.)|(\.returnDrops$)/;
+
+/**
+ * Counters of corruption seen in shared memory or in what crossed it: the driver's and each
+ * client session's `sessionCorruptions` (ring indices out of range, garbage notification bits:
+ * netdev's `corruptions + bitCorruptions`), a session's `corrupt` (a descriptor naming no buffer
+ * it gave), and any component's raw `corruptions` / `bitCorruptions` should one be reported.
+ */
+const CORRUPT_COUNTER = /(^|\.)(sessionCorruptions|corrupt|corruptions|bitCorruptions)$/;
+
+const sumMatching = (counters: Record<string, number>, re: RegExp): number => {
+  let n = 0;
+  for (const [k, v] of Object.entries(counters)) if (re.test(k)) n += v;
+  return n;
+};
 
 /** Sum of the packet-drop counters of a step (see {@link DROP_COUNTER}). */
 export function packetDrops(counters: Record<string, number>): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(counters)) if (DROP_COUNTER.test(k)) n += v;
-  return n;
+  return sumMatching(counters, DROP_COUNTER);
+}
+
+/** Sum of the corruption counters of a step (see {@link CORRUPT_COUNTER}). */
+export function corruptions(counters: Record<string, number>): number {
+  return sumMatching(counters, CORRUPT_COUNTER);
 }
 
 /** Print the comparison table: one line per configuration × hold-off × load. */
 export function printTable(results: readonly StepResult[]): void {
-  const head = ['config', 'holdoff', 'offered', 'achieved', 'cpu %', 'rtt avg', 'lost', 'drops'];
-  const widths = [12, 8, 9, 9, 7, 10, 8, 8];
+  const head = [
+    'config',
+    'holdoff',
+    'offered',
+    'achieved',
+    'cpu %',
+    'rtt avg',
+    'lost',
+    'drops',
+    'corrupt',
+  ];
+  const widths = [12, 8, 9, 9, 7, 10, 8, 8, 8];
   console.log(head.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : pad(h, widths[i]!))).join(' '));
   console.log(widths.map((w) => '-'.repeat(w)).join(' '));
   let last = '';
@@ -105,11 +148,12 @@ export function printTable(results: readonly StepResult[]): void {
         pad(`${r.rttUs.avg.toFixed(1)} µs`, widths[5]!),
         pad(String(r.lostPackets), widths[6]!),
         pad(String(drops), widths[7]!),
+        pad(String(corruptions(r.counters)), widths[8]!),
       ].join(' '),
     );
   }
   console.log(
-    '(offered/achieved: Mb/s of UDP payload over all NICs; cpu: 100 % minus the idle share)',
+    '(offered/achieved: Mb/s of UDP payload over all NICs; cpu: 100 % minus the idle share; drops, corrupt: sums of the drop and corruption counters, each one in --json rows[].counters)',
   );
 }
 
@@ -146,6 +190,8 @@ export function printProfile(r: StepResult): void {
 /**
  * Write CSV (ipbench columns + CPU), JSON and SVG charts into `dir`; returns the file names.
  * `results.json` lists the failed steps too (`failures`); charts and CSVs hold what completed.
+ * When the steps ran on more than one bus (`udf compare --band`), each curve is one bus too
+ * (`isolated-100us-32-33.csv`) and `band.csv` / `band.json` hold the band.
  */
 export async function writeOutputs(
   results: readonly StepResult[],
@@ -160,15 +206,23 @@ export async function writeOutputs(
   };
   write('results.json', `${JSON.stringify({ ...toJsonDocument(results), failures }, null, 2)}\n`);
   if (results.length === 0) return files;
+  const band = new Set(results.map((r) => busName(r.bus))).size > 1;
+  if (band) {
+    write('band.csv', bandCsv(results));
+    write('band.json', `${JSON.stringify(bandRows(results), null, 2)}\n`);
+  }
   const groups = new Map<string, StepResult[]>();
   for (const r of results) {
-    const key = `${r.config}-${r.holdoffUs}us`;
+    const bus = busName(r.bus)
+      .replace(/[^0-9a-z]+/gi, '-')
+      .replace(/-$/, '');
+    const key = band ? `${r.config}-${r.holdoffUs}us-${bus}` : `${r.config}-${r.holdoffUs}us`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const ramps: RampResult[] = [];
   for (const [name, rows] of groups) {
     const ramp: RampResult = {
-      label: name.replace('-', ' '),
+      label: name.replace(/-/g, ' '),
       clients: rows[0]!.ipbench.clients.length,
       packetSize: rows[0]!.packetSize,
       steps: rows.map((r) => r.ipbench),

@@ -99,9 +99,10 @@ export function planSteps(files: readonly string[], options: RampOptions): Step[
 
 /**
  * Refuse a step whose measurement window is shorter than the gap between two probes of one
- * client: ipbench's clients send their first probe at the start of the run, so with no warm-up
- * every client's first probe always falls in the window and a window shorter than a probe gap
- * reports one probe per client as the throughput (0.001 Mb/s offered, 1 ms window: 32.8 Mb/s).
+ * client. Each client's first probe leaves half a gap after the start (`@udf/ipbench`'s `phase`),
+ * so a window counts the nearest whole number of probes per client and the throughput is measured
+ * in steps of one probe per client per window: shorter than one gap, every client reports either
+ * nothing or one probe (0.001 Mb/s offered in a 1 ms window would read 0 or 32.8 Mb/s).
  */
 export function checkWindow(
   sys: SystemDescription,
@@ -112,7 +113,7 @@ export function checkWindow(
   const gapMs = (1e3 * 8 * packetSize * sys.load.clientsPerNic) / (loadMbps * 1e6);
   if (durationMs < gapMs) {
     throw new InputError([
-      `${sys.name}: at ${loadMbps} Mb/s each of the ${sys.load.clientsPerNic} clients sends a ${packetSize}-byte probe every ${gapMs.toPrecision(3)} ms, longer than the ${durationMs} ms window; raise --duration to at least ${Math.ceil(gapMs)} or the load`,
+      `${sys.name}: at ${loadMbps} Mb/s each of the ${sys.load.clientsPerNic} clients sends a ${packetSize}-byte probe every ${gapMs.toPrecision(3)} ms, longer than the ${durationMs} ms window, which would hold less than one probe per client (its throughput would read 0 or several times the offered load); raise --duration to at least ${Math.ceil(gapMs)} or the load`,
     ]);
   }
 }

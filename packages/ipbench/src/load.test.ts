@@ -37,10 +37,17 @@ function harness(
 }
 
 describe('LoadEngine pacing (sim clock)', () => {
-  it('sends N packets at rate R exactly at t0 + k · 8·size/R', () => {
+  it('sends N packets at rate R exactly at t0 + k · 8·size/R (phase 0, as ipbench)', () => {
     const h = harness();
     // 100 Mb/s of 1000-byte payloads: one every 80 µs = 80 000 ns
-    h.run({ rateMbps: 100, packetSize: 1000, warmupS: 0, durationS: 0.001, cooldownS: 0 });
+    h.run({
+      rateMbps: 100,
+      packetSize: 1000,
+      warmupS: 0,
+      durationS: 0.001,
+      cooldownS: 0,
+      phase: 0,
+    });
     expect(h.times.length).toBe(13); // t = 0, 80 µs, …, 960 µs < 1 ms
     for (const [k, t] of h.times.entries()) expect(t).toBeCloseTo(k * 80_000, 0);
   });
@@ -96,7 +103,14 @@ describe('LoadEngine accounting', () => {
     const engine = new LoadEngine(clock, sender, Number.POSITIVE_INFINITY);
     let r: ClientResult | undefined;
     engine.begin(
-      resolveRun({ rateMbps: 80, packetSize: 1000, warmupS: 0.001, durationS: 0.01, cooldownS: 0 }),
+      resolveRun({
+        rateMbps: 80,
+        packetSize: 1000,
+        warmupS: 0.001,
+        durationS: 0.01,
+        cooldownS: 0,
+        phase: 0,
+      }),
       (x) => {
         r = x;
       },
@@ -141,7 +155,14 @@ describe('LoadEngine accounting', () => {
     const h = harness();
     let result: ClientResult | undefined;
     h.engine.begin(
-      resolveRun({ rateMbps: 8, packetSize: 64, warmupS: 0, durationS: 0.001, cooldownS: 0 }),
+      resolveRun({
+        rateMbps: 8,
+        packetSize: 64,
+        warmupS: 0,
+        durationS: 0.001,
+        cooldownS: 0,
+        phase: 0,
+      }),
       (x) => {
         result = x;
       },
@@ -166,5 +187,65 @@ describe('LoadEngine accounting', () => {
     );
     expect(() => resolveRun({ rateMbps: 1, packetSize: 8 })).toThrow(/packetSize/);
     expect(() => resolveRun({ rateMbps: 1, durationS: -1 })).toThrow(/durationS/);
+  });
+});
+
+describe('LoadEngine with no warm-up (first-probe bias)', () => {
+  it('a window shorter than one probe gap does not report one probe as the throughput', () => {
+    // 0.00025 Mb/s of 1024-byte probes: one every 32.8 s. A 1 ms window with no warm-up used to
+    // count the probe sent at its very start: 8192 bits in 1 ms = 8.2 Mb/s reported.
+    const h = harness({ rttNs: 10_000 });
+    const r = h.run({
+      rateMbps: 0.00025,
+      packetSize: 1024,
+      warmupS: 0,
+      durationS: 0.001,
+      cooldownS: 0,
+    });
+    expect(r.sends).toBe(0);
+    expect(r.achievedBps).toBe(0);
+  });
+
+  it('counts the nearest whole number of probes a window holds, not one more', () => {
+    // 1 probe every 80 µs; a 1 ms window holds 12.5 probe gaps. Sending at the window's start
+    // counted 13 (one extra at t = 0); offset by half a gap it counts 12 (or 13 with phase 0).
+    for (const [durationS, want] of [
+      [0.001, 12],
+      [0.00004, 0],
+      [0.00012, 1],
+      [0.0002, 2],
+    ] as const) {
+      const h = harness({ rttNs: 10_000 });
+      const r = h.run({ rateMbps: 100, packetSize: 1000, warmupS: 0, durationS, cooldownS: 0 });
+      expect(r.sends, `window ${durationS} s`).toBe(want);
+    }
+  });
+
+  it('phase places the first send within the first interval; phase 0 is ipbench’s own timing', () => {
+    const h = harness();
+    h.run({ rateMbps: 100, packetSize: 1000, warmupS: 0, durationS: 0.0003, cooldownS: 0 });
+    expect(h.times).toEqual([40_000, 120_000, 200_000, 280_000]);
+    const z = harness();
+    z.run({
+      rateMbps: 100,
+      packetSize: 1000,
+      warmupS: 0,
+      durationS: 0.0003,
+      cooldownS: 0,
+      phase: 0,
+    });
+    expect(z.times).toEqual([0, 80_000, 160_000, 240_000]);
+    const q = harness();
+    q.run({
+      rateMbps: 100,
+      packetSize: 1000,
+      warmupS: 0,
+      durationS: 0.0003,
+      cooldownS: 0,
+      phase: 0.25,
+    });
+    expect(q.times).toEqual([20_000, 100_000, 180_000, 260_000]);
+    expect(() => resolveRun({ rateMbps: 1, phase: 1 })).toThrow(/phase/);
+    expect(() => resolveRun({ rateMbps: 1, phase: -0.1 })).toThrow(/phase/);
   });
 });

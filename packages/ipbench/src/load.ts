@@ -30,6 +30,15 @@ export interface ClientRun {
   cooldownS?: number;
   /** End measuring after this many echoed packets (ipbench `samples`); `durationS` caps it. */
   samples?: number;
+  /**
+   * Where in the first send interval the first probe goes out, as a fraction of the interval in
+   * [0, 1). Default 0.5. Original ipbench sends at the very start (phase 0); then with no warm-up
+   * every client's first probe falls at the start of the window, so a window holding `x` intervals
+   * counts `ceil(x)` probes per client — at a low rate one probe per client as the throughput. At
+   * 0.5 it counts the nearest whole number instead; a generator with several clients can spread
+   * them over the interval (`(i + 0.5) / clients`).
+   */
+  phase?: number;
 }
 
 /** What one client measured in its measurement window. */
@@ -78,6 +87,7 @@ export const RUN_DEFAULTS = Object.freeze({
   warmupS: 0.05,
   durationS: 0.5,
   cooldownS: 0.05,
+  phase: 0.5,
 });
 
 /** A fully defaulted and checked {@link ClientRun}. */
@@ -94,6 +104,8 @@ export interface ResolvedRun {
   cooldownS: number;
   /** See {@link ClientRun.samples}; 0 means "by duration". */
   samples: number;
+  /** See {@link ClientRun.phase}; absent means the default, {@link RUN_DEFAULTS}`.phase`. */
+  phase?: number;
 }
 
 /** Applies defaults and validates a run; throws `IPBENCH_BAD_CONFIG` on nonsense. */
@@ -116,6 +128,7 @@ export function resolveRun(run: ClientRun, defaults: Partial<ClientRun> = {}): R
       (v) => Number.isInteger(v) && v >= 0,
       'a non-negative integer',
     ),
+    phase: checkNumber('phase', r.phase, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
   };
 }
 
@@ -143,7 +156,7 @@ const PENDING_MEASURED = 2;
 /**
  * Paces probes on a {@link Clock}, matches echoes against a pending table and keeps counters.
  *
- * @remarks Send `k` is due at `t0 + k · interval` but never before the previous send has left a
+ * @remarks Send `k` is due at `t0 + (k + phase) · interval` but never before the previous send has left a
  * link of `linkMbps` (each frame occupies the link for its payload plus
  * {@link WIRE_OVERHEAD_BYTES}). On each wake-up every due probe is sent (in bursts of at most
  * 256, yielding to the event loop in between), so a coarse real clock catches up like ipbench's
@@ -161,6 +174,8 @@ export class LoadEngine {
   #endTimer: Scheduled | null = null;
 
   #t0 = 0;
+  /** `t0` plus the phase offset: send `k` is due at `#first + k · interval`. */
+  #first = 0;
   #interval = 0;
   #wireTime = 0;
   #k = 0;
@@ -213,7 +228,8 @@ export class LoadEngine {
         ? (hz * 8 * (run.packetSize + WIRE_OVERHEAD_BYTES)) / (this.#linkMbps * 1e6)
         : 0;
     this.#k = 0;
-    this.#nextSend = this.#t0;
+    this.#first = this.#t0 + (run.phase ?? RUN_DEFAULTS.phase) * this.#interval;
+    this.#nextSend = this.#first;
     this.#warmEnd = this.#t0 + run.warmupS * hz;
     this.#measureEnd = this.#warmEnd + run.durationS * hz;
     this.#endAt = this.#measureEnd + run.cooldownS * hz;
@@ -304,7 +320,7 @@ export class LoadEngine {
       }
       this.#emit(now);
       this.#k++;
-      const ideal = this.#t0 + this.#k * this.#interval;
+      const ideal = this.#first + this.#k * this.#interval;
       this.#nextSend = Math.max(ideal, this.#nextSend + this.#wireTime);
     }
     if (this.#nextSend < this.#endAt) {
