@@ -30,9 +30,11 @@ const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 try {
   const tarballs = [];
+  const tarballOf = new Map();
   for (const { dir, pkg } of packages) {
     const out = run('pnpm', ['pack', '--pack-destination', work], dir).trim().split('\n').pop();
     tarballs.push(resolve(dir, out));
+    tarballOf.set(pkg.name, resolve(dir, out));
     console.log(`packed ${pkg.name} -> ${out.split('/').pop()}`);
   }
   const project = join(work, 'consumer');
@@ -88,6 +90,40 @@ try {
     } catch (e) {
       failed++;
       console.error(`FAILED compare --quick wrote no results.json: ${e.message}`);
+    }
+  }
+  // A plain `npm i @udf/ipbench` must not pull in a chart stack (vega is an optional peer of the
+  // `@udf/ipbench/charts` entry only).
+  if (tarballOf.has('@udf/ipbench')) {
+    const closure = new Set();
+    const visit = (name) => {
+      if (closure.has(name) || !tarballOf.has(name)) return;
+      closure.add(name);
+      const { pkg } = published.find((p) => p.pkg.name === name);
+      for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep);
+    };
+    visit('@udf/ipbench');
+    const light = join(work, 'ipbench-only');
+    execFileSync('mkdir', ['-p', light]);
+    writeFileSync(join(light, 'package.json'), JSON.stringify({ name: 'light', private: true }));
+    run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        ...[...closure].map((n) => tarballOf.get(n)),
+      ],
+      light,
+    );
+    const installed = readdirSync(join(light, 'node_modules'));
+    if (installed.includes('vega') || installed.includes('vega-lite')) {
+      failed++;
+      console.error('FAILED npm i @udf/ipbench installed vega: charts must stay optional');
+    } else {
+      run('node', ['--input-type=module', '-e', "await import('@udf/ipbench')"], light);
+      console.log(`npm i @udf/ipbench: installs and imports without vega (${installed.filter((n) => !n.startsWith(".")).join(", ")})`);
     }
   }
   if (failed) {
