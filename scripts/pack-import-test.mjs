@@ -123,7 +123,9 @@ try {
       console.error('FAILED npm i @udf/ipbench installed vega: charts must stay optional');
     } else {
       run('node', ['--input-type=module', '-e', "await import('@udf/ipbench')"], light);
-      console.log(`npm i @udf/ipbench: installs and imports without vega (${installed.filter((n) => !n.startsWith(".")).join(", ")})`);
+      console.log(
+        `npm i @udf/ipbench: installs and imports without vega (${installed.filter((n) => !n.startsWith('.')).join(', ')})`,
+      );
     }
   }
   if (failed) {
