@@ -377,7 +377,19 @@ export class Dp83820 implements MmioDevice {
     return this.cfg & CFG.M64ADDR ? DESC_LAYOUT_64 : DESC_LAYOUT_32;
   }
 
-  private fromWire(frame: Uint8Array): void {
+  /**
+   * A frame whose first bit arrives now; its last bit (and FCS) arrive one wire time later. Unlike
+   * `port.receive` (a frame that has wholly arrived, the `@udf/netdev` wire contract), this lets
+   * receive DMA start on it before its end if RXCFG.DRTH allows (see `rx-engine.ts`). A sender
+   * must report each frame one way only. The bytes are copied at once.
+   */
+  receiveStarting(frame: Uint8Array): void {
+    const bytes = 8 + Math.max(frame.length, 60) + 4; // preamble/SFD, frame padded to 60, FCS
+    const end = Math.ceil((bytes * 8 * this.host.hz) / this.timing.wireBitsPerSecond);
+    this.fromWire(frame, this.host.now() + end);
+  }
+
+  private fromWire(frame: Uint8Array, endAt = this.host.now()): void {
     this.stats.rxArrived++;
     if (!this.rx.enabled) {
       this.stats.rxDisabledDrops++;
@@ -393,7 +405,7 @@ export class Dp83820 implements MmioDevice {
       this.mib[(Reg.MIB_RX_GIANTS - Reg.MIB_RX_ERRORED) >> 2]!++;
       return;
     }
-    this.rx.accept(frame, dest);
+    this.rx.accept(frame, dest, endAt);
   }
 
   /** The receive filter: a CMDSTS destination class if accepted, -1 if rejected. */

@@ -1,9 +1,9 @@
 import { wireSeconds } from '@udf/netdev';
 import { describe, expect, it } from 'vitest';
-import { cmdstsAt, makeFrame, RecordingPeer, writeDesc } from '../testing/frames.js';
+import { buildRxChain, cmdstsAt, makeFrame, RecordingPeer, writeDesc } from '../testing/frames.js';
 import { TestHost } from '../testing/test-host.js';
 import { Dp83820 } from './dp83820.js';
-import { CMDSTS, CR, DESC_LAYOUT_32, ISR, mxdma, Reg, TXCFG } from './registers.js';
+import { CMDSTS, CR, DESC_LAYOUT_32, ISR, mxdma, Reg, RFCR, RXCFG, TXCFG } from './registers.js';
 import { PCI_33MHZ } from './timing.js';
 
 const MAC = [0x02, 0, 0, 0, 0, 0x01];
@@ -155,5 +155,89 @@ describe('transmit fill threshold (TXCFG.FLTH)', () => {
     expect(r.dev.stats.txErrors).toBe(1);
     const c = cmdstsAt(r.host, L32, TX_DESCS);
     expect(c & CMDSTS.ERR).not.toBe(0);
+  });
+});
+
+const RX_DESCS = 0x1000;
+const RX_BUFS = 0x10000;
+
+interface RxRun {
+  dev: Dp83820;
+  host: TestHost;
+  /** Cycle at which the frame's status write-back completed. */
+  statusAt: number;
+  /** Cycle at which the frame's last bit arrived. */
+  endAt: number;
+}
+
+/**
+ * Receive one `length`-byte frame with RXCFG.DRTH = `drainBytes`, reported at its first bit
+ * (`streamed`) or as a whole frame when its last bit is in (the wire contract).
+ */
+function receiveFrame(length: number, drainBytes: number, streamed: boolean): RxRun {
+  const host = new TestHost({ memoryBytes: 1 << 22 });
+  const dev = new Dp83820({ host, irqLine: 5, mac: MAC });
+  buildRxChain(host, L32, RX_DESCS, RX_BUFS, 4, 2048, true);
+  dev.write32(Reg.RFCR, RFCR.RFEN | RFCR.AAB | RFCR.APM);
+  dev.write32(Reg.RXCFG, mxdma(512) | (((drainBytes >> 3) << 1) & RXCFG.DRTH_MASK));
+  dev.write32(Reg.RXDP, RX_DESCS);
+  dev.write32(Reg.CR, CR.RXE);
+  host.runFor(10e-6);
+  let statusAt = -1;
+  const bus = dev.bus;
+  const request = bus.request.bind(bus);
+  bus.request = (r) => {
+    if (!r.busRead && r.busBytes === 8) {
+      const done = r.busComplete.bind(r);
+      r.busComplete = () => {
+        statusAt = host.now();
+        r.busComplete = done;
+        done();
+      };
+    }
+    request(r);
+  };
+  const frame = makeFrame(MAC, PEER, length, 3);
+  const start = host.now();
+  const endAt = start + Math.ceil(((8 + Math.max(length, 60) + 4) * 8 * host.hz) / 1e9);
+  if (streamed) dev.receiveStarting(frame);
+  else host.schedule(endAt, () => dev.port.receive(frame));
+  host.runFor(100e-6);
+  expect(dev.stats.rxDelivered).toBe(1);
+  expect(host.memory.bytes.slice(RX_BUFS, RX_BUFS + length)).toEqual(frame);
+  expect(cmdstsAt(host, L32, RX_DESCS) & CMDSTS.SIZE_MASK).toBe(length);
+  return { dev, host, statusAt, endAt };
+}
+
+describe('receive drain threshold (RXCFG.DRTH)', () => {
+  it('below the frame length lets receive DMA run while the frame arrives: it completes sooner after the last bit', () => {
+    const whole = receiveFrame(1514, 0, true);
+    const early = receiveFrame(1514, 64, true);
+    expect(early.dev.fifoStats.rxEarlyDrains).toBe(1);
+    expect(whole.dev.fifoStats.rxEarlyDrains).toBe(0);
+    // Store-and-forward moves all 1514 bytes after the end; early drain only the last burst.
+    expect(whole.statusAt).toBeGreaterThan(whole.endAt);
+    expect(early.statusAt).toBeGreaterThanOrEqual(early.endAt);
+    expect(early.statusAt - early.endAt).toBeLessThan((whole.statusAt - whole.endAt) / 2);
+  });
+
+  it('0 (Linux) waits for the whole frame: a frame reported at its first bit completes as one reported at its end', () => {
+    const streamed = receiveFrame(1514, 0, true);
+    const atEnd = receiveFrame(1514, 0, false);
+    expect(streamed.statusAt - streamed.endAt).toBe(atEnd.statusAt - atEnd.endAt);
+  });
+
+  it('has no effect on frames that arrive whole (the wire contract): FreeBSD 64 B behaves as store-and-forward', () => {
+    const bsd = receiveFrame(1514, 64, false);
+    const linux = receiveFrame(1514, 0, false);
+    expect(bsd.statusAt - bsd.endAt).toBe(linux.statusAt - linux.endAt);
+    expect(bsd.dev.fifoStats.rxEarlyDrains).toBe(0);
+  });
+
+  it('a threshold above the frame length waits for the whole frame', () => {
+    const short = receiveFrame(200, 248, true);
+    const whole = receiveFrame(200, 0, true);
+    expect(short.statusAt).toBe(whole.statusAt);
+    expect(short.dev.fifoStats.rxEarlyDrains).toBe(0);
   });
 });
