@@ -168,6 +168,10 @@ interface RxRun {
   statusAt: number;
   /** Cycle at which the frame's last bit arrived. */
   endAt: number;
+  /** Cycle at which its first bit arrived. */
+  start: number;
+  /** Completion cycle and size of each data burst written to host memory. */
+  bursts: { at: number; bytes: number }[];
 }
 
 /**
@@ -184,9 +188,19 @@ function receiveFrame(length: number, drainBytes: number, streamed: boolean): Rx
   dev.write32(Reg.CR, CR.RXE);
   host.runFor(10e-6);
   let statusAt = -1;
+  const bursts: { at: number; bytes: number }[] = [];
   const bus = dev.bus;
   const request = bus.request.bind(bus);
   bus.request = (r) => {
+    if (!r.busRead && r.busBytes > 8) {
+      const done = r.busComplete.bind(r);
+      const bytes = r.busBytes;
+      r.busComplete = () => {
+        bursts.push({ at: host.now(), bytes });
+        r.busComplete = done;
+        done();
+      };
+    }
     if (!r.busRead && r.busBytes === 8) {
       const done = r.busComplete.bind(r);
       r.busComplete = () => {
@@ -206,7 +220,7 @@ function receiveFrame(length: number, drainBytes: number, streamed: boolean): Rx
   expect(dev.stats.rxDelivered).toBe(1);
   expect(host.memory.bytes.slice(RX_BUFS, RX_BUFS + length)).toEqual(frame);
   expect(cmdstsAt(host, L32, RX_DESCS) & CMDSTS.SIZE_MASK).toBe(length);
-  return { dev, host, statusAt, endAt };
+  return { dev, host, statusAt, endAt, start, bursts };
 }
 
 describe('receive drain threshold (RXCFG.DRTH)', () => {
@@ -219,6 +233,14 @@ describe('receive drain threshold (RXCFG.DRTH)', () => {
     expect(whole.statusAt).toBeGreaterThan(whole.endAt);
     expect(early.statusAt).toBeGreaterThanOrEqual(early.endAt);
     expect(early.statusAt - early.endAt).toBeLessThan((whole.statusAt - whole.endAt) / 2);
+    // Yet no burst is written before its bytes (after 8 bytes of preamble) have arrived.
+    const byteCycles = (8 * early.host.hz) / 1e9;
+    let moved = 0;
+    for (const b of early.bursts) {
+      moved += b.bytes;
+      expect(b.at).toBeGreaterThanOrEqual(early.start + (8 + moved) * byteCycles);
+    }
+    expect(early.bursts[0]!.at).toBeLessThan(early.endAt);
   });
 
   it('0 (Linux) waits for the whole frame: a frame reported at its first bit completes as one reported at its end', () => {
