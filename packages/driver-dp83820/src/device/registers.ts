@@ -271,9 +271,12 @@ export function linuxData64(cfgRead: number): number {
  * "when the amount of receive data in the RxDataFIFO is more than the RxDrainThreshold, or the
  * RxDataFIFO contains a complete packet, then the state machine begins filling received buffers";
  * Table 5-3 TFU "Transmit FIFO was exhausted during the transmission of this packet"), and the
- * model applies it to the DP83820 as written there. A drain field of 0 is read as "no early
- * start": the whole frame must be in the FIFO (store-and-forward), which is what Linux ns83820
- * gets by leaving both drain fields 0.
+ * model applies it to the DP83820 as written there. The transmit drain rule (start once DRTH
+ * bytes or the whole frame are in) is the model's reading by symmetry with the receive text and
+ * with the start thresholds of contemporary MACs; the TXCFG register page itself was not found
+ * in a public copy. A drain field of 0 is likewise read as "no early start": the whole frame
+ * must be in the FIFO (store-and-forward) — consistent with Linux ns83820 leaving both drain
+ * fields 0 on gigabit links without underrun handling.
  */
 
 /**
