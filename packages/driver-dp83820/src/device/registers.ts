@@ -276,7 +276,7 @@ export function linuxData64(cfgRead: number): number {
  * with the start thresholds of contemporary MACs; the TXCFG register page itself was not found
  * in a public copy. A drain field of 0 is likewise read as "no early start": the whole frame
  * must be in the FIFO (store-and-forward) — consistent with Linux ns83820 leaving both drain
- * fields 0 on gigabit links without underrun handling.
+ * fields 0 on gigabit links.
  */
 
 /**
