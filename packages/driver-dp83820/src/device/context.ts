@@ -6,6 +6,7 @@
  */
 import type { DeviceHost } from '@udf/l4-kernel';
 import type { DmaMemory } from './dma-memory.js';
+import type { Dp83820FifoStats } from './dp83820.js';
 import type { InterruptLogic } from './interrupts.js';
 import type { PciBus } from './pci-bus.js';
 import type { DescriptorLayout } from './registers.js';
@@ -29,6 +30,14 @@ export interface DeviceCore {
   txBurst(): number;
   /** Receive DMA burst size from RXCFG.MXDMA. */
   rxBurst(): number;
+  /** FIFO threshold counters (early starts, underruns). */
+  readonly fifoStats: Dp83820FifoStats;
+  /** Transmit fill threshold in bytes (TXCFG.FLTH). */
+  txFillThreshold(): number;
+  /** Transmit drain threshold in bytes (TXCFG.DRTH); 0: store-and-forward. */
+  txDrainThreshold(): number;
+  /** Receive drain threshold in bytes (RXCFG.DRTH); 0: whole frames. */
+  rxDrainThreshold(): number;
   /** Hand a frame the MAC finished serialising to the wire peer. */
   toWire(frame: Uint8Array): void;
 }

@@ -28,8 +28,11 @@ import {
   RFCR,
   RFDR,
   RXCFG,
+  rxDrainThresholdBytes,
   SILICON_REVISION,
   TXCFG,
+  txDrainThresholdBytes,
+  txFillThresholdBytes,
 } from './registers.js';
 import { RxEngine } from './rx-engine.js';
 import { type Dp83820Stats, emptyDp83820Stats } from './stats.js';
@@ -65,6 +68,19 @@ export interface Dp83820Options {
   readonly eeprom64?: boolean;
 }
 
+/**
+ * Counters of the FIFO thresholds (TXCFG.FLTH/DRTH, RXCFG.DRTH; see {@link txDrainThresholdBytes}).
+ * All stay 0 while both drain fields are 0 (store-and-forward), as Linux ns83820 programs them.
+ */
+export interface Dp83820FifoStats {
+  /** Frames the MAC began sending before they were wholly in the transmit FIFO (TXCFG.DRTH). */
+  txEarlyStarts: number;
+  /** Frames aborted because the transmit FIFO ran dry mid-frame (ISR.TXURN, CMDSTS.TFU). */
+  txUnderruns: number;
+  /** Frames receive DMA began moving to host memory before their last byte had arrived (RXCFG.DRTH). */
+  rxEarlyDrains: number;
+}
+
 /** Largest frame (without FCS) accepted unless RXCFG.ALP: 1514 + a 4-byte VLAN tag. */
 export const MAX_RX_FRAME = 1518;
 
@@ -88,6 +104,8 @@ export class Dp83820 implements MmioDevice {
   readonly bus: PciBus;
   /** Effective timing. */
   readonly timing: Dp83820Timing;
+  /** FIFO threshold counters. */
+  readonly fifoStats: Dp83820FifoStats = { txEarlyStarts: 0, txUnderruns: 0, rxEarlyDrains: 0 };
   /** Interrupt logic (ISR/IMR/IER/IHR). */
   readonly interrupts: InterruptLogic;
 
@@ -131,6 +149,10 @@ export class Dp83820 implements MmioDevice {
       descLayout: () => this.descLayout(),
       txBurst: () => MXDMA_BYTES[(this.txcfg & TXCFG.MXDMA_MASK) >>> TXCFG.MXDMA_SHIFT]!,
       rxBurst: () => MXDMA_BYTES[(this.rxcfg & RXCFG.MXDMA_MASK) >>> RXCFG.MXDMA_SHIFT]!,
+      fifoStats: this.fifoStats,
+      txFillThreshold: () => txFillThresholdBytes(this.txcfg),
+      txDrainThreshold: () => txDrainThresholdBytes(this.txcfg),
+      rxDrainThreshold: () => rxDrainThresholdBytes(this.rxcfg),
       toWire: (frame) => {
         if (this.peer) this.peer.receive(frame);
         else this.stats.txNoCarrier++;
@@ -355,7 +377,19 @@ export class Dp83820 implements MmioDevice {
     return this.cfg & CFG.M64ADDR ? DESC_LAYOUT_64 : DESC_LAYOUT_32;
   }
 
-  private fromWire(frame: Uint8Array): void {
+  /**
+   * A frame whose first bit arrives now; its last bit (and FCS) arrive one wire time later. Unlike
+   * `port.receive` (a frame that has wholly arrived, the `@udf/netdev` wire contract), this lets
+   * receive DMA start on it before its end if RXCFG.DRTH allows (see `rx-engine.ts`). A sender
+   * must report each frame one way only. The bytes are copied at once.
+   */
+  receiveStarting(frame: Uint8Array): void {
+    const bytes = 8 + Math.max(frame.length, 60) + 4; // preamble/SFD, frame padded to 60, FCS
+    const end = Math.ceil((bytes * 8 * this.host.hz) / this.timing.wireBitsPerSecond);
+    this.fromWire(frame, this.host.now() + end);
+  }
+
+  private fromWire(frame: Uint8Array, endAt = this.host.now()): void {
     this.stats.rxArrived++;
     if (!this.rx.enabled) {
       this.stats.rxDisabledDrops++;
@@ -371,7 +405,7 @@ export class Dp83820 implements MmioDevice {
       this.mib[(Reg.MIB_RX_GIANTS - Reg.MIB_RX_ERRORED) >> 2]!++;
       return;
     }
-    this.rx.accept(frame, dest);
+    this.rx.accept(frame, dest, endAt);
   }
 
   /** The receive filter: a CMDSTS destination class if accepted, -1 if rejected. */

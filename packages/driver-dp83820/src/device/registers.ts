@@ -262,11 +262,30 @@ export function linuxData64(cfgRead: number): number {
   return (cfgRead & CFG.PCI64_DET) !== 0 ? (cfgRead & CFG.DATA64_EN) >>> 0 : 0;
 }
 
+/*
+ * Threshold semantics. Field positions and units are the DP83820's (FreeBSD `if_ngereg.h`:
+ * NGE_TXCFG_DRAIN_THRESH 0xFF and NGE_TXCFG_FILL_THRESH 0xFF00, "32-byte units"; gem5
+ * `ns_gige_reg.h` TX_CFG_DRTH_MASK/TX_CFG_FLTH_MASK). What each threshold does is documented for
+ * the DP83815, National's 10/100 part with the same buffer manager (DP83815 datasheet rev. O,
+ * §5.2.1 "txFifoBlock: waiting for free space in the TxDataFIFO to reach TxFillThreshold"; §5.3
+ * "when the amount of receive data in the RxDataFIFO is more than the RxDrainThreshold, or the
+ * RxDataFIFO contains a complete packet, then the state machine begins filling received buffers";
+ * Table 5-3 TFU "Transmit FIFO was exhausted during the transmission of this packet"), and the
+ * model applies it to the DP83820 as written there. The transmit drain rule (start once DRTH
+ * bytes or the whole frame are in) is the model's reading by symmetry with the receive text and
+ * with the start thresholds of contemporary MACs; the TXCFG register page itself was not found
+ * in a public copy. A drain field of 0 is likewise read as "no early start": the whole frame
+ * must be in the FIFO (store-and-forward) — consistent with Linux ns83820 leaving both drain
+ * fields 0 on gigabit links.
+ */
+
 /**
- * Transmit fill threshold in bytes (TXCFG.FLTH, 32-byte units): the engine fetches more of the
- * frame from host memory when at least this much of the transmit FIFO is free. Linux ns83820
- * writes `(1600 / 32) * 0x100` here (1600 bytes); FreeBSD `if_nge.c` programs 64 bytes
- * (`NGE_TXCFG_FILL(64)`).
+ * Transmit fill threshold in bytes (TXCFG.FLTH, 32-byte units): the transmit DMA engine fetches
+ * the next burst of a frame from host memory only once at least this much of the transmit FIFO is
+ * free (and at least the burst itself fits). Linux ns83820 writes `(1600 / 32) * 0x100` here
+ * (1600 bytes: the issue's "drain 1600/32" is this fill field, the drain field stays 0) and notes
+ * that "the largest packet that can be transmitted is 8192 - FLTH - burst size"; FreeBSD
+ * `if_nge.c` programs 64 bytes (`NGE_TXCFG_FILL(64)`).
  */
 export function txFillThresholdBytes(txcfg: number): number {
   return ((txcfg & TXCFG.FLTH_MASK) >>> 8) * 32;
@@ -274,8 +293,11 @@ export function txFillThresholdBytes(txcfg: number): number {
 
 /**
  * Transmit drain threshold in bytes (TXCFG.DRTH, 32-byte units): the MAC starts sending a frame
- * once this many of its bytes are in the FIFO (or the whole frame is). Linux ns83820 leaves the
- * field 0; FreeBSD `if_nge.c` programs 6400 bytes (`NGE_TXCFG_DRAIN(6400)`).
+ * once this many of its bytes are in the FIFO, or the whole frame is; 0 means the whole frame
+ * (store-and-forward). If transmit DMA then falls behind the wire the FIFO runs dry mid-frame: a
+ * transmit underrun (ISR.TXURN, CMDSTS.TFU). Linux ns83820 leaves the field 0; FreeBSD
+ * `if_nge.c` programs 6400 bytes (`NGE_TXCFG_DRAIN(6400)`), more than any 1518-byte frame, so
+ * both send standard frames store-and-forward.
  */
 export function txDrainThresholdBytes(txcfg: number): number {
   return (txcfg & TXCFG.DRTH_MASK) * 32;
@@ -283,8 +305,9 @@ export function txDrainThresholdBytes(txcfg: number): number {
 
 /**
  * Receive drain threshold in bytes (RXCFG.DRTH, bits 1–5, 8-byte units): receive DMA starts
- * moving a frame to host memory once this many of its bytes are in the FIFO (0: the whole frame).
- * Linux ns83820 leaves it 0; FreeBSD `if_nge.c` programs 64 bytes (`NGE_RXCFG_DRAIN(64)`).
+ * moving a frame to host memory once this many of its bytes are in the FIFO, or the whole frame
+ * is; 0 means the whole frame. Linux ns83820 leaves it 0; FreeBSD `if_nge.c` programs 64 bytes
+ * (`NGE_RXCFG_DRAIN(64)`).
  */
 export function rxDrainThresholdBytes(rxcfg: number): number {
   return ((rxcfg & RXCFG.DRTH_MASK) >>> 1) * 8;
@@ -356,6 +379,10 @@ export const CMDSTS = {
   ERR: 0x1000_0000,
   /** Completed without error. */
   OK: 0x0800_0000,
+  /** Transmit status: transmission aborted (DP83815 datasheet Table 5-3, bit 26). */
+  TXA: 0x0400_0000,
+  /** Transmit status: the transmit FIFO ran dry during the frame, an underrun (Table 5-3, bit 25). */
+  TFU: 0x0200_0000,
   /** Receive destination class (2 bits). */
   DEST_MASK: 0x0180_0000,
   /** Destination: this station's unicast address. */

@@ -11,11 +11,25 @@
  * dropped (the chip would continue it into the next descriptor; our drivers never post short
  * buffers, so the model keeps one frame per descriptor).
  *
+ * Receive drain threshold (RXCFG.DRTH, semantics and sources at `rxDrainThresholdBytes` in
+ * `registers.ts`): a frame normally enters the FIFO whole, when its last bit has arrived (the
+ * wire contract of `@udf/netdev`), and DMA can only then move it: store-and-forward, whatever
+ * DRTH says. A sender that reports a frame at its first bit (`Dp83820.receiveStarting`)
+ * lets the MAC fill the FIFO at line rate instead: byte k is in at start + (8 + k) byte times.
+ * With DRTH = 0 DMA still waits for the whole frame; with DRTH > 0 it may fetch a descriptor and
+ * start writing once DRTH bytes are in, each burst waiting until its bytes have arrived, and it
+ * writes the status only after the last byte (and FCS) is in. The FIFO reserves the frame's
+ * whole length when it starts (the length is known to the model, not to the chip; a frame that
+ * does not fit is lost at its start rather than part way).
+ *
  * @module
  */
 import type { DeviceCore } from './context.js';
 import { DescriptorDma } from './descriptor-dma.js';
 import { CMDSTS, ISR, Reg } from './registers.js';
+
+/** Preamble and start-of-frame delimiter received before a frame's first byte (IEEE 802.3). */
+const PREAMBLE_BYTES = 8;
 
 const enum Phase {
   Wait,
@@ -34,6 +48,17 @@ export class RxEngine extends DescriptorDma {
   private len = 0;
   private done = 0;
   private status = 0;
+  /** The newest frame in the FIFO (the tail) is still arriving: when it started and when its last bit is in. */
+  private tailStartAt = 0;
+  private tailEndAt = 0;
+  /** A wake-up for bytes still arriving is scheduled (for {@link RxEngine.wakeEpoch}). */
+  private wakePending = false;
+  private wakeEpoch = 0;
+  private counted = false;
+  private readonly onWake = (): void => {
+    this.wakePending = false;
+    if (this.wakeEpoch === this.epoch) this.pump();
+  };
 
   /** @param core - the device's shared parts */
   constructor(core: DeviceCore) {
@@ -44,10 +69,15 @@ export class RxEngine extends DescriptorDma {
   override reset(): void {
     super.reset();
     this.phase = Phase.Wait;
+    this.tailEndAt = 0;
   }
 
-  /** A frame passed the filter: store it in the FIFO or count an overrun. `dest` is a CMDSTS.DEST value. */
-  accept(frame: Uint8Array, dest: number): void {
+  /**
+   * A frame passed the filter: store it in the FIFO or count an overrun. `dest` is a CMDSTS.DEST
+   * value. `endAt` is the cycle its last bit arrives: now for a whole frame, later for a frame
+   * reported at its first bit.
+   */
+  accept(frame: Uint8Array, dest: number, endAt: number): void {
     const stats = this.core.stats;
     if (frame.length > this.fifo.free) {
       stats.rxOverruns++;
@@ -62,7 +92,55 @@ export class RxEngine extends DescriptorDma {
       return;
     }
     stats.rxAccepted++;
+    this.tailStartAt = this.core.host.now();
+    this.tailEndAt = endAt;
     this.pump();
+  }
+
+  /**
+   * Bytes of the head frame in the FIFO now; the head frame's length when it is complete. Only
+   * the tail frame can still be arriving, so the head is partial only when it is the sole frame.
+   */
+  private headArrived(): number {
+    const len = this.fifo.headLength();
+    const now = this.core.host.now();
+    if (this.fifo.frames > 1 || now >= this.tailEndAt) return len;
+    const bytes = (now - this.tailStartAt) / this.cyclesPerByte() - PREAMBLE_BYTES;
+    return Math.max(0, Math.min(len, Math.floor(bytes)));
+  }
+
+  /** The head frame has wholly arrived (its last bit, FCS included). */
+  private headComplete(): boolean {
+    return this.fifo.frames > 1 || this.core.host.now() >= this.tailEndAt;
+  }
+
+  private cyclesPerByte(): number {
+    return (8 * this.core.host.hz) / this.core.timing.wireBitsPerSecond;
+  }
+
+  /** Pump again when the head frame holds `bytes` (or is complete). */
+  private wakeAt(bytes: number): void {
+    if (this.wakePending) return;
+    const host = this.core.host;
+    const at =
+      bytes >= this.fifo.headLength()
+        ? this.tailEndAt
+        : Math.min(
+            this.tailEndAt,
+            this.tailStartAt + Math.ceil((PREAMBLE_BYTES + bytes) * this.cyclesPerByte()),
+          );
+    this.wakePending = true;
+    this.wakeEpoch = this.epoch;
+    host.schedule(Math.max(at, host.now() + 1), this.onWake);
+  }
+
+  /** Whether DMA may begin on the head frame: it is whole, or RXCFG.DRTH of it has arrived. */
+  private headReady(): boolean {
+    if (this.headComplete()) return true;
+    const drain = this.core.rxDrainThreshold();
+    if (drain > 0 && this.headArrived() >= drain) return true;
+    this.wakeAt(drain > 0 ? drain : this.fifo.headLength());
+    return false;
   }
 
   protected transferred(): void {
@@ -92,7 +170,7 @@ export class RxEngine extends DescriptorDma {
     if (this.outstanding || !this.running) return;
     switch (this.phase) {
       case Phase.Wait:
-        if (this.fifo.frames === 0) return;
+        if (this.fifo.frames === 0 || !this.headReady()) return;
         this.phase = Phase.NeedDesc;
         this.pump();
         return;
@@ -105,6 +183,17 @@ export class RxEngine extends DescriptorDma {
         return;
       case Phase.Data: {
         const n = Math.min(this.core.rxBurst(), this.len - this.done);
+        if (!this.headComplete()) {
+          // The burst's bytes are not all in yet (early drain): wait for them.
+          if (n === 0 || this.headArrived() < this.done + n) {
+            this.wakeAt(this.done + n);
+            return;
+          }
+          if (!this.counted) {
+            this.counted = true;
+            this.core.fifoStats.rxEarlyDrains++;
+          }
+        }
         if (n === 0) {
           this.fifo.pop();
           this.phase = Phase.Status;
@@ -146,6 +235,7 @@ export class RxEngine extends DescriptorDma {
       return;
     }
     this.done = 0;
+    this.counted = false;
     this.status = CMDSTS.OWN | CMDSTS.OK | this.fifo.headTag() | this.len;
     this.phase = Phase.Data;
   }

@@ -1,7 +1,22 @@
 /**
  * The transmit side: a DMA state machine that walks the descriptor chain at TXDP and fills the
- * transmit FIFO burst by burst, and a MAC that serialises whole frames from the FIFO onto the wire
- * (store-and-forward) and then has the engine write each descriptor's completion status back.
+ * transmit FIFO burst by burst, and a MAC that serialises frames from the FIFO onto the wire and
+ * then has the engine write each descriptor's completion status back.
+ *
+ * FIFO thresholds (TXCFG; semantics and sources at `txFillThresholdBytes` in `registers.ts`):
+ * - Fill (FLTH): a data burst is fetched only when the FIFO has at least max(FLTH, burst) bytes
+ *   free (the DP83815's txFifoBlock state). A frame that cannot complete because only it is in
+ *   the FIFO and too little room is left (Linux: "the largest packet that can be transmitted is
+ *   8192 - FLTH - burst size") completes with ERR instead of hanging the model.
+ * - Drain (DRTH): 0 means store-and-forward, the MAC starts a frame once all of it is in the
+ *   FIFO. Otherwise the MAC starts as soon as DRTH bytes of the head frame are in; byte k then
+ *   leaves at start + (8 + k) byte times (8 bytes of preamble/SFD first). Each burst arriving for
+ *   a frame already on the wire is checked against the time its first byte was due: if late, the
+ *   FIFO ran dry (transmit underrun): ISR.TXURN is posted at once, and when the frame's last
+ *   fragment is in, its descriptors complete with ERR|TXA|TFU and nothing reaches the peer. An
+ *   early-started frame's wire time ends at start + its wire time (or when its last byte
+ *   arrives, if later). The MAC frees a frame's FIFO space when the frame is done, not byte by
+ *   byte (a simplification: it only matters for frames close to the FIFO size).
  *
  * States of the DMA engine: idle (needs a TXE kick) → fetch descriptor → fetch data (waits when
  * the FIFO has no room for the next burst) → next descriptor. It goes idle with TXIDLE when the
@@ -16,6 +31,9 @@ import { wireSeconds } from '@udf/netdev';
 import type { DeviceCore } from './context.js';
 import { DescriptorDma } from './descriptor-dma.js';
 import { CMDSTS, ISR } from './registers.js';
+
+/** Preamble and start-of-frame delimiter sent before a frame's first byte (IEEE 802.3). */
+const PREAMBLE_BYTES = 8;
 
 const enum Phase {
   NeedDesc,
@@ -55,6 +73,12 @@ export class TxEngine extends DescriptorDma {
   private readonly staging: Uint8Array;
   private readonly views: (Uint8Array | undefined)[] = [];
   private readonly onMacDone = (): void => this.macDone();
+  /** The MAC started the open frame early (TXCFG.DRTH) and its end is not yet scheduled. */
+  private earlyPending = false;
+  /** When that frame's first preamble bit left, in cycles. */
+  private earlyStartAt = 0;
+  /** That frame ran dry on the wire. */
+  private underrun = false;
 
   /** @param core - the device's shared parts */
   constructor(core: DeviceCore) {
@@ -74,6 +98,8 @@ export class TxEngine extends DescriptorDma {
     this.writebacks = 0;
     this.writebackFrameEnd.fill(0);
     this.macBusy = false;
+    this.earlyPending = false;
+    this.underrun = false;
   }
 
   protected transferred(): void {
@@ -87,10 +113,12 @@ export class TxEngine extends DescriptorDma {
         this.descFetched();
         break;
       case Phase.DataPending:
+        if (this.earlyPending) this.checkUnderrun();
         this.fifo.appendFromMemory(this.core.mem, this.fetchedBufptr + this.done, this.busBytes);
         this.done += this.busBytes;
         this.phase = Phase.Data;
         if (this.done === this.size) this.fragmentDone();
+        else if (!this.macBusy) this.macStart();
         break;
       default:
         break;
@@ -115,7 +143,14 @@ export class TxEngine extends DescriptorDma {
         this.pump();
         return;
       }
-      if (this.fifo.free < n) return; // the MAC's completion pumps again
+      if (this.fifo.free < Math.max(n, this.core.txFillThreshold())) {
+        // Only the open frame is in the FIFO: no completion will ever make room for the rest.
+        if (this.fifo.frames === 0) {
+          this.frameTooLong();
+          this.pump();
+        }
+        return; // the MAC's completion pumps again
+      }
       this.phase = Phase.DataPending;
       this.issue(n, true, this.fetchedBufptr + this.done);
     }
@@ -155,10 +190,44 @@ export class TxEngine extends DescriptorDma {
   private fragmentDone(): void {
     this.dp = this.fetchedLink;
     this.phase = Phase.NeedDesc;
-    if ((this.fetchedCmdsts & CMDSTS.MORE) !== 0) return;
-    this.fifo.commit(this.openDescs);
+    if ((this.fetchedCmdsts & CMDSTS.MORE) !== 0) {
+      if (!this.macBusy) this.macStart();
+      return;
+    }
+    if (this.earlyPending && this.underrun) {
+      this.failOpenFrame(CMDSTS.ERR | CMDSTS.TXA | CMDSTS.TFU);
+    } else {
+      this.fifo.commit(this.openDescs);
+    }
     this.openDescs = 0;
     this.macStart();
+  }
+
+  /**
+   * A burst of the frame the MAC is already sending arrives: it is late if the wire needed its
+   * first byte before now (the FIFO ran dry: transmit underrun, ISR.TXURN).
+   */
+  private checkUnderrun(): void {
+    if (this.underrun) return;
+    const host = this.core.host;
+    const due =
+      this.earlyStartAt +
+      (((PREAMBLE_BYTES + this.fifo.open) * 8) / this.core.timing.wireBitsPerSecond) * host.hz;
+    if (host.now() <= due) return;
+    this.underrun = true;
+    this.core.fifoStats.txUnderruns++;
+    this.core.irq.post(ISR.TXURN);
+  }
+
+  /** Complete the open frame's descriptors with `errorBits` (no OK), behind the frames queued. */
+  private failOpenFrame(errorBits: number): void {
+    this.fifo.discardOpen();
+    const first = this.descCount - this.openDescs;
+    for (let i = first; i < this.descCount; i++) {
+      const slot = (this.descHead + i) % DESC_SLOTS;
+      this.descCmd[slot] = (this.descCmd[slot]! | errorBits) & ~CMDSTS.OK;
+    }
+    this.fifo.commit(-this.openDescs);
   }
 
   /**
@@ -166,13 +235,7 @@ export class TxEngine extends DescriptorDma {
    * behind the frames already queued (an empty FIFO entry with a negative descriptor count).
    */
   private frameTooLong(): void {
-    this.fifo.discardOpen();
-    const first = this.descCount - this.openDescs;
-    for (let i = first; i < this.descCount; i++) {
-      const slot = (this.descHead + i) % DESC_SLOTS;
-      this.descCmd[slot] = (this.descCmd[slot]! | CMDSTS.ERR) & ~CMDSTS.OK;
-    }
-    this.fifo.commit(-this.openDescs);
+    this.failOpenFrame(CMDSTS.ERR);
     this.openDescs = 0;
     // The rest of this frame's chain is skipped: continue at the link of this fragment.
     this.dp = this.fetchedLink;
@@ -180,11 +243,39 @@ export class TxEngine extends DescriptorDma {
     this.macStart();
   }
 
+  /**
+   * Start the MAC on the head frame if it is idle: a whole frame, or (TXCFG.DRTH > 0) the open
+   * frame once DRTH of its bytes are in. If it is busy with an early-started frame that has just
+   * been committed, schedule that frame's end.
+   */
   private macStart(): void {
-    if (this.macBusy || this.fifo.frames === 0) return;
+    const host = this.core.host;
+    if (this.macBusy) {
+      if (!this.earlyPending || this.fifo.frames === 0) return;
+      // The early frame is now whole (or failed): it ends one wire time after it started.
+      this.earlyPending = false;
+      const len = this.fifo.headLength();
+      let at = host.now();
+      if (this.fifo.headTag() >= 0) {
+        const wire = wireSeconds(len, this.core.timing.wireBitsPerSecond);
+        at = Math.max(at, this.earlyStartAt + Math.ceil(wire * host.hz));
+      }
+      host.schedule(at, this.onMacDone);
+      return;
+    }
+    if (this.fifo.frames === 0) {
+      const drain = this.core.txDrainThreshold();
+      if (drain === 0 || this.openDescs === 0 || this.fifo.open < drain) return;
+      this.macBusy = true;
+      this.macEpoch = this.epoch;
+      this.earlyPending = true;
+      this.earlyStartAt = host.now();
+      this.underrun = false;
+      this.core.fifoStats.txEarlyStarts++;
+      return;
+    }
     this.macBusy = true;
     this.macEpoch = this.epoch;
-    const host = this.core.host;
     const len = this.fifo.headLength();
     const wire = this.fifo.headTag() < 0 ? 0 : wireSeconds(len, this.core.timing.wireBitsPerSecond);
     host.schedule(host.now() + Math.ceil(wire * host.hz), this.onMacDone);
