@@ -7,11 +7,12 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import { PENTIUM4_XEON_2_66, type ThreadId } from '@udf/l4-kernel';
+import { type InterruptLine, PENTIUM4_XEON_2_66, type ThreadId } from '@udf/l4-kernel';
 import { sharedNowMs } from './clock.js';
 import type { ComponentRef } from './component.js';
 import { ControlBlocks, kernelRegionBytes, ThreadState } from './control-blocks.js';
 import { ThreadFailedError, ThreadsEngineError } from './errors.js';
+import { InterruptTable, interruptTableBytes, MAX_IRQ_LINES } from './interrupts.js';
 import { IpcPath } from './ipc.js';
 import type { RegionGrant } from './memory.js';
 import type { DomainWorkerData, WorkerReport } from './protocol.js';
@@ -36,6 +37,11 @@ export interface ThreadsEngineOptions {
   readonly latch?: boolean;
   /** Microseconds a domain spins on its doorbell before it sleeps; default 0 (block at once). */
   readonly spinMicros?: number;
+  /**
+   * Interrupt lines 0 .. n-1 (each gets an interrupt thread); default 64, at most
+   * {@link MAX_IRQ_LINES}. `sys.irq.attach` of a line outside the range fails with `invalid-line`.
+   */
+  readonly interruptLines?: number;
   /** Milliseconds {@link ThreadsEngine.start} waits for every worker to build its components; default 30 000. */
   readonly startTimeoutMs?: number;
   /**
@@ -134,6 +140,8 @@ export class ThreadsEngine {
   private readonly failureList: ThreadFailedError[] = [];
   private blocks: ControlBlocks | null = null;
   private ipc: IpcPath | null = null;
+  private irq: InterruptTable | null = null;
+  private readonly irqLines: number;
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
   private waiters: (() => void)[] = [];
 
@@ -147,8 +155,50 @@ export class ThreadsEngine {
     if (!(spin >= 0) || !Number.isFinite(spin)) {
       throw new ThreadsEngineError('CONFIG', `spinMicros must be >= 0, got ${spin}`);
     }
+    const lines = options.interruptLines ?? 64;
+    if (!Number.isInteger(lines) || lines < 0 || lines > MAX_IRQ_LINES) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `interruptLines must be an integer 0-${MAX_IRQ_LINES}, got ${lines}`,
+      );
+    }
     this.hz = hz;
     this.options = options;
+    this.irqLines = lines;
+  }
+
+  /**
+   * The shared kernel state other workers need to take part (a device worker raising interrupt
+   * lines): the kernel region and the interrupt table. Plain data; valid after
+   * {@link ThreadsEngine.start}.
+   *
+   * @throws {@link ThreadsEngineError} `STATE` before start
+   */
+  get shared(): {
+    readonly kernel: SharedArrayBuffer;
+    readonly irqTable: SharedArrayBuffer | null;
+  } {
+    if (this.blocks === null) throw new ThreadsEngineError('STATE', 'engine not started');
+    return { kernel: this.blocks.buffer, irqTable: this.irq?.buffer ?? null };
+  }
+
+  /** The interrupt table as the main thread sees it (null before start or without lines). */
+  get interrupts(): InterruptTable | null {
+    return this.irq;
+  }
+
+  /**
+   * Interrupt line `line` as a device drives it (raise/lower from the main thread).
+   *
+   * @throws {@link ThreadsEngineError} `STATE` before start, `CONFIG` for a line out of range
+   */
+  interruptLine(line: number): InterruptLine {
+    const irq = this.irq;
+    if (irq === null) throw new ThreadsEngineError('STATE', 'engine not started');
+    if (!Number.isInteger(line) || line < 0 || line >= irq.lines) {
+      throw new ThreadsEngineError('CONFIG', `no interrupt line ${line}`);
+    }
+    return { number: line, raise: () => irq.raise(line), lower: () => irq.lower(line) };
   }
 
   /** Failures so far: threads whose body threw, whose component did not load, or whose domain worker died. */
@@ -261,8 +311,13 @@ export class ThreadsEngine {
     this.phase = 'running';
     const domainOf: number[] = [0];
     for (let id = 1; id < this.threadList.length; id++) domainOf.push(this.threadList[id]!.domain);
-    const threads = this.threadList.length - 1;
-    const domains = this.domainList.length;
+    // interrupt threads follow the components' threads, in a domain of their own with no
+    // worker (ringing its doorbell wakes nobody)
+    const irqBase = this.threadList.length;
+    const irqDomain = this.domainList.length;
+    for (let l = 0; l < this.irqLines; l++) domainOf.push(irqDomain);
+    const threads = domainOf.length - 1;
+    const domains = this.domainList.length + 1;
     const blocks = new ControlBlocks(new SharedArrayBuffer(kernelRegionBytes(threads, domains)), {
       threads,
       domains,
@@ -270,7 +325,15 @@ export class ThreadsEngine {
     });
     blocks.lockTimeoutMs = MAIN_LOCK_TIMEOUT_MS;
     this.blocks = blocks;
-    this.ipc = new IpcPath(blocks, this.options.latch ?? true);
+    const irqTable =
+      this.irqLines === 0
+        ? null
+        : new InterruptTable(blocks, new SharedArrayBuffer(interruptTableBytes(this.irqLines)), {
+            lines: this.irqLines,
+            base: irqBase,
+          });
+    this.irq = irqTable;
+    this.ipc = new IpcPath(blocks, this.options.latch ?? true, irqTable);
     const w = this.options.worker ?? defaultWorker();
     const epochMs = sharedNowMs();
     const ready: Promise<void>[] = [];
@@ -284,6 +347,7 @@ export class ThreadsEngine {
         epochMs,
         latch: this.options.latch ?? true,
         spinMicros: this.options.spinMicros ?? 0,
+        irqTable: irqTable?.buffer ?? null,
         threads: d.threads,
         regions: d.regions,
       };

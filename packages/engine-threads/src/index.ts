@@ -43,6 +43,17 @@ export {
   IpcPath,
   ipcError,
 } from './ipc.js';
+export {
+  type AttachResult,
+  type InterruptCounters,
+  InterruptTable,
+  IRQ_ASSERTED,
+  IRQ_DELIVERED,
+  IRQ_MASKED,
+  IRQ_QUEUED,
+  interruptTableBytes,
+  MAX_IRQ_LINES,
+} from './interrupts.js';
 export { DomainMemory, type RegionGrant } from './memory.js';
 export type { DomainWorkerData, WorkerReport } from './protocol.js';
 export {
@@ -51,4 +62,4 @@ export {
   type SchedulerExit,
   type SchedulerOptions,
 } from './scheduler.js';
-export { type AttachResult, type CallRecord, createThreadSys } from './thread-sys.js';
+export { type CallRecord, createThreadSys } from './thread-sys.js';

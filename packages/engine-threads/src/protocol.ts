@@ -29,6 +29,8 @@ export interface DomainWorkerData {
     readonly priority: number;
     readonly component: ComponentRef;
   }[];
+  /** The interrupt table (null: no interrupt lines). */
+  readonly irqTable: SharedArrayBuffer | null;
   /** Regions granted to the domain. */
   readonly regions: readonly RegionGrant[];
 }

@@ -37,7 +37,7 @@ export interface SchedulerCounters {
   racedSleeps: number;
   /** Messages refused because they carry map/grant items (the slow path is not implemented). */
   unsupportedItems: number;
-  /** Interrupt attach requests refused (interrupts are not implemented on this engine yet). */
+  /** Interrupt attach requests refused because the system has no interrupt lines. */
   unsupportedIrq: number;
   /** Messages refused because a word is not a number. */
   badWords: number;
@@ -276,9 +276,13 @@ export class DomainScheduler {
       case 'yield':
         return undefined;
       case 'attach':
-        this.counters.unsupportedIrq++;
-        return { ok: false, error: 'not-supported' };
+        if (ipc.irq === null) {
+          this.counters.unsupportedIrq++;
+          return { ok: false, error: 'invalid-line' };
+        }
+        return ipc.irq.attach(self, a0 as number);
       case 'detach':
+        ipc.irq?.detach(self, a0 as number);
         return undefined;
       case 'access':
         return this.o.memory.access(a0 as number, a1 as number);

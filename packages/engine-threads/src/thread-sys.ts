@@ -22,15 +22,13 @@ import type {
 } from '@udf/l4-kernel';
 import type { CycleClock } from './clock.js';
 import { type ControlBlocks, FLAG_MISSED, FLAG_WINDOW } from './control-blocks.js';
+import type { AttachResult } from './interrupts.js';
 
 /** The reusable kernel-call record a thread yields. */
 export interface CallRecord extends KernelCall {
   op: string;
   args: unknown[];
 }
-
-/** Result of `sys.irq.attach` on this engine. */
-export type AttachResult = { ok: true; irqThread: ThreadId } | { ok: false; error: string };
 
 /** Build the {@link Sys} of thread `id`; `req` is the record its generators yield. */
 export function createThreadSys(
