@@ -36,14 +36,6 @@ export {
   type ThreadsEngineErrorCode,
 } from './errors.js';
 export {
-  BLOCKED,
-  type Blocked,
-  EMPTY_MESSAGE,
-  type IpcCounters,
-  IpcPath,
-  ipcError,
-} from './ipc.js';
-export {
   type AttachResult,
   type InterruptCounters,
   InterruptTable,
@@ -54,6 +46,14 @@ export {
   interruptTableBytes,
   MAX_IRQ_LINES,
 } from './interrupts.js';
+export {
+  BLOCKED,
+  type Blocked,
+  EMPTY_MESSAGE,
+  type IpcCounters,
+  IpcPath,
+  ipcError,
+} from './ipc.js';
 export { DomainMemory, type RegionGrant } from './memory.js';
 export type { DomainWorkerData, WorkerReport } from './protocol.js';
 export {

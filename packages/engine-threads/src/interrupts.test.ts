@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { INTERRUPT_LABEL } from '@udf/l4-kernel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ThreadsEngine } from './engine.js';
-import { IRQ_ASSERTED, IRQ_DELIVERED, IRQ_MASKED, IRQ_QUEUED } from './interrupts.js';
+import { IRQ_ASSERTED, IRQ_DELIVERED, IRQ_MASKED } from './interrupts.js';
 
 const COMPONENTS = new URL('../test/irq-components.ts', import.meta.url).href;
 const ref = (exp: string, config?: unknown) => ({ module: COMPONENTS, export: exp, config });

@@ -108,7 +108,7 @@ export class IpcPath {
     const b = this.blocks;
     if (!b.isThread(to) || to === self) return ipcError('non-existing-partner', 'send', to);
     const irq = this.irq;
-    if (irq !== null && irq.isIrqThread(to)) {
+    if (irq?.isIrqThread(to)) {
       // a send to an interrupt thread is its handler's acknowledgement (never blocks)
       const r = irq.acknowledge(self, to);
       if (!r.ok || !call) return r;
@@ -216,7 +216,7 @@ export class IpcPath {
         b.dequeueSender(self, s);
         b.copyMessage(s, self);
         const msg: Message = { label: b.label(self), words: b.readWords(self) };
-        if (this.irq !== null && this.irq.isIrqThread(s)) {
+        if (this.irq?.isIrqThread(s)) {
           this.irq.taken(s);
           this.release(self, other);
           this.counters.messages++;
