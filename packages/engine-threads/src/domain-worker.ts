@@ -11,7 +11,7 @@ import { loadComponent } from './component.js';
 import { ControlBlocks } from './control-blocks.js';
 import { InterruptTable } from './interrupts.js';
 import { IpcPath } from './ipc.js';
-import { DomainMemory } from './memory.js';
+import { DomainDevices, DomainMemory } from './memory.js';
 import type { DomainWorkerData, WorkerReport } from './protocol.js';
 import { DomainScheduler } from './scheduler.js';
 
@@ -33,6 +33,7 @@ const scheduler = new DomainScheduler({
   ipc,
   clock: new CycleClock(data.hz, data.epochMs),
   memory: new DomainMemory(data.regions),
+  devices: new DomainDevices(data.devices),
   spinMicros: data.spinMicros,
   onExit: (id, error) =>
     post(

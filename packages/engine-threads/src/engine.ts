@@ -15,7 +15,16 @@ import { ThreadFailedError, ThreadsEngineError } from './errors.js';
 import { InterruptTable, interruptTableBytes, MAX_IRQ_LINES } from './interrupts.js';
 import { IpcPath } from './ipc.js';
 import type { RegionGrant } from './memory.js';
-import type { DomainWorkerData, WorkerReport } from './protocol.js';
+import { MMIO_RING_BYTES } from './mmio-ring.js';
+import { FRAME_BYTES, type PhysicalRegion } from './physical-memory.js';
+import type {
+  DeviceMapping,
+  DeviceWorkerData,
+  DeviceWorkerReport,
+  DomainWorkerData,
+  WorkerReport,
+} from './protocol.js';
+import type { UdpAddress, WireSpec } from './wire.js';
 
 // How long the main thread waits for a control-block lock when it cleans up after a dead worker.
 const MAIN_LOCK_TIMEOUT_MS = 500;
@@ -55,6 +64,29 @@ export interface ThreadsEngineOptions {
   };
 }
 
+/** A device handle returned by {@link ThreadsEngine.createDevice}. */
+export type DeviceId = number;
+
+/** Options of {@link ThreadsEngine.createDevice}. */
+export interface DeviceOptions {
+  /** Unique name (wires refer to devices by name). */
+  readonly name: string;
+  /**
+   * The device model, built in the device worker: `module`'s export `export` is a factory
+   * `(host: DeviceHost, config) => MmioDevice & { port?: WirePort }` (e.g. a `Dp83820`).
+   */
+  readonly component: ComponentRef;
+  /** Bytes of the register window; default 4096. */
+  readonly mmioBytes?: number;
+  /** How its wire port is connected; default not at all. */
+  readonly wire?: WireSpec;
+}
+
+interface DeviceRecord extends DeviceOptions {
+  readonly ring: SharedArrayBuffer;
+  mappedIn: DomainId | null;
+}
+
 /** Options of {@link ThreadsEngine.createThread}. */
 export interface ThreadOptions {
   /** The domain (worker) the thread runs in. */
@@ -89,6 +121,7 @@ interface DomainRecord {
   readonly name: string;
   readonly threads: { id: number; priority: number; component: ComponentRef }[];
   readonly regions: RegionGrant[];
+  readonly devices: DeviceMapping[];
   worker: Worker | null;
   /** Settles when the worker has exited. */
   exited: Promise<void> | null;
@@ -102,16 +135,20 @@ interface ThreadRecord {
   exited: boolean;
 }
 
-function defaultWorker(): { url: URL; entry?: string; execArgv?: string[] } {
+function defaultWorker(name = 'domain-worker'): {
+  url: URL;
+  entry?: string;
+  execArgv?: string[];
+} {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     return {
       url: new URL('../test/ts-worker.mjs', here),
-      entry: new URL('./domain-worker.ts', here).href,
+      entry: new URL(`./${name}.ts`, here).href,
       execArgv: ['--conditions=@udf/source'],
     };
   }
-  return { url: new URL('./domain-worker.js', here) };
+  return { url: new URL(`./${name}.js`, here) };
 }
 
 /**
@@ -142,6 +179,14 @@ export class ThreadsEngine {
   private ipc: IpcPath | null = null;
   private irq: InterruptTable | null = null;
   private readonly irqLines: number;
+  private readonly deviceList: DeviceRecord[] = [];
+  private readonly physical: PhysicalRegion[] = [];
+  private nextPaddr = 0x10_0000; // 1 MiB: low memory stays unbacked, so 0 is never a valid DMA address
+  private readonly deviceBell = new SharedArrayBuffer(4);
+  private deviceWorker: Worker | null = null;
+  private deviceExited: Promise<void> | null = null;
+  private wireAddresses: Readonly<Record<string, UdpAddress>> = {};
+  private deviceCounterValues: Readonly<Record<string, number>> | null = null;
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
   private waiters: (() => void)[] = [];
 
@@ -224,6 +269,7 @@ export class ThreadsEngine {
       name,
       threads: [],
       regions: [],
+      devices: [],
       worker: null,
       exited: null,
       stopped: false,
@@ -272,13 +318,26 @@ export class ThreadsEngine {
 
   /**
    * Grant a region to a domain at `vaddr`: `sys.mem.access` in that domain's threads returns
-   * views over it. A domain can reach only memory granted to it.
+   * views over it. A domain can reach only memory granted to it. A physical region (from
+   * {@link ThreadsEngine.createRegion}) also has physical addresses (`sys.mem.translate`).
    *
    * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`, `CONFIG` (bad address or empty region), `OVERLAP`, `STATE`
    */
-  grantRegion(domain: DomainId, vaddr: number, region: SharedArrayBuffer): void {
+  grantRegion(domain: DomainId, vaddr: number, memory: SharedArrayBuffer | PhysicalRegion): void {
     this.requireSetup();
     const d = this.domain(domain);
+    let paddr: number | undefined;
+    let region: unknown = memory;
+    if (!(memory instanceof SharedArrayBuffer) && memory !== null && typeof memory === 'object') {
+      const known = this.physical.find((p) => p.buffer === memory.buffer);
+      if (known === undefined || known.paddr !== memory.paddr) {
+        throw new ThreadsEngineError('CONFIG', 'not a physical region of this engine');
+      }
+      paddr = known.paddr;
+      region = known.buffer;
+    } else {
+      paddr = this.physical.find((p) => p.buffer === memory)?.paddr;
+    }
     if (!Number.isInteger(vaddr) || vaddr < 0) {
       throw new ThreadsEngineError(
         'CONFIG',
@@ -297,7 +356,160 @@ export class ThreadsEngine {
         );
       }
     }
-    d.regions.push({ vaddr, region });
+    d.regions.push(paddr === undefined ? { vaddr, region } : { vaddr, region, paddr });
+  }
+
+  /**
+   * Create a region of physical memory: a `SharedArrayBuffer` of `bytes` (rounded up to whole
+   * frames) at a fresh frame-aligned physical address, in the frame table the device worker
+   * resolves DMA addresses with. Grant it to domains with {@link ThreadsEngine.grantRegion};
+   * `sys.mem.translate` there returns its physical addresses.
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` for a bad size, `STATE` after start
+   */
+  createRegion(bytes: number): PhysicalRegion {
+    this.requireSetup();
+    if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 2 ** 30) {
+      throw new ThreadsEngineError('CONFIG', `region size must be 1 B - 1 GiB, got ${bytes}`);
+    }
+    const size = Math.ceil(bytes / FRAME_BYTES) * FRAME_BYTES;
+    const r: PhysicalRegion = { paddr: this.nextPaddr, buffer: new SharedArrayBuffer(size) };
+    // one unbacked guard frame between regions: a DMA run off the end faults instead of landing next door
+    this.nextPaddr += size + FRAME_BYTES;
+    this.physical.push(r);
+    return r;
+  }
+
+  /**
+   * Add a device model to the device worker ("hardware"). Its register window reaches a
+   * domain only through {@link ThreadsEngine.mapDevice}.
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` (bad reference, size or duplicate name), `STATE`
+   */
+  createDevice(options: DeviceOptions): DeviceId {
+    this.requireSetup();
+    const c = options.component;
+    if (
+      c === null ||
+      typeof c !== 'object' ||
+      typeof c.module !== 'string' ||
+      typeof c.export !== 'string'
+    ) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `device ${options.name}: component needs module and export strings`,
+      );
+    }
+    const size = options.mmioBytes ?? 4096;
+    if (!Number.isInteger(size) || size < 4 || size % 4 !== 0) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `device ${options.name}: mmioBytes must be a positive multiple of 4`,
+      );
+    }
+    if (this.deviceList.some((d) => d.name === options.name)) {
+      throw new ThreadsEngineError('CONFIG', `device name ${options.name} used twice`);
+    }
+    const w = options.wire;
+    if (w !== undefined && w.kind !== 'udp' && w.kind !== 'link') {
+      throw new ThreadsEngineError('CONFIG', `device ${options.name}: unknown wire kind`);
+    }
+    this.deviceList.push({
+      ...options,
+      mmioBytes: size,
+      ring: new SharedArrayBuffer(MMIO_RING_BYTES),
+      mappedIn: null,
+    });
+    return this.deviceList.length - 1;
+  }
+
+  /**
+   * Map a device's register window into a domain at `vaddr`: `sys.mem.registers(vaddr)` there
+   * returns it. A device is mapped into one domain only (its ring has one producer).
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` (unknown device, bad address, mapped elsewhere), `OVERLAP`, `STATE`
+   */
+  mapDevice(domain: DomainId, device: DeviceId, vaddr: number): void {
+    this.requireSetup();
+    const d = this.domain(domain);
+    const dev = this.deviceList[device];
+    if (dev === undefined) throw new ThreadsEngineError('CONFIG', `no device ${device}`);
+    if (dev.mappedIn !== null) {
+      throw new ThreadsEngineError('CONFIG', `device ${dev.name} is already mapped into a domain`);
+    }
+    if (!Number.isInteger(vaddr) || vaddr < 0 || vaddr % 4 !== 0) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `register window address must be a word-aligned integer, got ${vaddr}`,
+      );
+    }
+    const size = dev.mmioBytes!;
+    const spans = [
+      ...d.regions.map((g) => [g.vaddr, g.region.byteLength]),
+      ...d.devices.map((m) => [m.vaddr, m.size]),
+    ];
+    for (const [a, n] of spans) {
+      if (vaddr < a! + n! && a! < vaddr + size) {
+        throw new ThreadsEngineError(
+          'OVERLAP',
+          `register window at ${vaddr} overlaps a mapping at ${a} in ${d.name}`,
+        );
+      }
+    }
+    dev.mappedIn = domain;
+    d.devices.push({ vaddr, size, ring: dev.ring, bell: this.deviceBell });
+  }
+
+  /**
+   * The local address each UDP wire is bound to, by device name (after start).
+   */
+  get wires(): Readonly<Record<string, UdpAddress>> {
+    return this.wireAddresses;
+  }
+
+  /** The device worker's counters once it has stopped (null before). */
+  get deviceCounters(): Readonly<Record<string, number>> | null {
+    return this.deviceCounterValues;
+  }
+
+  private async startDevices(
+    blocks: ControlBlocks,
+    irq: InterruptTable | null,
+    epochMs: number,
+  ): Promise<void> {
+    if (this.deviceList.length === 0) return;
+    const w = defaultWorker('device-worker');
+    const data: DeviceWorkerData = {
+      entry: w.entry,
+      kernel: blocks.buffer,
+      irqTable: irq?.buffer ?? null,
+      hz: this.hz,
+      epochMs,
+      bell: this.deviceBell,
+      regions: this.physical,
+      devices: this.deviceList.map((d) => ({
+        name: d.name,
+        component: d.component,
+        ring: d.ring,
+        ...(d.wire === undefined ? {} : { wire: d.wire }),
+      })),
+    };
+    const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
+    this.deviceWorker = worker;
+    this.deviceExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: DeviceWorkerReport) => {
+        if (m.type === 'ready') {
+          this.wireAddresses = m.addresses;
+          resolve();
+        } else if (m.type === 'stopped') this.deviceCounterValues = m.counters;
+        else reject(new ThreadsEngineError('STATE', `device worker failed: ${m.message}`));
+      });
+      worker.on('error', (e) => reject(e));
+      worker.on('exit', () =>
+        reject(new ThreadsEngineError('STATE', 'device worker exited before it was ready')),
+      );
+    });
   }
 
   /**
@@ -336,6 +548,12 @@ export class ThreadsEngine {
     this.ipc = new IpcPath(blocks, this.options.latch ?? true, irqTable);
     const w = this.options.worker ?? defaultWorker();
     const epochMs = sharedNowMs();
+    try {
+      await this.startDevices(blocks, irqTable, epochMs);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
     const ready: Promise<void>[] = [];
     this.domainList.forEach((d, index) => {
       if (d.threads.length === 0) return;
@@ -350,6 +568,7 @@ export class ThreadsEngine {
         irqTable: irqTable?.buffer ?? null,
         threads: d.threads,
         regions: d.regions,
+        devices: d.devices,
       };
       const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
       d.worker = worker;
@@ -415,6 +634,19 @@ export class ThreadsEngine {
     ]);
     clearTimeout(timer);
     await Promise.all(this.domainList.map((d) => d.worker?.terminate()));
+    const dw = this.deviceWorker;
+    if (dw !== null) {
+      dw.postMessage('stop');
+      let t: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.deviceExited,
+        new Promise<void>((resolve) => {
+          t = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(t);
+      await dw.terminate();
+    }
     this.notifyWaiters();
   }
 

@@ -22,7 +22,10 @@ export {
   ThreadState,
   type ThreadStateValue,
 } from './control-blocks.js';
+export { RealTimeHost } from './device-host.js';
 export {
+  type DeviceId,
+  type DeviceOptions,
   type DomainId,
   type ThreadOptions,
   type ThreadStateName,
@@ -54,8 +57,22 @@ export {
   IpcPath,
   ipcError,
 } from './ipc.js';
-export { DomainMemory, type RegionGrant } from './memory.js';
-export type { DomainWorkerData, WorkerReport } from './protocol.js';
+export { DomainDevices, DomainMemory, type RegionGrant } from './memory.js';
+export {
+  drainMmioRing,
+  MMIO_RING_BYTES,
+  MMIO_RING_ENTRIES,
+  MmioWindow,
+  type MmioWindowCounters,
+} from './mmio-ring.js';
+export { FRAME_BYTES, type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
+export type {
+  DeviceMapping,
+  DeviceWorkerData,
+  DeviceWorkerReport,
+  DomainWorkerData,
+  WorkerReport,
+} from './protocol.js';
 export {
   DomainScheduler,
   type SchedulerCounters,
@@ -63,3 +80,10 @@ export {
   type SchedulerOptions,
 } from './scheduler.js';
 export { type CallRecord, createThreadSys } from './thread-sys.js';
+export {
+  linkPorts,
+  type UdpAddress,
+  UdpWire,
+  type WireCounters,
+  type WireSpec,
+} from './wire.js';
