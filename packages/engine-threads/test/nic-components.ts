@@ -109,3 +109,66 @@ export function nicProbe(config: {
     out[0] = 1;
   };
 }
+
+/**
+ * One NIC on a UDP wire: reset, post one receive descriptor, take the receive interrupt, copy
+ * the frame to `rxCopy`, then transmit `testFrame(peerMac, mac, length, 9)`.
+ * out: [0] done, [1] ready to receive, [2] rx CMDSTS, [3] tx CMDSTS.
+ */
+export function udpProbe(config: {
+  regs: number;
+  mem: number;
+  irqLine: number;
+  mac: number[];
+  peerMac: number[];
+  length: number;
+  out: SharedArrayBuffer;
+  rxCopy: SharedArrayBuffer;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const n = sys.mem.registers(config.regs)!;
+    n.write32(Reg.CR, CR.RST);
+    const mem = yield* sys.mem.access(config.mem, 0x4000, 'write');
+    if (!('bytes' in mem)) return;
+    const pa = sys.mem.translate(config.mem)!;
+    const w32 = new Uint32Array(mem.buffer, mem.byteOffset, 0x4000 / 4);
+    const RXD = 0;
+    const TXD = 0x20;
+    const TXB = 0x800;
+    const RXB = 0x1000;
+    const att = yield* sys.irq.attach(config.irqLine);
+    if (!att.ok) return;
+    w32[RXD / 4] = 0;
+    w32[(RXD + 4) / 4] = pa + RXB;
+    Atomics.store(w32, (RXD + 8) / 4, 2048);
+    n.write32(Reg.RFCR, RFCR.RFEN | RFCR.AAB | RFCR.APM);
+    n.write32(Reg.RXCFG, mxdma(512));
+    n.write32(Reg.RXDP, pa + RXD);
+    n.write32(Reg.IMR, ISR.RXOK);
+    n.write32(Reg.IER, IER_IE);
+    n.write32(Reg.CR, CR.RXE);
+    n.read32(Reg.CR); // flush the posted writes: the receiver is on when this returns
+    out[1] = 1;
+    const r = yield* sys.ipc.receive(att.irqThread, NEVER);
+    if (!r.ok) return;
+    n.read32(Reg.ISR);
+    yield* sys.ipc.reply(att.irqThread, { label: 0, words: [] });
+    const rx = Atomics.load(w32, (RXD + 8) / 4) >>> 0;
+    out[2] = rx;
+    new Uint8Array(config.rxCopy).set(mem.bytes.subarray(RXB, RXB + (rx & CMDSTS.SIZE_MASK)));
+    const frame = testFrame(config.peerMac, config.mac, config.length, 9);
+    mem.bytes.set(frame, TXB);
+    w32[TXD / 4] = 0;
+    w32[(TXD + 4) / 4] = pa + TXB;
+    Atomics.store(w32, (TXD + 8) / 4, (CMDSTS.OWN | frame.length) >>> 0);
+    n.write32(Reg.TXCFG, mxdma(512));
+    n.write32(Reg.TXDP, pa + TXD);
+    n.write32(Reg.CR, CR.TXE);
+    for (let i = 0; i < 10_000 && (Atomics.load(w32, (TXD + 8) / 4) & CMDSTS.OWN) !== 0; i++) {
+      yield* sys.sleep(sys.hz / 10_000);
+    }
+    out[3] = Atomics.load(w32, (TXD + 8) / 4) >>> 0;
+    out[0] = 1;
+  };
+}
