@@ -104,3 +104,33 @@ export function lateIsr(config: { line: number; out: SharedArrayBuffer; gate: Sh
     out[4] = 1;
   };
 }
+
+/**
+ * Stress handler: on every interrupt consume the device's pending causes (exchange with 0),
+ * then acknowledge. out: [0] irq thread, [1] causes consumed, [2] interrupts taken.
+ */
+export function consumer(config: {
+  line: number;
+  events: number;
+  out: SharedArrayBuffer;
+  pending: SharedArrayBuffer;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const pending = new Int32Array(config.pending);
+    const a = yield* sys.irq.attach(config.line);
+    if (!a.ok) return;
+    out[0] = a.irqThread;
+    let total = 0;
+    let taken = 0;
+    while (total < config.events) {
+      const r = yield* sys.ipc.receive(a.irqThread, NEVER);
+      if (!r.ok) continue;
+      taken++;
+      total += Atomics.exchange(pending, 0, 0);
+      out[1] = total;
+      out[2] = taken;
+      yield* sys.ipc.reply(a.irqThread, { label: 0, words: [] });
+    }
+  };
+}
