@@ -43,6 +43,8 @@ interface Built {
 }
 
 const counters = { mmioEntries: 0, mmioErrors: 0 };
+// libuv timers (and so Atomics.waitAsync timeouts) have millisecond resolution
+const TIMER_GRANULARITY_MS = 1;
 let stopping = false;
 
 function executeRings(devices: readonly Built[]): void {
@@ -63,8 +65,9 @@ async function loop(devices: readonly Built[]): Promise<void> {
     host.runDue();
     if (Atomics.load(bell, 0) !== v) continue;
     const delay = host.nextDelayMs();
-    if (delay === 0) {
-      // events due now: let sockets and messages in, then run them
+    if (delay < TIMER_GRANULARITY_MS) {
+      // an event due now or sooner than a timer can fire (DMA steps are microseconds apart):
+      // let sockets and messages in, then look again, instead of oversleeping on a timer
       await new Promise<void>((r) => setImmediate(r));
       continue;
     }
