@@ -73,3 +73,51 @@ for (const c of cases) {
 console.log(
   `load average after: ${loadavg()[0]!.toFixed(1)} (spinning only pays when each domain has a CPU to itself)`,
 );
+
+// ---------------------------------------------------------------- the device worker
+
+const DEVICE = new URL('../test/dist-device.mjs', import.meta.url).href;
+const BENCH = new URL('../test/bench-device.mjs', import.meta.url).href;
+
+async function deviceCase(exp: 'mmioWrites' | 'mmioReads' | 'irqLoop', n: number) {
+  const engine = new ThreadsEngine();
+  const d = engine.createDomain('driver');
+  const dev = engine.createDevice({
+    name: 'scratch',
+    component: { module: DEVICE, export: 'scratch', config: { irqLine: 1 } },
+    mmioBytes: 16,
+  });
+  engine.mapDevice(d, dev, 0x1000);
+  const out = new SharedArrayBuffer(16);
+  const t = engine.createThread({
+    domain: d,
+    name: exp,
+    component: { module: BENCH, export: exp, config: { regs: 0x1000, irqLine: 1, n, out } },
+  });
+  await engine.start();
+  try {
+    await engine.join([t], 120_000);
+  } finally {
+    await engine.stop();
+  }
+  const r = new Float64Array(out);
+  if (r[1] !== 1) throw new Error(`${exp} did not finish: ${engine.failures.join('; ')}`);
+  return (r[0]! * 1000) / n; // µs per operation
+}
+
+console.log('');
+console.log('device worker (a trivial register device; one driver domain)');
+console.log('case                                       µs/operation    operations/s');
+for (const [name, exp, n] of [
+  ['posted register write', 'mmioWrites', 1_000_000],
+  ['register read (waits for the device)', 'mmioReads', 100_000],
+  ['interrupt (raise, IPC, lower + read, ack)', 'irqLoop', 20_000],
+] as const) {
+  await deviceCase(exp, Math.min(n, 2000)); // warm-up
+  const us = await deviceCase(exp, n);
+  console.log(
+    `${name.padEnd(42)} ${us.toFixed(3).padStart(12)}   ${Math.round(1e6 / us)
+      .toString()
+      .padStart(13)}`,
+  );
+}
