@@ -88,6 +88,7 @@ describe('the device worker ("hardware")', () => {
       expect(c.mmioErrors).toBe(0);
       expect(c.eventErrors).toBe(0);
       expect(c.mmioEntries).toBeGreaterThan(10);
+      expect(e.deviceError).toBeNull();
     },
   );
 
@@ -123,6 +124,7 @@ describe('the device worker ("hardware")', () => {
       const e = new ThreadsEngine();
       e.createDevice({ name: 'bad', component: { module: DEVICES, export: 'broken' } });
       await expect(e.start()).rejects.toMatchObject({ code: 'STATE' });
+      expect(e.deviceError).toMatch(/no such hardware/);
     },
   );
 });

@@ -187,6 +187,7 @@ export class ThreadsEngine {
   private deviceExited: Promise<void> | null = null;
   private wireAddresses: Readonly<Record<string, UdpAddress>> = {};
   private deviceCounterValues: Readonly<Record<string, number>> | null = null;
+  private deviceFailure: string | null = null;
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
   private waiters: (() => void)[] = [];
 
@@ -467,6 +468,14 @@ export class ThreadsEngine {
     return this.wireAddresses;
   }
 
+  /**
+   * Why the device worker failed or exited while the engine was running (null: it did not).
+   * Devices are not restarted.
+   */
+  get deviceError(): string | null {
+    return this.deviceFailure;
+  }
+
   /** The device worker's counters once it has stopped (null before). */
   get deviceCounters(): Readonly<Record<string, number>> | null {
     return this.deviceCounterValues;
@@ -503,12 +512,20 @@ export class ThreadsEngine {
           this.wireAddresses = m.addresses;
           resolve();
         } else if (m.type === 'stopped') this.deviceCounterValues = m.counters;
-        else reject(new ThreadsEngineError('STATE', `device worker failed: ${m.message}`));
+        else {
+          this.deviceFailure ??= m.message;
+          reject(new ThreadsEngineError('STATE', `device worker failed: ${m.message}`));
+        }
       });
-      worker.on('error', (e) => reject(e));
-      worker.on('exit', () =>
-        reject(new ThreadsEngineError('STATE', 'device worker exited before it was ready')),
-      );
+      worker.on('error', (e) => {
+        this.deviceFailure ??= e.message;
+        reject(e);
+      });
+      worker.on('exit', (code) => {
+        if (this.phase !== 'stopped')
+          this.deviceFailure ??= `device worker exited with code ${code}`;
+        reject(new ThreadsEngineError('STATE', 'device worker exited before it was ready'));
+      });
     });
   }
 
