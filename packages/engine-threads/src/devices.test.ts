@@ -7,6 +7,8 @@ import { ThreadsEngineError } from './errors.js';
 
 const DEVICES = new URL('../test/devices.ts', import.meta.url).href;
 const NIC = new URL('../test/nic-components.ts', import.meta.url).href;
+const SCRATCH = new URL('../test/dist-device.mjs', import.meta.url).href;
+const IRQ = new URL('../test/irq-components.ts', import.meta.url).href;
 const MAC_A = [0x02, 0, 0, 0, 0, 0x0a];
 const MAC_B = [0x02, 0, 0, 0, 0, 0x0b];
 const mac = (m: number[]) => m.map((x) => x.toString(16).padStart(2, '0')).join(':');
@@ -125,6 +127,43 @@ describe('the device worker ("hardware")', () => {
       e.createDevice({ name: 'bad', component: { module: DEVICES, export: 'broken' } });
       await expect(e.start()).rejects.toMatchObject({ code: 'STATE' });
       expect(e.deviceError).toMatch(/no such hardware/);
+    },
+  );
+
+  it(
+    'when the device worker dies, a register read in a domain returns all ones instead of waiting for ever',
+    { timeout: 30_000 },
+    async () => {
+      const e = new ThreadsEngine();
+      const d = e.createDomain('driver');
+      const dev = e.createDevice({
+        name: 'scratch',
+        component: { module: SCRATCH, export: 'scratch', config: { irqLine: 1 } },
+        mmioBytes: 16,
+      });
+      e.mapDevice(d, dev, 0x1000);
+      const out = new SharedArrayBuffer(16);
+      const gate = new SharedArrayBuffer(4);
+      const t = e.createThread({
+        domain: d,
+        name: 'reader',
+        component: { module: IRQ, export: 'lateReader', config: { regs: 0x1000, out, gate } },
+      });
+      await e.start();
+      try {
+        await (
+          e as unknown as { deviceWorker: { terminate(): Promise<number> } }
+        ).deviceWorker.terminate();
+        for (let i = 0; i < 5000 && e.deviceError === null; i++) {
+          await new Promise((r) => setTimeout(r, 2)); // until the exit event has arrived
+        }
+        expect(e.deviceError).toMatch(/exited/);
+        Atomics.store(new Int32Array(gate), 0, 1);
+        await e.join([t], 10_000);
+        expect(new Float64Array(out)[0]).toBe(0xffff_ffff);
+      } finally {
+        await e.stop();
+      }
     },
   );
 });

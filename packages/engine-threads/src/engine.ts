@@ -15,7 +15,7 @@ import { ThreadFailedError, ThreadsEngineError } from './errors.js';
 import { InterruptTable, interruptTableBytes, MAX_IRQ_LINES } from './interrupts.js';
 import { IpcPath } from './ipc.js';
 import type { RegionGrant } from './memory.js';
-import { MMIO_RING_BYTES } from './mmio-ring.js';
+import { MMIO_RING_BYTES, markMmioRingDead } from './mmio-ring.js';
 import { FRAME_BYTES, type PhysicalRegion } from './physical-memory.js';
 import type {
   DeviceMapping,
@@ -522,8 +522,11 @@ export class ThreadsEngine {
         reject(e);
       });
       worker.on('exit', (code) => {
-        if (this.phase !== 'stopped')
+        if (this.phase !== 'stopped') {
           this.deviceFailure ??= `device worker exited with code ${code}`;
+        }
+        // its devices are gone: a domain waiting for a register read gets all ones
+        for (const d of this.deviceList) markMmioRingDead(d.ring);
         reject(new ThreadsEngineError('STATE', 'device worker exited before it was ready'));
       });
     });

@@ -64,6 +64,7 @@ export {
   MMIO_RING_ENTRIES,
   MmioWindow,
   type MmioWindowCounters,
+  markMmioRingDead,
 } from './mmio-ring.js';
 export { FRAME_BYTES, type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
 export type {

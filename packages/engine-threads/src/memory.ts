@@ -90,12 +90,19 @@ export class DomainDevices {
 
   /** Counters of every window, summed. */
   get counters(): MmioWindowCounters {
-    const c: MmioWindowCounters = { writes: 0, reads: 0, sleptReads: 0, badOffsets: 0 };
+    const c: MmioWindowCounters = {
+      writes: 0,
+      reads: 0,
+      sleptReads: 0,
+      badOffsets: 0,
+      deadAccesses: 0,
+    };
     for (const m of this.maps) {
       c.writes += m.window.counters.writes;
       c.reads += m.window.counters.reads;
       c.sleptReads += m.window.counters.sleptReads;
       c.badOffsets += m.window.counters.badOffsets;
+      c.deadAccesses += m.window.counters.deadAccesses;
     }
     return c;
   }

@@ -17,6 +17,7 @@ export const MMIO_RING_ENTRIES = 256;
 const HEAD = 0; // entries posted (producer)
 const TAIL = 1; // entries executed (consumer)
 const VALUE = 2; // result of the last read
+const DEAD = 3; // nonzero: the device worker is gone (reads return all ones, writes are dropped)
 const HEADER = 16;
 const ENTRY = 3; // op, offset, value
 const OP_WRITE = 1;
@@ -36,12 +37,30 @@ export interface MmioWindowCounters {
   sleptReads: number;
   /** Accesses refused: offset not a word inside the window (dropped, reads return all ones). */
   badOffsets: number;
+  /** Accesses to a device whose worker is gone (as a removed PCI device: reads return all ones). */
+  deadAccesses: number;
+}
+
+/**
+ * Mark a ring's device as gone (the engine does this when the device worker exits): waiting
+ * readers return all ones, later accesses do not wait.
+ */
+export function markMmioRingDead(ring: SharedArrayBuffer): void {
+  const r = new Int32Array(ring);
+  Atomics.store(r, DEAD, 1);
+  Atomics.notify(r, TAIL);
 }
 
 /** The producer side: a {@link RegisterWindow} over a device's ring. */
 export class MmioWindow implements RegisterWindow {
   /** Counters. */
-  readonly counters: MmioWindowCounters = { writes: 0, reads: 0, sleptReads: 0, badOffsets: 0 };
+  readonly counters: MmioWindowCounters = {
+    writes: 0,
+    reads: 0,
+    sleptReads: 0,
+    badOffsets: 0,
+    deadAccesses: 0,
+  };
   private readonly ring: Int32Array;
   private readonly bell: Int32Array;
   private readonly size: number;
@@ -57,14 +76,17 @@ export class MmioWindow implements RegisterWindow {
     this.size = size;
   }
 
+  /** Post an entry; its sequence number, or 0 if the device is gone. */
   private post(op: number, offset: number, value: number): number {
     const r = this.ring;
     const head = Atomics.load(r, HEAD);
     // full: wait for the device to execute entries (it is running: it was rung for them)
     while (head - Atomics.load(r, TAIL) >= MMIO_RING_ENTRIES) {
+      if (Atomics.load(r, DEAD) !== 0) return 0;
       const t = Atomics.load(r, TAIL);
       if (head - t >= MMIO_RING_ENTRIES) Atomics.wait(r, TAIL, t, 1);
     }
+    if (Atomics.load(r, DEAD) !== 0) return 0;
     const e = HEADER + (head % MMIO_RING_ENTRIES) * ENTRY;
     r[e] = op;
     r[e + 1] = offset;
@@ -86,7 +108,7 @@ export class MmioWindow implements RegisterWindow {
       return;
     }
     this.counters.writes++;
-    this.post(OP_WRITE, offset, value | 0);
+    if (this.post(OP_WRITE, offset, value | 0) === 0) this.counters.deadAccesses++;
   }
 
   /** Read: waits until the device has executed it (and every write posted before it). */
@@ -98,15 +120,20 @@ export class MmioWindow implements RegisterWindow {
     this.counters.reads++;
     const r = this.ring;
     const seq = this.post(OP_READ, offset, 0);
-    for (let i = 0; i < SPINS; i++) {
-      if (Atomics.load(r, TAIL) >= seq) return Atomics.load(r, VALUE) >>> 0;
+    if (seq !== 0) {
+      for (let i = 0; i < SPINS; i++) {
+        if (Atomics.load(r, TAIL) >= seq) return Atomics.load(r, VALUE) >>> 0;
+      }
+      this.counters.sleptReads++;
+      for (;;) {
+        const t = Atomics.load(r, TAIL);
+        if (t >= seq) return Atomics.load(r, VALUE) >>> 0;
+        if (Atomics.load(r, DEAD) !== 0) break;
+        Atomics.wait(r, TAIL, t);
+      }
     }
-    this.counters.sleptReads++;
-    for (;;) {
-      const t = Atomics.load(r, TAIL);
-      if (t >= seq) return Atomics.load(r, VALUE) >>> 0;
-      Atomics.wait(r, TAIL, t);
-    }
+    this.counters.deadAccesses++;
+    return 0xffff_ffff;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drainMmioRing, MMIO_RING_BYTES, MmioWindow } from './mmio-ring.js';
+import { drainMmioRing, MMIO_RING_BYTES, MmioWindow, markMmioRingDead } from './mmio-ring.js';
 import { SharedPhysicalMemory } from './physical-memory.js';
 
 describe('SharedPhysicalMemory (the device worker frame table)', () => {
@@ -59,5 +59,14 @@ describe('MMIO ring', () => {
     expect(log).toEqual(['0=1', '4=2', `0=${0xffff_ffff}`]);
     expect(w.counters.badOffsets).toBe(2);
     expect(w.read32(20)).toBe(0xffff_ffff); // refused without waiting
+  });
+
+  it('a device that is gone reads all ones and drops writes, instead of making readers wait', () => {
+    const ring = new SharedArrayBuffer(MMIO_RING_BYTES);
+    const w = new MmioWindow(ring, new SharedArrayBuffer(4), 16);
+    markMmioRingDead(ring);
+    w.write32(0, 1);
+    expect(w.read32(0)).toBe(0xffff_ffff);
+    expect(w.counters.deadAccesses).toBe(2);
   });
 });

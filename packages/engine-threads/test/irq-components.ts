@@ -134,3 +134,19 @@ export function consumer(config: {
     }
   };
 }
+
+/** Reads register 4 of the window at `regs` once `gate[0]` is set; out[0] = value, out[1] = 1. */
+export function lateReader(config: {
+  regs: number;
+  out: SharedArrayBuffer;
+  gate: SharedArrayBuffer;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const gate = new Int32Array(config.gate);
+    const r = sys.mem.registers(config.regs)!;
+    while (Atomics.load(gate, 0) === 0) yield* sys.sleep(sys.hz / 10_000);
+    out[0] = r.read32(4);
+    out[1] = 1;
+  };
+}
