@@ -172,3 +172,99 @@ export function udpProbe(config: {
     out[0] = 1;
   };
 }
+
+/**
+ * A frame reflector: the smallest driver that keeps a Dp83820 busy. Receive ring and transmit
+ * ring of `ring` descriptors in one region; on each receive interrupt it reads ISR, sends every
+ * received frame back with source and destination addresses swapped (copied into a transmit
+ * buffer), returns the receive descriptors, kicks TXE/RXE, and acknowledges. Runs until the
+ * engine stops. out: [0] ready, [1] frames reflected, [2] frames dropped (transmit ring full),
+ * [3] interrupts.
+ */
+export function reflector(config: {
+  regs: number;
+  mem: number;
+  irqLine: number;
+  ring: number;
+  out: SharedArrayBuffer;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const n = sys.mem.registers(config.regs)!;
+    const N = config.ring;
+    const BUF = 2048;
+    const RXD = 0;
+    const TXD = N * 16;
+    const RXB = 0x1_0000;
+    const TXB = RXB + N * BUF;
+    const bytes = TXB + N * BUF;
+    const mem = yield* sys.mem.access(config.mem, bytes, 'write');
+    if (!('bytes' in mem)) throw new Error('no memory');
+    const pa = sys.mem.translate(config.mem)!;
+    const w32 = new Uint32Array(mem.buffer, mem.byteOffset, bytes / 4);
+    const b = mem.bytes;
+    n.write32(Reg.CR, CR.RST);
+    for (let i = 0; i < N; i++) {
+      const rd = (RXD + i * 16) / 4;
+      w32[rd] = pa + RXD + ((i + 1) % N) * 16;
+      w32[rd + 1] = pa + RXB + i * BUF;
+      Atomics.store(w32, rd + 2, BUF);
+      const td = (TXD + i * 16) / 4;
+      w32[td] = pa + TXD + ((i + 1) % N) * 16;
+      w32[td + 1] = pa + TXB + i * BUF;
+      Atomics.store(w32, td + 2, 0);
+    }
+    const att = yield* sys.irq.attach(config.irqLine);
+    if (!att.ok) throw new Error('attach failed');
+    n.write32(Reg.RFCR, RFCR.RFEN | RFCR.AAB | RFCR.APM);
+    n.write32(Reg.RXCFG, mxdma(512));
+    n.write32(Reg.TXCFG, mxdma(512));
+    n.write32(Reg.RXDP, pa + RXD);
+    n.write32(Reg.TXDP, pa + TXD);
+    n.write32(Reg.IMR, ISR.RXOK | ISR.RXDESC);
+    n.write32(Reg.IER, IER_IE);
+    n.write32(Reg.CR, CR.RXE);
+    n.read32(Reg.CR);
+    out[0] = 1;
+    let rx = 0;
+    let tx = 0;
+    let reflected = 0;
+    let dropped = 0;
+    let irqs = 0;
+    for (;;) {
+      const r = yield* sys.ipc.receive(att.irqThread);
+      if (!r.ok) continue;
+      irqs++;
+      n.read32(Reg.ISR); // clear-on-read: the line goes low unless more arrive
+      let sent = false;
+      for (;;) {
+        const rd = (RXD + rx * 16) / 4;
+        const c = Atomics.load(w32, rd + 2) >>> 0;
+        if ((c & CMDSTS.OWN) === 0) break; // not filled yet
+        const len = c & CMDSTS.SIZE_MASK;
+        const td = (TXD + tx * 16) / 4;
+        if ((Atomics.load(w32, td + 2) & CMDSTS.OWN) !== 0 || len > BUF) {
+          dropped++;
+        } else {
+          const src = RXB + rx * BUF;
+          const dst = TXB + tx * BUF;
+          b.copyWithin(dst, src, src + len);
+          b.copyWithin(dst, src + 6, src + 12); // destination := sender
+          b.copyWithin(dst + 6, src, src + 6); // source := us
+          Atomics.store(w32, td + 2, (CMDSTS.OWN | len) >>> 0);
+          tx = (tx + 1) % N;
+          reflected++;
+          sent = true;
+        }
+        Atomics.store(w32, rd + 2, BUF); // back to the device
+        rx = (rx + 1) % N;
+      }
+      if (sent) n.write32(Reg.CR, CR.TXE | CR.RXE);
+      else n.write32(Reg.CR, CR.RXE);
+      out[1] = reflected;
+      out[2] = dropped;
+      out[3] = irqs;
+      yield* sys.ipc.reply(att.irqThread, { label: 0, words: [] });
+    }
+  };
+}
