@@ -45,6 +45,7 @@ interface Built {
 const counters = { mmioEntries: 0, mmioErrors: 0 };
 // libuv timers (and so Atomics.waitAsync timeouts) have millisecond resolution
 const TIMER_GRANULARITY_MS = 1;
+const spinMs = data.spinMicros / 1000;
 let stopping = false;
 
 function executeRings(devices: readonly Built[]): void {
@@ -70,6 +71,14 @@ async function loop(devices: readonly Built[]): Promise<void> {
       // let sockets and messages in, then look again, instead of oversleeping on a timer
       await new Promise<void>((r) => setImmediate(r));
       continue;
+    }
+    if (spinMs > 0) {
+      // spin on the doorbell first: a register access within the window costs no wake-up
+      const until = performance.now() + Math.min(spinMs, delay);
+      while (Atomics.load(bell, 0) === v && performance.now() < until) {
+        // spin
+      }
+      if (Atomics.load(bell, 0) !== v) continue;
     }
     const w = Atomics.waitAsync(bell, 0, v, delay === Number.POSITIVE_INFINITY ? undefined : delay);
     if (w.async) await w.value;

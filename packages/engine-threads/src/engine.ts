@@ -51,6 +51,11 @@ export interface ThreadsEngineOptions {
    * {@link MAX_IRQ_LINES}. `sys.irq.attach` of a line outside the range fails with `invalid-line`.
    */
   readonly interruptLines?: number;
+  /**
+   * Microseconds the device worker spins on its doorbell before it waits (default 0). Like
+   * {@link ThreadsEngineOptions.spinMicros}: pays only when the worker has a CPU to itself.
+   */
+  readonly deviceSpinMicros?: number;
   /** Milliseconds {@link ThreadsEngine.start} waits for every worker to build its components; default 30 000. */
   readonly startTimeoutMs?: number;
   /**
@@ -197,9 +202,13 @@ export class ThreadsEngine {
     if (!(hz > 0) || !Number.isFinite(hz)) {
       throw new ThreadsEngineError('CONFIG', `hz must be a positive number, got ${hz}`);
     }
-    const spin = options.spinMicros ?? 0;
-    if (!(spin >= 0) || !Number.isFinite(spin)) {
-      throw new ThreadsEngineError('CONFIG', `spinMicros must be >= 0, got ${spin}`);
+    for (const [name, spin] of [
+      ['spinMicros', options.spinMicros ?? 0],
+      ['deviceSpinMicros', options.deviceSpinMicros ?? 0],
+    ] as const) {
+      if (!(spin >= 0) || !Number.isFinite(spin)) {
+        throw new ThreadsEngineError('CONFIG', `${name} must be >= 0, got ${spin}`);
+      }
     }
     const lines = options.interruptLines ?? 64;
     if (!Number.isInteger(lines) || lines < 0 || lines > MAX_IRQ_LINES) {
@@ -494,6 +503,7 @@ export class ThreadsEngine {
       irqTable: irq?.buffer ?? null,
       hz: this.hz,
       epochMs,
+      spinMicros: this.options.deviceSpinMicros ?? 0,
       bell: this.deviceBell,
       regions: this.physical,
       devices: this.deviceList.map((d) => ({

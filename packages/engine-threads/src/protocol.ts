@@ -33,6 +33,8 @@ export interface DeviceWorkerData {
   readonly hz: number;
   /** Shared-clock milliseconds of cycle 0. */
   readonly epochMs: number;
+  /** Microseconds the worker spins on its doorbell before it waits. */
+  readonly spinMicros: number;
   /** The worker's doorbell (one Int32 word): rung by every MMIO post. */
   readonly bell: SharedArrayBuffer;
   /** Every physical region (DMA reaches all memory). */
