@@ -62,6 +62,7 @@ export {
   drainMmioRing,
   MMIO_RING_BYTES,
   MMIO_RING_ENTRIES,
+  type MmioDrainCounters,
   MmioWindow,
   type MmioWindowCounters,
   markMmioRingDead,

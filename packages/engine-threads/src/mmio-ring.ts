@@ -137,12 +137,26 @@ export class MmioWindow implements RegisterWindow {
   }
 }
 
+/** Counters of a ring's consumer side. */
+export interface MmioDrainCounters {
+  /** Entries executed. */
+  entries: number;
+  /** Accesses the device model threw on (a model bug): counted, reads return all ones. */
+  errors: number;
+}
+
 /**
- * The consumer side: execute every posted entry against `device`, in order.
+ * The consumer side: execute every posted entry against `device`, in order. An access the
+ * model throws on is counted and skipped (a read returns all ones), so one bad entry cannot
+ * stall the ring.
  *
  * @returns entries executed
  */
-export function drainMmioRing(ring: Int32Array, device: MmioDevice): number {
+export function drainMmioRing(
+  ring: Int32Array,
+  device: MmioDevice,
+  counters?: MmioDrainCounters,
+): number {
   const head = Atomics.load(ring, HEAD);
   let tail = Atomics.load(ring, TAIL);
   const n = head - tail;
@@ -151,16 +165,27 @@ export function drainMmioRing(ring: Int32Array, device: MmioDevice): number {
     const op = ring[e]!;
     const offset = ring[e + 1]!;
     if (op === OP_READ) {
-      Atomics.store(ring, VALUE, device.read32(offset) | 0);
+      let v = -1;
+      try {
+        v = device.read32(offset) | 0;
+      } catch {
+        if (counters) counters.errors++;
+      }
+      Atomics.store(ring, VALUE, v);
       tail++;
       Atomics.store(ring, TAIL, tail);
       Atomics.notify(ring, TAIL);
     } else {
-      device.write32(offset, ring[e + 2]! >>> 0);
+      try {
+        device.write32(offset, ring[e + 2]! >>> 0);
+      } catch {
+        if (counters) counters.errors++;
+      }
       tail++;
       Atomics.store(ring, TAIL, tail);
     }
   }
   if (n > 0) Atomics.notify(ring, TAIL); // a producer waiting for room
+  if (counters) counters.entries += n;
   return n;
 }

@@ -61,6 +61,27 @@ describe('MMIO ring', () => {
     expect(w.read32(20)).toBe(0xffff_ffff); // refused without waiting
   });
 
+  it('an access the device model throws on is counted and skipped; the ring keeps going', () => {
+    const ring = new SharedArrayBuffer(MMIO_RING_BYTES);
+    const w = new MmioWindow(ring, new SharedArrayBuffer(4), 16);
+    const log: number[] = [];
+    const dev = {
+      mmioSize: 16,
+      read32: () => 0,
+      write32: (o: number, v: number) => {
+        if (o === 8) throw new Error('model bug');
+        log.push(v);
+      },
+    };
+    w.write32(0, 1);
+    w.write32(8, 2);
+    w.write32(4, 3);
+    const c = { entries: 0, errors: 0 };
+    expect(drainMmioRing(new Int32Array(ring), dev, c)).toBe(3);
+    expect(log).toEqual([1, 3]);
+    expect(c).toEqual({ entries: 3, errors: 1 });
+  });
+
   it('a device that is gone reads all ones and drops writes, instead of making readers wait', () => {
     const ring = new SharedArrayBuffer(MMIO_RING_BYTES);
     const w = new MmioWindow(ring, new SharedArrayBuffer(4), 16);
