@@ -77,9 +77,15 @@ export class UdpWire implements FrameEndpoint {
         return;
       }
       if (spec.peer === undefined) this.peer = { address: rinfo.address, port: rinfo.port };
-      this.counters.rxFrames++;
       // the NIC copies what it keeps (FrameEndpoint contract); msg is ours until we return
-      this.port.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
+      try {
+        this.port.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
+      } catch {
+        // a device model that throws on a frame (a model bug) must not kill the worker
+        this.counters.dropped++;
+        return;
+      }
+      this.counters.rxFrames++;
       onFrame();
     });
     this.socket.on('error', () => {
