@@ -150,3 +150,41 @@ export function lateReader(config: {
     out[1] = 1;
   };
 }
+
+/**
+ * The same interrupt protocol steps on any engine; out[2i+1] = result code of step i (see
+ * `code`), out[2i+2] = detail, out[0] = steps done. The test raises the line (and leaves it
+ * asserted) once out[20] is 1.
+ */
+export function irqProbe(config: { line: number; out: SharedArrayBuffer }) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    let i = 0;
+    const rec = (c: number, detail: number) => {
+      out[2 * i + 1] = c;
+      out[2 * i + 2] = detail;
+      i++;
+      out[0] = i;
+    };
+    const bad = yield* sys.irq.attach(100_000);
+    rec(bad.ok ? 0 : 1, 0); // invalid line
+    const a = yield* sys.irq.attach(config.line);
+    if (!a.ok) return;
+    rec(0, 0);
+    const it = a.irqThread;
+    rec(code(yield* sys.ipc.reply(it, { label: 0, words: [] })), 0); // nothing outstanding
+    out[20] = 1;
+    const r = yield* sys.ipc.receive(it, NEVER);
+    rec(
+      code(r),
+      r.ok ? r.msg.label * 1000 + (r.msg.words[0] ?? -1) + (r.from === it ? 0.5 : 0) : 0,
+    );
+    rec(code(yield* sys.ipc.reply(it, { label: 0, words: [] })), 0); // ack: still asserted
+    rec(code(yield* sys.ipc.reply(it, { label: 0, words: [] })), 0); // not delivered yet: timeout
+    const again = yield* sys.ipc.receive(it, sys.hz / 200); // redelivered (level-triggered)
+    rec(code(again), again.ok ? again.msg.words[0]! : 0);
+    yield* sys.irq.detach(config.line);
+    rec(code(yield* sys.ipc.reply(it, { label: 0, words: [] })), 0); // detached: timeout
+    rec(code(yield* sys.ipc.receive(it, sys.hz / 200)), 0); // nothing arrives: timeout
+  };
+}
