@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // the domain worker is its own entry: the engine starts it by URL next to the engine module
-  entry: ['src/index.ts', 'src/domain-worker.ts'],
+  // the domain and device workers are entries of their own: the engine starts them by URL next
+  // to the engine module
+  entry: ['src/index.ts', 'src/domain-worker.ts', 'src/device-worker.ts'],
   format: ['esm', 'cjs'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,

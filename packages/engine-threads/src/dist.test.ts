@@ -12,11 +12,11 @@ const script = fileURLToPath(new URL('../test/dist-smoke.cjs', import.meta.url))
 // from dist/. Needs `pnpm build` first (turbo's test task depends on build).
 describe.skipIf(!built)('the built package', () => {
   it.each(['esm', 'cjs'])(
-    'runs a ping-pong when loaded as %s',
+    'runs a ping-pong and a device in the device worker (registers, an interrupt) when loaded as %s',
     { timeout: 60_000 },
     async (mode) => {
       const { stdout } = await run(process.execPath, [script, mode], { timeout: 50_000 });
-      expect(stdout.trim()).toBe('ok 1000');
+      expect(stdout.trim()).toBe('ok 1000 device 42 irq 2');
     },
   );
 });

@@ -9,8 +9,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CycleClock } from './clock.js';
 import { loadComponent } from './component.js';
 import { ControlBlocks } from './control-blocks.js';
+import { InterruptTable } from './interrupts.js';
 import { IpcPath } from './ipc.js';
-import { DomainMemory } from './memory.js';
+import { DomainDevices, DomainMemory } from './memory.js';
 import type { DomainWorkerData, WorkerReport } from './protocol.js';
 import { DomainScheduler } from './scheduler.js';
 
@@ -24,13 +25,15 @@ function describe(e: unknown): { message: string; stack?: string } {
 }
 
 const blocks = new ControlBlocks(data.kernel);
-const ipc = new IpcPath(blocks, data.latch);
+const irq = data.irqTable === null ? null : new InterruptTable(blocks, data.irqTable);
+const ipc = new IpcPath(blocks, data.latch, irq);
 const scheduler = new DomainScheduler({
   domain: data.domain,
   blocks,
   ipc,
   clock: new CycleClock(data.hz, data.epochMs),
   memory: new DomainMemory(data.regions),
+  devices: new DomainDevices(data.devices),
   spinMicros: data.spinMicros,
   onExit: (id, error) =>
     post(

@@ -435,7 +435,7 @@ describe('ThreadsEngine IPC across worker domains', () => {
   });
 
   it(
-    'cancelIpc and abortIpc end a blocked receive; interrupts are not supported yet',
+    'cancelIpc and abortIpc end a blocked receive; attaching a line out of range fails',
     { timeout: 30_000 },
     async () => {
       const e = new ThreadsEngine({ hz: HZ });
@@ -449,7 +449,7 @@ describe('ThreadsEngine IPC across worker domains', () => {
         component: ref('probe', {
           out: o,
           ops: [
-            { op: 'attach', line: 3 },
+            { op: 'attach', line: 300 },
             { op: 'cancelable', from: silent },
             { op: 'cancelable', from: silent },
           ],
@@ -466,7 +466,7 @@ describe('ThreadsEngine IPC across worker domains', () => {
           expect(how === 'cancel' ? e.cancelIpc(p) : e.abortIpc(p)).toBe(true);
         }
         await e.join([p], 10_000);
-        expect(r[1]).toBe(1); // attach refused
+        expect(r[1]).toBe(1); // attach refused (invalid-line)
         expect(r[4]).toBe(codeOf('canceled', 'receive'));
         expect(r[7]).toBe(codeOf('aborted', 'receive'));
         expect(e.cancelIpc(silent)).toBe(true); // sleeping forever is a blocked IPC too

@@ -7,14 +7,24 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import { PENTIUM4_XEON_2_66, type ThreadId } from '@udf/l4-kernel';
+import { type InterruptLine, PENTIUM4_XEON_2_66, type ThreadId } from '@udf/l4-kernel';
 import { sharedNowMs } from './clock.js';
 import type { ComponentRef } from './component.js';
 import { ControlBlocks, kernelRegionBytes, ThreadState } from './control-blocks.js';
 import { ThreadFailedError, ThreadsEngineError } from './errors.js';
+import { InterruptTable, interruptTableBytes, MAX_IRQ_LINES } from './interrupts.js';
 import { IpcPath } from './ipc.js';
 import type { RegionGrant } from './memory.js';
-import type { DomainWorkerData, WorkerReport } from './protocol.js';
+import { MMIO_RING_BYTES, markMmioRingDead } from './mmio-ring.js';
+import { FRAME_BYTES, type PhysicalRegion } from './physical-memory.js';
+import type {
+  DeviceMapping,
+  DeviceWorkerData,
+  DeviceWorkerReport,
+  DomainWorkerData,
+  WorkerReport,
+} from './protocol.js';
+import type { UdpAddress, WireSpec } from './wire.js';
 
 // How long the main thread waits for a control-block lock when it cleans up after a dead worker.
 const MAIN_LOCK_TIMEOUT_MS = 500;
@@ -36,6 +46,16 @@ export interface ThreadsEngineOptions {
   readonly latch?: boolean;
   /** Microseconds a domain spins on its doorbell before it sleeps; default 0 (block at once). */
   readonly spinMicros?: number;
+  /**
+   * Interrupt lines 0 .. n-1 (each gets an interrupt thread); default 64, at most
+   * {@link MAX_IRQ_LINES}. `sys.irq.attach` of a line outside the range fails with `invalid-line`.
+   */
+  readonly interruptLines?: number;
+  /**
+   * Microseconds the device worker spins on its doorbell before it waits (default 0). Like
+   * {@link ThreadsEngineOptions.spinMicros}: pays only when the worker has a CPU to itself.
+   */
+  readonly deviceSpinMicros?: number;
   /** Milliseconds {@link ThreadsEngine.start} waits for every worker to build its components; default 30 000. */
   readonly startTimeoutMs?: number;
   /**
@@ -47,6 +67,29 @@ export interface ThreadsEngineOptions {
     readonly entry?: string;
     readonly execArgv?: string[];
   };
+}
+
+/** A device handle returned by {@link ThreadsEngine.createDevice}. */
+export type DeviceId = number;
+
+/** Options of {@link ThreadsEngine.createDevice}. */
+export interface DeviceOptions {
+  /** Unique name (wires refer to devices by name). */
+  readonly name: string;
+  /**
+   * The device model, built in the device worker: `module`'s export `export` is a factory
+   * `(host: DeviceHost, config) => MmioDevice & { port?: WirePort }` (e.g. a `Dp83820`).
+   */
+  readonly component: ComponentRef;
+  /** Bytes of the register window; default 4096. */
+  readonly mmioBytes?: number;
+  /** How its wire port is connected; default not at all. */
+  readonly wire?: WireSpec;
+}
+
+interface DeviceRecord extends DeviceOptions {
+  readonly ring: SharedArrayBuffer;
+  mappedIn: DomainId | null;
 }
 
 /** Options of {@link ThreadsEngine.createThread}. */
@@ -83,6 +126,7 @@ interface DomainRecord {
   readonly name: string;
   readonly threads: { id: number; priority: number; component: ComponentRef }[];
   readonly regions: RegionGrant[];
+  readonly devices: DeviceMapping[];
   worker: Worker | null;
   /** Settles when the worker has exited. */
   exited: Promise<void> | null;
@@ -96,16 +140,20 @@ interface ThreadRecord {
   exited: boolean;
 }
 
-function defaultWorker(): { url: URL; entry?: string; execArgv?: string[] } {
+function defaultWorker(name = 'domain-worker'): {
+  url: URL;
+  entry?: string;
+  execArgv?: string[];
+} {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     return {
       url: new URL('../test/ts-worker.mjs', here),
-      entry: new URL('./domain-worker.ts', here).href,
+      entry: new URL(`./${name}.ts`, here).href,
       execArgv: ['--conditions=@udf/source'],
     };
   }
-  return { url: new URL('./domain-worker.js', here) };
+  return { url: new URL(`./${name}.js`, here) };
 }
 
 /**
@@ -134,6 +182,17 @@ export class ThreadsEngine {
   private readonly failureList: ThreadFailedError[] = [];
   private blocks: ControlBlocks | null = null;
   private ipc: IpcPath | null = null;
+  private irq: InterruptTable | null = null;
+  private readonly irqLines: number;
+  private readonly deviceList: DeviceRecord[] = [];
+  private readonly physical: PhysicalRegion[] = [];
+  private nextPaddr = 0x10_0000; // 1 MiB: low memory stays unbacked, so 0 is never a valid DMA address
+  private readonly deviceBell = new SharedArrayBuffer(4);
+  private deviceWorker: Worker | null = null;
+  private deviceExited: Promise<void> | null = null;
+  private wireAddresses: Readonly<Record<string, UdpAddress>> = {};
+  private deviceCounterValues: Readonly<Record<string, number>> | null = null;
+  private deviceFailure: string | null = null;
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
   private waiters: (() => void)[] = [];
 
@@ -143,12 +202,58 @@ export class ThreadsEngine {
     if (!(hz > 0) || !Number.isFinite(hz)) {
       throw new ThreadsEngineError('CONFIG', `hz must be a positive number, got ${hz}`);
     }
-    const spin = options.spinMicros ?? 0;
-    if (!(spin >= 0) || !Number.isFinite(spin)) {
-      throw new ThreadsEngineError('CONFIG', `spinMicros must be >= 0, got ${spin}`);
+    for (const [name, spin] of [
+      ['spinMicros', options.spinMicros ?? 0],
+      ['deviceSpinMicros', options.deviceSpinMicros ?? 0],
+    ] as const) {
+      if (!(spin >= 0) || !Number.isFinite(spin)) {
+        throw new ThreadsEngineError('CONFIG', `${name} must be >= 0, got ${spin}`);
+      }
+    }
+    const lines = options.interruptLines ?? 64;
+    if (!Number.isInteger(lines) || lines < 0 || lines > MAX_IRQ_LINES) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `interruptLines must be an integer 0-${MAX_IRQ_LINES}, got ${lines}`,
+      );
     }
     this.hz = hz;
     this.options = options;
+    this.irqLines = lines;
+  }
+
+  /**
+   * The shared kernel state other workers need to take part (a device worker raising interrupt
+   * lines): the kernel region and the interrupt table. Plain data; valid after
+   * {@link ThreadsEngine.start}.
+   *
+   * @throws {@link ThreadsEngineError} `STATE` before start
+   */
+  get shared(): {
+    readonly kernel: SharedArrayBuffer;
+    readonly irqTable: SharedArrayBuffer | null;
+  } {
+    if (this.blocks === null) throw new ThreadsEngineError('STATE', 'engine not started');
+    return { kernel: this.blocks.buffer, irqTable: this.irq?.buffer ?? null };
+  }
+
+  /** The interrupt table as the main thread sees it (null before start or without lines). */
+  get interrupts(): InterruptTable | null {
+    return this.irq;
+  }
+
+  /**
+   * Interrupt line `line` as a device drives it (raise/lower from the main thread).
+   *
+   * @throws {@link ThreadsEngineError} `STATE` before start, `CONFIG` for a line out of range
+   */
+  interruptLine(line: number): InterruptLine {
+    const irq = this.irq;
+    if (irq === null) throw new ThreadsEngineError('STATE', 'engine not started');
+    if (!Number.isInteger(line) || line < 0 || line >= irq.lines) {
+      throw new ThreadsEngineError('CONFIG', `no interrupt line ${line}`);
+    }
+    return { number: line, raise: () => irq.raise(line), lower: () => irq.lower(line) };
   }
 
   /** Failures so far: threads whose body threw, whose component did not load, or whose domain worker died. */
@@ -174,6 +279,7 @@ export class ThreadsEngine {
       name,
       threads: [],
       regions: [],
+      devices: [],
       worker: null,
       exited: null,
       stopped: false,
@@ -222,13 +328,26 @@ export class ThreadsEngine {
 
   /**
    * Grant a region to a domain at `vaddr`: `sys.mem.access` in that domain's threads returns
-   * views over it. A domain can reach only memory granted to it.
+   * views over it. A domain can reach only memory granted to it. A physical region (from
+   * {@link ThreadsEngine.createRegion}) also has physical addresses (`sys.mem.translate`).
    *
    * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`, `CONFIG` (bad address or empty region), `OVERLAP`, `STATE`
    */
-  grantRegion(domain: DomainId, vaddr: number, region: SharedArrayBuffer): void {
+  grantRegion(domain: DomainId, vaddr: number, memory: SharedArrayBuffer | PhysicalRegion): void {
     this.requireSetup();
     const d = this.domain(domain);
+    let paddr: number | undefined;
+    let region: unknown = memory;
+    if (!(memory instanceof SharedArrayBuffer) && memory !== null && typeof memory === 'object') {
+      const known = this.physical.find((p) => p.buffer === memory.buffer);
+      if (known === undefined || known.paddr !== memory.paddr) {
+        throw new ThreadsEngineError('CONFIG', 'not a physical region of this engine');
+      }
+      paddr = known.paddr;
+      region = known.buffer;
+    } else {
+      paddr = this.physical.find((p) => p.buffer === memory)?.paddr;
+    }
     if (!Number.isInteger(vaddr) || vaddr < 0) {
       throw new ThreadsEngineError(
         'CONFIG',
@@ -247,7 +366,180 @@ export class ThreadsEngine {
         );
       }
     }
-    d.regions.push({ vaddr, region });
+    d.regions.push(paddr === undefined ? { vaddr, region } : { vaddr, region, paddr });
+  }
+
+  /**
+   * Create a region of physical memory: a `SharedArrayBuffer` of `bytes` (rounded up to whole
+   * frames) at a fresh frame-aligned physical address, in the frame table the device worker
+   * resolves DMA addresses with. Grant it to domains with {@link ThreadsEngine.grantRegion};
+   * `sys.mem.translate` there returns its physical addresses.
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` for a bad size, `STATE` after start
+   */
+  createRegion(bytes: number): PhysicalRegion {
+    this.requireSetup();
+    if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 2 ** 30) {
+      throw new ThreadsEngineError('CONFIG', `region size must be 1 B - 1 GiB, got ${bytes}`);
+    }
+    const size = Math.ceil(bytes / FRAME_BYTES) * FRAME_BYTES;
+    const r: PhysicalRegion = { paddr: this.nextPaddr, buffer: new SharedArrayBuffer(size) };
+    // one unbacked guard frame between regions: a DMA run off the end faults instead of landing next door
+    this.nextPaddr += size + FRAME_BYTES;
+    this.physical.push(r);
+    return r;
+  }
+
+  /**
+   * Add a device model to the device worker ("hardware"). Its register window reaches a
+   * domain only through {@link ThreadsEngine.mapDevice}.
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` (bad reference, size or duplicate name), `STATE`
+   */
+  createDevice(options: DeviceOptions): DeviceId {
+    this.requireSetup();
+    const c = options.component;
+    if (
+      c === null ||
+      typeof c !== 'object' ||
+      typeof c.module !== 'string' ||
+      typeof c.export !== 'string'
+    ) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `device ${options.name}: component needs module and export strings`,
+      );
+    }
+    const size = options.mmioBytes ?? 4096;
+    if (!Number.isInteger(size) || size < 4 || size % 4 !== 0) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `device ${options.name}: mmioBytes must be a positive multiple of 4`,
+      );
+    }
+    if (this.deviceList.some((d) => d.name === options.name)) {
+      throw new ThreadsEngineError('CONFIG', `device name ${options.name} used twice`);
+    }
+    const w = options.wire;
+    if (w !== undefined && w.kind !== 'udp' && w.kind !== 'link') {
+      throw new ThreadsEngineError('CONFIG', `device ${options.name}: unknown wire kind`);
+    }
+    this.deviceList.push({
+      ...options,
+      mmioBytes: size,
+      ring: new SharedArrayBuffer(MMIO_RING_BYTES),
+      mappedIn: null,
+    });
+    return this.deviceList.length - 1;
+  }
+
+  /**
+   * Map a device's register window into a domain at `vaddr`: `sys.mem.registers(vaddr)` there
+   * returns it. A device is mapped into one domain only (its ring has one producer).
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` (unknown device, bad address, mapped elsewhere), `OVERLAP`, `STATE`
+   */
+  mapDevice(domain: DomainId, device: DeviceId, vaddr: number): void {
+    this.requireSetup();
+    const d = this.domain(domain);
+    const dev = this.deviceList[device];
+    if (dev === undefined) throw new ThreadsEngineError('CONFIG', `no device ${device}`);
+    if (dev.mappedIn !== null) {
+      throw new ThreadsEngineError('CONFIG', `device ${dev.name} is already mapped into a domain`);
+    }
+    if (!Number.isInteger(vaddr) || vaddr < 0 || vaddr % 4 !== 0) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `register window address must be a word-aligned integer, got ${vaddr}`,
+      );
+    }
+    const size = dev.mmioBytes!;
+    const spans = [
+      ...d.regions.map((g) => [g.vaddr, g.region.byteLength]),
+      ...d.devices.map((m) => [m.vaddr, m.size]),
+    ];
+    for (const [a, n] of spans) {
+      if (vaddr < a! + n! && a! < vaddr + size) {
+        throw new ThreadsEngineError(
+          'OVERLAP',
+          `register window at ${vaddr} overlaps a mapping at ${a} in ${d.name}`,
+        );
+      }
+    }
+    dev.mappedIn = domain;
+    d.devices.push({ vaddr, size, ring: dev.ring, bell: this.deviceBell });
+  }
+
+  /**
+   * The local address each UDP wire is bound to, by device name (after start).
+   */
+  get wires(): Readonly<Record<string, UdpAddress>> {
+    return this.wireAddresses;
+  }
+
+  /**
+   * Why the device worker failed or exited while the engine was running (null: it did not).
+   * Devices are not restarted.
+   */
+  get deviceError(): string | null {
+    return this.deviceFailure;
+  }
+
+  /** The device worker's counters once it has stopped (null before). */
+  get deviceCounters(): Readonly<Record<string, number>> | null {
+    return this.deviceCounterValues;
+  }
+
+  private async startDevices(
+    blocks: ControlBlocks,
+    irq: InterruptTable | null,
+    epochMs: number,
+  ): Promise<void> {
+    if (this.deviceList.length === 0) return;
+    const w = defaultWorker('device-worker');
+    const data: DeviceWorkerData = {
+      entry: w.entry,
+      kernel: blocks.buffer,
+      irqTable: irq?.buffer ?? null,
+      hz: this.hz,
+      epochMs,
+      spinMicros: this.options.deviceSpinMicros ?? 0,
+      bell: this.deviceBell,
+      regions: this.physical,
+      devices: this.deviceList.map((d) => ({
+        name: d.name,
+        component: d.component,
+        ring: d.ring,
+        ...(d.wire === undefined ? {} : { wire: d.wire }),
+      })),
+    };
+    const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
+    this.deviceWorker = worker;
+    this.deviceExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: DeviceWorkerReport) => {
+        if (m.type === 'ready') {
+          this.wireAddresses = m.addresses;
+          resolve();
+        } else if (m.type === 'stopped') this.deviceCounterValues = m.counters;
+        else {
+          this.deviceFailure ??= m.message;
+          reject(new ThreadsEngineError('STATE', `device worker failed: ${m.message}`));
+        }
+      });
+      worker.on('error', (e) => {
+        this.deviceFailure ??= e.message;
+        reject(e);
+      });
+      worker.on('exit', (code) => {
+        if (this.phase !== 'stopped') {
+          this.deviceFailure ??= `device worker exited with code ${code}`;
+        }
+        // its devices are gone: a domain waiting for a register read gets all ones
+        for (const d of this.deviceList) markMmioRingDead(d.ring);
+        reject(new ThreadsEngineError('STATE', 'device worker exited before it was ready'));
+      });
+    });
   }
 
   /**
@@ -261,8 +553,13 @@ export class ThreadsEngine {
     this.phase = 'running';
     const domainOf: number[] = [0];
     for (let id = 1; id < this.threadList.length; id++) domainOf.push(this.threadList[id]!.domain);
-    const threads = this.threadList.length - 1;
-    const domains = this.domainList.length;
+    // interrupt threads follow the components' threads, in a domain of their own with no
+    // worker (ringing its doorbell wakes nobody)
+    const irqBase = this.threadList.length;
+    const irqDomain = this.domainList.length;
+    for (let l = 0; l < this.irqLines; l++) domainOf.push(irqDomain);
+    const threads = domainOf.length - 1;
+    const domains = this.domainList.length + 1;
     const blocks = new ControlBlocks(new SharedArrayBuffer(kernelRegionBytes(threads, domains)), {
       threads,
       domains,
@@ -270,9 +567,23 @@ export class ThreadsEngine {
     });
     blocks.lockTimeoutMs = MAIN_LOCK_TIMEOUT_MS;
     this.blocks = blocks;
-    this.ipc = new IpcPath(blocks, this.options.latch ?? true);
+    const irqTable =
+      this.irqLines === 0
+        ? null
+        : new InterruptTable(blocks, new SharedArrayBuffer(interruptTableBytes(this.irqLines)), {
+            lines: this.irqLines,
+            base: irqBase,
+          });
+    this.irq = irqTable;
+    this.ipc = new IpcPath(blocks, this.options.latch ?? true, irqTable);
     const w = this.options.worker ?? defaultWorker();
     const epochMs = sharedNowMs();
+    try {
+      await this.startDevices(blocks, irqTable, epochMs);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
     const ready: Promise<void>[] = [];
     this.domainList.forEach((d, index) => {
       if (d.threads.length === 0) return;
@@ -284,8 +595,10 @@ export class ThreadsEngine {
         epochMs,
         latch: this.options.latch ?? true,
         spinMicros: this.options.spinMicros ?? 0,
+        irqTable: irqTable?.buffer ?? null,
         threads: d.threads,
         regions: d.regions,
+        devices: d.devices,
       };
       const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
       d.worker = worker;
@@ -351,6 +664,19 @@ export class ThreadsEngine {
     ]);
     clearTimeout(timer);
     await Promise.all(this.domainList.map((d) => d.worker?.terminate()));
+    const dw = this.deviceWorker;
+    if (dw !== null) {
+      dw.postMessage('stop');
+      let t: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.deviceExited,
+        new Promise<void>((resolve) => {
+          t = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(t);
+      await dw.terminate();
+    }
     this.notifyWaiters();
   }
 

@@ -22,7 +22,10 @@ export {
   ThreadState,
   type ThreadStateValue,
 } from './control-blocks.js';
+export { RealTimeHost } from './device-host.js';
 export {
+  type DeviceId,
+  type DeviceOptions,
   type DomainId,
   type ThreadOptions,
   type ThreadStateName,
@@ -36,6 +39,17 @@ export {
   type ThreadsEngineErrorCode,
 } from './errors.js';
 export {
+  type AttachResult,
+  type InterruptCounters,
+  InterruptTable,
+  IRQ_ASSERTED,
+  IRQ_DELIVERED,
+  IRQ_MASKED,
+  IRQ_QUEUED,
+  interruptTableBytes,
+  MAX_IRQ_LINES,
+} from './interrupts.js';
+export {
   BLOCKED,
   type Blocked,
   EMPTY_MESSAGE,
@@ -43,12 +57,35 @@ export {
   IpcPath,
   ipcError,
 } from './ipc.js';
-export { DomainMemory, type RegionGrant } from './memory.js';
-export type { DomainWorkerData, WorkerReport } from './protocol.js';
+export { DomainDevices, DomainMemory, type RegionGrant } from './memory.js';
+export {
+  drainMmioRing,
+  MMIO_RING_BYTES,
+  MMIO_RING_ENTRIES,
+  type MmioDrainCounters,
+  MmioWindow,
+  type MmioWindowCounters,
+  markMmioRingDead,
+} from './mmio-ring.js';
+export { FRAME_BYTES, type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
+export type {
+  DeviceMapping,
+  DeviceWorkerData,
+  DeviceWorkerReport,
+  DomainWorkerData,
+  WorkerReport,
+} from './protocol.js';
 export {
   DomainScheduler,
   type SchedulerCounters,
   type SchedulerExit,
   type SchedulerOptions,
 } from './scheduler.js';
-export { type AttachResult, type CallRecord, createThreadSys } from './thread-sys.js';
+export { type CallRecord, createThreadSys } from './thread-sys.js';
+export {
+  linkPorts,
+  type UdpAddress,
+  UdpWire,
+  type WireCounters,
+  type WireSpec,
+} from './wire.js';

@@ -33,6 +33,7 @@ import {
   ResultCode,
   ThreadState,
 } from './control-blocks.js';
+import type { InterruptTable } from './interrupts.js';
 
 /** Returned by an operation that left the caller blocked; its domain resumes it later. */
 export const BLOCKED: unique symbol = Symbol('blocked');
@@ -76,13 +77,18 @@ export class IpcPath {
   /** Counters of this worker. */
   readonly counters: IpcCounters = { messages: 0, latched: 0, missedSends: 0 };
 
+  /** The interrupt table (null: the system has no interrupt lines). */
+  readonly irq: InterruptTable | null;
+
   /**
    * @param blocks - the shared control blocks
    * @param latch - enable the preemption latch (default true)
+   * @param irq - the interrupt table, if the system has interrupt lines
    */
-  constructor(blocks: ControlBlocks, latch = true) {
+  constructor(blocks: ControlBlocks, latch = true, irq: InterruptTable | null = null) {
     this.blocks = blocks;
     this.latch = latch;
+    this.irq = irq;
   }
 
   /**
@@ -101,6 +107,14 @@ export class IpcPath {
   ): IpcResult | Blocked {
     const b = this.blocks;
     if (!b.isThread(to) || to === self) return ipcError('non-existing-partner', 'send', to);
+    const irq = this.irq;
+    if (irq?.isIrqThread(to)) {
+      // a send to an interrupt thread is its handler's acknowledgement (never blocks)
+      const r = irq.acknowledge(self, to);
+      if (!r.ok || !call) return r;
+      if (recvTimeoutMs === 0) return ipcError('timeout', 'receive', to);
+      return this.receive(self, to, recvTimeoutMs, false);
+    }
     b.lock2(self, to);
     const st = b.state(to);
     if (st === ThreadState.Dead) {
@@ -202,6 +216,12 @@ export class IpcPath {
         b.dequeueSender(self, s);
         b.copyMessage(s, self);
         const msg: Message = { label: b.label(self), words: b.readWords(self) };
+        if (this.irq?.isIrqThread(s)) {
+          this.irq.taken(s);
+          this.release(self, other);
+          this.counters.messages++;
+          return { ok: true, from: s, msg };
+        }
         if ((b.flags(s) & FLAG_CALL) !== 0) {
           const wait = b.receiveTimeout(s);
           if (wait !== 0) this.enterReceive(s, self, sharedNowMs() + wait);
@@ -352,6 +372,8 @@ export class IpcPath {
       b.unlock(id);
       break;
     }
+    // (after the thread is dead: a racing delivery sees that and drops the handler itself)
+    this.irq?.forgetHandler(id);
     for (let x = 1; x <= b.threads; x++) {
       if (x === id) continue;
       b.lock2(id, x);

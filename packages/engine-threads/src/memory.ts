@@ -5,7 +5,9 @@
  *
  * @module
  */
-import type { MemoryError, MemoryView } from '@udf/l4-kernel';
+import type { MemoryError, MemoryView, RegisterWindow } from '@udf/l4-kernel';
+import { MmioWindow, type MmioWindowCounters } from './mmio-ring.js';
+import type { DeviceMapping } from './protocol.js';
 
 /** A region granted to a domain: plain data, sent to the domain's worker. */
 export interface RegionGrant {
@@ -13,6 +15,8 @@ export interface RegionGrant {
   readonly vaddr: number;
   /** The memory. */
   readonly region: SharedArrayBuffer;
+  /** Physical address of the region's first byte, if it is a physical region (DMA-able). */
+  readonly paddr?: number;
 }
 
 /** The regions one domain holds, looked up by virtual address. */
@@ -22,6 +26,16 @@ export class DomainMemory {
   /** @param grants - the regions granted to the domain (non-overlapping) */
   constructor(grants: readonly RegionGrant[]) {
     this.grants = [...grants].sort((a, b) => a.vaddr - b.vaddr);
+  }
+
+  /** Physical address of `vaddr`, or null if it is not in a granted physical region. */
+  translate(vaddr: number): number | null {
+    for (const g of this.grants) {
+      if (vaddr >= g.vaddr && vaddr < g.vaddr + g.region.byteLength) {
+        return g.paddr === undefined ? null : g.paddr + (vaddr - g.vaddr);
+      }
+    }
+    return null;
   }
 
   /** A view of `[vaddr, vaddr + length)`, or why there is none. */
@@ -42,5 +56,54 @@ export class DomainMemory {
       }
     }
     return { ok: false, error: 'no-pager', vaddr };
+  }
+}
+
+/** The device register windows mapped into one domain. */
+export class DomainDevices {
+  private readonly maps: readonly { vaddr: number; size: number; window: MmioWindow }[];
+
+  /** @param mappings - the domain's device mappings */
+  constructor(mappings: readonly DeviceMapping[]) {
+    this.maps = mappings.map((m) => ({
+      vaddr: m.vaddr,
+      size: m.size,
+      window: new MmioWindow(m.ring, m.bell, m.size),
+    }));
+  }
+
+  /** `sys.mem.registers(vaddr)`: the window of the device mapped there, offsets relative to `vaddr`. */
+  registers(vaddr: number): RegisterWindow | null {
+    for (const m of this.maps) {
+      if (vaddr === m.vaddr) return m.window;
+      if (vaddr > m.vaddr && vaddr < m.vaddr + m.size) {
+        const w = m.window;
+        const off0 = vaddr - m.vaddr;
+        return {
+          read32: (offset) => w.read32(off0 + offset),
+          write32: (offset, value) => w.write32(off0 + offset, value),
+        };
+      }
+    }
+    return null;
+  }
+
+  /** Counters of every window, summed. */
+  get counters(): MmioWindowCounters {
+    const c: MmioWindowCounters = {
+      writes: 0,
+      reads: 0,
+      sleptReads: 0,
+      badOffsets: 0,
+      deadAccesses: 0,
+    };
+    for (const m of this.maps) {
+      c.writes += m.window.counters.writes;
+      c.reads += m.window.counters.reads;
+      c.sleptReads += m.window.counters.sleptReads;
+      c.badOffsets += m.window.counters.badOffsets;
+      c.deadAccesses += m.window.counters.deadAccesses;
+    }
+    return c;
   }
 }

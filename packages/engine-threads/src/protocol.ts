@@ -6,6 +6,57 @@
 import type { ComponentRef } from './component.js';
 import type { ThreadFailureKind } from './errors.js';
 import type { RegionGrant } from './memory.js';
+import type { PhysicalRegion } from './physical-memory.js';
+import type { WireSpec } from './wire.js';
+
+/** A device register window mapped into a domain: plain data. */
+export interface DeviceMapping {
+  /** Virtual address of the window. */
+  readonly vaddr: number;
+  /** Bytes of the window. */
+  readonly size: number;
+  /** The device's MMIO ring. */
+  readonly ring: SharedArrayBuffer;
+  /** The device worker's doorbell. */
+  readonly bell: SharedArrayBuffer;
+}
+
+/** What the device worker is started with. */
+export interface DeviceWorkerData {
+  /** For the TypeScript bootstrap used under vitest: the entry module to import. */
+  readonly entry?: string;
+  /** The kernel region (interrupt delivery writes control blocks). */
+  readonly kernel: SharedArrayBuffer;
+  /** The interrupt table (null: no lines). */
+  readonly irqTable: SharedArrayBuffer | null;
+  /** Clock rate. */
+  readonly hz: number;
+  /** Shared-clock milliseconds of cycle 0. */
+  readonly epochMs: number;
+  /** Microseconds the worker spins on its doorbell before it waits. */
+  readonly spinMicros: number;
+  /** The worker's doorbell (one Int32 word): rung by every MMIO post. */
+  readonly bell: SharedArrayBuffer;
+  /** Every physical region (DMA reaches all memory). */
+  readonly regions: readonly PhysicalRegion[];
+  /** The devices: model reference, MMIO ring, wire. */
+  readonly devices: readonly {
+    readonly name: string;
+    readonly component: ComponentRef;
+    readonly ring: SharedArrayBuffer;
+    readonly wire?: WireSpec;
+  }[];
+}
+
+/** A report from the device worker. */
+export type DeviceWorkerReport =
+  | {
+      readonly type: 'ready';
+      /** Bound address of each UDP wire, by device name. */
+      readonly addresses: Readonly<Record<string, { address: string; port: number }>>;
+    }
+  | { readonly type: 'stopped'; readonly counters: Readonly<Record<string, number>> }
+  | { readonly type: 'failed'; readonly message: string };
 
 /** What a domain worker is started with (its `workerData`). */
 export interface DomainWorkerData {
@@ -29,8 +80,12 @@ export interface DomainWorkerData {
     readonly priority: number;
     readonly component: ComponentRef;
   }[];
+  /** The interrupt table (null: no interrupt lines). */
+  readonly irqTable: SharedArrayBuffer | null;
   /** Regions granted to the domain. */
   readonly regions: readonly RegionGrant[];
+  /** Device register windows mapped into the domain. */
+  readonly devices: readonly DeviceMapping[];
 }
 
 /** A report from a domain worker to the engine. */

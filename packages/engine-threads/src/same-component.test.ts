@@ -1,6 +1,7 @@
-import { SimEngine } from '@udf/l4-kernel';
+import { INTERRUPT_LABEL, SimEngine } from '@udf/l4-kernel';
 import { describe, expect, it } from 'vitest';
 import { collector, probe, silent } from '../test/components.js';
+import { irqProbe } from '../test/irq-components.js';
 import { ThreadsEngine } from './engine.js';
 
 // The same component generator, unchanged, on both engines: the IPC results it observes
@@ -126,5 +127,51 @@ describe('an unchanged component on the sim engine and on the threads engine', (
       [101, 'collector'],
       [101, 'collector'],
     ]);
+  });
+
+  it('observes the same interrupt protocol results', { timeout: 30_000 }, async () => {
+    const line = 6;
+    const steps = 9;
+    const read = (buf: SharedArrayBuffer) => {
+      const r = new Float64Array(buf);
+      expect(r[0]).toBe(steps);
+      return Array.from({ length: steps }, (_, i) => [r[2 * i + 1], r[2 * i + 2]]);
+    };
+    // sim: run until the probe waits for the interrupt, raise the line, run on
+    const sim = new SimEngine({ hz: HZ });
+    const space = sim.kernel.createSpace('drv');
+    const simOut = new SharedArrayBuffer(8 * 32);
+    sim.kernel.createThread({ name: 'probe', space, body: irqProbe({ line, out: simOut }) });
+    sim.runFor(1 * MS);
+    expect(new Float64Array(simOut)[20]).toBe(1);
+    sim.machine.irq(line).raise();
+    sim.runFor(100 * MS);
+    // threads: the same, with the line raised from the main thread
+    const engine = new ThreadsEngine({ hz: HZ, interruptLines: 8 });
+    const d = engine.createDomain('drv');
+    const thrOut = new SharedArrayBuffer(8 * 32);
+    const t = engine.createThread({
+      domain: d,
+      name: 'probe',
+      component: {
+        module: new URL('../test/irq-components.ts', import.meta.url).href,
+        export: 'irqProbe',
+        config: { line, out: thrOut },
+      },
+    });
+    await engine.start();
+    try {
+      const o = new Float64Array(thrOut);
+      for (let i = 0; i < 5000 && o[20] !== 1; i++) await new Promise((r) => setTimeout(r, 2));
+      engine.interruptLine(line).raise();
+      await engine.join([t], 20_000);
+    } finally {
+      await engine.stop();
+    }
+    const onSim = read(simOut);
+    expect(read(thrOut)).toEqual(onSim);
+    // and what they agree on is the documented protocol
+    expect(onSim.map((x) => x[0])).toEqual([1, 0, 2, 0, 0, 2, 0, 2, 102]);
+    expect(onSim[3]![1]).toBe(INTERRUPT_LABEL * 1000 + line + 0.5);
   });
 });

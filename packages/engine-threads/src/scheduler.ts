@@ -24,7 +24,7 @@ import {
 import { type CycleClock, sharedNowMs } from './clock.js';
 import { type ControlBlocks, MESSAGE_WORDS, ThreadState } from './control-blocks.js';
 import { BLOCKED, type Blocked, type IpcPath, ipcError } from './ipc.js';
-import type { DomainMemory } from './memory.js';
+import { DomainDevices, type DomainMemory } from './memory.js';
 import { type CallRecord, createThreadSys } from './thread-sys.js';
 
 /** Counters of a domain scheduler. */
@@ -37,7 +37,7 @@ export interface SchedulerCounters {
   racedSleeps: number;
   /** Messages refused because they carry map/grant items (the slow path is not implemented). */
   unsupportedItems: number;
-  /** Interrupt attach requests refused (interrupts are not implemented on this engine yet). */
+  /** Interrupt attach requests refused because the system has no interrupt lines. */
   unsupportedIrq: number;
   /** Messages refused because a word is not a number. */
   badWords: number;
@@ -57,6 +57,8 @@ export interface SchedulerOptions {
   readonly clock: CycleClock;
   /** The regions granted to this domain. */
   readonly memory: DomainMemory;
+  /** The device register windows mapped into this domain (default none). */
+  readonly devices?: DomainDevices;
   /** Spin this many microseconds on the doorbell before sleeping (0: block at once). */
   readonly spinMicros?: number;
   /** Called when a thread's body returns (`error` undefined) or throws. */
@@ -87,6 +89,7 @@ export class DomainScheduler {
     badCalls: 0,
   };
   private readonly o: SchedulerOptions;
+  private readonly hw: { readonly memory: DomainMemory; readonly devices: DomainDevices };
   private readonly ready: LocalThread[] = [];
   private readonly blocked: LocalThread[] = [];
   private live = 0;
@@ -95,12 +98,13 @@ export class DomainScheduler {
   /** @param options - see {@link SchedulerOptions} */
   constructor(options: SchedulerOptions) {
     this.o = options;
+    this.hw = { memory: options.memory, devices: options.devices ?? new DomainDevices([]) };
   }
 
   /** Add thread `id` running `body` (before {@link DomainScheduler.run}). */
   add(id: ThreadId, priority: number, body: ThreadBody): void {
     const req: CallRecord = { op: '', args: [undefined, undefined, undefined, undefined] };
-    const sys = createThreadSys(id, this.o.clock, this.o.blocks, req);
+    const sys = createThreadSys(id, this.o.clock, this.o.blocks, req, this.hw);
     const t: LocalThread = { id, priority, req, gen: null, resume: undefined };
     this.live++;
     try {
@@ -276,9 +280,13 @@ export class DomainScheduler {
       case 'yield':
         return undefined;
       case 'attach':
-        this.counters.unsupportedIrq++;
-        return { ok: false, error: 'not-supported' };
+        if (ipc.irq === null) {
+          this.counters.unsupportedIrq++;
+          return { ok: false, error: 'invalid-line' };
+        }
+        return ipc.irq.attach(self, a0 as number);
       case 'detach':
+        ipc.irq?.detach(self, a0 as number);
         return undefined;
       case 'access':
         return this.o.memory.access(a0 as number, a1 as number);

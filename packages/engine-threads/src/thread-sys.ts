@@ -22,6 +22,8 @@ import type {
 } from '@udf/l4-kernel';
 import type { CycleClock } from './clock.js';
 import { type ControlBlocks, FLAG_MISSED, FLAG_WINDOW } from './control-blocks.js';
+import type { AttachResult } from './interrupts.js';
+import type { DomainDevices, DomainMemory } from './memory.js';
 
 /** The reusable kernel-call record a thread yields. */
 export interface CallRecord extends KernelCall {
@@ -29,15 +31,13 @@ export interface CallRecord extends KernelCall {
   args: unknown[];
 }
 
-/** Result of `sys.irq.attach` on this engine. */
-export type AttachResult = { ok: true; irqThread: ThreadId } | { ok: false; error: string };
-
-/** Build the {@link Sys} of thread `id`; `req` is the record its generators yield. */
+/** Build the {@link Sys} of thread `id`; `req` is the record its generators yield; `hw` its domain's memory and devices. */
 export function createThreadSys(
   id: ThreadId,
   clock: CycleClock,
   blocks: ControlBlocks,
   req: CallRecord,
+  hw: { readonly memory: DomainMemory; readonly devices: DomainDevices },
 ): Sys {
   const args = req.args;
   function* send(to: ThreadId, msg: Message, timeout?: Timeout): SysCall<IpcResult> {
@@ -118,10 +118,8 @@ export function createThreadSys(
     args[1] = self;
     return (yield req as KernelCall<number>) as number;
   }
-  // No device is mapped into a domain on this engine yet (register access needs the device worker).
-  const registers = (_vaddr: number): RegisterWindow | null => null;
-  // Regions have no physical addresses until the frame table exists.
-  const translate = (_vaddr: number): number | null => null;
+  const registers = (vaddr: number): RegisterWindow | null => hw.devices.registers(vaddr);
+  const translate = (vaddr: number): number | null => hw.memory.translate(vaddr);
 
   return {
     self: id,

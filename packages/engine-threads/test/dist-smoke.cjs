@@ -17,6 +17,24 @@ async function main() {
   });
   const out = new SharedArrayBuffer(32);
   const rounds = 1000;
+  // a device in the device worker, mapped into the client's domain
+  const devModule = pathToFileURL(join(__dirname, 'dist-device.mjs')).href;
+  const dev = engine.createDevice({
+    name: 'scratch',
+    component: { module: devModule, export: 'scratch', config: { irqLine: 2 } },
+    mmioBytes: 16,
+  });
+  engine.mapDevice(a, dev, 0x1000);
+  const devOut = new SharedArrayBuffer(32);
+  const drv = engine.createThread({
+    domain: a,
+    name: 'driver',
+    component: {
+      module: devModule,
+      export: 'driver',
+      config: { regs: 0x1000, irqLine: 2, out: devOut },
+    },
+  });
   const client = engine.createThread({
     domain: a,
     name: 'ping',
@@ -24,16 +42,17 @@ async function main() {
   });
   await engine.start();
   try {
-    await engine.join([client], 20_000);
+    await engine.join([client, drv], 20_000);
   } finally {
     await engine.stop();
   }
   const r = new Float64Array(out);
-  if (r[0] !== 1 || r[1] !== rounds || engine.failures.length > 0) {
-    console.error('failed', r, engine.failures);
+  const d = new Float64Array(devOut);
+  if (r[0] !== 1 || r[1] !== rounds || d[0] !== 1 || engine.failures.length > 0) {
+    console.error('failed', r, d, engine.failures);
     process.exit(1);
   }
-  console.log(`ok ${r[1]}`);
+  console.log(`ok ${r[1]} device ${d[1]} irq ${d[2]}`);
 }
 main().catch((e) => {
   console.error(e);

@@ -1,0 +1,191 @@
+/**
+ * Register access across workers: one ring per device in a `SharedArrayBuffer`. The domain that
+ * was granted the device posts writes into the ring and returns at once (PCI posted writes); a
+ * read is posted too and then waits — spinning briefly, then `Atomics.wait` — until the device
+ * worker has executed it, which it does after every entry ahead of it (PCI ordering: a read
+ * flushes the writes before it). The device worker drains the ring in order.
+ *
+ * Single producer: only threads of the one domain holding the device post, and they run
+ * cooperatively in one worker. The consumer is the device worker.
+ *
+ * @module
+ */
+import type { MmioDevice, RegisterWindow } from '@udf/l4-kernel';
+
+/** Entries in an MMIO ring. */
+export const MMIO_RING_ENTRIES = 256;
+const HEAD = 0; // entries posted (producer)
+const TAIL = 1; // entries executed (consumer)
+const VALUE = 2; // result of the last read
+const DEAD = 3; // nonzero: the device worker is gone (reads return all ones, writes are dropped)
+const HEADER = 16;
+const ENTRY = 3; // op, offset, value
+const OP_WRITE = 1;
+const OP_READ = 2;
+const SPINS = 2000;
+
+/** Bytes of one MMIO ring. */
+export const MMIO_RING_BYTES = (HEADER + MMIO_RING_ENTRIES * ENTRY) * 4;
+
+/** Counters of a ring's producer side. */
+export interface MmioWindowCounters {
+  /** Register writes posted. */
+  writes: number;
+  /** Register reads (each waited for the device). */
+  reads: number;
+  /** Reads that slept in `Atomics.wait` (the device did not answer within the spin). */
+  sleptReads: number;
+  /** Accesses refused: offset not a word inside the window (dropped, reads return all ones). */
+  badOffsets: number;
+  /** Accesses to a device whose worker is gone (as a removed PCI device: reads return all ones). */
+  deadAccesses: number;
+}
+
+/**
+ * Mark a ring's device as gone (the engine does this when the device worker exits): waiting
+ * readers return all ones, later accesses do not wait.
+ */
+export function markMmioRingDead(ring: SharedArrayBuffer): void {
+  const r = new Int32Array(ring);
+  Atomics.store(r, DEAD, 1);
+  Atomics.notify(r, TAIL);
+}
+
+/** The producer side: a {@link RegisterWindow} over a device's ring. */
+export class MmioWindow implements RegisterWindow {
+  /** Counters. */
+  readonly counters: MmioWindowCounters = {
+    writes: 0,
+    reads: 0,
+    sleptReads: 0,
+    badOffsets: 0,
+    deadAccesses: 0,
+  };
+  private readonly ring: Int32Array;
+  private readonly bell: Int32Array;
+  private readonly size: number;
+
+  /**
+   * @param ring - the device's ring ({@link MMIO_RING_BYTES})
+   * @param bell - the device worker's doorbell (one Int32 word)
+   * @param size - bytes of the register window
+   */
+  constructor(ring: SharedArrayBuffer, bell: SharedArrayBuffer, size: number) {
+    this.ring = new Int32Array(ring);
+    this.bell = new Int32Array(bell);
+    this.size = size;
+  }
+
+  /** Post an entry; its sequence number, or 0 if the device is gone. */
+  private post(op: number, offset: number, value: number): number {
+    const r = this.ring;
+    const head = Atomics.load(r, HEAD);
+    // full: wait for the device to execute entries (it is running: it was rung for them)
+    while (head - Atomics.load(r, TAIL) >= MMIO_RING_ENTRIES) {
+      if (Atomics.load(r, DEAD) !== 0) return 0;
+      const t = Atomics.load(r, TAIL);
+      if (head - t >= MMIO_RING_ENTRIES) Atomics.wait(r, TAIL, t, 1);
+    }
+    if (Atomics.load(r, DEAD) !== 0) return 0;
+    const e = HEADER + (head % MMIO_RING_ENTRIES) * ENTRY;
+    r[e] = op;
+    r[e + 1] = offset;
+    r[e + 2] = value;
+    Atomics.store(r, HEAD, head + 1);
+    Atomics.add(this.bell, 0, 1);
+    Atomics.notify(this.bell, 0);
+    return head + 1;
+  }
+
+  private valid(offset: number): boolean {
+    return Number.isInteger(offset) && offset >= 0 && offset + 4 <= this.size && offset % 4 === 0;
+  }
+
+  /** Posted write: returns at once. */
+  write32(offset: number, value: number): void {
+    if (!this.valid(offset)) {
+      this.counters.badOffsets++;
+      return;
+    }
+    this.counters.writes++;
+    if (this.post(OP_WRITE, offset, value | 0) === 0) this.counters.deadAccesses++;
+  }
+
+  /** Read: waits until the device has executed it (and every write posted before it). */
+  read32(offset: number): number {
+    if (!this.valid(offset)) {
+      this.counters.badOffsets++;
+      return 0xffff_ffff;
+    }
+    this.counters.reads++;
+    const r = this.ring;
+    const seq = this.post(OP_READ, offset, 0);
+    if (seq !== 0) {
+      for (let i = 0; i < SPINS; i++) {
+        if (Atomics.load(r, TAIL) >= seq) return Atomics.load(r, VALUE) >>> 0;
+      }
+      this.counters.sleptReads++;
+      for (;;) {
+        const t = Atomics.load(r, TAIL);
+        if (t >= seq) return Atomics.load(r, VALUE) >>> 0;
+        if (Atomics.load(r, DEAD) !== 0) break;
+        Atomics.wait(r, TAIL, t);
+      }
+    }
+    this.counters.deadAccesses++;
+    return 0xffff_ffff;
+  }
+}
+
+/** Counters of a ring's consumer side. */
+export interface MmioDrainCounters {
+  /** Entries executed. */
+  entries: number;
+  /** Accesses the device model threw on (a model bug): counted, reads return all ones. */
+  errors: number;
+}
+
+/**
+ * The consumer side: execute every posted entry against `device`, in order. An access the
+ * model throws on is counted and skipped (a read returns all ones), so one bad entry cannot
+ * stall the ring.
+ *
+ * @returns entries executed
+ */
+export function drainMmioRing(
+  ring: Int32Array,
+  device: MmioDevice,
+  counters?: MmioDrainCounters,
+): number {
+  const head = Atomics.load(ring, HEAD);
+  let tail = Atomics.load(ring, TAIL);
+  const n = head - tail;
+  while (tail < head) {
+    const e = HEADER + (tail % MMIO_RING_ENTRIES) * ENTRY;
+    const op = ring[e]!;
+    const offset = ring[e + 1]!;
+    if (op === OP_READ) {
+      let v = -1;
+      try {
+        v = device.read32(offset) | 0;
+      } catch {
+        if (counters) counters.errors++;
+      }
+      Atomics.store(ring, VALUE, v);
+      tail++;
+      Atomics.store(ring, TAIL, tail);
+      Atomics.notify(ring, TAIL);
+    } else {
+      try {
+        device.write32(offset, ring[e + 2]! >>> 0);
+      } catch {
+        if (counters) counters.errors++;
+      }
+      tail++;
+      Atomics.store(ring, TAIL, tail);
+    }
+  }
+  if (n > 0) Atomics.notify(ring, TAIL); // a producer waiting for room
+  if (counters) counters.entries += n;
+  return n;
+}

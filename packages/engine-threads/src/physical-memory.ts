@@ -1,0 +1,135 @@
+/**
+ * Physical memory as the device worker sees it: the regions the engine created, each its own
+ * `SharedArrayBuffer` at a page-aligned physical address, resolved through a frame table
+ * (frame number → region). DMA copies never straddle two regions; descriptor words are read
+ * and published with `Atomics` (sequentially consistent), as `@udf/l4-kernel`'s
+ * `PhysicalMemory` contract asks. Bad addresses from a guest are refused (`false` or a
+ * `RangeError` the device model catches and counts), never resolved into another region.
+ *
+ * @module
+ */
+import type { PhysicalMemory } from '@udf/l4-kernel';
+import { ThreadsEngineError } from './errors.js';
+
+/** Bytes per frame. */
+export const FRAME_BYTES = 4096;
+
+/** A region of physical memory: plain data, sent to the device worker. */
+export interface PhysicalRegion {
+  /** Physical address of its first byte (frame-aligned, never 0). */
+  readonly paddr: number;
+  /** The memory (a whole number of frames). */
+  readonly buffer: SharedArrayBuffer;
+}
+
+interface Resolved {
+  readonly region: PhysicalRegion;
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  readonly i32: Int32Array;
+}
+
+/** {@link PhysicalMemory} over a set of regions with a frame table. */
+export class SharedPhysicalMemory implements PhysicalMemory {
+  /** End of the highest region (the physical address space that exists). */
+  readonly size: number;
+  private readonly frameTable: Int32Array;
+  private readonly regions: Resolved[];
+
+  /**
+   * @param regions - non-overlapping, frame-aligned regions
+   * @throws {@link ThreadsEngineError} `CONFIG` for a misaligned or overlapping region
+   */
+  constructor(regions: readonly PhysicalRegion[]) {
+    let end = FRAME_BYTES;
+    for (const r of regions) {
+      if (r.paddr % FRAME_BYTES !== 0 || r.paddr <= 0 || r.buffer.byteLength % FRAME_BYTES !== 0) {
+        throw new ThreadsEngineError('CONFIG', `region at ${r.paddr} is not frame-aligned`);
+      }
+      end = Math.max(end, r.paddr + r.buffer.byteLength);
+    }
+    this.size = end;
+    this.frameTable = new Int32Array(end / FRAME_BYTES).fill(-1);
+    this.regions = regions.map((region, i) => {
+      const first = region.paddr / FRAME_BYTES;
+      for (let f = first; f < first + region.buffer.byteLength / FRAME_BYTES; f++) {
+        if (this.frameTable[f] !== -1) {
+          throw new ThreadsEngineError('CONFIG', `regions overlap at frame ${f}`);
+        }
+        this.frameTable[f] = i;
+      }
+      return {
+        region,
+        u8: new Uint8Array(region.buffer),
+        dv: new DataView(region.buffer),
+        i32: new Int32Array(region.buffer, 0, region.buffer.byteLength >> 2),
+      };
+    });
+  }
+
+  /** @deprecated There is no flat memory on the threads engine: always throws. */
+  get bytes(): Uint8Array {
+    throw new ThreadsEngineError('STATE', 'no flat physical memory on the threads engine');
+  }
+
+  /** The region holding all of `[paddr, paddr + length)`, or null. */
+  private resolve(paddr: number, length: number): Resolved | null {
+    if (!Number.isInteger(paddr) || paddr < 0 || length < 0 || paddr + length > this.size) {
+      return null;
+    }
+    const i = this.frameTable[Math.floor(paddr / FRAME_BYTES)]!;
+    if (i < 0) return null;
+    const r = this.regions[i]!;
+    return paddr + length <= r.region.paddr + r.region.buffer.byteLength ? r : null;
+  }
+
+  /** True if one region backs every byte of the range (ranges over two adjacent regions are refused too). */
+  contains(paddr: number, length: number): boolean {
+    return this.resolve(paddr, length) !== null;
+  }
+
+  /** Little-endian 32-bit read; `RangeError` outside memory. */
+  read32(paddr: number): number {
+    const r = this.resolve(paddr, 4);
+    if (r === null) throw new RangeError(`physical address ${paddr} not backed`);
+    return r.dv.getUint32(paddr - r.region.paddr, true);
+  }
+
+  /** Little-endian 32-bit write; `RangeError` outside memory. */
+  write32(paddr: number, value: number): void {
+    const r = this.resolve(paddr, 4);
+    if (r === null) throw new RangeError(`physical address ${paddr} not backed`);
+    r.dv.setUint32(paddr - r.region.paddr, value >>> 0, true);
+  }
+
+  /** Atomic load of an aligned word; `RangeError` unaligned or outside memory. */
+  load32(paddr: number): number {
+    const r = this.resolve(paddr, 4);
+    if (r === null || paddr % 4 !== 0) throw new RangeError(`bad descriptor word ${paddr}`);
+    return Atomics.load(r.i32, (paddr - r.region.paddr) >> 2) >>> 0;
+  }
+
+  /** Atomic store of an aligned word; `RangeError` unaligned or outside memory. */
+  store32(paddr: number, value: number): void {
+    const r = this.resolve(paddr, 4);
+    if (r === null || paddr % 4 !== 0) throw new RangeError(`bad descriptor word ${paddr}`);
+    Atomics.store(r.i32, (paddr - r.region.paddr) >> 2, value | 0);
+  }
+
+  /** Copy `src` into memory at `paddr`; false (nothing copied) unless inside one region. */
+  copyIn(paddr: number, src: Uint8Array): boolean {
+    const r = this.resolve(paddr, src.length);
+    if (r === null) return false;
+    r.u8.set(src, paddr - r.region.paddr);
+    return true;
+  }
+
+  /** Fill `dst` from memory at `paddr`; false (nothing copied) unless inside one region. */
+  copyOut(paddr: number, dst: Uint8Array): boolean {
+    const r = this.resolve(paddr, dst.length);
+    if (r === null) return false;
+    const o = paddr - r.region.paddr;
+    dst.set(r.u8.subarray(o, o + dst.length));
+    return true;
+  }
+}

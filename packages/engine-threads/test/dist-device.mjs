@@ -1,0 +1,33 @@
+// A tiny device and its driver for the built-package smoke test (plain JS, no dependencies).
+// The device: 4 registers; writing 1 to register 0 asserts its interrupt line, writing 0
+// lowers it; register 4 is scratch.
+export function scratch(host, config) {
+  const regs = new Uint32Array(4);
+  const line = host.irq(config.irqLine);
+  return {
+    mmioSize: 16,
+    read32: (o) => regs[o >> 2],
+    write32: (o, v) => {
+      regs[o >> 2] = v;
+      if (o === 0) (v === 1 ? line.raise : line.lower)();
+    },
+  };
+}
+
+/** out: [0] done, [1] scratch read back, [2] interrupt word (the line). */
+export function driver(config) {
+  return function* (sys) {
+    const out = new Float64Array(config.out);
+    const r = sys.mem.registers(config.regs);
+    r.write32(4, 42);
+    out[1] = r.read32(4);
+    const a = yield* sys.irq.attach(config.irqLine);
+    r.write32(0, 1);
+    const m = yield* sys.ipc.receive(a.irqThread);
+    out[2] = m.ok ? m.msg.words[0] : -1;
+    r.write32(0, 0);
+    r.read32(0);
+    yield* sys.ipc.reply(a.irqThread, { label: 0, words: [] });
+    out[0] = 1;
+  };
+}
