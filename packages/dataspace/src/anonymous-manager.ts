@@ -35,6 +35,7 @@ import type { DataspaceCall } from './call.js';
 import { type DataspaceCosts, resolveCosts } from './costs.js';
 import { DataspaceError } from './errors.js';
 import { FrameAllocator } from './frame-allocator.js';
+import { requestRegion } from './memory-source.js';
 import { isUint32, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './page.js';
 import {
   DS_ACCESS_WRITE,
@@ -57,10 +58,14 @@ import {
 import { revokeMappings } from './unmap.js';
 
 /**
- * Physical memory handed to a manager: `bytes` mapped at `vaddr` in its space by the assembler
- * (sigma0's role, e.g. `kernel.mapPhysical`). It must be physically contiguous (the sim's
- * `mem.access` returns one view per contiguous range); the manager learns each frame's physical
- * address with `sys.mem.translate`.
+ * The manager's frames: a window of `bytes` at `vaddr` in its address space.
+ *
+ * Without a memory source ({@link AnonymousManagerOptions.memorySource}) the assembler maps
+ * physical memory there before the manager starts (sigma0's role, e.g. `kernel.mapPhysical`);
+ * it must be physically contiguous, and the manager learns each frame's physical address with
+ * `sys.mem.translate`. With a memory source the window starts empty: the manager asks the source
+ * for a fresh region for each dataspace and translation table and maps it into the window, so the
+ * window's size is the manager's budget of frames.
  */
 export interface FramePool {
   /** Virtual address of the pool in the manager's space (page aligned; align it to the largest translation table, e.g. 1 MiB). */
@@ -101,8 +106,23 @@ export interface AnonymousManagerOptions {
    * (and counted) so the manager keeps serving.
    */
   readonly onDriverDisabled?: (driverId: ThreadId) => void;
+  /**
+   * Thread id of a memory source (see `requestRegion`): when given, every dataspace and every
+   * translation table is a region of its own, requested when it is created, instead of a run of
+   * a pool mapped in advance.
+   */
+  readonly memorySource?: ThreadId;
   /** Cost overrides. */
   readonly costs?: Partial<DataspaceCosts>;
+}
+
+/** A region the memory source mapped into the pool window, and the manager's view of it. */
+interface BackingRegion {
+  readonly firstFrame: number;
+  readonly pages: number;
+  readonly bytes: Uint8Array;
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
 }
 
 interface DataspaceRecord {
@@ -159,6 +179,10 @@ export class AnonymousManager {
   private readonly scanInterval: Cycles;
   private readonly maxCacheEntries: number;
   private readonly onDriverDisabled?: (driverId: ThreadId) => void;
+  private readonly memorySource: ThreadId | undefined;
+  /** With a memory source: the region backing each pool frame (index into `backings`), or -1. */
+  private readonly backedBy: Int32Array;
+  private readonly backings: BackingRegion[] = [];
   private readonly costs: DataspaceCosts;
   /** Table entries holding each frame after its dataspace closed. */
   private readonly holds: Uint16Array;
@@ -213,6 +237,8 @@ export class AnonymousManager {
     this.scanInterval = options.scanInterval ?? 26_600;
     this.maxCacheEntries = options.maxCacheEntries ?? 65_536;
     this.onDriverDisabled = options.onDriverDisabled;
+    this.memorySource = options.memorySource;
+    this.backedBy = new Int32Array(this.frames.frames).fill(-1);
     this.costs = resolveCosts(options.costs);
     if (!(this.scanInterval > 0) || !(this.leaseCycles > 0)) {
       throw new DataspaceError('DS_BAD_ARGUMENT', 'scanInterval and leaseCycles must be positive');
@@ -236,6 +262,13 @@ export class AnonymousManager {
   }
 
   private *run(sys: Sys): DataspaceCall<void> {
+    if (this.memorySource === undefined) yield* this.attachPool(sys);
+    this.nextScan = sys.now() + this.scanInterval;
+    yield* this.serve(sys);
+  }
+
+  /** Single-pool mode: reach the premapped pool and learn each frame's physical address. */
+  private *attachPool(sys: Sys): DataspaceCall<void> {
     const view = yield* sys.mem.access(this.pool.vaddr, this.pool.bytes, 'write');
     if (!('bytes' in view)) {
       throw new DataspaceError(
@@ -252,7 +285,9 @@ export class AnonymousManager {
     this.memory = view.bytes;
     this.memoryBuffer = view.buffer;
     this.memoryOffset = view.byteOffset;
-    this.nextScan = sys.now() + this.scanInterval;
+  }
+
+  private *serve(sys: Sys): DataspaceCall<void> {
     let to: ThreadId = 0;
     let reply: Message | null = null;
     for (;;) {
@@ -347,7 +382,7 @@ export class AnonymousManager {
     const w = msg.words;
     switch (msg.label) {
       case DsLabel.OPEN:
-        return this.open(from, w);
+        return yield* this.open(sys, from, w);
       case DsLabel.CLOSE:
         return yield* this.close(sys, from, w);
       case DsLabel.SHARE:
@@ -357,7 +392,7 @@ export class AnonymousManager {
       case DsLabel.UNMAP:
         return yield* this.unmap(sys, from, w);
       case DsLabel.TC_OPEN:
-        return this.cacheOpen(from, w);
+        return yield* this.cacheOpen(sys, from, w);
       case DsLabel.TC_ADD:
         return this.cacheAdd(sys, from, w);
       case DsLabel.TC_REMOVE:
@@ -373,15 +408,15 @@ export class AnonymousManager {
     }
   }
 
-  private open(from: ThreadId, w: readonly number[]): Message {
+  private *open(sys: Sys, from: ThreadId, w: readonly number[]): DataspaceCall<Message> {
     const size = w[0];
     if (w.length !== 1 || size === undefined || !isUint32(size) || size === 0)
       return status(DsStatus.BAD_ARGUMENT);
     const pages = Math.ceil(size / PAGE_SIZE);
-    const first = this.claimDataspaceFrames(pages);
+    const first = yield* this.claimDataspaceFrames(sys, pages);
     if (first < 0) return status(DsStatus.NO_MEMORY);
     // Anonymous memory starts zeroed: frames come back from closed dataspaces.
-    this.memory!.fill(0, first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
+    this.bytesOf(first, pages).fill(0);
     const id = this.nextDataspaceId++;
     this.dataspaces.set(id, {
       id,
@@ -492,7 +527,7 @@ export class AnonymousManager {
     return ok([pages]);
   }
 
-  private cacheOpen(from: ThreadId, w: readonly number[]): Message {
+  private *cacheOpen(sys: Sys, from: ThreadId, w: readonly number[]): DataspaceCall<Message> {
     const [vaddr, requested] = w;
     if (
       w.length !== 2 ||
@@ -510,11 +545,12 @@ export class AnonymousManager {
     const bytes = pages * PAGE_SIZE;
     // A map item carries an fpage: a naturally aligned power of two on both sides.
     if (vaddr % bytes !== 0) return status(DsStatus.BAD_ARGUMENT);
-    const first = this.claimTableFrames(pages);
+    const first = yield* this.claimTableFrames(sys, pages);
     if (first < 0) return status(DsStatus.NO_MEMORY);
-    this.memory!.fill(0, first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
+    this.bytesOf(first, pages).fill(0);
     const entries = TranslationTable.entriesFor(bytes);
-    const table = new TranslationTable(this.memoryBuffer!, this.frameOffset(first), entries);
+    const at = this.bufferOf(first);
+    const table = new TranslationTable(at.buffer, at.byteOffset, entries);
     table.format(this.policy);
     const id = this.nextCacheId++;
     this.caches.set(id, {
@@ -667,18 +703,49 @@ export class AnonymousManager {
 
   // Frame sources (issue 11 item 3). Every dataspace and every translation table gets its frames
   // here and gives them back through releaseFrame, and the manager reaches their bytes only
-  // through frameOffset: once the kernel offers one memory region per allocation, these three
-  // methods are what changes (a region per dataspace and per table instead of a run of the
-  // pool), nothing else in the manager.
+  // through bytesOf/bufferOf. With a memory source each claim is backed by a region of its own.
 
-  /** Frames of a new dataspace: `pages` contiguous pool frames, or -1. */
-  private claimDataspaceFrames(pages: number): number {
-    return pages <= this.frames.freeFrames ? this.frames.allocate(pages) : -1;
+  /** Frames of a new dataspace: `pages` contiguous frames of the window, or -1. */
+  private *claimDataspaceFrames(sys: Sys, pages: number): DataspaceCall<number> {
+    const first = pages <= this.frames.freeFrames ? this.frames.allocate(pages) : -1;
+    return yield* this.backed(sys, first, pages);
   }
 
   /** Frames of a new translation table: naturally aligned (it is mapped as one fpage), or -1. */
-  private claimTableFrames(pages: number): number {
-    return this.allocateAligned(pages);
+  private *claimTableFrames(sys: Sys, pages: number): DataspaceCall<number> {
+    return yield* this.backed(sys, this.allocateAligned(pages), pages);
+  }
+
+  /**
+   * Make sure the run `[first, first + pages)` is backed by memory: in single-pool mode it always
+   * is; with a memory source, by a region that covers exactly this run (reused if the run's
+   * previous owner had the same extent, else requested anew and mapped over the window's old
+   * pages; an old region stays with the manager, as regions are never recycled into other
+   * domains). Returns `first`, or -1 (frames given back) if the source has no memory.
+   */
+  private *backed(sys: Sys, first: number, pages: number): DataspaceCall<number> {
+    if (first < 0 || this.memorySource === undefined) return first;
+    const current = this.backings[this.backedBy[first]!];
+    if (current !== undefined && current.firstFrame === first && current.pages === pages)
+      return first;
+    const vaddr = this.frameVaddr(first);
+    const bytes = pages * PAGE_SIZE;
+    const paddr = yield* requestRegion(sys, this.memorySource, vaddr, bytes);
+    const view = paddr < 0 ? null : yield* sys.mem.access(vaddr, bytes, 'write');
+    if (view === null || !('bytes' in view)) {
+      this.frames.release(first, pages);
+      return -1;
+    }
+    this.backedBy.fill(this.backings.length, first, first + pages);
+    this.backings.push({
+      firstFrame: first,
+      pages,
+      bytes: view.bytes,
+      buffer: view.buffer,
+      byteOffset: view.byteOffset,
+    });
+    for (let p = 0; p < pages; p++) this.frameNumber[first + p] = paddr / PAGE_SIZE + p;
+    return first;
   }
 
   /** Give one frame back (its dataspace closed and nothing holds it, or its last hold cleared). */
@@ -686,9 +753,21 @@ export class AnonymousManager {
     this.frames.release(frame);
   }
 
-  /** Byte offset of a frame in `memoryBuffer`. */
-  private frameOffset(frame: number): number {
-    return this.memoryOffset + frame * PAGE_SIZE;
+  /** The bytes of the claimed run `[first, first + pages)`. */
+  private bytesOf(first: number, pages: number): Uint8Array {
+    if (this.memorySource === undefined)
+      return this.memory!.subarray(first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
+    const b = this.backings[this.backedBy[first]!]!;
+    const at = (first - b.firstFrame) * PAGE_SIZE;
+    return b.bytes.subarray(at, at + pages * PAGE_SIZE);
+  }
+
+  /** The buffer holding the claimed run starting at `first`, and the run's offset in it. */
+  private bufferOf(first: number): { buffer: SharedArrayBuffer; byteOffset: number } {
+    if (this.memorySource === undefined)
+      return { buffer: this.memoryBuffer!, byteOffset: this.memoryOffset + first * PAGE_SIZE };
+    const b = this.backings[this.backedBy[first]!]!;
+    return { buffer: b.buffer, byteOffset: b.byteOffset + (first - b.firstFrame) * PAGE_SIZE };
   }
 
   private allocateAligned(pages: number): number {

@@ -20,6 +20,7 @@ export { DATASPACE_COSTS, type DataspaceCosts, resolveCosts } from './costs.js';
 export { DataspaceError, type DataspaceErrorCode } from './errors.js';
 export { FrameAllocator } from './frame-allocator.js';
 export { callAccepting, WHOLE_SPACE_WINDOW } from './ipc.js';
+export { MEMORY_SOURCE_LABEL, MemorySourceStatus, requestRegion } from './memory-source.js';
 export { isUint32, MAX_REFERENCE_END, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, pagesFor } from './page.js';
 export {
   DS_ACCESS_READ,

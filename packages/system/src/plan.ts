@@ -52,7 +52,7 @@ export interface MappingPlan {
 export interface RegionPlan {
   /** Unique name, e.g. `session0.control`. */
   readonly name: string;
-  readonly purpose: 'frame-pool' | 'session-control' | 'descriptor-dma';
+  readonly purpose: 'session-control' | 'descriptor-dma';
   readonly bytes: number;
   /** Where it is mapped read-write (first entry: the owner). */
   readonly mappings: readonly MappingPlan[];
@@ -92,8 +92,13 @@ export interface ManagerPlan {
   readonly thread: string;
   readonly space: string;
   readonly priority: number;
-  /** The frame-pool region and where the manager sees it. */
-  readonly pool: { readonly region: string; readonly vaddr: number; readonly bytes: number };
+  /**
+   * The manager's frame window in its space: it asks the memory source for one region per
+   * dataspace and per translation table and has it mapped there; `bytes` is its budget.
+   */
+  readonly pool: { readonly vaddr: number; readonly bytes: number };
+  /** Thread name of the memory source the manager asks for regions. */
+  readonly memorySource: string;
   readonly pinQuotaPages: number;
   readonly maxPinSeconds: number;
   readonly pinScanSeconds: number;
@@ -164,8 +169,27 @@ export interface StackPlan {
   readonly weight: 'lwip' | 'linux';
 }
 
+/**
+ * The memory source (sigma0's role): a privileged root-task thread that allocates a fresh
+ * region for each request and maps it into the requester's space (see `requestRegion` in
+ * `@udf/dataspace`). It serves the listed threads, each within its budget of bytes.
+ */
+export interface MemorySourcePlan {
+  readonly kind: 'memory-source';
+  readonly thread: string;
+  readonly space: string;
+  readonly priority: number;
+  readonly serves: readonly { readonly thread: string; readonly bytes: number }[];
+}
+
 /** Any component of a plan. */
-export type ComponentPlan = ManagerPlan | DriverPlan | StackPlan;
+export type ComponentPlan = MemorySourcePlan | ManagerPlan | DriverPlan | StackPlan;
+
+/** Name of the root task's space, home of the memory source. */
+export const ROOT_TASK_SPACE = 'root-task';
+
+/** How the realiser backs regions (see `MemoryLayout` in `@udf/l4-kernel`). */
+export type PlanMemoryLayout = 'shared' | 'separate';
 
 /** A driver–client session: control region (rings) and the client's buffer dataspace. */
 export interface SessionPlan {
@@ -207,6 +231,8 @@ export interface SystemPlan {
     readonly costTable: 'pentium4' | 'modern';
     readonly ipcScale: number;
     readonly seed: number;
+    /** Region backing: `'separate'` gives every region its own buffer (as threads need). */
+    readonly memoryLayout: PlanMemoryLayout;
   };
   readonly spaces: readonly SpacePlan[];
   readonly regions: readonly RegionPlan[];
@@ -232,6 +258,8 @@ export interface PlanOverrides {
   readonly seed?: number;
   /** Bus configuration for every NIC (default: each NIC's own `pci` and `eeprom64`). */
   readonly bus?: Omit<BusConfiguration, 'name'>;
+  /** Region backing (default `'separate'`: every region its own buffer). */
+  readonly memoryLayout?: PlanMemoryLayout;
 }
 
 /** The 33⅓ and 66⅔ MHz PCI clocks in Hz. */
@@ -294,18 +322,23 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
   const mgr = memDomain.components.find((c) => c.kind === 'dataspace-manager')!;
   if (mgr.kind !== 'dataspace-manager') throw new AssemblyError('no dataspace manager');
   const poolBytes = mgr.pages * PAGE_BYTES;
-  regions.push({
-    name: 'manager.pool',
-    purpose: 'frame-pool',
-    bytes: poolBytes,
-    mappings: [{ space: memDomain.name, vaddr: layout.pool }],
+  if (spaces.some((d) => d.name === ROOT_TASK_SPACE))
+    throw new AssemblyError(`domain name "${ROOT_TASK_SPACE}" is reserved for the root task`);
+  spaces.push({ name: ROOT_TASK_SPACE, global: false, priority: memDomain.priority });
+  components.push({
+    kind: 'memory-source',
+    thread: 'memory-source',
+    space: ROOT_TASK_SPACE,
+    priority: memDomain.priority,
+    serves: [{ thread: 'dataspace-manager', bytes: poolBytes }],
   });
   components.push({
     kind: 'dataspace-manager',
     thread: 'dataspace-manager',
     space: memDomain.name,
     priority: memDomain.priority,
-    pool: { region: 'manager.pool', vaddr: layout.pool, bytes: poolBytes },
+    pool: { vaddr: layout.pool, bytes: poolBytes },
+    memorySource: 'memory-source',
     pinQuotaPages: mgr.pinQuotaPages,
     maxPinSeconds: mgr.maxPinSeconds,
     pinScanSeconds: mgr.pinScanSeconds,
@@ -464,6 +497,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       costTable: sys.machine.costTable,
       ipcScale: overrides.ipcScale ?? sys.machine.ipcScale,
       seed: overrides.seed ?? sys.machine.seed,
+      memoryLayout: overrides.memoryLayout ?? 'separate',
     },
     spaces,
     regions,

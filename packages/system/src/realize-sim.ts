@@ -62,7 +62,15 @@ import {
   linuxStackCosts,
 } from './calibration.js';
 import { AssemblyError } from './errors.js';
-import type { ComponentPlan, DriverPlan, ManagerPlan, StackPlan, SystemPlan } from './plan.js';
+import { MemoryServer } from './memory-server.js';
+import type {
+  ComponentPlan,
+  DriverPlan,
+  ManagerPlan,
+  PlanMemoryLayout,
+  StackPlan,
+  SystemPlan,
+} from './plan.js';
 import { SESSION_OPEN_LABEL, SESSION_OPEN_OK, SESSION_OPEN_REFUSED } from './session-open.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
@@ -98,6 +106,8 @@ export interface RealizeSimOptions {
    * virtual time in integer nanoseconds; read them with {@link AssembledSystem.captures}.
    */
   readonly capture?: boolean;
+  /** Region backing, overriding the plan's `machine.memoryLayout`. */
+  readonly memoryLayout?: PlanMemoryLayout;
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -116,6 +126,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     costs,
     costScale: { ipc: plan.machine.ipcScale },
     seed: plan.machine.seed,
+    memoryLayout: options.memoryLayout ?? plan.machine.memoryLayout,
   });
   const k = sim.kernel;
   const hz = sim.machine.hz;
@@ -128,17 +139,33 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     return id;
   };
 
-  // Regions: allocated once, mapped where the plan says (the session control regions are the
-  // only memory two domains share from the start).
+  // Regions: each allocated as a region of its own, mapped where the plan says (the session
+  // control regions are the only memory two domains share from the start).
   const regionPaddr = new Map<string, number>();
   for (const r of plan.regions) {
-    const paddr = k.allocateFrames(r.bytes);
+    const paddr = k.allocateRegion(r.bytes).paddr;
     regionPaddr.set(r.name, paddr);
     for (const m of r.mappings) k.mapPhysical(space(m.space), m.vaddr, paddr, r.bytes, RW);
   }
 
-  // The dataspace manager and its frames (sigma0 hands it physical memory).
+  // The memory source (sigma0): the root-task thread that gives the dataspace manager one new
+  // region per dataspace and per translation table, by IPC.
+  const threadIds = new Map<string, ThreadId>();
+  const sourceBudgets = new Map<ThreadId, number>();
+  const sourcePlan = only(plan, 'memory-source')[0]!;
+  const memoryServer = new MemoryServer(k, sourceBudgets);
+  const sourceId = k.createThread({
+    name: sourcePlan.thread,
+    space: space(sourcePlan.space),
+    priority: sourcePlan.priority,
+    body: (ts) => memoryServer.body(ts),
+  });
+  threadIds.set(sourcePlan.thread, sourceId);
+
+  // The dataspace manager: its frames come from the memory source.
   const mgrPlan: ManagerPlan = only(plan, 'dataspace-manager')[0]!;
+  if (mgrPlan.memorySource !== sourcePlan.thread)
+    throw new AssemblyError(`manager's memory source "${mgrPlan.memorySource}" is not planned`);
   const drivers: {
     plan: DriverPlan;
     driver: Dp83820Driver | null;
@@ -146,6 +173,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   }[] = [];
   const manager = new AnonymousManager({
     pool: { vaddr: mgrPlan.pool.vaddr, bytes: mgrPlan.pool.bytes },
+    memorySource: sourceId,
     scanInterval: Math.max(1, Math.round(mgrPlan.pinScanSeconds * hz)),
     pinQuota: {
       maxPinnedPages: mgrPlan.pinQuotaPages,
@@ -161,6 +189,13 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     priority: mgrPlan.priority,
     body: manager.body,
   });
+  threadIds.set(mgrPlan.thread, managerId);
+  // Budgets are set before any thread runs (thread ids are known only once created).
+  for (const s of sourcePlan.serves) {
+    const id = threadIds.get(s.thread);
+    if (id === undefined) throw new AssemblyError(`memory source serves unknown "${s.thread}"`);
+    sourceBudgets.set(id, s.bytes);
+  }
 
   // NICs, switches and ipbench clients.
   const nics = plan.devices.map((dev) => {
@@ -425,6 +460,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       put(`socket-echo${i}`, e.stats);
     });
     put('manager', manager.stats());
+    put('memory-source', memoryServer.stats);
     put('kernel', sim.counters);
     return out;
   };

@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { TRANSLATION_ENTRY_BYTES, TRANSLATION_HEADER_BYTES } from '@udf/dataspace';
+import { Ramp } from '@udf/ipbench';
+import { describe, expect, it } from 'vitest';
+import { loadSystem } from './load.js';
+import { plan } from './plan.js';
+import { realizeSim } from './realize-sim.js';
+
+const apps = resolve(import.meta.dirname, '../../../apps');
+const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
+
+const PAGE = 4096;
+const pagesOf = (bytes: number) => Math.ceil(bytes / PAGE) * PAGE;
+
+describe("realizeSim in the 'separate' memory layout (issue 11 item 3)", () => {
+  it.each([
+    'isolated',
+    'clustered',
+    'embedded',
+    'monolithic',
+  ])('%s: every session ring, buffer dataspace and translation table is a region of its own, and a step echoes every packet', async (name) => {
+    const p = plan(system(name), { durationMs: 4, warmupMs: 1 });
+    expect(p.machine.memoryLayout).toBe('separate');
+    const built = realizeSim(p);
+    const { sim } = built;
+    const k = sim.kernel;
+    const memory = sim.machine.memory;
+    const hz = sim.machine.hz;
+    while (!built.ready() && sim.now() < p.load.startupLimitSeconds * hz) sim.runFor(hz / 2000);
+    built.checkStarted();
+
+    const spaceOfThread = (thread: string) => {
+      const t = k.allThreads().find((x) => x.name === thread);
+      if (t === undefined) throw new Error(`no thread ${thread}`);
+      return t.space;
+    };
+    /** The region behind `vaddr` in the space of `thread`, as the kernel's tables resolve it. */
+    const regionAt = (thread: string, vaddr: number) => {
+      const m = k.lookup(spaceOfThread(thread), vaddr);
+      expect(m, `${thread} maps ${vaddr.toString(16)}`).not.toBeNull();
+      const r = memory.regionOf(m!.paddr)!;
+      expect(r.buffer.byteLength, 'a region of its own buffer').toBe(r.size);
+      return r;
+    };
+
+    const seen: { what: string; id: number; paddr: number; size: number }[] = [];
+    const stacks = p.components.flatMap((c) => (c.kind === 'ip-stack' ? [c] : []));
+    const drivers = p.components.flatMap((c) => (c.kind === 'dp83820-driver' ? [c] : []));
+    for (const s of p.sessions) {
+      const stack = stacks.find((x) => x.space === s.clientSpace)!;
+      const driver = drivers.find((x) => x.space === s.driverSpace)!;
+      // The session's rings: one region, the very one both partners map.
+      const ring = regionAt(stack.thread, s.controlVaddr);
+      expect(regionAt(driver.thread, s.controlVaddr).id).toBe(ring.id);
+      expect(ring.paddr).toBe(k.lookup(spaceOfThread(stack.thread), s.controlVaddr)!.paddr);
+      seen.push({ what: `session${s.index}.rings`, ...ring });
+      // The buffer dataspace: one region exactly its size, the same in client and driver views.
+      const buffers = regionAt(stack.thread, s.buffersVaddr);
+      expect(buffers.size).toBe(pagesOf(s.bufferCount * s.bufferSize));
+      expect(regionAt(stack.thread, s.buffersVaddr + buffers.size - PAGE).id).toBe(buffers.id);
+      seen.push({ what: `session${s.index}.buffers`, ...buffers });
+    }
+    for (const d of drivers) {
+      // The translation table: one region, exactly the table's fpage.
+      const table = regionAt(d.thread, d.translationCache.vaddr);
+      const bytes = TRANSLATION_HEADER_BYTES + d.translationCache.entries * TRANSLATION_ENTRY_BYTES;
+      expect(table.size).toBeGreaterThanOrEqual(bytes);
+      expect(table.size).toBeLessThan(2 * pagesOf(bytes));
+      seen.push({ what: `${d.space}.translation-table`, ...table });
+      for (const dev of d.devices) {
+        const dma = regionAt(d.thread, dev.dma.vaddr);
+        seen.push({ what: `${dev.device}.descriptors`, ...dma });
+      }
+    }
+    // Pairwise distinct, and none overlaps another.
+    expect(new Set(seen.map((x) => x.id)).size).toBe(seen.length);
+    const sorted = [...seen].sort((a, b) => a.paddr - b.paddr);
+    for (let i = 1; i < sorted.length; i++)
+      expect(sorted[i]!.paddr).toBeGreaterThanOrEqual(sorted[i - 1]!.paddr + sorted[i - 1]!.size);
+
+    const ramp = new Ramp({
+      clock: sim.machine,
+      clients: built.clients,
+      packetSize: p.load.packetSize,
+      warmupS: p.load.warmupSeconds,
+      durationS: p.load.durationSeconds,
+      cooldownS: p.load.cooldownSeconds,
+      drive: (isDone) => {
+        while (!isDone()) sim.runFor(hz / 2000);
+      },
+    });
+    const step = await ramp.runStep(100 * p.devices.length);
+    expect(k.failures).toEqual([]);
+    expect(step.achievedBps).toBeGreaterThan(0);
+    expect(step.lost).toBe(0);
+    expect(step.bad).toBe(0);
+    const c = built.counters();
+    expect(c['memory-source.regions']).toBe(p.sessions.length + drivers.length);
+  });
+});
