@@ -98,3 +98,19 @@ describe("realizeSim in the 'separate' memory layout (issue 11 item 3)", () => {
     expect(c['memory-source.regions']).toBe(p.sessions.length + drivers.length);
   });
 });
+
+describe('the memory source’s budget', () => {
+  it('must fit the memory left after the planned regions (it is a promise, as a pool was)', () => {
+    const p = plan(system('isolated'));
+    const mgr = p.components.find((c) => c.kind === 'dataspace-manager')!;
+    const poolBytes = mgr.kind === 'dataspace-manager' ? mgr.pool.bytes : 0;
+    const regions = p.regions.reduce((n, r) => n + pagesOf(r.bytes), 0);
+    const exact = { ...p, machine: { ...p.machine, memoryBytes: PAGE + regions + poolBytes } };
+    expect(() => realizeSim(exact)).not.toThrow();
+    const short = {
+      ...exact,
+      machine: { ...exact.machine, memoryBytes: exact.machine.memoryBytes - PAGE },
+    };
+    expect(() => realizeSim(short)).toThrow(/cannot allocate the memory source's budgets/);
+  });
+});

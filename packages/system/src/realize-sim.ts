@@ -190,11 +190,20 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     body: manager.body,
   });
   threadIds.set(mgrPlan.thread, managerId);
-  // Budgets are set before any thread runs (thread ids are known only once created).
+  // Budgets are set before any thread runs (thread ids are known only once created). The
+  // source promises its budgets: together they must fit the memory left after the planned
+  // regions, as a pool allocated up front would have to.
+  let promised = 0;
   for (const s of sourcePlan.serves) {
     const id = threadIds.get(s.thread);
     if (id === undefined) throw new AssemblyError(`memory source serves unknown "${s.thread}"`);
     sourceBudgets.set(id, s.bytes);
+    promised += s.bytes;
+  }
+  if (promised > sim.machine.memory.freeBytes) {
+    throw new AssemblyError(
+      `cannot allocate the memory source's budgets: ${promised} bytes (${sim.machine.memory.freeBytes} free)`,
+    );
   }
 
   // NICs, switches and ipbench clients.
