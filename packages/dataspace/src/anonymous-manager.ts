@@ -15,8 +15,9 @@
  *   (time policy) is never recycled: closing its dataspace defers the frame's release until
  *   the pin clears, the lease ends, or the driver is disabled and its pins recovered.
  * - Quotas (pin-bit policy): every `scanInterval` the manager counts each driver's pinned pages
- *   and pin ages; a driver over quota is disabled: {@link AnonymousManagerOptions.onDriverDisabled}
- *   runs first (so the device can be reset and its DMA stopped), then every pin is recovered.
+ *   and pin ages; a driver over quota is disabled: the device supervisor is asked by IPC to reset
+ *   its devices ({@link AnonymousManagerOptions.supervisor}; in-process alternative:
+ *   {@link AnonymousManagerOptions.onDriverDisabled}), then every pin is recovered.
  *
  * @module
  */
@@ -49,6 +50,7 @@ import {
   type ManagerStats,
 } from './protocol.js';
 import { onDemandRefill, type RefillPolicy } from './refill-policy.js';
+import { DRIVER_DISABLE_LABEL, SUPERVISOR_OK } from './supervisor-protocol.js';
 import {
   ENTRY_PIN,
   PinPolicy,
@@ -112,6 +114,12 @@ export interface AnonymousManagerOptions {
    * a pool mapped in advance.
    */
   readonly memorySource?: ThreadId;
+  /**
+   * Thread id of the device supervisor (see `DRIVER_DISABLE_LABEL`): a driver over its pin
+   * quota is disabled by a call to it, and pins are recovered only after its reply (the
+   * driver's devices are reset by then).
+   */
+  readonly supervisor?: ThreadId;
   /** Cost overrides. */
   readonly costs?: Partial<DataspaceCosts>;
 }
@@ -180,6 +188,7 @@ export class AnonymousManager {
   private readonly maxCacheEntries: number;
   private readonly onDriverDisabled?: (driverId: ThreadId) => void;
   private readonly memorySource: ThreadId | undefined;
+  private readonly supervisor: ThreadId | undefined;
   /** With a memory source: the region backing each pool frame (index into `backings`), or -1. */
   private readonly backedBy: Int32Array;
   private readonly backings: BackingRegion[] = [];
@@ -238,6 +247,7 @@ export class AnonymousManager {
     this.maxCacheEntries = options.maxCacheEntries ?? 65_536;
     this.onDriverDisabled = options.onDriverDisabled;
     this.memorySource = options.memorySource;
+    this.supervisor = options.supervisor;
     this.backedBy = new Int32Array(this.frames.frames).fill(-1);
     this.costs = resolveCosts(options.costs);
     if (!(this.scanInterval > 0) || !(this.leaseCycles > 0)) {
@@ -297,7 +307,7 @@ export class AnonymousManager {
           ? yield* sys.ipc.receive(ANY_THREAD, timeout)
           : yield* sys.ipc.replyWait(to, reply, timeout);
       reply = null;
-      this.tick(sys);
+      yield* this.tick(sys);
       if (!r.ok) continue;
       to = r.from;
       reply = yield* this.handle(sys, r.from, r.msg);
@@ -317,17 +327,20 @@ export class AnonymousManager {
     return false;
   }
 
-  private tick(sys: Sys): void {
+  private *tick(sys: Sys): DataspaceCall<void> {
     const now = sys.now();
     if (now < this.nextScan) return;
     this.nextScan = now + this.scanInterval;
-    for (const cache of this.caches.values()) {
-      if (!cache.disabled) this.scan(sys, cache, now);
+    for (const cache of [...this.caches.values()]) {
+      if (!cache.disabled && this.scan(sys, cache, now)) yield* this.disable(sys, cache);
     }
   }
 
-  /** Check one cache's pins against its quota, and release held entries whose pin or lease ended. */
-  private scan(sys: Sys, cache: CacheRecord, now: Cycles): void {
+  /**
+   * Check one cache's pins against its quota, and release held entries whose pin or lease
+   * ended; true if the cache's driver is over its quota.
+   */
+  private scan(sys: Sys, cache: CacheRecord, now: Cycles): boolean {
     let pinned = 0;
     let overTime = false;
     let examined = 0;
@@ -350,13 +363,21 @@ export class AnonymousManager {
       }
     }
     sys.charge('Translation', examined * this.costs.pinScanEntry);
-    if (overTime || pinned > cache.quota.maxPinnedPages) this.disable(cache);
+    return overTime || pinned > cache.quota.maxPinnedPages;
   }
 
-  private disable(cache: CacheRecord): void {
+  private *disable(sys: Sys, cache: CacheRecord): DataspaceCall<void> {
     cache.disabled = true;
     cache.table.setState(TABLE_STATE_DISABLED);
     this.counters.driversDisabled++;
+    if (this.supervisor !== undefined) {
+      // The supervisor replies once the driver's devices are reset: only then are pins recovered.
+      const r = yield* sys.ipc.call(this.supervisor, {
+        label: DRIVER_DISABLE_LABEL,
+        words: [cache.driver],
+      });
+      if (!r.ok || r.msg.label !== SUPERVISOR_OK) this.counters.hookErrors++;
+    }
     try {
       this.onDriverDisabled?.(cache.driver);
     } catch {

@@ -59,6 +59,12 @@ export {
   ValidationStatus,
 } from './session.js';
 export {
+  DRIVER_DISABLE_LABEL,
+  DRIVER_DISABLED_LABEL,
+  SUPERVISOR_OK,
+  SUPERVISOR_REFUSED,
+} from './supervisor-protocol.js';
+export {
   TranslationCache,
   type TranslationCacheOptions,
   type TranslationStats,

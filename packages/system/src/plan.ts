@@ -99,6 +99,8 @@ export interface ManagerPlan {
   readonly pool: { readonly vaddr: number; readonly bytes: number };
   /** Thread name of the memory source the manager asks for regions. */
   readonly memorySource: string;
+  /** Thread name of the device supervisor that resets a driver over its pin quota. */
+  readonly supervisor: string;
   readonly pinQuotaPages: number;
   readonly maxPinSeconds: number;
   readonly pinScanSeconds: number;
@@ -182,8 +184,33 @@ export interface MemorySourcePlan {
   readonly serves: readonly { readonly thread: string; readonly bytes: number }[];
 }
 
+/**
+ * The device supervisor: a privileged root-task thread holding every NIC's register window; it
+ * owns the reset path and disables a driver on the dataspace manager's request (IPC).
+ */
+export interface DeviceSupervisorPlan {
+  readonly kind: 'device-supervisor';
+  readonly thread: string;
+  readonly space: string;
+  readonly priority: number;
+  /** The thread allowed to ask for a disable. */
+  readonly manager: string;
+  /** Where each NIC's register window is mapped in the supervisor's space. */
+  readonly registers: readonly { readonly device: string; readonly vaddr: number }[];
+  /** How long it waits for a disabled driver's acknowledgement (the pin-age limit). */
+  readonly ackSeconds: number;
+}
+
 /** Any component of a plan. */
-export type ComponentPlan = MemorySourcePlan | ManagerPlan | DriverPlan | StackPlan;
+export type ComponentPlan =
+  | MemorySourcePlan
+  | DeviceSupervisorPlan
+  | ManagerPlan
+  | DriverPlan
+  | StackPlan;
+
+/** Where the device supervisor maps the first NIC's registers (the next ones a stride apart). */
+export const SUPERVISOR_REGISTERS = 0x4000_0000;
 
 /** Name of the root task's space, home of the memory source. */
 export const ROOT_TASK_SPACE = 'root-task';
@@ -339,9 +366,23 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     priority: memDomain.priority,
     pool: { vaddr: layout.pool, bytes: poolBytes },
     memorySource: 'memory-source',
+    supervisor: 'device-supervisor',
     pinQuotaPages: mgr.pinQuotaPages,
     maxPinSeconds: mgr.maxPinSeconds,
     pinScanSeconds: mgr.pinScanSeconds,
+  });
+
+  components.push({
+    kind: 'device-supervisor',
+    thread: 'device-supervisor',
+    space: ROOT_TASK_SPACE,
+    priority: memDomain.priority,
+    manager: 'dataspace-manager',
+    registers: sys.nics.map((nic, i) => ({
+      device: nic.name,
+      vaddr: SUPERVISOR_REGISTERS + i * REGION_STRIDE,
+    })),
+    ackSeconds: mgr.maxPinSeconds,
   });
 
   // Devices and the load clients on their wires.

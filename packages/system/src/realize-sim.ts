@@ -61,6 +61,7 @@ import {
   LINUX_BASELINE_COSTS,
   linuxStackCosts,
 } from './calibration.js';
+import { DeviceSupervisor } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
 import { MemoryServer } from './memory-server.js';
 import type {
@@ -162,6 +163,21 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   });
   threadIds.set(sourcePlan.thread, sourceId);
 
+  // The device supervisor (root task): holds every NIC's registers, owns the reset path. Its
+  // configuration (manager, drivers) is plain data completed below, before any thread runs.
+  const supPlan = only(plan, 'device-supervisor')[0]!;
+  const supervisedDrivers: { thread: ThreadId; registers: number[] }[] = [];
+  let supervisor: DeviceSupervisor | null = null;
+  const supervisorId = k.createThread({
+    name: supPlan.thread,
+    space: space(supPlan.space),
+    priority: supPlan.priority,
+    body: function* (ts: Sys): Generator<KernelCall, void, unknown> {
+      yield* supervisor!.body(ts);
+    },
+  });
+  threadIds.set(supPlan.thread, supervisorId);
+
   // The dataspace manager: its frames come from the memory source.
   const mgrPlan: ManagerPlan = only(plan, 'dataspace-manager')[0]!;
   if (mgrPlan.memorySource !== sourcePlan.thread)
@@ -174,14 +190,13 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   const manager = new AnonymousManager({
     pool: { vaddr: mgrPlan.pool.vaddr, bytes: mgrPlan.pool.bytes },
     memorySource: sourceId,
+    supervisor: supervisorId,
     scanInterval: Math.max(1, Math.round(mgrPlan.pinScanSeconds * hz)),
     pinQuota: {
       maxPinnedPages: mgrPlan.pinQuotaPages,
       maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
     },
     costs: cc.dataspace,
-    // Paper 4.4: a driver over its pin quota is disabled and its device reset to recover pins.
-    onDriverDisabled: (thread) => drivers.find((d) => d.thread === thread)?.driver?.quotaExceeded(),
   });
   const managerId = k.createThread({
     name: mgrPlan.thread,
@@ -190,6 +205,13 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     body: manager.body,
   });
   threadIds.set(mgrPlan.thread, managerId);
+  if (mgrPlan.supervisor !== supPlan.thread || threadIds.get(supPlan.manager) !== managerId)
+    throw new AssemblyError('the device supervisor must serve the planned manager');
+  supervisor = new DeviceSupervisor({
+    manager: managerId,
+    drivers: supervisedDrivers,
+    ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
+  });
   // Budgets are set before any thread runs (thread ids are known only once created). The
   // source promises its budgets: together they must fit the memory left after the planned
   // regions, as a pool allocated up front would have to.
@@ -222,6 +244,9 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         },
       }),
     );
+    const supReg = supPlan.registers.find((r) => r.device === dev.name);
+    if (supReg === undefined) throw new AssemblyError(`supervisor has no window for ${dev.name}`);
+    k.mapDevice(space(supPlan.space), supReg.vaddr, device);
     const sw = new Switch({ clock: sim.machine, ports: dev.clients.length + 1 });
     // Virtual time as integer nanoseconds (bigint: exact for any run length).
     const writer = options.capture
@@ -318,6 +343,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
               entries: dp.translationCache.entries,
             }),
           notifyAvoidance: dp.notifyAvoidance,
+          supervisor: supervisorId,
           // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
           // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
           // run there.
@@ -327,6 +353,10 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       },
     });
     driverThreads.set(dp.space, entry.thread);
+    supervisedDrivers.push({
+      thread: entry.thread,
+      registers: dp.devices.map((d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr),
+    });
     drivers.push(entry);
   }
 
@@ -470,6 +500,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     });
     put('manager', manager.stats());
     put('memory-source', memoryServer.stats);
+    put('supervisor', supervisor!.stats);
     put('kernel', sim.counters);
     return out;
   };

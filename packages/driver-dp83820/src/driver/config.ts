@@ -105,4 +105,9 @@ export interface Dp83820DriverConfig {
    * interrupt will wake it; clients then need not notify it of new frames. Default true.
    */
   readonly notifyAvoidance?: boolean;
+  /**
+   * Thread id of the device supervisor: a `DRIVER_DISABLED_LABEL` message from it (and only
+   * from it) disables the driver as {@link Dp83820Driver.quotaExceeded} does.
+   */
+  readonly supervisor?: ThreadId;
 }

@@ -199,6 +199,8 @@ export function buildRig(
     holdoff?: number;
     hooks?: RigClientHooks[];
     costs?: Partial<Dp83820DriverCosts>;
+    /** A device-supervisor thread (created before the driver, which is told its id). */
+    supervisor?: (sys: Sys, driverThread: () => ThreadId) => Generator<KernelCall, void, unknown>;
     keepFrames?: boolean;
     /** Runs in the manager thread each time it serves a refill (as a manager's hooks do). */
     onRefill?: (refill: number) => void;
@@ -319,7 +321,17 @@ export function buildRig(
     },
   });
 
+  const supervise = options.supervisor;
+  const supervisorThread = supervise
+    ? k.createThread({
+        name: 'supervisor',
+        space: k.createSpace('root-task'),
+        priority: 250,
+        body: (sys) => supervise(sys, () => ids.driver),
+      })
+    : undefined;
   const driver = new Dp83820Driver({
+    ...(supervisorThread !== undefined ? { supervisor: supervisorThread } : {}),
     devices: deviceConfigs,
     sessions: sessionConfigs,
     translation: function* (sys) {
