@@ -82,3 +82,11 @@ export {
   TranslationTable,
 } from './translation-table.js';
 export { revokeMappings } from './unmap.js';
+export {
+  COUNTERS_PAGE_BYTES,
+  COUNTERS_PAGE_MAGIC,
+  COUNTERS_VALUES_OFFSET,
+  CountersPage,
+  type CountersSnapshot,
+  readCountersPage,
+} from './counters-page.js';
