@@ -34,6 +34,7 @@ import {
 } from '@udf/l4-kernel';
 import type { DataspaceCall } from './call.js';
 import { type DataspaceCosts, resolveCosts } from './costs.js';
+import { CountersPage } from './counters-page.js';
 import { DataspaceError } from './errors.js';
 import { FrameAllocator } from './frame-allocator.js';
 import { requestRegion } from './memory-source.js';
@@ -120,6 +121,11 @@ export interface AnonymousManagerOptions {
    * driver's devices are reset by then).
    */
   readonly supervisor?: ThreadId;
+  /**
+   * The domain's counters page (see {@link CountersPage}): where it is mapped and the prefix of
+   * the manager's counters ({@link ManagerStats} fields), published after every request and scan.
+   */
+  readonly counters?: { readonly vaddr: number; readonly prefix: string };
   /** Cost overrides. */
   readonly costs?: Partial<DataspaceCosts>;
 }
@@ -205,6 +211,7 @@ export class AnonymousManager {
   private nextCacheId = 1;
   private nextScan: Cycles = 0;
   private heldEntries = 0;
+  private published: { -readonly [K in keyof ManagerStats]: ManagerStats[K] } | null = null;
   private memory: Uint8Array | null = null;
   private memoryBuffer: SharedArrayBuffer | null = null;
   private memoryOffset = 0;
@@ -219,7 +226,7 @@ export class AnonymousManager {
   };
 
   /** Validate `options`; throws {@link DataspaceError} on a bad pool or policy. */
-  constructor(options: AnonymousManagerOptions) {
+  constructor(private readonly options: AnonymousManagerOptions) {
     const { pool } = options;
     if (
       !isUint32(pool.vaddr) ||
@@ -273,8 +280,28 @@ export class AnonymousManager {
 
   private *run(sys: Sys): DataspaceCall<void> {
     if (this.memorySource === undefined) yield* this.attachPool(sys);
+    const c = this.options.counters;
+    if (c) {
+      const page = yield* CountersPage.open(sys, c.vaddr);
+      this.published = page.bind(c.prefix, this.stats());
+      page.ready();
+    }
     this.nextScan = sys.now() + this.scanInterval;
     yield* this.serve(sys);
+  }
+
+  /** Copy the counters to the counters page (field by field: nothing allocated). */
+  private publish(): void {
+    const p = this.published;
+    if (p === null) return;
+    p.freeFrames = this.frames.freeFrames;
+    p.dataspaces = this.dataspaces.size;
+    p.deferredFrames = this.counters.deferredFrames;
+    p.refills = this.counters.refills;
+    p.faultsMapped = this.counters.faultsMapped;
+    p.rejected = this.counters.rejected;
+    p.driversDisabled = this.counters.driversDisabled;
+    p.pinsRecovered = this.counters.pinsRecovered;
   }
 
   /** Single-pool mode: reach the premapped pool and learn each frame's physical address. */
@@ -308,10 +335,12 @@ export class AnonymousManager {
           : yield* sys.ipc.replyWait(to, reply, timeout);
       reply = null;
       yield* this.tick(sys);
+      this.publish();
       if (!r.ok) continue;
       to = r.from;
       reply = yield* this.handle(sys, r.from, r.msg);
       if (reply.label !== DsStatus.OK) this.counters.rejected++;
+      this.publish();
     }
   }
 

@@ -18,10 +18,10 @@ import type { Sys } from '@udf/l4-kernel';
 import type { DataspaceCall } from './call.js';
 import { DataspaceError } from './errors.js';
 
-/** Bytes of a counters page region (4 pages). */
-export const COUNTERS_PAGE_BYTES = 16384;
+/** Bytes of a counters page region (2 pages: about 250 counters with their names). */
+export const COUNTERS_PAGE_BYTES = 8192;
 /** Byte offset of the first counter value. */
-export const COUNTERS_VALUES_OFFSET = 12288;
+export const COUNTERS_VALUES_OFFSET = 6144;
 /** Magic word of an initialised counters page ('CNTR'). */
 export const COUNTERS_PAGE_MAGIC = 0x434e5452;
 

@@ -17,6 +17,14 @@ export {
 export type { DataspaceCall } from './call.js';
 export { type Dataspace, dsClient, request, statusError } from './client.js';
 export { DATASPACE_COSTS, type DataspaceCosts, resolveCosts } from './costs.js';
+export {
+  COUNTERS_PAGE_BYTES,
+  COUNTERS_PAGE_MAGIC,
+  COUNTERS_VALUES_OFFSET,
+  CountersPage,
+  type CountersSnapshot,
+  readCountersPage,
+} from './counters-page.js';
 export { DataspaceError, type DataspaceErrorCode } from './errors.js';
 export { FrameAllocator } from './frame-allocator.js';
 export { callAccepting, WHOLE_SPACE_WINDOW } from './ipc.js';
@@ -82,11 +90,3 @@ export {
   TranslationTable,
 } from './translation-table.js';
 export { revokeMappings } from './unmap.js';
-export {
-  COUNTERS_PAGE_BYTES,
-  COUNTERS_PAGE_MAGIC,
-  COUNTERS_VALUES_OFFSET,
-  CountersPage,
-  type CountersSnapshot,
-  readCountersPage,
-} from './counters-page.js';

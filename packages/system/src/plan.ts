@@ -12,6 +12,8 @@
  *
  * @module
  */
+
+import { COUNTERS_PAGE_BYTES } from '@udf/dataspace';
 import { netSessionLayout } from '@udf/netdev';
 import { AssemblyError } from './errors.js';
 import { resolveSessions } from './load.js';
@@ -52,7 +54,7 @@ export interface MappingPlan {
 export interface RegionPlan {
   /** Unique name, e.g. `session0.control`. */
   readonly name: string;
-  readonly purpose: 'session-control' | 'descriptor-dma';
+  readonly purpose: 'session-control' | 'descriptor-dma' | 'counters';
   readonly bytes: number;
   /** Where it is mapped read-write (first entry: the owner). */
   readonly mappings: readonly MappingPlan[];
@@ -101,6 +103,7 @@ export interface ManagerPlan {
   readonly memorySource: string;
   /** Thread name of the device supervisor that resets a driver over its pin quota. */
   readonly supervisor: string;
+  readonly counters: CountersPlan;
   readonly pinQuotaPages: number;
   readonly maxPinSeconds: number;
   readonly pinScanSeconds: number;
@@ -129,6 +132,7 @@ export interface DriverPlan {
   readonly priority: number;
   /** True in the monolithic baseline's kernel domain. */
   readonly inKernel: boolean;
+  readonly counters: CountersPlan;
   readonly devices: readonly DriverDevicePlan[];
   /** Indexes into {@link SystemPlan.sessions} of the sessions this driver serves. */
   readonly sessions: readonly number[];
@@ -143,12 +147,15 @@ export interface SocketEchoPlan {
   readonly space: string;
   readonly priority: number;
   readonly queueDatagrams: number;
+  readonly counters: CountersPlan;
 }
 
 /** An IP stack component (one thread per stack domain serving all its sessions). */
 export interface StackPlan {
   readonly kind: 'ip-stack';
   readonly thread: string;
+  /** Counters page; the stack's names are `<prefix>.<interface>`, `<prefix>.thread`. */
+  readonly counters: CountersPlan;
   readonly space: string;
   /** Priority of the stack thread (below the driver's in the kernel domain). */
   readonly priority: number;
@@ -211,6 +218,15 @@ export type ComponentPlan =
 
 /** Where the device supervisor maps the first NIC's registers (the next ones a stride apart). */
 export const SUPERVISOR_REGISTERS = 0x4000_0000;
+
+/** Where each domain's counters page is mapped in its own space. */
+export const COUNTERS_VADDR = 0x0f00_0000;
+
+/** Where a component keeps its counters: its domain's counters page and its names' prefix. */
+export interface CountersPlan {
+  readonly vaddr: number;
+  readonly prefix: string;
+}
 
 /** Name of the root task's space, home of the memory source. */
 export const ROOT_TASK_SPACE = 'root-task';
@@ -367,6 +383,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     pool: { vaddr: layout.pool, bytes: poolBytes },
     memorySource: 'memory-source',
     supervisor: 'device-supervisor',
+    counters: { vaddr: COUNTERS_VADDR, prefix: 'manager' },
     pinQuotaPages: mgr.pinQuotaPages,
     maxPinSeconds: mgr.maxPinSeconds,
     pinScanSeconds: mgr.pinScanSeconds,
@@ -476,6 +493,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         space: d.name,
         priority: d.priority,
         inKernel: d.kernel,
+        counters: { vaddr: COUNTERS_VADDR, prefix: `${d.name}.driver` },
         devices: driverDevices,
         sessions: sessions.filter((s) => s.driverSpace === d.name).map((s) => s.index),
         translationCache: { vaddr: layout.translationCache, entries: comp.translationCacheEntries },
@@ -485,6 +503,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
   }
 
   // Stacks: one thread per stack domain, a region mapper as its pager.
+  let stackCount = 0;
   for (const d of sys.domains) {
     if (!d.components.some((c) => c.kind === 'ip-stack')) continue;
     const mine = sessions.filter((s) => s.clientSpace === d.name);
@@ -505,11 +524,13 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         space: echoDomain.name,
         priority: echoDomain.priority,
         queueDatagrams: echo && echo.kind === 'udp-echo' ? echo.socketQueueDatagrams : 54,
+        counters: { vaddr: COUNTERS_VADDR, prefix: `socket-echo${stackCount}` },
       };
     }
     components.push({
       kind: 'ip-stack',
       thread: `${d.name}/ip-stack`,
+      counters: { vaddr: COUNTERS_VADDR, prefix: `stack${stackCount++}` },
       space: d.name,
       priority: d.kernel ? d.priority - 1 : d.priority,
       regionMapper: `${d.name}/region-mapper`,
@@ -527,6 +548,17 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       socketEcho,
       driverSpace: driverSpaces[0]!,
       weight: stackWeight(d),
+    });
+  }
+
+  // A counters page per domain, mapped in that domain only (the engine reads the region).
+  for (const d of spaces) {
+    if (d.name === ROOT_TASK_SPACE) continue;
+    regions.push({
+      name: `counters.${d.name}`,
+      purpose: 'counters',
+      bytes: COUNTERS_PAGE_BYTES,
+      mappings: [{ space: d.name, vaddr: COUNTERS_VADDR }],
     });
   }
 

@@ -16,11 +16,13 @@
  */
 import {
   AnonymousManager,
+  CountersPage,
   DS_RIGHT_READ,
   DS_RIGHT_TRANSLATE,
   DS_RIGHT_WRITE,
   dsClient,
   RegionMapper,
+  readCountersPage,
   rmClient,
   TranslationCache,
 } from '@udf/dataspace';
@@ -48,7 +50,6 @@ import {
   PcapTap,
   PcapWriter,
   type Stack,
-  type StackThreadState,
   stackThread,
   UdpDatagram,
   type UdpSocket,
@@ -66,7 +67,6 @@ import { AssemblyError } from './errors.js';
 import { MemoryServer } from './memory-server.js';
 import type {
   ComponentPlan,
-  DriverPlan,
   ManagerPlan,
   PlanMemoryLayout,
   StackPlan,
@@ -182,15 +182,11 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   const mgrPlan: ManagerPlan = only(plan, 'dataspace-manager')[0]!;
   if (mgrPlan.memorySource !== sourcePlan.thread)
     throw new AssemblyError(`manager's memory source "${mgrPlan.memorySource}" is not planned`);
-  const drivers: {
-    plan: DriverPlan;
-    driver: Dp83820Driver | null;
-    thread: ThreadId;
-  }[] = [];
   const manager = new AnonymousManager({
     pool: { vaddr: mgrPlan.pool.vaddr, bytes: mgrPlan.pool.bytes },
     memorySource: sourceId,
     supervisor: supervisorId,
+    counters: mgrPlan.counters,
     scanInterval: Math.max(1, Math.round(mgrPlan.pinScanSeconds * hz)),
     pinQuota: {
       maxPinnedPages: mgrPlan.pinQuotaPages,
@@ -301,8 +297,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       };
     });
     const mySessions = dp.sessions.map((i) => plan.sessions[i]!);
-    const entry = { plan: dp, driver: null as Dp83820Driver | null, thread: 0 };
-    entry.thread = k.createThread({
+    const thread = k.createThread({
       name: dp.thread,
       space: drvSpace,
       priority: dp.priority,
@@ -334,7 +329,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
           capacity: s.ringCapacity,
           dataspaces: [opened.get(s.index)!.dataspace],
         }));
-        entry.driver = new Dp83820Driver({
+        const driver = new Dp83820Driver({
           devices,
           sessions: sessionConfigs,
           translation: (ts) =>
@@ -344,25 +339,23 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
             }),
           notifyAvoidance: dp.notifyAvoidance,
           supervisor: supervisorId,
+          counters: dp.counters,
           // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
           // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
           // run there.
           costs: dp.inKernel ? { ...cc.driver, ...NO_NOTIFICATION_DRIVER } : cc.driver,
         });
-        yield* entry.driver.body(tsys);
+        yield* driver.body(tsys);
       },
     });
-    driverThreads.set(dp.space, entry.thread);
+    driverThreads.set(dp.space, thread);
     supervisedDrivers.push({
-      thread: entry.thread,
+      thread,
       registers: dp.devices.map((d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr),
     });
-    drivers.push(entry);
   }
 
   // Stacks: one thread per stack domain serving all its sessions; a region mapper as its pager.
-  const stackStates: StackThreadState[] = [];
-  const echoThreads: { stats: SocketEchoStats }[] = [];
   const stackPlans: StackPlan[] = only(plan, 'ip-stack');
   for (const sp of stackPlans) {
     const mine = sp.interfaces.map((i) => plan.sessions[i.session]!);
@@ -393,6 +386,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       space: space(sp.space),
       priority: sp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+        const page = yield* CountersPage.open(tsys, sp.counters.vaddr);
         for (const s of mine) {
           const bytes = s.bufferCount * s.bufferSize;
           const ds = yield* dsClient.open(tsys, managerId, bytes);
@@ -440,7 +434,18 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
           loopCosts: sp.weight === 'linux' ? NO_NOTIFICATION_LOOP : cc.stackLoop,
           echoPort: sp.echoPort,
           policy,
-          onReady: (state) => stackStates.push(state),
+          onReady: (state) => {
+            // The stack's counters live on its domain's counters page from here on.
+            const prefix = sp.counters.prefix;
+            state.stacks.forEach((stack, j) => {
+              page.bind(`${prefix}.${j}`, stack.counters);
+            });
+            state.devices.forEach((dev, j) => {
+              page.bind(`${prefix}.${j}.session`, dev.stats);
+            });
+            page.bind(`${prefix}.thread`, state.stats);
+            page.ready();
+          },
           ...(socketEcho
             ? {
                 setup: (stacks: readonly Stack[]) => socketEcho.bind(stacks),
@@ -455,23 +460,42 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     stackThreads.set(sp.space, stackId);
     k.setPager(stackId, rmThread);
     if (socketEcho && sp.socketEcho) {
+      const echoPlan = sp.socketEcho;
       const echoId = k.createThread({
         name: sp.socketEcho.thread,
         space: space(sp.socketEcho.space),
         priority: sp.socketEcho.priority,
-        body: (ts) =>
-          socketEcho.reader(
+        body: function* (ts: Sys): Generator<KernelCall, void, unknown> {
+          const page = yield* CountersPage.open(ts, echoPlan.counters.vaddr);
+          page.bind(echoPlan.counters.prefix, socketEcho.stats);
+          yield* socketEcho.reader(
             ts,
             stackId,
             driverThread,
             linux ? LINUX_BASELINE_COSTS.syscall.cycles : costs.entries.syscall.cycles,
             costs.entries.copyPerByte.cycles,
-          ),
+          );
+        },
       });
       socketEcho.readerThread = echoId;
-      echoThreads.push(socketEcho);
     }
   }
+
+  // Each domain's counters page, as the engine reads it: the region, not the components.
+  const pages = plan.regions
+    .filter((r) => r.purpose === 'counters')
+    .map((r) => {
+      const region = sim.machine.memory.regionOf(regionPaddr.get(r.name)!)!;
+      const at = regionPaddr.get(r.name)! - region.paddr + region.byteOffset;
+      const domain = r.mappings[0]!.space;
+      // Components that announce readiness: the manager, drivers and stacks of the domain.
+      const expected = plan.components.filter(
+        (c) =>
+          c.space === domain &&
+          (c.kind === 'dataspace-manager' || c.kind === 'dp83820-driver' || c.kind === 'ip-stack'),
+      );
+      return { domain, expected, read: () => readCountersPage(region.buffer, at) };
+    });
 
   const counters = (): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -481,29 +505,19 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         else if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) put(`${prefix}.${key}`, v);
       }
     };
+    // Engine side: the device models and the wires, the root task, the kernel.
     for (const n of nics) {
       put(n.plan.name, n.device.stats);
       put(`${n.plan.name}.switch`, n.sw.stats(0));
     }
-    for (const dr of drivers) if (dr.driver) put(`${dr.plan.space}.driver`, dr.driver.stats);
-    stackStates.forEach((st, i) => {
-      st.stacks.forEach((stack, j) => {
-        put(`stack${i}.${j}`, stack.counters);
-      });
-      st.devices.forEach((dev, j) => {
-        put(`stack${i}.${j}.session`, dev.stats);
-      });
-      put(`stack${i}.thread`, st.stats);
-    });
-    echoThreads.forEach((e, i) => {
-      put(`socket-echo${i}`, e.stats);
-    });
-    put('manager', manager.stats());
+    for (const p of pages) Object.assign(out, p.read().counters);
     put('memory-source', memoryServer.stats);
     put('supervisor', supervisor!.stats);
     put('kernel', sim.counters);
     return out;
   };
+
+  const notReady = () => pages.find((p) => p.read().ready < p.expected.length);
 
   const checkStarted = () => {
     const dead = k.failures;
@@ -512,22 +526,19 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         `components failed during start-up: ${dead.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
       );
     }
-    for (const dr of drivers) {
-      if (!dr.driver?.running)
-        throw new AssemblyError(`driver in domain "${dr.plan.space}" did not start`);
+    const late = notReady();
+    if (late !== undefined) {
+      throw new AssemblyError(
+        `domain "${late.domain}" did not start: ${late.read().ready} of ${late.expected.map((c) => c.thread).join(', ')} ready`,
+      );
     }
-    if (stackStates.length !== stackPlans.length)
-      throw new AssemblyError('an IP stack did not start');
   };
 
-  // Ready means serving: drivers running, stacks started, and every receiver enabled (the
-  // driver enables it once the client has posted receive buffers), so no load frame arrives
-  // at a disabled receiver.
+  // Ready means serving: every manager, driver and stack announced itself on its domain's
+  // counters page, and every receiver is enabled (the driver enables it once the client has
+  // posted receive buffers), so no load frame arrives at a disabled receiver.
   const ready = () =>
-    k.failures.length === 0 &&
-    drivers.every((dr) => dr.driver?.running === true) &&
-    stackStates.length === stackPlans.length &&
-    nics.every((n) => n.device.receiving);
+    k.failures.length === 0 && notReady() === undefined && nics.every((n) => n.device.receiving);
 
   const captures = (): Record<string, Uint8Array> => {
     const out: Record<string, Uint8Array> = {};

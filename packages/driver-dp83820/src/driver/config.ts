@@ -110,4 +110,10 @@ export interface Dp83820DriverConfig {
    * from it) disables the driver as {@link Dp83820Driver.quotaExceeded} does.
    */
   readonly supervisor?: ThreadId;
+  /**
+   * The domain's counters page (see `CountersPage` in `@udf/dataspace`): where it is mapped and
+   * the prefix of this driver's counters. The driver keeps `stats` there and announces itself
+   * ready on the page once its devices and sessions are set up.
+   */
+  readonly counters?: { readonly vaddr: number; readonly prefix: string };
 }

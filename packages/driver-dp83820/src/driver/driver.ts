@@ -37,7 +37,7 @@
  *
  * @module
  */
-import { DRIVER_DISABLED_LABEL, Session, ValidationStatus } from '@udf/dataspace';
+import { CountersPage, DRIVER_DISABLED_LABEL, Session, ValidationStatus } from '@udf/dataspace';
 import {
   ANY_THREAD,
   INTERRUPT_LABEL,
@@ -369,8 +369,12 @@ export class Dp83820Driver {
   }
 
   private *run(sys: Sys): Generator<KernelCall, void, unknown> {
+    const counters = this.config.counters;
+    const page = counters ? yield* CountersPage.open(sys, counters.vaddr) : null;
+    if (page && counters) page.bind(counters.prefix, this.stats);
     yield* this.init(sys);
     this.ready = true;
+    page?.ready();
     let pendingIrq: ThreadId = NIL_THREAD;
     for (;;) {
       if (yield* this.work(sys)) {
