@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
-import { TRANSLATION_ENTRY_BYTES, TRANSLATION_HEADER_BYTES } from '@udf/dataspace';
+import {
+  readCountersPage,
+  TRANSLATION_ENTRY_BYTES,
+  TRANSLATION_HEADER_BYTES,
+} from '@udf/dataspace';
 import { Ramp } from '@udf/ipbench';
 import { describe, expect, it } from 'vitest';
 import { loadSystem } from './load.js';
@@ -112,5 +116,34 @@ describe('the memory source’s budget', () => {
       machine: { ...exact.machine, memoryBytes: exact.machine.memoryBytes - PAGE },
     };
     expect(() => realizeSim(short)).toThrow(/cannot allocate the memory source's budgets/);
+  });
+});
+
+describe('counters pages (issue 11 item 4)', () => {
+  it('counters and readiness come from each domain’s counters page, mapped in that domain only', () => {
+    const p = plan(system('isolated'));
+    const built = realizeSim(p);
+    const { sim } = built;
+    const k = sim.kernel;
+    expect(built.ready()).toBe(false);
+    expect(() => built.checkStarted()).toThrow(/did not start/);
+    while (!built.ready()) sim.runFor(sim.machine.hz / 2000);
+    built.checkStarted();
+    const pages = p.regions.filter((r) => r.purpose === 'counters');
+    expect(pages.map((r) => r.mappings.length)).toEqual(pages.map(() => 1));
+    const fromPages: Record<string, number> = {};
+    for (const r of pages) {
+      const [m] = r.mappings;
+      const space = k.allThreads().find((t) => t.name.startsWith(`${m!.space}/`))?.space;
+      const paddr = space === undefined ? null : k.lookup(space, m!.vaddr)?.paddr;
+      if (paddr == null) continue; // a domain without threads of its own naming (the manager's)
+      const region = sim.machine.memory.regionOf(paddr)!;
+      Object.assign(fromPages, readCountersPage(region.buffer, region.byteOffset).counters);
+    }
+    const c = built.counters();
+    expect(Object.keys(fromPages).length).toBeGreaterThan(20);
+    for (const [name, v] of Object.entries(fromPages)) expect(c[name], name).toBe(v);
+    expect(c['driver.driver.rxFrames']).toBeDefined();
+    expect(c['manager.totalFrames']).toBeGreaterThan(0);
   });
 });
