@@ -66,6 +66,7 @@ export {
   VALIDATION_STATUS_COUNT,
   ValidationStatus,
 } from './session.js';
+export { SESSION_OPEN_LABEL, SESSION_OPEN_OK, SESSION_OPEN_REFUSED } from './session-open.js';
 export {
   DRIVER_DISABLE_LABEL,
   DRIVER_DISABLED_LABEL,

@@ -14,3 +14,4 @@ export * from './driver/config.js';
 export * from './driver/costs.js';
 export { resetAndRaiseSoftwareInterrupt } from './driver/device-driver.js';
 export * from './driver/driver.js';
+export * from './driver/server.js';

@@ -24,17 +24,10 @@ import {
   RegionMapper,
   readCountersPage,
   rmClient,
-  TranslationCache,
 } from '@udf/dataspace';
-import {
-  Dp83820,
-  type Dp83820DeviceConfig,
-  Dp83820Driver,
-  type Dp83820SessionConfig,
-} from '@udf/driver-dp83820';
+import { Dp83820, type Dp83820DeviceConfig } from '@udf/driver-dp83820';
 import { SimClient } from '@udf/ipbench';
 import {
-  ANY_THREAD,
   type KernelCall,
   MODERN_X86_3_0,
   NEVER,
@@ -62,6 +55,7 @@ import {
   LINUX_BASELINE_COSTS,
   linuxStackCosts,
 } from './calibration.js';
+import { type ComponentRef, resolveComponent } from './components.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
 import { MemoryServer } from './memory-server.js';
@@ -72,7 +66,7 @@ import type {
   StackPlan,
   SystemPlan,
 } from './plan.js';
-import { SESSION_OPEN_LABEL, SESSION_OPEN_OK, SESSION_OPEN_REFUSED } from './session-open.js';
+import { SESSION_OPEN_LABEL, SESSION_OPEN_OK } from './session-open.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
 
@@ -276,6 +270,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   // Thread ids are known before any thread runs: the kernel hands them out in creation order,
   // so a component's configuration can name its partners as plain numbers.
   const driverThreads = new Map<string, ThreadId>();
+  const sessionClients: { session: { client: ThreadId }; space: string }[] = [];
   const stackThreads = new Map<string, ThreadId>();
 
   // Drivers: a thread per driver component. It first accepts one session-open IPC per session
@@ -297,55 +292,41 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       };
     });
     const mySessions = dp.sessions.map((i) => plan.sessions[i]!);
+    // Built inside the driver's domain from a plain-data reference. The sessions' client
+    // threads are created below; their ids are filled in before any thread runs.
+    const serverSessions = mySessions.map((s) => ({
+      index: s.index,
+      device: dp.devices.findIndex((d) => d.device === s.nic),
+      client: 0,
+      controlVaddr: s.controlVaddr,
+      capacity: s.ringCapacity,
+    }));
+    sessionClients.push(
+      ...serverSessions.map((x) => ({ session: x, space: plan.sessions[x.index]!.clientSpace })),
+    );
+    const ref: ComponentRef = {
+      module: '@udf/driver-dp83820',
+      export: 'dp83820DriverServer',
+      config: {
+        devices,
+        sessions: serverSessions,
+        manager: managerId,
+        translationCache: dp.translationCache,
+        notifyAvoidance: dp.notifyAvoidance,
+        supervisor: supervisorId,
+        counters: dp.counters,
+        // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
+        // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
+        // run there.
+        costs: dp.inKernel ? { ...cc.driver, ...NO_NOTIFICATION_DRIVER } : cc.driver,
+      },
+    };
     const thread = k.createThread({
       name: dp.thread,
       space: drvSpace,
       priority: dp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        const opened = new Map<number, { client: ThreadId; dataspace: number }>();
-        while (opened.size < mySessions.length) {
-          const r = yield* tsys.ipc.receive(ANY_THREAD, NEVER);
-          if (!r.ok) continue;
-          const [index, controlVaddr, capacity, dataspace] = r.msg.words;
-          const s = mySessions.find((x) => x.index === index);
-          const valid =
-            r.msg.label === SESSION_OPEN_LABEL &&
-            s !== undefined &&
-            !opened.has(s.index) &&
-            s.controlVaddr === controlVaddr &&
-            s.ringCapacity === capacity &&
-            stackThreads.get(s.clientSpace) === r.from &&
-            Number.isInteger(dataspace);
-          if (valid) opened.set(s!.index, { client: r.from, dataspace: dataspace! });
-          yield* tsys.ipc.reply(r.from, {
-            label: valid ? SESSION_OPEN_OK : SESSION_OPEN_REFUSED,
-            words: [],
-          });
-        }
-        const sessionConfigs: Dp83820SessionConfig[] = mySessions.map((s) => ({
-          device: dp.devices.findIndex((d) => d.device === s.nic),
-          client: opened.get(s.index)!.client,
-          region: s.controlVaddr,
-          capacity: s.ringCapacity,
-          dataspaces: [opened.get(s.index)!.dataspace],
-        }));
-        const driver = new Dp83820Driver({
-          devices,
-          sessions: sessionConfigs,
-          translation: (ts) =>
-            TranslationCache.open(ts, managerId, {
-              vaddr: dp.translationCache.vaddr,
-              entries: dp.translationCache.entries,
-            }),
-          notifyAvoidance: dp.notifyAvoidance,
-          supervisor: supervisorId,
-          counters: dp.counters,
-          // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
-          // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
-          // run there.
-          costs: dp.inKernel ? { ...cc.driver, ...NO_NOTIFICATION_DRIVER } : cc.driver,
-        });
-        yield* driver.body(tsys);
+        yield* resolveComponent(ref)(tsys);
       },
     });
     driverThreads.set(dp.space, thread);
@@ -479,6 +460,12 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       });
       socketEcho.readerThread = echoId;
     }
+  }
+
+  for (const c of sessionClients) {
+    const id = stackThreads.get(c.space);
+    if (id === undefined) throw new AssemblyError(`no stack in domain "${c.space}"`);
+    c.session.client = id;
   }
 
   // Each domain's counters page, as the engine reads it: the region, not the components.
