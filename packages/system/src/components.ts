@@ -10,6 +10,7 @@
 import { dp83820DriverServer } from '@udf/driver-dp83820';
 import type { ThreadBody } from '@udf/l4-kernel';
 import { AssemblyError } from './errors.js';
+import { type StackServerConfig, stackServer } from './stack-server.js';
 
 /** A component named by module, export and plain configuration. */
 export interface ComponentRef {
@@ -26,6 +27,7 @@ type Factory = (config: never) => ThreadBody;
 /** The component factories the sim realiser knows, by module and export. */
 const REGISTRY: Readonly<Record<string, Readonly<Record<string, Factory>>>> = {
   '@udf/driver-dp83820': { dp83820DriverServer: dp83820DriverServer as Factory },
+  '@udf/system': { stackServer: ((config: StackServerConfig) => stackServer(config)) as Factory },
 };
 
 /** True if `value` is plain data (what structured clone and JSON carry unchanged). */

@@ -14,17 +14,7 @@
  *
  * @module
  */
-import {
-  AnonymousManager,
-  CountersPage,
-  DS_RIGHT_READ,
-  DS_RIGHT_TRANSLATE,
-  DS_RIGHT_WRITE,
-  dsClient,
-  RegionMapper,
-  readCountersPage,
-  rmClient,
-} from '@udf/dataspace';
+import { AnonymousManager, CountersPage, RegionMapper, readCountersPage } from '@udf/dataspace';
 import { Dp83820, type Dp83820DeviceConfig } from '@udf/driver-dp83820';
 import { SimClient } from '@udf/ipbench';
 import {
@@ -39,14 +29,7 @@ import {
   type ThreadId,
   ZERO,
 } from '@udf/l4-kernel';
-import {
-  PcapTap,
-  PcapWriter,
-  type Stack,
-  stackThread,
-  UdpDatagram,
-  type UdpSocket,
-} from '@udf/lwip-lite';
+import { PcapTap, PcapWriter, type Stack, UdpDatagram, type UdpSocket } from '@udf/lwip-lite';
 import { Switch } from '@udf/netdev';
 import {
   CALIBRATION,
@@ -66,7 +49,7 @@ import type {
   StackPlan,
   SystemPlan,
 } from './plan.js';
-import { SESSION_OPEN_LABEL, SESSION_OPEN_OK } from './session-open.js';
+import { type StackServerConfig, stackServer } from './stack-server.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
 
@@ -360,82 +343,46 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     const socketEcho = sp.socketEcho
       ? new SocketBridge(plan.load.echoPort, sp.socketEcho.queueDatagrams, wakeupTopUp)
       : null;
-    const dataspaceIds = new Map<number, number>();
-    const policy = mine[0]!.notify;
+    const config: StackServerConfig = {
+      manager: managerId,
+      driver: driverThread,
+      regionMapper: rmThread,
+      sessions: sp.interfaces.map((itf) => {
+        const s = plan.sessions[itf.session]!;
+        return {
+          index: s.index,
+          controlVaddr: s.controlVaddr,
+          ringCapacity: s.ringCapacity,
+          buffersVaddr: s.buffersVaddr,
+          bufferCount: s.bufferCount,
+          bufferSize: s.bufferSize,
+          mac: itf.mac,
+          ip: itf.ip,
+          netmask: itf.netmask,
+        };
+      }),
+      policy: mine[0]!.notify,
+      echoPort: sp.echoPort,
+      costs: linux ? linuxStackCosts(cc.lwip) : cc.lwip,
+      loopCosts: linux ? NO_NOTIFICATION_LOOP : cc.stackLoop,
+      counters: sp.counters,
+    };
+    // Built inside the stack's domain from a plain-data reference; the monolithic baseline's
+    // socket layer still shares objects with the echo process (in-domain hooks, not config).
+    const body = socketEcho
+      ? stackServer(config, {
+          setup: (stacks) => socketEcho.bind(stacks),
+          onPoll: (ts) => socketEcho.wakeReader(ts),
+          chargeTarget: () => socketEcho.activeSys,
+        })
+      : null;
+    const ref: ComponentRef = { module: '@udf/system', export: 'stackServer', config };
     const stackId = k.createThread({
       name: sp.thread,
       space: space(sp.space),
       priority: sp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        const page = yield* CountersPage.open(tsys, sp.counters.vaddr);
-        for (const s of mine) {
-          const bytes = s.bufferCount * s.bufferSize;
-          const ds = yield* dsClient.open(tsys, managerId, bytes);
-          yield* dsClient.share(
-            tsys,
-            ds,
-            driverThread,
-            DS_RIGHT_READ | DS_RIGHT_WRITE | DS_RIGHT_TRANSLATE,
-          );
-          yield* dsClient.share(tsys, ds, rmThread, DS_RIGHT_READ | DS_RIGHT_WRITE);
-          yield* rmClient.attach(tsys, rmThread, {
-            manager: managerId,
-            dataspaceId: ds.id,
-            vaddr: s.buffersVaddr,
-            size: ds.size,
-            offset: 0,
-            writable: true,
-          });
-          dataspaceIds.set(s.index, ds.id);
-          // Open the session with the driver: control region, ring capacity, buffer dataspace.
-          const r = yield* tsys.ipc.call(driverThread, {
-            label: SESSION_OPEN_LABEL,
-            words: [s.index, s.controlVaddr, s.ringCapacity, ds.id],
-          });
-          if (!r.ok || r.msg.label !== SESSION_OPEN_OK)
-            throw new AssemblyError(`session ${s.index}: the driver refused to open it`);
-        }
-        const body = stackThread({
-          sessions: sp.interfaces.map((itf) => {
-            const s = plan.sessions[itf.session]!;
-            return {
-              region: s.controlVaddr,
-              capacity: s.ringCapacity,
-              buffers: s.buffersVaddr,
-              dataspaceId: dataspaceIds.get(s.index)!,
-              bufferCount: s.bufferCount,
-              bufferSize: s.bufferSize,
-              mac: itf.mac,
-              ip: itf.ip,
-              netmask: itf.netmask,
-            };
-          }),
-          driver: () => driverThread,
-          costs: sp.weight === 'linux' ? linuxStackCosts(cc.lwip) : cc.lwip,
-          loopCosts: sp.weight === 'linux' ? NO_NOTIFICATION_LOOP : cc.stackLoop,
-          echoPort: sp.echoPort,
-          policy,
-          onReady: (state) => {
-            // The stack's counters live on its domain's counters page from here on.
-            const prefix = sp.counters.prefix;
-            state.stacks.forEach((stack, j) => {
-              page.bind(`${prefix}.${j}`, stack.counters);
-            });
-            state.devices.forEach((dev, j) => {
-              page.bind(`${prefix}.${j}.session`, dev.stats);
-            });
-            page.bind(`${prefix}.thread`, state.stats);
-            page.ready();
-          },
-          ...(socketEcho
-            ? {
-                setup: (stacks: readonly Stack[]) => socketEcho.bind(stacks),
-                onPoll: (ts: Sys) => socketEcho.wakeReader(ts),
-                chargeTarget: () => socketEcho.activeSys,
-              }
-            : {}),
-        });
-        yield* body(tsys);
+        yield* (body ?? resolveComponent(ref))(tsys);
       },
     });
     stackThreads.set(sp.space, stackId);
