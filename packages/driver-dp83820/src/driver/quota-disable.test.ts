@@ -25,7 +25,9 @@ const echoThenRetry = {
 
 function rxBuffers(rig: Rig): Uint8Array {
   const at = rig.bufferPaddrs[0]!;
-  return rig.sim.machine.memory.bytes.slice(at, at + rig.rxBufferBytes);
+  const bytes = new Uint8Array(rig.rxBufferBytes);
+  rig.sim.machine.memory.copyOut(at, bytes);
+  return bytes;
 }
 
 describe('Dp83820Driver.quotaExceeded (pin quota exceeded)', () => {
