@@ -89,12 +89,12 @@ describe('anonymous manager: open and close', () => {
     const firstBytes: number[] = [];
     w.thread('client', w.space('client'), function* (sys) {
       const a = yield* dsClient.open(sys, w.managerId, PAGE_SIZE);
-      w.sim.machine.memory.bytes.fill(0xab, w.poolPaddr, w.poolPaddr + 2 * PAGE_SIZE);
+      w.sim.machine.memory.copyIn(w.poolPaddr, new Uint8Array(2 * PAGE_SIZE).fill(0xab));
       yield* dsClient.close(sys, a);
       yield* dsClient.open(sys, w.managerId, 2 * PAGE_SIZE);
-      firstBytes.push(
-        ...w.sim.machine.memory.bytes.subarray(w.poolPaddr, w.poolPaddr + 2 * PAGE_SIZE),
-      );
+      const now = new Uint8Array(2 * PAGE_SIZE);
+      w.sim.machine.memory.copyOut(w.poolPaddr, now);
+      firstBytes.push(...now);
     });
     w.run();
     expect(firstBytes.length).toBe(2 * PAGE_SIZE);

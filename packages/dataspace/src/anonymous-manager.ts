@@ -15,8 +15,9 @@
  *   (time policy) is never recycled: closing its dataspace defers the frame's release until
  *   the pin clears, the lease ends, or the driver is disabled and its pins recovered.
  * - Quotas (pin-bit policy): every `scanInterval` the manager counts each driver's pinned pages
- *   and pin ages; a driver over quota is disabled: {@link AnonymousManagerOptions.onDriverDisabled}
- *   runs first (so the device can be reset and its DMA stopped), then every pin is recovered.
+ *   and pin ages; a driver over quota is disabled: the device supervisor is asked by IPC to reset
+ *   its devices ({@link AnonymousManagerOptions.supervisor}; in-process alternative:
+ *   {@link AnonymousManagerOptions.onDriverDisabled}), then every pin is recovered.
  *
  * @module
  */
@@ -33,8 +34,10 @@ import {
 } from '@udf/l4-kernel';
 import type { DataspaceCall } from './call.js';
 import { type DataspaceCosts, resolveCosts } from './costs.js';
+import { CountersPage } from './counters-page.js';
 import { DataspaceError } from './errors.js';
 import { FrameAllocator } from './frame-allocator.js';
+import { requestRegion } from './memory-source.js';
 import { isUint32, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './page.js';
 import {
   DS_ACCESS_WRITE,
@@ -48,6 +51,7 @@ import {
   type ManagerStats,
 } from './protocol.js';
 import { onDemandRefill, type RefillPolicy } from './refill-policy.js';
+import { DRIVER_DISABLE_LABEL, SUPERVISOR_OK } from './supervisor-protocol.js';
 import {
   ENTRY_PIN,
   PinPolicy,
@@ -57,10 +61,14 @@ import {
 import { revokeMappings } from './unmap.js';
 
 /**
- * Physical memory handed to a manager: `bytes` mapped at `vaddr` in its space by the assembler
- * (sigma0's role, e.g. `kernel.mapPhysical`). It must be physically contiguous (the sim's
- * `mem.access` returns one view per contiguous range); the manager learns each frame's physical
- * address with `sys.mem.translate`.
+ * The manager's frames: a window of `bytes` at `vaddr` in its address space.
+ *
+ * Without a memory source ({@link AnonymousManagerOptions.memorySource}) the assembler maps
+ * physical memory there before the manager starts (sigma0's role, e.g. `kernel.mapPhysical`);
+ * it must be physically contiguous, and the manager learns each frame's physical address with
+ * `sys.mem.translate`. With a memory source the window starts empty: the manager asks the source
+ * for a fresh region for each dataspace and translation table and maps it into the window, so the
+ * window's size is the manager's budget of frames.
  */
 export interface FramePool {
   /** Virtual address of the pool in the manager's space (page aligned; align it to the largest translation table, e.g. 1 MiB). */
@@ -101,8 +109,34 @@ export interface AnonymousManagerOptions {
    * (and counted) so the manager keeps serving.
    */
   readonly onDriverDisabled?: (driverId: ThreadId) => void;
+  /**
+   * Thread id of a memory source (see `requestRegion`): when given, every dataspace and every
+   * translation table is a region of its own, requested when it is created, instead of a run of
+   * a pool mapped in advance.
+   */
+  readonly memorySource?: ThreadId;
+  /**
+   * Thread id of the device supervisor (see `DRIVER_DISABLE_LABEL`): a driver over its pin
+   * quota is disabled by a call to it, and pins are recovered only after its reply (the
+   * driver's devices are reset by then).
+   */
+  readonly supervisor?: ThreadId;
+  /**
+   * The domain's counters page (see {@link CountersPage}): where it is mapped and the prefix of
+   * the manager's counters ({@link ManagerStats} fields), published after every request and scan.
+   */
+  readonly counters?: { readonly vaddr: number; readonly prefix: string };
   /** Cost overrides. */
   readonly costs?: Partial<DataspaceCosts>;
+}
+
+/** A region the memory source mapped into the pool window, and the manager's view of it. */
+interface BackingRegion {
+  readonly firstFrame: number;
+  readonly pages: number;
+  readonly bytes: Uint8Array;
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
 }
 
 interface DataspaceRecord {
@@ -159,6 +193,11 @@ export class AnonymousManager {
   private readonly scanInterval: Cycles;
   private readonly maxCacheEntries: number;
   private readonly onDriverDisabled?: (driverId: ThreadId) => void;
+  private readonly memorySource: ThreadId | undefined;
+  private readonly supervisor: ThreadId | undefined;
+  /** With a memory source: the region backing each pool frame (index into `backings`), or -1. */
+  private readonly backedBy: Int32Array;
+  private readonly backings: BackingRegion[] = [];
   private readonly costs: DataspaceCosts;
   /** Table entries holding each frame after its dataspace closed. */
   private readonly holds: Uint16Array;
@@ -172,6 +211,7 @@ export class AnonymousManager {
   private nextCacheId = 1;
   private nextScan: Cycles = 0;
   private heldEntries = 0;
+  private published: { -readonly [K in keyof ManagerStats]: ManagerStats[K] } | null = null;
   private memory: Uint8Array | null = null;
   private memoryBuffer: SharedArrayBuffer | null = null;
   private memoryOffset = 0;
@@ -186,7 +226,7 @@ export class AnonymousManager {
   };
 
   /** Validate `options`; throws {@link DataspaceError} on a bad pool or policy. */
-  constructor(options: AnonymousManagerOptions) {
+  constructor(private readonly options: AnonymousManagerOptions) {
     const { pool } = options;
     if (
       !isUint32(pool.vaddr) ||
@@ -213,6 +253,9 @@ export class AnonymousManager {
     this.scanInterval = options.scanInterval ?? 26_600;
     this.maxCacheEntries = options.maxCacheEntries ?? 65_536;
     this.onDriverDisabled = options.onDriverDisabled;
+    this.memorySource = options.memorySource;
+    this.supervisor = options.supervisor;
+    this.backedBy = new Int32Array(this.frames.frames).fill(-1);
     this.costs = resolveCosts(options.costs);
     if (!(this.scanInterval > 0) || !(this.leaseCycles > 0)) {
       throw new DataspaceError('DS_BAD_ARGUMENT', 'scanInterval and leaseCycles must be positive');
@@ -236,6 +279,33 @@ export class AnonymousManager {
   }
 
   private *run(sys: Sys): DataspaceCall<void> {
+    if (this.memorySource === undefined) yield* this.attachPool(sys);
+    const c = this.options.counters;
+    if (c) {
+      const page = yield* CountersPage.open(sys, c.vaddr);
+      this.published = page.bind(c.prefix, this.stats());
+      page.ready();
+    }
+    this.nextScan = sys.now() + this.scanInterval;
+    yield* this.serve(sys);
+  }
+
+  /** Copy the counters to the counters page (field by field: nothing allocated). */
+  private publish(): void {
+    const p = this.published;
+    if (p === null) return;
+    p.freeFrames = this.frames.freeFrames;
+    p.dataspaces = this.dataspaces.size;
+    p.deferredFrames = this.counters.deferredFrames;
+    p.refills = this.counters.refills;
+    p.faultsMapped = this.counters.faultsMapped;
+    p.rejected = this.counters.rejected;
+    p.driversDisabled = this.counters.driversDisabled;
+    p.pinsRecovered = this.counters.pinsRecovered;
+  }
+
+  /** Single-pool mode: reach the premapped pool and learn each frame's physical address. */
+  private *attachPool(sys: Sys): DataspaceCall<void> {
     const view = yield* sys.mem.access(this.pool.vaddr, this.pool.bytes, 'write');
     if (!('bytes' in view)) {
       throw new DataspaceError(
@@ -252,7 +322,9 @@ export class AnonymousManager {
     this.memory = view.bytes;
     this.memoryBuffer = view.buffer;
     this.memoryOffset = view.byteOffset;
-    this.nextScan = sys.now() + this.scanInterval;
+  }
+
+  private *serve(sys: Sys): DataspaceCall<void> {
     let to: ThreadId = 0;
     let reply: Message | null = null;
     for (;;) {
@@ -262,11 +334,13 @@ export class AnonymousManager {
           ? yield* sys.ipc.receive(ANY_THREAD, timeout)
           : yield* sys.ipc.replyWait(to, reply, timeout);
       reply = null;
-      this.tick(sys);
+      yield* this.tick(sys);
+      this.publish();
       if (!r.ok) continue;
       to = r.from;
       reply = yield* this.handle(sys, r.from, r.msg);
       if (reply.label !== DsStatus.OK) this.counters.rejected++;
+      this.publish();
     }
   }
 
@@ -282,17 +356,20 @@ export class AnonymousManager {
     return false;
   }
 
-  private tick(sys: Sys): void {
+  private *tick(sys: Sys): DataspaceCall<void> {
     const now = sys.now();
     if (now < this.nextScan) return;
     this.nextScan = now + this.scanInterval;
-    for (const cache of this.caches.values()) {
-      if (!cache.disabled) this.scan(sys, cache, now);
+    for (const cache of [...this.caches.values()]) {
+      if (!cache.disabled && this.scan(sys, cache, now)) yield* this.disable(sys, cache);
     }
   }
 
-  /** Check one cache's pins against its quota, and release held entries whose pin or lease ended. */
-  private scan(sys: Sys, cache: CacheRecord, now: Cycles): void {
+  /**
+   * Check one cache's pins against its quota, and release held entries whose pin or lease
+   * ended; true if the cache's driver is over its quota.
+   */
+  private scan(sys: Sys, cache: CacheRecord, now: Cycles): boolean {
     let pinned = 0;
     let overTime = false;
     let examined = 0;
@@ -315,13 +392,21 @@ export class AnonymousManager {
       }
     }
     sys.charge('Translation', examined * this.costs.pinScanEntry);
-    if (overTime || pinned > cache.quota.maxPinnedPages) this.disable(cache);
+    return overTime || pinned > cache.quota.maxPinnedPages;
   }
 
-  private disable(cache: CacheRecord): void {
+  private *disable(sys: Sys, cache: CacheRecord): DataspaceCall<void> {
     cache.disabled = true;
     cache.table.setState(TABLE_STATE_DISABLED);
     this.counters.driversDisabled++;
+    if (this.supervisor !== undefined) {
+      // The supervisor replies once the driver's devices are reset: only then are pins recovered.
+      const r = yield* sys.ipc.call(this.supervisor, {
+        label: DRIVER_DISABLE_LABEL,
+        words: [cache.driver],
+      });
+      if (!r.ok || r.msg.label !== SUPERVISOR_OK) this.counters.hookErrors++;
+    }
     try {
       this.onDriverDisabled?.(cache.driver);
     } catch {
@@ -347,7 +432,7 @@ export class AnonymousManager {
     const w = msg.words;
     switch (msg.label) {
       case DsLabel.OPEN:
-        return this.open(from, w);
+        return yield* this.open(sys, from, w);
       case DsLabel.CLOSE:
         return yield* this.close(sys, from, w);
       case DsLabel.SHARE:
@@ -357,7 +442,7 @@ export class AnonymousManager {
       case DsLabel.UNMAP:
         return yield* this.unmap(sys, from, w);
       case DsLabel.TC_OPEN:
-        return this.cacheOpen(from, w);
+        return yield* this.cacheOpen(sys, from, w);
       case DsLabel.TC_ADD:
         return this.cacheAdd(sys, from, w);
       case DsLabel.TC_REMOVE:
@@ -373,15 +458,15 @@ export class AnonymousManager {
     }
   }
 
-  private open(from: ThreadId, w: readonly number[]): Message {
+  private *open(sys: Sys, from: ThreadId, w: readonly number[]): DataspaceCall<Message> {
     const size = w[0];
     if (w.length !== 1 || size === undefined || !isUint32(size) || size === 0)
       return status(DsStatus.BAD_ARGUMENT);
     const pages = Math.ceil(size / PAGE_SIZE);
-    const first = this.claimDataspaceFrames(pages);
+    const first = yield* this.claimDataspaceFrames(sys, pages);
     if (first < 0) return status(DsStatus.NO_MEMORY);
     // Anonymous memory starts zeroed: frames come back from closed dataspaces.
-    this.memory!.fill(0, first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
+    this.bytesOf(first, pages).fill(0);
     const id = this.nextDataspaceId++;
     this.dataspaces.set(id, {
       id,
@@ -492,7 +577,7 @@ export class AnonymousManager {
     return ok([pages]);
   }
 
-  private cacheOpen(from: ThreadId, w: readonly number[]): Message {
+  private *cacheOpen(sys: Sys, from: ThreadId, w: readonly number[]): DataspaceCall<Message> {
     const [vaddr, requested] = w;
     if (
       w.length !== 2 ||
@@ -510,11 +595,12 @@ export class AnonymousManager {
     const bytes = pages * PAGE_SIZE;
     // A map item carries an fpage: a naturally aligned power of two on both sides.
     if (vaddr % bytes !== 0) return status(DsStatus.BAD_ARGUMENT);
-    const first = this.claimTableFrames(pages);
+    const first = yield* this.claimTableFrames(sys, pages);
     if (first < 0) return status(DsStatus.NO_MEMORY);
-    this.memory!.fill(0, first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
+    this.bytesOf(first, pages).fill(0);
     const entries = TranslationTable.entriesFor(bytes);
-    const table = new TranslationTable(this.memoryBuffer!, this.frameOffset(first), entries);
+    const at = this.bufferOf(first);
+    const table = new TranslationTable(at.buffer, at.byteOffset, entries);
     table.format(this.policy);
     const id = this.nextCacheId++;
     this.caches.set(id, {
@@ -667,18 +753,49 @@ export class AnonymousManager {
 
   // Frame sources (issue 11 item 3). Every dataspace and every translation table gets its frames
   // here and gives them back through releaseFrame, and the manager reaches their bytes only
-  // through frameOffset: once the kernel offers one memory region per allocation, these three
-  // methods are what changes (a region per dataspace and per table instead of a run of the
-  // pool), nothing else in the manager.
+  // through bytesOf/bufferOf. With a memory source each claim is backed by a region of its own.
 
-  /** Frames of a new dataspace: `pages` contiguous pool frames, or -1. */
-  private claimDataspaceFrames(pages: number): number {
-    return pages <= this.frames.freeFrames ? this.frames.allocate(pages) : -1;
+  /** Frames of a new dataspace: `pages` contiguous frames of the window, or -1. */
+  private *claimDataspaceFrames(sys: Sys, pages: number): DataspaceCall<number> {
+    const first = pages <= this.frames.freeFrames ? this.frames.allocate(pages) : -1;
+    return yield* this.backed(sys, first, pages);
   }
 
   /** Frames of a new translation table: naturally aligned (it is mapped as one fpage), or -1. */
-  private claimTableFrames(pages: number): number {
-    return this.allocateAligned(pages);
+  private *claimTableFrames(sys: Sys, pages: number): DataspaceCall<number> {
+    return yield* this.backed(sys, this.allocateAligned(pages), pages);
+  }
+
+  /**
+   * Make sure the run `[first, first + pages)` is backed by memory: in single-pool mode it always
+   * is; with a memory source, by a region that covers exactly this run (reused if the run's
+   * previous owner had the same extent, else requested anew and mapped over the window's old
+   * pages; an old region stays with the manager, as regions are never recycled into other
+   * domains). Returns `first`, or -1 (frames given back) if the source has no memory.
+   */
+  private *backed(sys: Sys, first: number, pages: number): DataspaceCall<number> {
+    if (first < 0 || this.memorySource === undefined) return first;
+    const current = this.backings[this.backedBy[first]!];
+    if (current !== undefined && current.firstFrame === first && current.pages === pages)
+      return first;
+    const vaddr = this.frameVaddr(first);
+    const bytes = pages * PAGE_SIZE;
+    const paddr = yield* requestRegion(sys, this.memorySource, vaddr, bytes);
+    const view = paddr < 0 ? null : yield* sys.mem.access(vaddr, bytes, 'write');
+    if (view === null || !('bytes' in view)) {
+      this.frames.release(first, pages);
+      return -1;
+    }
+    this.backedBy.fill(this.backings.length, first, first + pages);
+    this.backings.push({
+      firstFrame: first,
+      pages,
+      bytes: view.bytes,
+      buffer: view.buffer,
+      byteOffset: view.byteOffset,
+    });
+    for (let p = 0; p < pages; p++) this.frameNumber[first + p] = paddr / PAGE_SIZE + p;
+    return first;
   }
 
   /** Give one frame back (its dataspace closed and nothing holds it, or its last hold cleared). */
@@ -686,9 +803,21 @@ export class AnonymousManager {
     this.frames.release(frame);
   }
 
-  /** Byte offset of a frame in `memoryBuffer`. */
-  private frameOffset(frame: number): number {
-    return this.memoryOffset + frame * PAGE_SIZE;
+  /** The bytes of the claimed run `[first, first + pages)`. */
+  private bytesOf(first: number, pages: number): Uint8Array {
+    if (this.memorySource === undefined)
+      return this.memory!.subarray(first * PAGE_SIZE, (first + pages) * PAGE_SIZE);
+    const b = this.backings[this.backedBy[first]!]!;
+    const at = (first - b.firstFrame) * PAGE_SIZE;
+    return b.bytes.subarray(at, at + pages * PAGE_SIZE);
+  }
+
+  /** The buffer holding the claimed run starting at `first`, and the run's offset in it. */
+  private bufferOf(first: number): { buffer: SharedArrayBuffer; byteOffset: number } {
+    if (this.memorySource === undefined)
+      return { buffer: this.memoryBuffer!, byteOffset: this.memoryOffset + first * PAGE_SIZE };
+    const b = this.backings[this.backedBy[first]!]!;
+    return { buffer: b.buffer, byteOffset: b.byteOffset + (first - b.firstFrame) * PAGE_SIZE };
   }
 
   private allocateAligned(pages: number): number {

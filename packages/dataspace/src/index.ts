@@ -17,9 +17,18 @@ export {
 export type { DataspaceCall } from './call.js';
 export { type Dataspace, dsClient, request, statusError } from './client.js';
 export { DATASPACE_COSTS, type DataspaceCosts, resolveCosts } from './costs.js';
+export {
+  COUNTERS_PAGE_BYTES,
+  COUNTERS_PAGE_MAGIC,
+  COUNTERS_VALUES_OFFSET,
+  CountersPage,
+  type CountersSnapshot,
+  readCountersPage,
+} from './counters-page.js';
 export { DataspaceError, type DataspaceErrorCode } from './errors.js';
 export { FrameAllocator } from './frame-allocator.js';
 export { callAccepting, WHOLE_SPACE_WINDOW } from './ipc.js';
+export { MEMORY_SOURCE_LABEL, MemorySourceStatus, requestRegion } from './memory-source.js';
 export { isUint32, MAX_REFERENCE_END, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, pagesFor } from './page.js';
 export {
   DS_ACCESS_READ,
@@ -57,6 +66,13 @@ export {
   VALIDATION_STATUS_COUNT,
   ValidationStatus,
 } from './session.js';
+export { SESSION_OPEN_LABEL, SESSION_OPEN_OK, SESSION_OPEN_REFUSED } from './session-open.js';
+export {
+  DRIVER_DISABLE_LABEL,
+  DRIVER_DISABLED_LABEL,
+  SUPERVISOR_OK,
+  SUPERVISOR_REFUSED,
+} from './supervisor-protocol.js';
 export {
   TranslationCache,
   type TranslationCacheOptions,

@@ -1,10 +1,11 @@
-import type { Sys, ThreadId } from '@udf/l4-kernel';
+import { ANY_THREAD, NEVER, type Sys, type ThreadId } from '@udf/l4-kernel';
 import { describe, expect, it } from 'vitest';
 import type { AnonymousManagerOptions } from './anonymous-manager.js';
 import { type Dataspace, dsClient } from './client.js';
 import { PAGE_SIZE } from './page.js';
 import type { ManagerStats } from './protocol.js';
 import { DS_RIGHT_READ, DS_RIGHT_TRANSLATE, DS_RIGHT_WRITE } from './protocol.js';
+import { DRIVER_DISABLE_LABEL, SUPERVISOR_OK } from './supervisor-protocol.js';
 import { world } from './test-fixture.js';
 import { TranslationCache, type TranslationCacheOptions } from './translation-cache.js';
 import { PinPolicy } from './translation-table.js';
@@ -241,5 +242,48 @@ describe('time-based pinning', () => {
     expect(midLease.deferredFrames).toBe(4);
     expect(expired.deferredFrames).toBe(0);
     expect(expired.freeFrames - open.freeFrames).toBe(4);
+  });
+});
+
+describe('pin quota through the device supervisor (IPC)', () => {
+  it('asks the supervisor to reset the driver and recovers pins only after its reply', () => {
+    const SUPERVISOR = 5; // manager 2, driver 3, owner 4: the supervisor is created next
+    const atRequest: { words: number[]; pinsRecovered: number; pinned: number }[] = [];
+    const { w, driverId, box } = scenario(
+      {
+        pinQuota: { maxPinnedPages: 2, maxPinCycles: 1e9 },
+        scanInterval: 10_000,
+        supervisor: SUPERVISOR,
+      },
+      function* (sys, tc, ds) {
+        for (let p = 0; p < 3; p++) tc.pin(ds.id, p * PAGE_SIZE);
+        yield* sys.sleep(200_000);
+      },
+    );
+    const id = w.thread(
+      'supervisor',
+      w.space('root-task'),
+      function* (sys) {
+        for (;;) {
+          const r = yield* sys.ipc.receive(ANY_THREAD, NEVER);
+          if (!r.ok) continue;
+          // What the manager has done by the time it asks: nothing recovered yet.
+          atRequest.push({
+            words: [r.msg.label, ...r.msg.words],
+            pinsRecovered: w.manager.stats().pinsRecovered,
+            pinned: box.tc!.pinnedPages,
+          });
+          yield* sys.sleep(20_000); // resetting the devices takes time; the manager waits
+          yield* sys.ipc.reply(r.from, { label: SUPERVISOR_OK, words: [] });
+        }
+      },
+      { priority: 250 },
+    );
+    expect(id).toBe(SUPERVISOR);
+    w.run(1_000_000);
+    expect(atRequest).toEqual([
+      { words: [DRIVER_DISABLE_LABEL, driverId], pinsRecovered: 0, pinned: 3 },
+    ]);
+    expect(w.manager.stats()).toMatchObject({ driversDisabled: 1, pinsRecovered: 3 });
   });
 });

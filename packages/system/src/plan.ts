@@ -12,6 +12,8 @@
  *
  * @module
  */
+
+import { COUNTERS_PAGE_BYTES } from '@udf/dataspace';
 import { netSessionLayout } from '@udf/netdev';
 import { AssemblyError } from './errors.js';
 import { resolveSessions } from './load.js';
@@ -52,7 +54,7 @@ export interface MappingPlan {
 export interface RegionPlan {
   /** Unique name, e.g. `session0.control`. */
   readonly name: string;
-  readonly purpose: 'frame-pool' | 'session-control' | 'descriptor-dma';
+  readonly purpose: 'session-control' | 'descriptor-dma' | 'counters';
   readonly bytes: number;
   /** Where it is mapped read-write (first entry: the owner). */
   readonly mappings: readonly MappingPlan[];
@@ -92,8 +94,16 @@ export interface ManagerPlan {
   readonly thread: string;
   readonly space: string;
   readonly priority: number;
-  /** The frame-pool region and where the manager sees it. */
-  readonly pool: { readonly region: string; readonly vaddr: number; readonly bytes: number };
+  /**
+   * The manager's frame window in its space: it asks the memory source for one region per
+   * dataspace and per translation table and has it mapped there; `bytes` is its budget.
+   */
+  readonly pool: { readonly vaddr: number; readonly bytes: number };
+  /** Thread name of the memory source the manager asks for regions. */
+  readonly memorySource: string;
+  /** Thread name of the device supervisor that resets a driver over its pin quota. */
+  readonly supervisor: string;
+  readonly counters: CountersPlan;
   readonly pinQuotaPages: number;
   readonly maxPinSeconds: number;
   readonly pinScanSeconds: number;
@@ -122,6 +132,7 @@ export interface DriverPlan {
   readonly priority: number;
   /** True in the monolithic baseline's kernel domain. */
   readonly inKernel: boolean;
+  readonly counters: CountersPlan;
   readonly devices: readonly DriverDevicePlan[];
   /** Indexes into {@link SystemPlan.sessions} of the sessions this driver serves. */
   readonly sessions: readonly number[];
@@ -136,12 +147,15 @@ export interface SocketEchoPlan {
   readonly space: string;
   readonly priority: number;
   readonly queueDatagrams: number;
+  readonly counters: CountersPlan;
 }
 
 /** An IP stack component (one thread per stack domain serving all its sessions). */
 export interface StackPlan {
   readonly kind: 'ip-stack';
   readonly thread: string;
+  /** Counters page; the stack's names are `<prefix>.<interface>`, `<prefix>.thread`. */
+  readonly counters: CountersPlan;
   readonly space: string;
   /** Priority of the stack thread (below the driver's in the kernel domain). */
   readonly priority: number;
@@ -164,8 +178,61 @@ export interface StackPlan {
   readonly weight: 'lwip' | 'linux';
 }
 
+/**
+ * The memory source (sigma0's role): a privileged root-task thread that allocates a fresh
+ * region for each request and maps it into the requester's space (see `requestRegion` in
+ * `@udf/dataspace`). It serves the listed threads, each within its budget of bytes.
+ */
+export interface MemorySourcePlan {
+  readonly kind: 'memory-source';
+  readonly thread: string;
+  readonly space: string;
+  readonly priority: number;
+  readonly serves: readonly { readonly thread: string; readonly bytes: number }[];
+}
+
+/**
+ * The device supervisor: a privileged root-task thread holding every NIC's register window; it
+ * owns the reset path and disables a driver on the dataspace manager's request (IPC).
+ */
+export interface DeviceSupervisorPlan {
+  readonly kind: 'device-supervisor';
+  readonly thread: string;
+  readonly space: string;
+  readonly priority: number;
+  /** The thread allowed to ask for a disable. */
+  readonly manager: string;
+  /** Where each NIC's register window is mapped in the supervisor's space. */
+  readonly registers: readonly { readonly device: string; readonly vaddr: number }[];
+  /** How long it waits for a disabled driver's acknowledgement (the pin-age limit). */
+  readonly ackSeconds: number;
+}
+
 /** Any component of a plan. */
-export type ComponentPlan = ManagerPlan | DriverPlan | StackPlan;
+export type ComponentPlan =
+  | MemorySourcePlan
+  | DeviceSupervisorPlan
+  | ManagerPlan
+  | DriverPlan
+  | StackPlan;
+
+/** Where the device supervisor maps the first NIC's registers (the next ones a stride apart). */
+export const SUPERVISOR_REGISTERS = 0x4000_0000;
+
+/** Where each domain's counters page is mapped in its own space. */
+export const COUNTERS_VADDR = 0x0f00_0000;
+
+/** Where a component keeps its counters: its domain's counters page and its names' prefix. */
+export interface CountersPlan {
+  readonly vaddr: number;
+  readonly prefix: string;
+}
+
+/** Name of the root task's space, home of the memory source. */
+export const ROOT_TASK_SPACE = 'root-task';
+
+/** How the realiser backs regions (see `MemoryLayout` in `@udf/l4-kernel`). */
+export type PlanMemoryLayout = 'shared' | 'separate';
 
 /** A driver–client session: control region (rings) and the client's buffer dataspace. */
 export interface SessionPlan {
@@ -207,6 +274,8 @@ export interface SystemPlan {
     readonly costTable: 'pentium4' | 'modern';
     readonly ipcScale: number;
     readonly seed: number;
+    /** Region backing: `'separate'` gives every region its own buffer (as threads need). */
+    readonly memoryLayout: PlanMemoryLayout;
   };
   readonly spaces: readonly SpacePlan[];
   readonly regions: readonly RegionPlan[];
@@ -232,6 +301,8 @@ export interface PlanOverrides {
   readonly seed?: number;
   /** Bus configuration for every NIC (default: each NIC's own `pci` and `eeprom64`). */
   readonly bus?: Omit<BusConfiguration, 'name'>;
+  /** Region backing (default `'separate'`: every region its own buffer). */
+  readonly memoryLayout?: PlanMemoryLayout;
 }
 
 /** The 33⅓ and 66⅔ MHz PCI clocks in Hz. */
@@ -294,21 +365,41 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
   const mgr = memDomain.components.find((c) => c.kind === 'dataspace-manager')!;
   if (mgr.kind !== 'dataspace-manager') throw new AssemblyError('no dataspace manager');
   const poolBytes = mgr.pages * PAGE_BYTES;
-  regions.push({
-    name: 'manager.pool',
-    purpose: 'frame-pool',
-    bytes: poolBytes,
-    mappings: [{ space: memDomain.name, vaddr: layout.pool }],
+  if (spaces.some((d) => d.name === ROOT_TASK_SPACE))
+    throw new AssemblyError(`domain name "${ROOT_TASK_SPACE}" is reserved for the root task`);
+  spaces.push({ name: ROOT_TASK_SPACE, global: false, priority: memDomain.priority });
+  components.push({
+    kind: 'memory-source',
+    thread: 'memory-source',
+    space: ROOT_TASK_SPACE,
+    priority: memDomain.priority,
+    serves: [{ thread: 'dataspace-manager', bytes: poolBytes }],
   });
   components.push({
     kind: 'dataspace-manager',
     thread: 'dataspace-manager',
     space: memDomain.name,
     priority: memDomain.priority,
-    pool: { region: 'manager.pool', vaddr: layout.pool, bytes: poolBytes },
+    pool: { vaddr: layout.pool, bytes: poolBytes },
+    memorySource: 'memory-source',
+    supervisor: 'device-supervisor',
+    counters: { vaddr: COUNTERS_VADDR, prefix: 'manager' },
     pinQuotaPages: mgr.pinQuotaPages,
     maxPinSeconds: mgr.maxPinSeconds,
     pinScanSeconds: mgr.pinScanSeconds,
+  });
+
+  components.push({
+    kind: 'device-supervisor',
+    thread: 'device-supervisor',
+    space: ROOT_TASK_SPACE,
+    priority: memDomain.priority,
+    manager: 'dataspace-manager',
+    registers: sys.nics.map((nic, i) => ({
+      device: nic.name,
+      vaddr: SUPERVISOR_REGISTERS + i * REGION_STRIDE,
+    })),
+    ackSeconds: mgr.maxPinSeconds,
   });
 
   // Devices and the load clients on their wires.
@@ -402,6 +493,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         space: d.name,
         priority: d.priority,
         inKernel: d.kernel,
+        counters: { vaddr: COUNTERS_VADDR, prefix: `${d.name}.driver` },
         devices: driverDevices,
         sessions: sessions.filter((s) => s.driverSpace === d.name).map((s) => s.index),
         translationCache: { vaddr: layout.translationCache, entries: comp.translationCacheEntries },
@@ -411,6 +503,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
   }
 
   // Stacks: one thread per stack domain, a region mapper as its pager.
+  let stackCount = 0;
   for (const d of sys.domains) {
     if (!d.components.some((c) => c.kind === 'ip-stack')) continue;
     const mine = sessions.filter((s) => s.clientSpace === d.name);
@@ -431,11 +524,13 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         space: echoDomain.name,
         priority: echoDomain.priority,
         queueDatagrams: echo && echo.kind === 'udp-echo' ? echo.socketQueueDatagrams : 54,
+        counters: { vaddr: COUNTERS_VADDR, prefix: `socket-echo${stackCount}` },
       };
     }
     components.push({
       kind: 'ip-stack',
       thread: `${d.name}/ip-stack`,
+      counters: { vaddr: COUNTERS_VADDR, prefix: `stack${stackCount++}` },
       space: d.name,
       priority: d.kernel ? d.priority - 1 : d.priority,
       regionMapper: `${d.name}/region-mapper`,
@@ -456,6 +551,17 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     });
   }
 
+  // A counters page per domain, mapped in that domain only (the engine reads the region).
+  for (const d of spaces) {
+    if (d.name === ROOT_TASK_SPACE) continue;
+    regions.push({
+      name: `counters.${d.name}`,
+      purpose: 'counters',
+      bytes: COUNTERS_PAGE_BYTES,
+      mappings: [{ space: d.name, vaddr: COUNTERS_VADDR }],
+    });
+  }
+
   return {
     name: sys.name,
     machine: {
@@ -464,6 +570,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       costTable: sys.machine.costTable,
       ipcScale: overrides.ipcScale ?? sys.machine.ipcScale,
       seed: overrides.seed ?? sys.machine.seed,
+      memoryLayout: overrides.memoryLayout ?? 'separate',
     },
     spaces,
     regions,

@@ -14,25 +14,10 @@
  *
  * @module
  */
-import {
-  AnonymousManager,
-  DS_RIGHT_READ,
-  DS_RIGHT_TRANSLATE,
-  DS_RIGHT_WRITE,
-  dsClient,
-  RegionMapper,
-  rmClient,
-  TranslationCache,
-} from '@udf/dataspace';
-import {
-  Dp83820,
-  type Dp83820DeviceConfig,
-  Dp83820Driver,
-  type Dp83820SessionConfig,
-} from '@udf/driver-dp83820';
+import { AnonymousManager, CountersPage, RegionMapper, readCountersPage } from '@udf/dataspace';
+import { Dp83820, type Dp83820DeviceConfig } from '@udf/driver-dp83820';
 import { SimClient } from '@udf/ipbench';
 import {
-  ANY_THREAD,
   type KernelCall,
   MODERN_X86_3_0,
   NEVER,
@@ -44,15 +29,7 @@ import {
   type ThreadId,
   ZERO,
 } from '@udf/l4-kernel';
-import {
-  PcapTap,
-  PcapWriter,
-  type Stack,
-  type StackThreadState,
-  stackThread,
-  UdpDatagram,
-  type UdpSocket,
-} from '@udf/lwip-lite';
+import { PcapTap, PcapWriter, type Stack, UdpDatagram, type UdpSocket } from '@udf/lwip-lite';
 import { Switch } from '@udf/netdev';
 import {
   CALIBRATION,
@@ -61,9 +38,18 @@ import {
   LINUX_BASELINE_COSTS,
   linuxStackCosts,
 } from './calibration.js';
+import { type ComponentRef, resolveComponent } from './components.js';
+import { DeviceSupervisor } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
-import type { ComponentPlan, DriverPlan, ManagerPlan, StackPlan, SystemPlan } from './plan.js';
-import { SESSION_OPEN_LABEL, SESSION_OPEN_OK, SESSION_OPEN_REFUSED } from './session-open.js';
+import { MemoryServer } from './memory-server.js';
+import type {
+  ComponentPlan,
+  ManagerPlan,
+  PlanMemoryLayout,
+  StackPlan,
+  SystemPlan,
+} from './plan.js';
+import { type StackServerConfig, stackServer } from './stack-server.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
 
@@ -98,6 +84,8 @@ export interface RealizeSimOptions {
    * virtual time in integer nanoseconds; read them with {@link AssembledSystem.captures}.
    */
   readonly capture?: boolean;
+  /** Region backing, overriding the plan's `machine.memoryLayout`. */
+  readonly memoryLayout?: PlanMemoryLayout;
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -116,6 +104,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     costs,
     costScale: { ipc: plan.machine.ipcScale },
     seed: plan.machine.seed,
+    memoryLayout: options.memoryLayout ?? plan.machine.memoryLayout,
   });
   const k = sim.kernel;
   const hz = sim.machine.hz;
@@ -128,32 +117,59 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     return id;
   };
 
-  // Regions: allocated once, mapped where the plan says (the session control regions are the
-  // only memory two domains share from the start).
+  // Regions: each allocated as a region of its own, mapped where the plan says (the session
+  // control regions are the only memory two domains share from the start).
   const regionPaddr = new Map<string, number>();
   for (const r of plan.regions) {
-    const paddr = k.allocateFrames(r.bytes);
+    const paddr = k.allocateRegion(r.bytes).paddr;
     regionPaddr.set(r.name, paddr);
     for (const m of r.mappings) k.mapPhysical(space(m.space), m.vaddr, paddr, r.bytes, RW);
   }
 
-  // The dataspace manager and its frames (sigma0 hands it physical memory).
+  // The memory source (sigma0): the root-task thread that gives the dataspace manager one new
+  // region per dataspace and per translation table, by IPC.
+  const threadIds = new Map<string, ThreadId>();
+  const sourceBudgets = new Map<ThreadId, number>();
+  const sourcePlan = only(plan, 'memory-source')[0]!;
+  const memoryServer = new MemoryServer(k, sourceBudgets);
+  const sourceId = k.createThread({
+    name: sourcePlan.thread,
+    space: space(sourcePlan.space),
+    priority: sourcePlan.priority,
+    body: (ts) => memoryServer.body(ts),
+  });
+  threadIds.set(sourcePlan.thread, sourceId);
+
+  // The device supervisor (root task): holds every NIC's registers, owns the reset path. Its
+  // configuration (manager, drivers) is plain data completed below, before any thread runs.
+  const supPlan = only(plan, 'device-supervisor')[0]!;
+  const supervisedDrivers: { thread: ThreadId; registers: number[] }[] = [];
+  let supervisor: DeviceSupervisor | null = null;
+  const supervisorId = k.createThread({
+    name: supPlan.thread,
+    space: space(supPlan.space),
+    priority: supPlan.priority,
+    body: function* (ts: Sys): Generator<KernelCall, void, unknown> {
+      yield* supervisor!.body(ts);
+    },
+  });
+  threadIds.set(supPlan.thread, supervisorId);
+
+  // The dataspace manager: its frames come from the memory source.
   const mgrPlan: ManagerPlan = only(plan, 'dataspace-manager')[0]!;
-  const drivers: {
-    plan: DriverPlan;
-    driver: Dp83820Driver | null;
-    thread: ThreadId;
-  }[] = [];
+  if (mgrPlan.memorySource !== sourcePlan.thread)
+    throw new AssemblyError(`manager's memory source "${mgrPlan.memorySource}" is not planned`);
   const manager = new AnonymousManager({
     pool: { vaddr: mgrPlan.pool.vaddr, bytes: mgrPlan.pool.bytes },
+    memorySource: sourceId,
+    supervisor: supervisorId,
+    counters: mgrPlan.counters,
     scanInterval: Math.max(1, Math.round(mgrPlan.pinScanSeconds * hz)),
     pinQuota: {
       maxPinnedPages: mgrPlan.pinQuotaPages,
       maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
     },
     costs: cc.dataspace,
-    // Paper 4.4: a driver over its pin quota is disabled and its device reset to recover pins.
-    onDriverDisabled: (thread) => drivers.find((d) => d.thread === thread)?.driver?.quotaExceeded(),
   });
   const managerId = k.createThread({
     name: mgrPlan.thread,
@@ -161,6 +177,29 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     priority: mgrPlan.priority,
     body: manager.body,
   });
+  threadIds.set(mgrPlan.thread, managerId);
+  if (mgrPlan.supervisor !== supPlan.thread || threadIds.get(supPlan.manager) !== managerId)
+    throw new AssemblyError('the device supervisor must serve the planned manager');
+  supervisor = new DeviceSupervisor({
+    manager: managerId,
+    drivers: supervisedDrivers,
+    ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
+  });
+  // Budgets are set before any thread runs (thread ids are known only once created). The
+  // source promises its budgets: together they must fit the memory left after the planned
+  // regions, as a pool allocated up front would have to.
+  let promised = 0;
+  for (const s of sourcePlan.serves) {
+    const id = threadIds.get(s.thread);
+    if (id === undefined) throw new AssemblyError(`memory source serves unknown "${s.thread}"`);
+    sourceBudgets.set(id, s.bytes);
+    promised += s.bytes;
+  }
+  if (promised > sim.machine.memory.freeBytes) {
+    throw new AssemblyError(
+      `cannot allocate the memory source's budgets: ${promised} bytes (${sim.machine.memory.freeBytes} free)`,
+    );
+  }
 
   // NICs, switches and ipbench clients.
   const nics = plan.devices.map((dev) => {
@@ -178,6 +217,9 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         },
       }),
     );
+    const supReg = supPlan.registers.find((r) => r.device === dev.name);
+    if (supReg === undefined) throw new AssemblyError(`supervisor has no window for ${dev.name}`);
+    k.mapDevice(space(supPlan.space), supReg.vaddr, device);
     const sw = new Switch({ clock: sim.machine, ports: dev.clients.length + 1 });
     // Virtual time as integer nanoseconds (bigint: exact for any run length).
     const writer = options.capture
@@ -211,6 +253,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   // Thread ids are known before any thread runs: the kernel hands them out in creation order,
   // so a component's configuration can name its partners as plain numbers.
   const driverThreads = new Map<string, ThreadId>();
+  const sessionClients: { session: { client: ThreadId }; space: string }[] = [];
   const stackThreads = new Map<string, ThreadId>();
 
   // Drivers: a thread per driver component. It first accepts one session-open IPC per session
@@ -232,63 +275,51 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       };
     });
     const mySessions = dp.sessions.map((i) => plan.sessions[i]!);
-    const entry = { plan: dp, driver: null as Dp83820Driver | null, thread: 0 };
-    entry.thread = k.createThread({
+    // Built inside the driver's domain from a plain-data reference. The sessions' client
+    // threads are created below; their ids are filled in before any thread runs.
+    const serverSessions = mySessions.map((s) => ({
+      index: s.index,
+      device: dp.devices.findIndex((d) => d.device === s.nic),
+      client: 0,
+      controlVaddr: s.controlVaddr,
+      capacity: s.ringCapacity,
+    }));
+    sessionClients.push(
+      ...serverSessions.map((x) => ({ session: x, space: plan.sessions[x.index]!.clientSpace })),
+    );
+    const ref: ComponentRef = {
+      module: '@udf/driver-dp83820',
+      export: 'dp83820DriverServer',
+      config: {
+        devices,
+        sessions: serverSessions,
+        manager: managerId,
+        translationCache: dp.translationCache,
+        notifyAvoidance: dp.notifyAvoidance,
+        supervisor: supervisorId,
+        counters: dp.counters,
+        // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
+        // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
+        // run there.
+        costs: dp.inKernel ? { ...cc.driver, ...NO_NOTIFICATION_DRIVER } : cc.driver,
+      },
+    };
+    const thread = k.createThread({
       name: dp.thread,
       space: drvSpace,
       priority: dp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        const opened = new Map<number, { client: ThreadId; dataspace: number }>();
-        while (opened.size < mySessions.length) {
-          const r = yield* tsys.ipc.receive(ANY_THREAD, NEVER);
-          if (!r.ok) continue;
-          const [index, controlVaddr, capacity, dataspace] = r.msg.words;
-          const s = mySessions.find((x) => x.index === index);
-          const valid =
-            r.msg.label === SESSION_OPEN_LABEL &&
-            s !== undefined &&
-            !opened.has(s.index) &&
-            s.controlVaddr === controlVaddr &&
-            s.ringCapacity === capacity &&
-            stackThreads.get(s.clientSpace) === r.from &&
-            Number.isInteger(dataspace);
-          if (valid) opened.set(s!.index, { client: r.from, dataspace: dataspace! });
-          yield* tsys.ipc.reply(r.from, {
-            label: valid ? SESSION_OPEN_OK : SESSION_OPEN_REFUSED,
-            words: [],
-          });
-        }
-        const sessionConfigs: Dp83820SessionConfig[] = mySessions.map((s) => ({
-          device: dp.devices.findIndex((d) => d.device === s.nic),
-          client: opened.get(s.index)!.client,
-          region: s.controlVaddr,
-          capacity: s.ringCapacity,
-          dataspaces: [opened.get(s.index)!.dataspace],
-        }));
-        entry.driver = new Dp83820Driver({
-          devices,
-          sessions: sessionConfigs,
-          translation: (ts) =>
-            TranslationCache.open(ts, managerId, {
-              vaddr: dp.translationCache.vaddr,
-              entries: dp.translationCache.entries,
-            }),
-          notifyAvoidance: dp.notifyAvoidance,
-          // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
-          // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
-          // run there.
-          costs: dp.inKernel ? { ...cc.driver, ...NO_NOTIFICATION_DRIVER } : cc.driver,
-        });
-        yield* entry.driver.body(tsys);
+        yield* resolveComponent(ref)(tsys);
       },
     });
-    driverThreads.set(dp.space, entry.thread);
-    drivers.push(entry);
+    driverThreads.set(dp.space, thread);
+    supervisedDrivers.push({
+      thread,
+      registers: dp.devices.map((d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr),
+    });
   }
 
   // Stacks: one thread per stack domain serving all its sessions; a region mapper as its pager.
-  const stackStates: StackThreadState[] = [];
-  const echoThreads: { stats: SocketEchoStats }[] = [];
   const stackPlans: StackPlan[] = only(plan, 'ip-stack');
   for (const sp of stackPlans) {
     const mine = sp.interfaces.map((i) => plan.sessions[i.session]!);
@@ -312,92 +343,93 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     const socketEcho = sp.socketEcho
       ? new SocketBridge(plan.load.echoPort, sp.socketEcho.queueDatagrams, wakeupTopUp)
       : null;
-    const dataspaceIds = new Map<number, number>();
-    const policy = mine[0]!.notify;
+    const config: StackServerConfig = {
+      manager: managerId,
+      driver: driverThread,
+      regionMapper: rmThread,
+      sessions: sp.interfaces.map((itf) => {
+        const s = plan.sessions[itf.session]!;
+        return {
+          index: s.index,
+          controlVaddr: s.controlVaddr,
+          ringCapacity: s.ringCapacity,
+          buffersVaddr: s.buffersVaddr,
+          bufferCount: s.bufferCount,
+          bufferSize: s.bufferSize,
+          mac: itf.mac,
+          ip: itf.ip,
+          netmask: itf.netmask,
+        };
+      }),
+      policy: mine[0]!.notify,
+      echoPort: sp.echoPort,
+      costs: linux ? linuxStackCosts(cc.lwip) : cc.lwip,
+      loopCosts: linux ? NO_NOTIFICATION_LOOP : cc.stackLoop,
+      counters: sp.counters,
+    };
+    // Built inside the stack's domain from a plain-data reference; the monolithic baseline's
+    // socket layer still shares objects with the echo process (in-domain hooks, not config).
+    const body = socketEcho
+      ? stackServer(config, {
+          setup: (stacks) => socketEcho.bind(stacks),
+          onPoll: (ts) => socketEcho.wakeReader(ts),
+          chargeTarget: () => socketEcho.activeSys,
+        })
+      : null;
+    const ref: ComponentRef = { module: '@udf/system', export: 'stackServer', config };
     const stackId = k.createThread({
       name: sp.thread,
       space: space(sp.space),
       priority: sp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        for (const s of mine) {
-          const bytes = s.bufferCount * s.bufferSize;
-          const ds = yield* dsClient.open(tsys, managerId, bytes);
-          yield* dsClient.share(
-            tsys,
-            ds,
-            driverThread,
-            DS_RIGHT_READ | DS_RIGHT_WRITE | DS_RIGHT_TRANSLATE,
-          );
-          yield* dsClient.share(tsys, ds, rmThread, DS_RIGHT_READ | DS_RIGHT_WRITE);
-          yield* rmClient.attach(tsys, rmThread, {
-            manager: managerId,
-            dataspaceId: ds.id,
-            vaddr: s.buffersVaddr,
-            size: ds.size,
-            offset: 0,
-            writable: true,
-          });
-          dataspaceIds.set(s.index, ds.id);
-          // Open the session with the driver: control region, ring capacity, buffer dataspace.
-          const r = yield* tsys.ipc.call(driverThread, {
-            label: SESSION_OPEN_LABEL,
-            words: [s.index, s.controlVaddr, s.ringCapacity, ds.id],
-          });
-          if (!r.ok || r.msg.label !== SESSION_OPEN_OK)
-            throw new AssemblyError(`session ${s.index}: the driver refused to open it`);
-        }
-        const body = stackThread({
-          sessions: sp.interfaces.map((itf) => {
-            const s = plan.sessions[itf.session]!;
-            return {
-              region: s.controlVaddr,
-              capacity: s.ringCapacity,
-              buffers: s.buffersVaddr,
-              dataspaceId: dataspaceIds.get(s.index)!,
-              bufferCount: s.bufferCount,
-              bufferSize: s.bufferSize,
-              mac: itf.mac,
-              ip: itf.ip,
-              netmask: itf.netmask,
-            };
-          }),
-          driver: () => driverThread,
-          costs: sp.weight === 'linux' ? linuxStackCosts(cc.lwip) : cc.lwip,
-          loopCosts: sp.weight === 'linux' ? NO_NOTIFICATION_LOOP : cc.stackLoop,
-          echoPort: sp.echoPort,
-          policy,
-          onReady: (state) => stackStates.push(state),
-          ...(socketEcho
-            ? {
-                setup: (stacks: readonly Stack[]) => socketEcho.bind(stacks),
-                onPoll: (ts: Sys) => socketEcho.wakeReader(ts),
-                chargeTarget: () => socketEcho.activeSys,
-              }
-            : {}),
-        });
-        yield* body(tsys);
+        yield* (body ?? resolveComponent(ref))(tsys);
       },
     });
     stackThreads.set(sp.space, stackId);
     k.setPager(stackId, rmThread);
     if (socketEcho && sp.socketEcho) {
+      const echoPlan = sp.socketEcho;
       const echoId = k.createThread({
         name: sp.socketEcho.thread,
         space: space(sp.socketEcho.space),
         priority: sp.socketEcho.priority,
-        body: (ts) =>
-          socketEcho.reader(
+        body: function* (ts: Sys): Generator<KernelCall, void, unknown> {
+          const page = yield* CountersPage.open(ts, echoPlan.counters.vaddr);
+          page.bind(echoPlan.counters.prefix, socketEcho.stats);
+          yield* socketEcho.reader(
             ts,
             stackId,
             driverThread,
             linux ? LINUX_BASELINE_COSTS.syscall.cycles : costs.entries.syscall.cycles,
             costs.entries.copyPerByte.cycles,
-          ),
+          );
+        },
       });
       socketEcho.readerThread = echoId;
-      echoThreads.push(socketEcho);
     }
   }
+
+  for (const c of sessionClients) {
+    const id = stackThreads.get(c.space);
+    if (id === undefined) throw new AssemblyError(`no stack in domain "${c.space}"`);
+    c.session.client = id;
+  }
+
+  // Each domain's counters page, as the engine reads it: the region, not the components.
+  const pages = plan.regions
+    .filter((r) => r.purpose === 'counters')
+    .map((r) => {
+      const region = sim.machine.memory.regionOf(regionPaddr.get(r.name)!)!;
+      const at = regionPaddr.get(r.name)! - region.paddr + region.byteOffset;
+      const domain = r.mappings[0]!.space;
+      // Components that announce readiness: the manager, drivers and stacks of the domain.
+      const expected = plan.components.filter(
+        (c) =>
+          c.space === domain &&
+          (c.kind === 'dataspace-manager' || c.kind === 'dp83820-driver' || c.kind === 'ip-stack'),
+      );
+      return { domain, expected, read: () => readCountersPage(region.buffer, at) };
+    });
 
   const counters = (): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -407,27 +439,19 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         else if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) put(`${prefix}.${key}`, v);
       }
     };
+    // Engine side: the device models and the wires, the root task, the kernel.
     for (const n of nics) {
       put(n.plan.name, n.device.stats);
       put(`${n.plan.name}.switch`, n.sw.stats(0));
     }
-    for (const dr of drivers) if (dr.driver) put(`${dr.plan.space}.driver`, dr.driver.stats);
-    stackStates.forEach((st, i) => {
-      st.stacks.forEach((stack, j) => {
-        put(`stack${i}.${j}`, stack.counters);
-      });
-      st.devices.forEach((dev, j) => {
-        put(`stack${i}.${j}.session`, dev.stats);
-      });
-      put(`stack${i}.thread`, st.stats);
-    });
-    echoThreads.forEach((e, i) => {
-      put(`socket-echo${i}`, e.stats);
-    });
-    put('manager', manager.stats());
+    for (const p of pages) Object.assign(out, p.read().counters);
+    put('memory-source', memoryServer.stats);
+    put('supervisor', supervisor!.stats);
     put('kernel', sim.counters);
     return out;
   };
+
+  const notReady = () => pages.find((p) => p.read().ready < p.expected.length);
 
   const checkStarted = () => {
     const dead = k.failures;
@@ -436,22 +460,19 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         `components failed during start-up: ${dead.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
       );
     }
-    for (const dr of drivers) {
-      if (!dr.driver?.running)
-        throw new AssemblyError(`driver in domain "${dr.plan.space}" did not start`);
+    const late = notReady();
+    if (late !== undefined) {
+      throw new AssemblyError(
+        `domain "${late.domain}" did not start: ${late.read().ready} of ${late.expected.map((c) => c.thread).join(', ')} ready`,
+      );
     }
-    if (stackStates.length !== stackPlans.length)
-      throw new AssemblyError('an IP stack did not start');
   };
 
-  // Ready means serving: drivers running, stacks started, and every receiver enabled (the
-  // driver enables it once the client has posted receive buffers), so no load frame arrives
-  // at a disabled receiver.
+  // Ready means serving: every manager, driver and stack announced itself on its domain's
+  // counters page, and every receiver is enabled (the driver enables it once the client has
+  // posted receive buffers), so no load frame arrives at a disabled receiver.
   const ready = () =>
-    k.failures.length === 0 &&
-    drivers.every((dr) => dr.driver?.running === true) &&
-    stackStates.length === stackPlans.length &&
-    nics.every((n) => n.device.receiving);
+    k.failures.length === 0 && notReady() === undefined && nics.every((n) => n.device.receiving);
 
   const captures = (): Record<string, Uint8Array> => {
     const out: Record<string, Uint8Array> = {};

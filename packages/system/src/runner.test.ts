@@ -136,6 +136,11 @@ describe('end to end on the sim engine', () => {
     const r = await runStep(sys, step(300, 100));
     expect(r.counters['manager.driversDisabled']).toBe(1);
     expect(r.counters['driver.driver.quotaDisables']).toBe(1);
+    // Through IPC only: the manager asked the supervisor, which reset the NIC and told the
+    // driver; the driver acknowledged.
+    expect(r.counters['supervisor.driversDisabled']).toBe(1);
+    expect(r.counters['supervisor.devicesReset']).toBe(1);
+    expect(r.counters['supervisor.acknowledged']).toBe(1);
     expect(r.counters['stack0.0.session.rxAborted']).toBeGreaterThan(0);
     // Once disabled, the device no longer delivers: echoes stop instead of corrupting memory.
     expect(r.achievedMbps).toBeLessThan(0.5 * 300);
@@ -172,14 +177,22 @@ describe('end to end on the sim engine', () => {
     const a = assemble(system('monolithic'), step(10, 100));
     a.sim.runFor(a.sim.machine.hz * 0.002);
     a.checkStarted();
-    const names = [2, 3, 4, 5, 6, 7].map((id) => a.sim.kernel.threadInfo(id)?.name).filter(Boolean);
-    expect(names).toEqual(
+    const threads = a.sim.kernel.allThreads();
+    const spaceOf = (name: string) => threads.find((t) => t.name === name)?.space;
+    expect(threads.map((t) => t.name)).toEqual(
       expect.arrayContaining([
+        'memory-source',
+        'device-supervisor',
         'dataspace-manager',
         'kernel/dp83820',
         'kernel/ip-stack',
         'echo/udp-echo',
       ]),
     );
+    // Driver and stack share the kernel's space; the echo process and the root task have their own.
+    expect(spaceOf('kernel/dp83820')).toBe(spaceOf('kernel/ip-stack'));
+    expect(spaceOf('echo/udp-echo')).not.toBe(spaceOf('kernel/ip-stack'));
+    expect(spaceOf('device-supervisor')).toBe(spaceOf('memory-source'));
+    expect(spaceOf('device-supervisor')).not.toBe(spaceOf('dataspace-manager'));
   });
 });

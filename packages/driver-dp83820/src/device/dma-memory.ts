@@ -10,8 +10,8 @@
  * on one thread or several.
  *
  * `@udf/l4-kernel`'s region memory supplies `load32`/`store32`/`copyIn`/`copyOut` (whole-range
- * copies that never straddle two regions); {@link dmaMemory} adapts them to offset/length form,
- * or supplies them over a flat `bytes` for test hosts. Internal to the package.
+ * copies that never straddle two regions); {@link dmaMemory} adapts them to offset/length form.
+ * Internal to the package.
  *
  * @module
  */
@@ -40,20 +40,13 @@ export interface DmaMemory {
 const wrapped = new WeakMap<PhysicalMemory, DmaMemory>();
 
 /**
- * The memory with the {@link DmaMemory} operations: over the kernel's region operations
- * (`load32`/`store32`/`copyIn`/`copyOut`, which never straddle two regions) when the memory has
- * them, else over its flat `bytes` (test hosts).
+ * The memory with the {@link DmaMemory} operations, over the kernel's region operations
+ * (`load32`/`store32`/`copyIn`/`copyOut`, which never straddle two regions).
  */
 export function dmaMemory(m: PhysicalMemory): DmaMemory {
   let w = wrapped.get(m);
   if (!w) {
-    w =
-      typeof m.copyIn === 'function' &&
-      typeof m.copyOut === 'function' &&
-      typeof m.load32 === 'function' &&
-      typeof m.store32 === 'function'
-        ? new RegionDmaMemory(m)
-        : new BytesDmaMemory(m);
+    w = new RegionDmaMemory(m);
     wrapped.set(m, w);
   }
   return w;
@@ -81,70 +74,21 @@ class RegionDmaMemory implements DmaMemory {
 
   load32(paddr: number): number {
     if ((paddr & 3) !== 0) return this.m.read32(paddr);
-    return this.m.load32!(paddr) >>> 0;
+    return this.m.load32(paddr) >>> 0;
   }
 
   store32(paddr: number, value: number): void {
     if ((paddr & 3) !== 0) this.m.write32(paddr, value);
-    else this.m.store32!(paddr, value);
+    else this.m.store32(paddr, value);
   }
 
   copyIn(paddr: number, src: Uint8Array, srcOffset: number, length: number): void {
-    if (!this.m.copyIn!(paddr, src.subarray(srcOffset, srcOffset + length)))
+    if (!this.m.copyIn(paddr, src.subarray(srcOffset, srcOffset + length)))
       throw new RangeError(`DMA write outside one region at ${paddr}+${length}`);
   }
 
   copyOut(paddr: number, dst: Uint8Array, dstOffset: number, length: number): void {
-    if (!this.m.copyOut!(paddr, dst.subarray(dstOffset, dstOffset + length)))
+    if (!this.m.copyOut(paddr, dst.subarray(dstOffset, dstOffset + length)))
       throw new RangeError(`DMA read outside one region at ${paddr}+${length}`);
-  }
-}
-/** {@link DmaMemory} over a memory's `bytes` (little-endian host, as the sim engine assumes). */
-class BytesDmaMemory implements DmaMemory {
-  readonly size: number;
-  private readonly bytes: Uint8Array;
-  private readonly words: Int32Array;
-
-  constructor(private readonly m: PhysicalMemory) {
-    this.size = m.size;
-    this.bytes = m.bytes;
-    this.words = new Int32Array(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength >> 2);
-  }
-
-  contains(paddr: number, length: number): boolean {
-    return this.m.contains(paddr, length);
-  }
-
-  read32(paddr: number): number {
-    return this.m.read32(paddr);
-  }
-
-  write32(paddr: number, value: number): void {
-    this.m.write32(paddr, value);
-  }
-
-  load32(paddr: number): number {
-    if ((paddr & 3) !== 0 || !this.m.contains(paddr, 4)) return this.m.read32(paddr);
-    return Atomics.load(this.words, paddr >> 2) >>> 0;
-  }
-
-  store32(paddr: number, value: number): void {
-    if ((paddr & 3) !== 0 || !this.m.contains(paddr, 4)) {
-      this.m.write32(paddr, value);
-      return;
-    }
-    Atomics.store(this.words, paddr >> 2, value | 0);
-  }
-
-  copyIn(paddr: number, src: Uint8Array, srcOffset: number, length: number): void {
-    if (!this.m.contains(paddr, length))
-      throw new RangeError(`DMA write outside memory at ${paddr}`);
-    this.bytes.set(src.subarray(srcOffset, srcOffset + length), paddr);
-  }
-
-  copyOut(paddr: number, dst: Uint8Array, dstOffset: number, length: number): void {
-    if (!this.m.contains(paddr, length))
-      throw new RangeError(`DMA read outside memory at ${paddr}`);
-    dst.set(this.bytes.subarray(paddr, paddr + length), dstOffset);
   }
 }

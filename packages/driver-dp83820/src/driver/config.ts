@@ -105,4 +105,15 @@ export interface Dp83820DriverConfig {
    * interrupt will wake it; clients then need not notify it of new frames. Default true.
    */
   readonly notifyAvoidance?: boolean;
+  /**
+   * Thread id of the device supervisor: a `DRIVER_DISABLED_LABEL` message from it (and only
+   * from it) disables the driver as {@link Dp83820Driver.quotaExceeded} does.
+   */
+  readonly supervisor?: ThreadId;
+  /**
+   * The domain's counters page (see `CountersPage` in `@udf/dataspace`): where it is mapped and
+   * the prefix of this driver's counters. The driver keeps `stats` there and announces itself
+   * ready on the page once its devices and sessions are set up.
+   */
+  readonly counters?: { readonly vaddr: number; readonly prefix: string };
 }

@@ -348,12 +348,7 @@ export class DeviceDriver {
    * {@link DeviceDriver.init} has mapped the registers.
    */
   resetAndWake(): void {
-    const regs = this.regs;
-    if (!regs) return;
-    regs.write32(Reg.CR, CR.RST);
-    regs.write32(Reg.IMR, ISR.SWI);
-    regs.write32(Reg.IER, IER_IE);
-    regs.write32(Reg.CR, CR.SWI);
+    if (this.regs) resetAndRaiseSoftwareInterrupt(this.regs);
   }
 
   /**
@@ -427,4 +422,17 @@ export class DeviceDriver {
     this.words![at >> 2] = addr >>> 0;
     if (this.layout.wide) this.words![(at >> 2) + 1] = Math.floor(addr / 2 ** 32);
   }
+}
+
+/**
+ * Reset a DP83820 through a register window and raise its software interrupt: CR.RST stops
+ * both DMA engines at once (a burst already on the bus completes without effect); then only SWI
+ * is unmasked, interrupts are enabled and CR.SWI set, so the driver's interrupt thread wakes.
+ * What a device supervisor does, holding its own mapping of the device's registers.
+ */
+export function resetAndRaiseSoftwareInterrupt(regs: RegisterWindow): void {
+  regs.write32(Reg.CR, CR.RST);
+  regs.write32(Reg.IMR, ISR.SWI);
+  regs.write32(Reg.IER, IER_IE);
+  regs.write32(Reg.CR, CR.SWI);
 }

@@ -1,4 +1,12 @@
-import { TranslationCache } from '@udf/dataspace';
+import {
+  AnonymousManager,
+  DS_RIGHT_READ,
+  DS_RIGHT_TRANSLATE,
+  DS_RIGHT_WRITE,
+  dsClient,
+  TranslationCache,
+} from '@udf/dataspace';
+import { RW, SimEngine } from '@udf/l4-kernel';
 import { DescStatus } from '@udf/netdev';
 import { describe, expect, it, vi } from 'vitest';
 import { makeFrame } from '../testing/frames.js';
@@ -179,10 +187,71 @@ describe('Dp83820Driver on the sim engine', () => {
     ).toThrow(/no device 3/);
   });
 
-  it('accepts TranslationCache from @udf/dataspace as its translation source (type-checked)', () => {
+  it('accepts TranslationCache from @udf/dataspace as its translation source: add, refill, pin, unpin against a real manager', () => {
+    const sim = new SimEngine({ memoryBytes: 16 << 20 });
+    const k = sim.kernel;
+    const poolVaddr = 0x1000_0000;
+    const poolBytes = 1 << 20;
+    const mgrSpace = k.createSpace('manager');
+    const poolPaddr = k.allocateFrames(poolBytes, 1 << 20);
+    k.mapPhysical(mgrSpace, poolVaddr, poolPaddr, poolBytes, RW);
+    const managerId = k.createThread({
+      name: 'manager',
+      space: mgrSpace,
+      priority: 200,
+      body: new AnonymousManager({ pool: { vaddr: poolVaddr, bytes: poolBytes } }).body,
+    });
+    const driverId = managerId + 2; // created after the client below
+    let dataspace = 0;
+    const client = k.createThread({
+      name: 'client',
+      space: k.createSpace('client'),
+      priority: 100,
+      body: function* (sys) {
+        const ds = yield* dsClient.open(sys, managerId, 3 * 4096);
+        yield* dsClient.share(
+          sys,
+          ds,
+          driverId,
+          DS_RIGHT_READ | DS_RIGHT_WRITE | DS_RIGHT_TRANSLATE,
+        );
+        dataspace = ds.id;
+      },
+    });
+    const seen: { size: number; refilled: number; pinned: number; missBefore: number } = {
+      size: -1,
+      refilled: -1,
+      pinned: -1,
+      missBefore: 0,
+    };
+    // The opener as a driver config declares it, used exactly as the driver uses it.
     const opener: TranslationOpener = (sys) =>
-      TranslationCache.open(sys, 1, { vaddr: 0x5000_0000, entries: 64 });
-    expect(typeof opener).toBe('function');
+      TranslationCache.open(sys, managerId, { vaddr: 0x5000_0000, entries: 64 });
+    const driver = k.createThread({
+      name: 'driver',
+      space: k.createSpace('driver'),
+      priority: 50,
+      body: function* (sys) {
+        const tr = yield* opener(sys);
+        const added = yield* tr.add(dataspace);
+        seen.size = added.size;
+        seen.missBefore = tr.pin(dataspace, 4096 + 12);
+        seen.refilled = yield* tr.refill(sys, dataspace, 4096 + 12);
+        seen.pinned = tr.pin(dataspace, 4096 + 12);
+        tr.unpin(dataspace, 4096 + 12);
+      },
+    });
+    expect([client, driver]).toEqual([managerId + 1, driverId]);
+    sim.runFor(10_000_000);
+    expect(k.failures).toEqual([]);
+    expect(seen.size).toBe(3 * 4096);
+    expect(seen.missBefore).toBe(-1); // on-demand refill: nothing installed before the refill
+    // The translation is the physical address of byte 12 of the dataspace's second page, a
+    // page of the manager's pool.
+    expect(seen.refilled).toBe(seen.pinned);
+    expect(seen.pinned % 4096).toBe(12);
+    expect(seen.pinned).toBeGreaterThanOrEqual(poolPaddr);
+    expect(seen.pinned).toBeLessThan(poolPaddr + poolBytes);
   });
 });
 

@@ -37,7 +37,7 @@
  *
  * @module
  */
-import { Session, ValidationStatus } from '@udf/dataspace';
+import { CountersPage, DRIVER_DISABLED_LABEL, Session, ValidationStatus } from '@udf/dataspace';
 import {
   ANY_THREAD,
   INTERRUPT_LABEL,
@@ -369,8 +369,12 @@ export class Dp83820Driver {
   }
 
   private *run(sys: Sys): Generator<KernelCall, void, unknown> {
+    const counters = this.config.counters;
+    const page = counters ? yield* CountersPage.open(sys, counters.vaddr) : null;
+    if (page && counters) page.bind(counters.prefix, this.stats);
     yield* this.init(sys);
     this.ready = true;
+    page?.ready();
     let pendingIrq: ThreadId = NIL_THREAD;
     for (;;) {
       if (yield* this.work(sys)) {
@@ -408,9 +412,30 @@ export class Dp83820Driver {
           d.isr(sys);
           pendingIrq = r.from;
         }
+      } else if (
+        r.msg.label === DRIVER_DISABLED_LABEL &&
+        this.config.supervisor !== undefined &&
+        r.from === this.config.supervisor
+      ) {
+        // Told by the device supervisor (which has reset the devices): stop them here too
+        // before acknowledging, so no later pass of this thread hands them work.
+        this.disableInThread();
+        yield* sys.ipc.reply(r.from, EMPTY_MSG);
       } else {
         this.stats.clientNotifications++;
       }
+    }
+  }
+
+  /** Disable from inside the driver thread (the supervisor's message). */
+  private disableInThread(): void {
+    if (!this.disableRequested) {
+      this.disableRequested = true;
+      this.stats.quotaDisables++;
+    }
+    if (!this.stopped) {
+      this.stopped = true;
+      for (const d of this.devices) d.stop();
     }
   }
 

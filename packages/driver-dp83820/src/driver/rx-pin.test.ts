@@ -165,7 +165,8 @@ function attack(buffers: readonly (readonly [number, number])[], dsPages: number
   for (const id of box.victims) {
     const rec = peek.get(id)!;
     const at = poolPaddr + rec.firstFrame * PAGE;
-    const bytes = sim.machine.memory.bytes.subarray(at, at + rec.pages * PAGE);
+    const bytes = new Uint8Array(rec.pages * PAGE);
+    sim.machine.memory.copyOut(at, bytes);
     for (const b of bytes) if (b !== 0) dirty++;
   }
   return { dirty, box, dev, driver: box.driver! };

@@ -199,6 +199,8 @@ export function buildRig(
     holdoff?: number;
     hooks?: RigClientHooks[];
     costs?: Partial<Dp83820DriverCosts>;
+    /** A device-supervisor thread (created before the driver, which is told its id). */
+    supervisor?: (sys: Sys, driverThread: () => ThreadId) => Generator<KernelCall, void, unknown>;
     keepFrames?: boolean;
     /** Runs in the manager thread each time it serves a refill (as a manager's hooks do). */
     onRefill?: (refill: number) => void;
@@ -319,7 +321,17 @@ export function buildRig(
     },
   });
 
+  const supervise = options.supervisor;
+  const supervisorThread = supervise
+    ? k.createThread({
+        name: 'supervisor',
+        space: k.createSpace('root-task'),
+        priority: 250,
+        body: (sys) => supervise(sys, () => ids.driver),
+      })
+    : undefined;
   const driver = new Dp83820Driver({
+    ...(supervisorThread !== undefined ? { supervisor: supervisorThread } : {}),
     devices: deviceConfigs,
     sessions: sessionConfigs,
     translation: function* (sys) {
@@ -341,7 +353,8 @@ export function buildRig(
     const top = k.allocateFrames(PAGE);
     for (let f = top + PAGE; f + PAGE <= memory.size; f += 2 * PAGE) poisoned.push(f);
   }
-  for (const f of poisoned) memory.bytes.fill(POISON, f, f + PAGE);
+  const poison = new Uint8Array(PAGE).fill(POISON);
+  for (const f of poisoned) memory.copyIn(f, poison);
   return {
     sim,
     devices,
@@ -355,11 +368,12 @@ export function buildRig(
     poisoned,
     poisonDamage() {
       let bad = 0;
-      const b = memory.bytes;
-      const clean = new Uint8Array(PAGE).fill(POISON);
+      const page = new Uint8Array(PAGE);
+      const clean = Buffer.from(new Uint8Array(PAGE).fill(POISON));
       for (const f of poisoned) {
-        if (Buffer.from(b.buffer, b.byteOffset + f, PAGE).equals(clean)) continue;
-        for (let i = f; i < f + PAGE; i++) if (b[i] !== POISON) bad++;
+        memory.copyOut(f, page);
+        if (clean.equals(page)) continue;
+        for (let i = 0; i < PAGE; i++) if (page[i] !== POISON) bad++;
       }
       return bad;
     },

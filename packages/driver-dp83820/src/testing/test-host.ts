@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { DeviceHost, EventHandle, InterruptLine, PhysicalMemory } from '@udf/l4-kernel';
+import type {
+  DeviceHost,
+  EventHandle,
+  InterruptLine,
+  MemoryRegion,
+  PhysicalMemory,
+} from '@udf/l4-kernel';
 
 interface Ev {
   at: number;
@@ -29,9 +35,13 @@ export class TestLine implements InterruptLine {
   }
 }
 
-/** Flat little-endian physical memory. */
+/**
+ * Little-endian physical memory for device tests: one buffer, one region (test code reaches it
+ * through `bytes`; the device only through the {@link PhysicalMemory} operations).
+ */
 export class FlatMemory implements PhysicalMemory {
   readonly bytes: Uint8Array;
+  private nextFree = 4096;
   /** Block copies made by DMA ({@link FlatMemory.copyIn}/{@link FlatMemory.copyOut}). */
   copies = 0;
   private readonly view: DataView;
@@ -73,6 +83,15 @@ export class FlatMemory implements PhysicalMemory {
     this.copies++;
     dst.set(this.bytes.subarray(paddr, paddr + dst.length));
     return true;
+  }
+  /** Hand out the next `bytes` (whole pages, aligned) as a window of the one buffer. */
+  allocateRegion(bytes: number, align = 4096): { paddr: number; region: MemoryRegion } {
+    const paddr = Math.ceil(this.nextFree / align) * align;
+    const size = Math.ceil(bytes / 4096) * 4096;
+    if (!(size > 0) || paddr + size > this.size) throw new RangeError(`cannot allocate ${bytes}`);
+    this.nextFree = paddr + size;
+    const buffer = this.bytes.buffer as SharedArrayBuffer;
+    return { paddr, region: { id: 0, paddr, size, buffer, byteOffset: paddr } };
   }
 }
 

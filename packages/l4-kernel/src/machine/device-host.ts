@@ -35,22 +35,12 @@ export interface MemoryRegion {
  * (paddr → region, offset). A device model never indexes one big buffer: it copies blocks with
  * `copyIn`/`copyOut`, reads and publishes descriptor ownership words with `load32`/`store32`
  * (`Atomics`, sequentially consistent), and checks `contains` before touching guest-supplied
- * addresses. The sim machine's memory ({@link RegionMemory}) implements every member.
- *
- * Transition: the region members are optional and the flat `bytes` is still declared only so
- * that device models and test hosts written before regions keep compiling. The final interface
- * is {@link RegionPhysicalMemory} (everything required, no `bytes`); once the DP83820 model and
- * its test host have switched, `PhysicalMemory` becomes that.
+ * addresses. The sim machine's memory ({@link RegionMemory}) implements it; there is no flat
+ * byte view of all memory in this interface (on the threads engine none exists).
  */
 export interface PhysicalMemory {
   /** Size of the physical address space in bytes. */
   readonly size: number;
-  /**
-   * The whole memory as bytes.
-   * @deprecated Exists only in the sim's `'shared'` layout (it throws in `'separate'`); use
-   * `copyIn`/`copyOut`/`load32`/`store32`.
-   */
-  readonly bytes: Uint8Array;
   /** True if every byte of `[paddr, paddr + length)` is backed by a region. */
   contains(paddr: number, length: number): boolean;
   /** Little-endian 32-bit read (plain); throws `RangeError` outside backed memory. */
@@ -58,25 +48,28 @@ export interface PhysicalMemory {
   /** Little-endian 32-bit write (plain); throws `RangeError` outside backed memory. */
   write32(paddr: number, value: number): void;
   /** Atomic 32-bit read of an aligned word; throws `RangeError` unaligned or outside memory. */
-  load32?(paddr: number): number;
+  load32(paddr: number): number;
   /** Atomic 32-bit write of an aligned word; throws `RangeError` unaligned or outside memory. */
-  store32?(paddr: number, value: number): void;
+  store32(paddr: number, value: number): void;
   /**
    * Copy `src` to `[paddr, paddr + src.length)`. The range must lie inside ONE region (frames
    * contiguous in it); otherwise nothing is copied and the result is false (count it, drop).
    */
-  copyIn?(paddr: number, src: Uint8Array): boolean;
+  copyIn(paddr: number, src: Uint8Array): boolean;
   /** Fill `dst` from `[paddr, paddr + dst.length)`; false (nothing copied) unless inside one region. */
-  copyOut?(paddr: number, dst: Uint8Array): boolean;
+  copyOut(paddr: number, dst: Uint8Array): boolean;
   /**
    * Allocate a new region of `bytes` (rounded up to frames), aligned to `align` (a power of two
    * of at least 4096). Throws the memory's typed error when memory is exhausted.
    */
-  allocateRegion?(bytes: number, align?: number): { paddr: number; region: MemoryRegion };
+  allocateRegion(bytes: number, align?: number): { paddr: number; region: MemoryRegion };
 }
 
-/** The final physical-memory interface: every region member required, no flat `bytes`. */
-export type RegionPhysicalMemory = Required<Omit<PhysicalMemory, 'bytes'>>;
+/**
+ * The region physical-memory interface under its transition name.
+ * @deprecated use {@link PhysicalMemory}, which is now the same interface
+ */
+export type RegionPhysicalMemory = PhysicalMemory;
 
 /** One interrupt line as a device drives it (level-triggered). */
 export interface InterruptLine {
@@ -105,7 +98,7 @@ export interface DeviceHost {
   now(): Cycles;
   /** Run `fn` at absolute virtual time `at` (ties run in scheduling order). */
   schedule(at: Cycles, fn: () => void): EventHandle;
-  /** Physical memory for DMA. */
+  /** Physical memory for DMA (regions; no flat byte view). */
   readonly memory: PhysicalMemory;
   /** The interrupt line with this number. */
   irq(line: number): InterruptLine;

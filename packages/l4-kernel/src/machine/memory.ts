@@ -18,7 +18,7 @@
  * @module
  */
 import { KernelError } from '../errors.js';
-import type { MemoryRegion, PhysicalMemory, RegionPhysicalMemory } from './device-host.js';
+import type { MemoryRegion, PhysicalMemory } from './device-host.js';
 
 /** Size of a page frame in bytes. */
 export const PAGE_SIZE = 4096;
@@ -55,7 +55,7 @@ function backing(
  * Physical memory as regions with a frame table. Frame 0 is reserved (never allocated) so that
  * physical address 0 can serve as "null" in descriptor rings.
  */
-export class RegionMemory implements PhysicalMemory, RegionPhysicalMemory {
+export class RegionMemory implements PhysicalMemory {
   /** Size in bytes (a multiple of {@link PAGE_SIZE}). */
   readonly size: number;
   /** How regions are backed. */

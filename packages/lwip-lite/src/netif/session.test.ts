@@ -196,7 +196,7 @@ describe('SessionNetDevice buffer accounting (issue 17 item 2)', () => {
     );
     let total = 0;
     fc.assert(
-      fc.property(fc.array(op, { minLength: 100, maxLength: 400 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 100, maxLength: 400, size: 'max' }), (ops) => {
         total += ops.length;
         const { device, driver } = bare(8, 32);
         const d = new Uint32Array(DESC_WORDS);

@@ -1,0 +1,139 @@
+/**
+ * A per-domain **counters page**: shared memory a domain's components keep their counters in, so
+ * the engine (or any reader holding the region) snapshots them without touching the components'
+ * objects. The assembler's heap is no channel between domains (issue 11 item 4).
+ *
+ * Layout (little-endian): word 0 magic, word 1 ready components, word 2 counters, word 3 bytes of
+ * the name table; the name table (UTF-8 JSON array of dotted names) from byte 16; the values as
+ * `Float64` from {@link COUNTERS_VALUES_OFFSET}.
+ *
+ * A component binds its plain counters object once ({@link CountersPage.bind}): every numeric
+ * property becomes an accessor onto its slot in the page, so `stats.rxFrames++` writes the page
+ * directly (no publishing step, nothing allocated per update) and the page always holds the
+ * current values.
+ *
+ * @module
+ */
+import type { Sys } from '@udf/l4-kernel';
+import type { DataspaceCall } from './call.js';
+import { DataspaceError } from './errors.js';
+
+/** Bytes of a counters page region (2 pages: about 250 counters with their names). */
+export const COUNTERS_PAGE_BYTES = 8192;
+/** Byte offset of the first counter value. */
+export const COUNTERS_VALUES_OFFSET = 6144;
+/** Magic word of an initialised counters page ('CNTR'). */
+export const COUNTERS_PAGE_MAGIC = 0x434e5452;
+
+const HEADER = 16;
+const MAX_COUNTERS = (COUNTERS_PAGE_BYTES - COUNTERS_VALUES_OFFSET) / 8;
+
+/** The writer's side of a counters page, inside the domain that owns it. */
+export class CountersPage {
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly values: Float64Array;
+  private names: string[] = [];
+
+  /** A page over `buffer` at `byteOffset` (which must be 8-byte aligned); formats it. */
+  constructor(buffer: SharedArrayBuffer, byteOffset: number) {
+    if (byteOffset % 8 !== 0 || byteOffset + COUNTERS_PAGE_BYTES > buffer.byteLength)
+      throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page outside its buffer or unaligned');
+    this.words = new Int32Array(buffer, byteOffset, HEADER / 4);
+    this.bytes = new Uint8Array(buffer, byteOffset, COUNTERS_VALUES_OFFSET);
+    this.values = new Float64Array(buffer, byteOffset + COUNTERS_VALUES_OFFSET, MAX_COUNTERS);
+    if (Atomics.load(this.words, 0) !== COUNTERS_PAGE_MAGIC) {
+      this.words.fill(0);
+      Atomics.store(this.words, 0, COUNTERS_PAGE_MAGIC);
+    }
+  }
+
+  /**
+   * Reach the counters page mapped at `vaddr` in the caller's space.
+   * @throws DataspaceError `DS_BAD_ARGUMENT` if it is not mapped writable
+   */
+  static *open(sys: Sys, vaddr: number): DataspaceCall<CountersPage> {
+    const view = yield* sys.mem.access(vaddr, COUNTERS_PAGE_BYTES, 'write');
+    if (!('buffer' in view))
+      throw new DataspaceError('DS_BAD_ARGUMENT', `no counters page at ${vaddr}: ${view.error}`);
+    return new CountersPage(view.buffer, view.byteOffset);
+  }
+
+  /**
+   * Keep `counters` in the page under `prefix`: each numeric property (nested plain objects too,
+   * as `prefix.key.sub`) becomes an accessor onto a slot of the page, starting at its current
+   * value. Returns `counters`.
+   * @throws DataspaceError `DS_BAD_ARGUMENT` when the page is full
+   */
+  bind<T extends object>(prefix: string, counters: T): T {
+    // Other components of the domain may have bound since: continue the page's own table.
+    this.names = readNames(this.words, this.bytes);
+    this.bindInto(prefix, counters as Record<string, unknown>);
+    const text = new TextEncoder().encode(JSON.stringify(this.names));
+    if (HEADER + text.length > COUNTERS_VALUES_OFFSET)
+      throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page: name table full');
+    this.bytes.set(text, HEADER);
+    this.words[3] = text.length;
+    Atomics.store(this.words, 2, this.names.length);
+    return counters;
+  }
+
+  /** Announce that one more component of the domain is ready (serves traffic). */
+  ready(): void {
+    Atomics.add(this.words, 1, 1);
+  }
+
+  private bindInto(prefix: string, obj: Record<string, unknown>): void {
+    for (const key of Object.keys(obj)) {
+      const v = obj[key];
+      if (typeof v === 'number') {
+        const slot = this.names.length;
+        if (slot >= MAX_COUNTERS)
+          throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page: too many counters');
+        this.names.push(`${prefix}.${key}`);
+        const values = this.values;
+        values[slot] = v;
+        Object.defineProperty(obj, key, {
+          get: () => values[slot]!,
+          set: (x: number) => {
+            values[slot] = x;
+          },
+          enumerable: true,
+          configurable: true,
+        });
+      } else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) {
+        this.bindInto(`${prefix}.${key}`, v as Record<string, unknown>);
+      }
+    }
+  }
+}
+
+/** What a reader sees of a counters page. */
+export interface CountersSnapshot {
+  /** Components of the domain that announced they are ready. */
+  readonly ready: number;
+  /** Every counter by dotted name. */
+  readonly counters: Record<string, number>;
+}
+
+/**
+ * Snapshot a counters page from its bytes (the reader's side: the engine or a monitor holding
+ * the region). A page never formatted reads as empty, not ready.
+ */
+export function readCountersPage(buffer: SharedArrayBuffer, byteOffset: number): CountersSnapshot {
+  const words = new Int32Array(buffer, byteOffset, HEADER / 4);
+  if (Atomics.load(words, 0) !== COUNTERS_PAGE_MAGIC) return { ready: 0, counters: {} };
+  const n = Atomics.load(words, 2);
+  const names = readNames(words, new Uint8Array(buffer, byteOffset, COUNTERS_VALUES_OFFSET));
+  const values = new Float64Array(buffer, byteOffset + COUNTERS_VALUES_OFFSET, n);
+  const counters: Record<string, number> = {};
+  for (let i = 0; i < n && i < names.length; i++) counters[names[i]!] = values[i]!;
+  return { ready: Atomics.load(words, 1), counters };
+}
+
+function readNames(words: Int32Array, bytes: Uint8Array): string[] {
+  const length = words[3]!;
+  if (length === 0) return [];
+  // A copy: TextDecoder does not read shared memory.
+  return JSON.parse(new TextDecoder().decode(bytes.slice(HEADER, HEADER + length))) as string[];
+}

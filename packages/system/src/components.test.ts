@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { isPlainData, resolveComponent } from './components.js';
+import { AssemblyError } from './errors.js';
+
+describe('components as plain-data references', () => {
+  it('plain data is what structured clone and JSON carry unchanged', () => {
+    expect(isPlainData({ a: [1, 'x', true, null, { b: 2 }] })).toBe(true);
+    expect(isPlainData({ f: () => 1 })).toBe(false);
+    expect(isPlainData({ m: new Map() })).toBe(false);
+    expect(isPlainData({ u: undefined })).toBe(false);
+    expect(isPlainData(new Uint8Array(2))).toBe(false);
+  });
+
+  it('resolves a known factory and refuses unknown ones and live configuration', () => {
+    const config = {
+      devices: [],
+      sessions: [],
+      manager: 1,
+      translationCache: { vaddr: 0x2800_0000, entries: 64 },
+    };
+    expect(
+      typeof resolveComponent({
+        module: '@udf/driver-dp83820',
+        export: 'dp83820DriverServer',
+        config,
+      }),
+    ).toBe('function');
+    expect(() => resolveComponent({ module: '@udf/nope', export: 'x', config })).toThrow(
+      AssemblyError,
+    );
+    expect(() =>
+      resolveComponent({
+        module: '@udf/driver-dp83820',
+        export: 'dp83820DriverServer',
+        config: { ...config, translation: () => null },
+      }),
+    ).toThrow(/not plain data/);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The IP stack server as a component factory: built inside the stack's domain from plain data
+ * (see {@link ComponentRef}). For each of its sessions it opens a buffer dataspace from the
+ * dataspace manager, shares it with the driver (translate rights) and its region mapper, attaches
+ * it, and opens the session with the driver by IPC (paper section 4.2); then it runs
+ * `stackThread` of `@udf/lwip-lite`, keeping the stack's counters on the domain's counters page.
+ *
+ * It lives here rather than in `@udf/lwip-lite` because it speaks the dataspace protocol and
+ * lwip-lite does not depend on `@udf/dataspace`.
+ *
+ * @module
+ */
+import {
+  CountersPage,
+  DS_RIGHT_READ,
+  DS_RIGHT_TRANSLATE,
+  DS_RIGHT_WRITE,
+  dsClient,
+  rmClient,
+  SESSION_OPEN_LABEL,
+  SESSION_OPEN_OK,
+} from '@udf/dataspace';
+import type { KernelCall, Sys, ThreadId } from '@udf/l4-kernel';
+import { type LwipCosts, type Stack, type StackThreadCosts, stackThread } from '@udf/lwip-lite';
+import type { NotifyPolicy } from '@udf/netdev';
+import { AssemblyError } from './errors.js';
+
+/** One session of a {@link StackServerConfig}, with the interface the stack puts on it. */
+export interface StackServerSession {
+  readonly index: number;
+  readonly controlVaddr: number;
+  readonly ringCapacity: number;
+  readonly buffersVaddr: number;
+  readonly bufferCount: number;
+  readonly bufferSize: number;
+  readonly mac: string;
+  readonly ip: string;
+  readonly netmask: string;
+}
+
+/** Plain configuration of {@link stackServer}. */
+export interface StackServerConfig {
+  /** The dataspace manager's thread. */
+  readonly manager: ThreadId;
+  /** The driver thread every session goes to. */
+  readonly driver: ThreadId;
+  /** The stack's region mapper (its pager). */
+  readonly regionMapper: ThreadId;
+  readonly sessions: readonly StackServerSession[];
+  readonly policy: NotifyPolicy;
+  readonly echoPort: number | null;
+  readonly costs: Partial<LwipCosts>;
+  readonly loopCosts: Partial<StackThreadCosts>;
+  /** The domain's counters page and this stack's prefix. */
+  readonly counters: { readonly vaddr: number; readonly prefix: string };
+}
+
+/**
+ * In-domain hooks of the monolithic baseline's socket interface (not plain data: the socket
+ * layer still shares objects with the echo process; see the report on issue 11 item 4).
+ */
+export interface StackServerSocketHooks {
+  /** Bind the sockets once the stacks exist. */
+  readonly setup: (stacks: readonly Stack[]) => void;
+  /** After each pass: wake the reader for newly queued datagrams. */
+  readonly onPoll: (sys: Sys) => Generator<KernelCall, boolean, unknown>;
+  /** The thread stack work is charged to while the echo process runs it (sendto). */
+  readonly chargeTarget: () => Sys | null;
+}
+
+/** Build the stack server's thread body from plain configuration. */
+export function stackServer(
+  config: StackServerConfig,
+  socket?: StackServerSocketHooks,
+): (sys: Sys) => Generator<KernelCall, void, unknown> {
+  return function* (sys: Sys): Generator<KernelCall, void, unknown> {
+    const page = yield* CountersPage.open(sys, config.counters.vaddr);
+    const dataspaceIds = new Map<number, number>();
+    for (const s of config.sessions) {
+      const ds = yield* dsClient.open(sys, config.manager, s.bufferCount * s.bufferSize);
+      yield* dsClient.share(
+        sys,
+        ds,
+        config.driver,
+        DS_RIGHT_READ | DS_RIGHT_WRITE | DS_RIGHT_TRANSLATE,
+      );
+      yield* dsClient.share(sys, ds, config.regionMapper, DS_RIGHT_READ | DS_RIGHT_WRITE);
+      yield* rmClient.attach(sys, config.regionMapper, {
+        manager: config.manager,
+        dataspaceId: ds.id,
+        vaddr: s.buffersVaddr,
+        size: ds.size,
+        offset: 0,
+        writable: true,
+      });
+      dataspaceIds.set(s.index, ds.id);
+      // Open the session with the driver: control region, ring capacity, buffer dataspace.
+      const r = yield* sys.ipc.call(config.driver, {
+        label: SESSION_OPEN_LABEL,
+        words: [s.index, s.controlVaddr, s.ringCapacity, ds.id],
+      });
+      if (!r.ok || r.msg.label !== SESSION_OPEN_OK)
+        throw new AssemblyError(`session ${s.index}: the driver refused to open it`);
+    }
+    const prefix = config.counters.prefix;
+    const body = stackThread({
+      sessions: config.sessions.map((s) => ({
+        region: s.controlVaddr,
+        capacity: s.ringCapacity,
+        buffers: s.buffersVaddr,
+        dataspaceId: dataspaceIds.get(s.index)!,
+        bufferCount: s.bufferCount,
+        bufferSize: s.bufferSize,
+        mac: s.mac,
+        ip: s.ip,
+        netmask: s.netmask,
+      })),
+      driver: () => config.driver,
+      costs: config.costs,
+      loopCosts: config.loopCosts,
+      echoPort: config.echoPort,
+      policy: config.policy,
+      onReady: (state) => {
+        // The stack's counters live on its domain's counters page from here on.
+        state.stacks.forEach((stack, j) => {
+          page.bind(`${prefix}.${j}`, stack.counters);
+        });
+        state.devices.forEach((dev, j) => {
+          page.bind(`${prefix}.${j}.session`, dev.stats);
+        });
+        page.bind(`${prefix}.thread`, state.stats);
+        page.ready();
+      },
+      ...(socket ?? {}),
+    });
+    yield* body(sys);
+  };
+}
