@@ -67,9 +67,12 @@ export class SharedPhysicalMemory implements PhysicalMemory {
     });
   }
 
-  /** @deprecated There is no flat memory on the threads engine: always throws. */
-  get bytes(): Uint8Array {
-    throw new ThreadsEngineError('STATE', 'no flat physical memory on the threads engine');
+  /**
+   * Regions are made by the engine on the main thread (`ThreadsEngine.createRegion`) and
+   * handed to the workers that may hold them; a device cannot make one: always throws.
+   */
+  allocateRegion(): never {
+    throw new ThreadsEngineError('STATE', 'regions are created by the engine (createRegion)');
   }
 
   /** The region holding all of `[paddr, paddr + length)`, or null. */
