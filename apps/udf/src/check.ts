@@ -6,7 +6,7 @@
  * bounds).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { TranslationTable } from '@udf/dataspace';
+import { COUNTERS_PAGE_BYTES, TranslationTable } from '@udf/dataspace';
 import { UdfError } from '@udf/lockfree';
 import { netSessionLayout } from '@udf/netdev';
 import {
@@ -241,12 +241,12 @@ export function translationTablePages(entries = TRANSLATION_CACHE_ENTRIES): numb
 }
 
 /**
- * What a description takes of memory. The manager's pool holds every session's buffer
- * dataspace (`buffers × bufferSize`, opened by the stacks first: a driver waits for its
- * sessions' dataspaces before it opens its translation cache) and one translation table per
- * driver (a naturally aligned power-of-two run of pages). Physical memory holds the frame the
- * allocator reserves, the manager's pool, each session's control region and each NIC's DMA
- * rings.
+ * What a description takes of memory. The manager's budget (`pages`, given to it region by
+ * region by the memory source) holds every session's buffer dataspace (`buffers × bufferSize`,
+ * opened by the stacks first: a driver waits for its sessions' dataspaces before it opens its
+ * translation cache) and one translation table per driver (a naturally aligned power-of-two run
+ * of pages). Physical memory holds the frame the allocator reserves, the manager's budget, each
+ * session's control region, each NIC's DMA rings and each domain's counters page.
  */
 export function memoryNeeds(sys: SystemDescription): MemoryNeeds {
   const sessions = resolveSessions(sys);
@@ -264,8 +264,9 @@ export function memoryNeeds(sys: SystemDescription): MemoryNeeds {
     (n, s) => n + Math.ceil(netSessionLayout(s.ringCapacity).byteLength / PAGE),
     0,
   );
+  const countersPages = (COUNTERS_PAGE_BYTES / PAGE) * sys.domains.length;
   const physicalPages = (pool: number) =>
-    RESERVED_FRAMES + pool + sessionPages + DMA_PAGES_PER_NIC * sys.nics.length;
+    RESERVED_FRAMES + pool + sessionPages + DMA_PAGES_PER_NIC * sys.nics.length + countersPages;
   return {
     managerPages,
     physicalPages,

@@ -206,7 +206,9 @@ describe('page faults', () => {
     expect(view.byteOffset).toBe(base + 0x10);
     expect(view.bytes.length).toBe(8000);
     expect(view.words.length).toBe(2000);
-    expect(sim.machine.memory.bytes[base + 0x10]).toBe(0xab);
+    const seen = new Uint8Array(1);
+    expect(sim.machine.memory.copyOut(base + 0x10, seen)).toBe(true);
+    expect(seen[0]).toBe(0xab);
     expect(sim.counters.pageFaults).toBe(2);
     const faults = sim.trace.filter((r) => r.kind === 'fault').map((r) => r.c);
     expect(faults).toEqual([0x4000_0010, 0x4000_1000]);

@@ -8,9 +8,8 @@
  * - `'separate'`: each region is its own `SharedArrayBuffer` — what the threads engine needs, since
  *   a worker can hold only whole buffers and must not see memory it was not given. Frames that no
  *   region backs do not exist.
- * - `'shared'` (the sim's default): all regions are windows on one buffer, and frames no
- *   allocation covers belong to the implicit region 0 (the unallocated rest of memory). Only the
- *   deprecated {@link RegionMemory.bytes} escape depends on this layout.
+ * - `'shared'`: all regions are windows on one buffer, and frames no allocation covers belong to
+ *   the implicit region 0 (the unallocated rest of memory).
  *
  * Either way, a {@link MemoryRegion} is the unit of sharing: a `MemoryView` covers one region and
  * block copies never cross a region boundary.
@@ -103,19 +102,6 @@ export class RegionMemory implements PhysicalMemory {
   /** Bytes not yet handed out by {@link RegionMemory.allocate}. */
   get freeBytes(): number {
     return this.size - this.nextFree;
-  }
-
-  /**
-   * The whole memory as one byte array.
-   * @deprecated Exists only in the `'shared'` layout, for device models written before regions;
-   * use {@link RegionMemory.copyIn}, {@link RegionMemory.copyOut}, `load32` and `store32`.
-   * @throws KernelError `CONFIG` in the `'separate'` layout
-   */
-  get bytes(): Uint8Array {
-    if (this.flat === null) {
-      throw new KernelError('CONFIG', "memory has no flat byte view in the 'separate' layout");
-    }
-    return this.flat.u8;
   }
 
   /** Every region allocated so far (and, in the `'shared'` layout, region 0 first). */
