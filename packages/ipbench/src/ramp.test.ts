@@ -24,10 +24,24 @@ function rig(capMbps: number, nClients = 4) {
 }
 
 describe('Ramp over an in-memory echo target', () => {
-  it('uses the paper-style default loads', () => {
-    expect(DEFAULT_LOADS_MBPS).toEqual([
-      10, 20, 50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000,
-    ]);
+  it('a ramp without loads runs the default loads, in order, up to line rate', async () => {
+    const { clock, clients } = rig(2000);
+    const seen: number[] = [];
+    await new Ramp({
+      clock,
+      clients,
+      warmupS: 0,
+      durationS: 0.002,
+      cooldownS: 0.001,
+      label: 'echo',
+      drive: (done) => clock.runUntil(done),
+      onStep: (step) => seen.push(step.offeredMbps),
+    }).run();
+    expect(seen).toEqual([...DEFAULT_LOADS_MBPS]);
+    // the paper's ramp: from light load to the gigabit line rate, increasing
+    expect(seen[0]).toBeLessThanOrEqual(10);
+    expect(seen.at(-1)).toBe(1000);
+    expect(seen.every((x, i) => i === 0 || x > seen[i - 1]!)).toBe(true);
   });
 
   it('achieves the offered load below the target’s cap and the cap above it', async () => {
