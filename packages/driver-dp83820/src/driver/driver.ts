@@ -40,6 +40,11 @@
  * still pinned: its session does not see it. A device with one session is never steered (no
  * header read, no cost): its frames stay in the buffers they landed in, as before.
  *
+ * What steering cannot give: a frame that lands in another session's buffer sits in that
+ * session's memory until the driver copies it, so that session can read or alter it first (and
+ * a buffer it posted twice holds one frame for two slots). Sessions sharing a NIC share the
+ * confidentiality and integrity of their received frames; only their availability is isolated.
+ *
  * Client descriptors are validated against the session's dataspaces before anything else; an
  * invalid one is returned at once with an error status and counted; the device never sees it.
  * Buffers are pinned for the duration of DMA: pinned when handed to the device, unpinned when
@@ -716,12 +721,7 @@ export class Dp83820Driver {
   private copyTo(sys: Sys, o: SessionState, src: Uint8Array, at: number, len: number): void {
     const net = o.net!;
     const w = this.slot;
-    if (
-      o.deferred.count !== 0 ||
-      !o.mapped ||
-      net.rxReturnSpace() <= 0 ||
-      !net.takeRxBuffer(w)
-    ) {
+    if (o.deferred.count !== 0 || !o.mapped || net.rxReturnSpace() <= 0 || !net.takeRxBuffer(w)) {
       this.stats.steerDrops++;
       return;
     }
