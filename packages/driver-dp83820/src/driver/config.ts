@@ -7,7 +7,7 @@
  */
 import type { KernelCall, Sys, ThreadId } from '@udf/l4-kernel';
 import { UdfError } from '@udf/lockfree';
-import type { Dp83820DriverCosts } from './costs.js';
+import type { DP83820_STEERING_COSTS, Dp83820DriverCosts, Dp83820SteeringCosts } from './costs.js';
 import type { InterruptPolicyName } from './interrupt-policy.js';
 
 export * from './interrupt-policy.js';
@@ -114,6 +114,8 @@ export interface Dp83820DriverConfig {
   readonly translation: TranslationOpener;
   /** Cost overrides (see {@link DP83820_DRIVER_COSTS}). */
   readonly costs?: Partial<Dp83820DriverCosts>;
+  /** Receive-steering cost overrides (see {@link DP83820_STEERING_COSTS}). */
+  readonly steeringCosts?: Partial<Dp83820SteeringCosts>;
   /**
    * The paper's notification avoidance (section 4.5): while transmissions are in flight the
    * driver leaves its "asleep" bit clear even when it blocks, because the transmit-complete

@@ -86,7 +86,12 @@ import {
   type Dp83820SessionConfig,
   type DriverTranslation,
 } from './config.js';
-import { DP83820_DRIVER_COSTS, type Dp83820DriverCosts } from './costs.js';
+import {
+  DP83820_DRIVER_COSTS,
+  DP83820_STEERING_COSTS,
+  type Dp83820DriverCosts,
+  type Dp83820SteeringCosts,
+} from './costs.js';
 import { type Completion, DeviceDriver } from './device-driver.js';
 
 /** Smallest receive buffer a client may post: one maximal frame (1514 B + VLAN tag). */
@@ -301,6 +306,7 @@ export class Dp83820Driver {
 
   private readonly config: Dp83820DriverConfig;
   private readonly costs: Dp83820DriverCosts;
+  private readonly steerCosts: Dp83820SteeringCosts;
   private readonly devices: DeviceDriver[];
   private readonly states: SessionState[];
   private readonly avoidance: boolean;
@@ -327,6 +333,7 @@ export class Dp83820Driver {
   constructor(config: Dp83820DriverConfig) {
     this.config = config;
     this.costs = { ...DP83820_DRIVER_COSTS, ...config.costs };
+    this.steerCosts = { ...DP83820_STEERING_COSTS, ...config.steeringCosts };
     this.avoidance = config.notifyAvoidance ?? true;
     if (config.devices.length === 0) throw new Dp83820DriverConfigError('no devices');
     this.devices = config.devices.map((d) => new DeviceDriver(d, this.costs));
@@ -699,7 +706,7 @@ export class Dp83820Driver {
   ): boolean {
     const src = this.viewOf(s, this.bufDs[tag]!);
     if (src === null) return false;
-    sys.charge('Driver', this.costs.steerClassify);
+    sys.charge('Driver', this.steerCosts.steerClassify);
     const at = this.bufOff[tag]!;
     // The device wrote at most the buffer's DMA span; a bogus length is treated as garbage.
     const n = len <= dmaSpan(this.bufLen[tag]!) && at + len <= src.length ? len : 0;
@@ -739,7 +746,7 @@ export class Dp83820Driver {
     }
     const dst = this.viewOf(o, ds)!;
     for (let i = 0; i < len; i++) dst[off + i] = src[at + i]!;
-    sys.charge('Driver', this.costs.steerCopyPerByte * len);
+    sys.charge('Driver', this.steerCosts.steerCopyPerByte * len);
     this.stats.steeredCopies++;
     this.stats.rxFrames++;
     this.returnRx(sys, o, ds, off, len, DescStatus.Ok);
