@@ -172,4 +172,57 @@ describe('two stacks on one NIC, end to end (issue 17 item 3)', () => {
     expect(c['driver.driver.rxUnclaimed']).toBe(0);
     expect(c['driver.driver.steerDrops']).toBe(0);
   });
+
+  // A stalled session, end to end: stack B stops running once the system is up (a thread in a
+  // domain of its own, between B's priority and A's, keeps the CPU busy), so B's return ring
+  // fills and stays full (as a client hoarding its ring would leave it). A's clients must still
+  // get every echo; only B's are lost. Marked `fails` for the same reason as the test above.
+  it.fails('a stalled stack costs only its own clients', async () => {
+    const [mem, drv, a] = SHARED.domains as [Domain, Domain, Domain];
+    const low: Domain = { ...stackB('10.0.0.2'), priority: 50 };
+    // B's rings are small (8 descriptors), so its return ring fills after a few frames.
+    const sessions = [{ driver: 'driver', client: 'stack-b', nic: 'nic0', ringCapacity: 8 }];
+    const p = plan(parseSystem(withDomains([mem, drv, a, low], { sessions })), {
+      durationMs: 4,
+      warmupMs: 1,
+    });
+    const built = realizeSim(p);
+    const { sim } = built;
+    const hz = sim.machine.hz;
+    while (!built.ready() && sim.now() < p.load.startupLimitSeconds * hz) sim.runFor(hz / 2000);
+    expect(built.ready()).toBe(true);
+    const k = sim.kernel;
+    k.createThread({
+      name: 'hog',
+      space: k.createSpace('hog'),
+      priority: 75,
+      body: function* (sys) {
+        for (;;) {
+          sys.charge('Application', 10_000);
+          yield* sys.yieldCpu();
+        }
+      },
+    });
+    const ramp = new Ramp({
+      clock: sim.machine,
+      clients: built.clients,
+      packetSize: p.load.packetSize,
+      warmupS: p.load.warmupSeconds,
+      durationS: p.load.durationSeconds,
+      cooldownS: p.load.cooldownSeconds,
+      drive: (isDone) => {
+        while (!isDone()) sim.runFor(hz / 2000);
+      },
+    });
+    const step = await ramp.runStep(100);
+    expect(sim.kernel.failures).toEqual([]);
+    const [c0, c1, c2, c3] = step.clients;
+    // Clients 0 and 2 target A (10.0.0.1), 1 and 3 target B.
+    expect([c0!.lost, c2!.lost]).toEqual([0, 0]);
+    expect(c0!.recvs).toBeGreaterThan(0);
+    expect(c1!.recvs + c3!.recvs).toBe(0);
+    const c = built.counters();
+    expect(c['driver.driver.steerDrops']! + c['driver.driver.returnsDeferred']!).toBeGreaterThan(0);
+    expect(c['nic0.rxOverruns'] ?? 0).toBe(0);
+  });
 });
