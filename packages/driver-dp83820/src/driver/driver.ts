@@ -1054,7 +1054,8 @@ export function classify<T extends SteerAddress>(
   if (len < 14) return null;
   const multicast = (b[at]! & 1) !== 0;
   if (!multicast) {
-    for (const s of group) {
+    for (let i = 0; i < group.length; i++) {
+      const s = group[i]!;
       const m = s.mac;
       if (
         m !== null &&
@@ -1075,14 +1076,14 @@ export function classify<T extends SteerAddress>(
     const vihl = b[at + 14]!;
     if (vihl >> 4 !== 4 || (vihl & 15) < 5) return null;
     const dst = be32(b, at + 30);
-    for (const s of group) if (s.ipv4 === dst) return s;
+    for (let i = 0; i < group.length; i++) if (group[i]!.ipv4 === dst) return group[i]!;
     if (multicast || dst === 0xffffffff || dst >>> 28 === 14) return group[0] ?? null;
     return null;
   }
   if (type === ETHERTYPE_ARP) {
     if (len < 42) return null;
     const target = be32(b, at + 38);
-    for (const s of group) if (s.ipv4 === target) return s;
+    for (let i = 0; i < group.length; i++) if (group[i]!.ipv4 === target) return group[i]!;
     return null;
   }
   return group[0] ?? null;
