@@ -389,12 +389,15 @@ export const SystemSchema = z
                 `the stacks sharing NIC "${c.nic}" must share its subnet: ${c.ip}/${c.netmask} is not in ${first.ip}/${first.netmask} of the stack in domain "${first.domain}"`,
               );
           }
-          if (ipOwner.has(c.ip))
+          // Stacks sharing a NIC need distinct addresses (receive steering tells them apart by
+          // address); duplicates across NICs are the CLI's check (`udf validate`).
+          const key = `${c.nic} ${c.ip}`;
+          if (ipOwner.has(key))
             issue(
               [...at, 'ip'],
-              `IP ${c.ip} is already the address of the stack in domain "${ipOwner.get(c.ip)}"; give each stack its own`,
+              `IP ${c.ip} is already the address of the stack in domain "${ipOwner.get(key)}" on NIC "${c.nic}"; stacks sharing a NIC need distinct addresses`,
             );
-          else ipOwner.set(c.ip, d.name);
+          else ipOwner.set(key, d.name);
           if (!list.includes(d.name)) list.push(d.name);
           stacksOf.set(c.nic, list);
         }

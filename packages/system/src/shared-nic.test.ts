@@ -91,7 +91,7 @@ describe('a description with several stacks on one NIC (issue 17 item 3)', () =>
   it('rejects what steering cannot serve, naming the field', () => {
     const [mem, drv, a] = SHARED.domains as [Domain, Domain, Domain];
     expect(issuesOf(withDomains([mem, drv, a, stackB('10.0.0.1')]))).toEqual([
-      'domains[3].components[0].ip: IP 10.0.0.1 is already the address of the stack in domain "stack-a"; give each stack its own',
+      'domains[3].components[0].ip: IP 10.0.0.1 is already the address of the stack in domain "stack-a" on NIC "nic0"; stacks sharing a NIC need distinct addresses',
     ]);
     expect(issuesOf(withDomains([mem, drv, a, stackB('10.0.1.2')]))).toEqual([
       'domains[3].components[0].ip: the stacks sharing NIC "nic0" must share its subnet: 10.0.1.2/255.255.255.0 is not in 10.0.0.1/255.255.255.0 of the stack in domain "stack-a"',
