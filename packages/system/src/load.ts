@@ -96,20 +96,20 @@ export function loadSystem(path: string): SystemDescription {
 }
 
 /**
- * The sessions of a description: those declared, plus a default one for every NIC without one
- * (between the domain holding its driver and the domain holding its stack).
+ * The sessions of a description: those declared, plus a default one for every pair of a NIC and
+ * a domain holding a stack for it without one (between the domain holding the NIC's driver and
+ * the stack's domain), in NIC order then domain order.
  */
 export function resolveSessions(sys: SystemDescription): SessionDescription[] {
   const sessions = [...sys.sessions];
   for (const nic of sys.nics) {
-    if (sessions.some((s) => s.nic === nic.name)) continue;
     const driver = sys.domains.find((d) =>
       d.components.some((c) => c.kind === 'dp83820-driver' && c.nics.includes(nic.name)),
     );
-    const client = sys.domains.find((d) =>
-      d.components.some((c) => c.kind === 'ip-stack' && c.nic === nic.name),
-    );
-    if (driver && client) {
+    if (!driver) continue;
+    for (const client of sys.domains) {
+      if (!client.components.some((c) => c.kind === 'ip-stack' && c.nic === nic.name)) continue;
+      if (sessions.some((s) => s.nic === nic.name && s.client === client.name)) continue;
       sessions.push(
         SessionSchema.parse({ driver: driver.name, client: client.name, nic: nic.name }),
       );

@@ -17,11 +17,12 @@ import { COUNTERS_PAGE_BYTES } from '@udf/dataspace';
 import { netSessionLayout } from '@udf/netdev';
 import { AssemblyError } from './errors.js';
 import { resolveSessions } from './load.js';
-import type {
-  BusConfiguration,
-  DomainDescription,
-  SessionDescription,
-  SystemDescription,
+import {
+  type BusConfiguration,
+  type DomainDescription,
+  ipNumber,
+  type SessionDescription,
+  type SystemDescription,
 } from './schema.js';
 
 /** Bytes of a page: the unit of every region and mapping. */
@@ -65,6 +66,11 @@ export interface LoadClientPlan {
   readonly mac: string;
   readonly ip: string;
   readonly port: number;
+  /**
+   * The stack address this client sends to: with several stacks on the NIC, client `j` targets
+   * the `j mod n`-th of {@link DevicePlan.targetIps}.
+   */
+  readonly targetIp: string;
 }
 
 /** A NIC: the device model, its wire and the load clients on it. */
@@ -75,8 +81,10 @@ export interface DevicePlan {
   readonly mac: string;
   /** Interrupt hold-off in IHR units of 100 µs. */
   readonly holdoffUnits: number;
-  /** The stack's address on this NIC (the clients' target). */
+  /** The (first) stack's address on this NIC. */
   readonly targetIp: string;
+  /** The addresses of every stack on this NIC, in domain order (one unless the NIC is shared). */
+  readonly targetIps: readonly string[];
   readonly clients: readonly LoadClientPlan[];
   /** The PCI slot: clock, width in bytes per data phase, host-bridge read latency. */
   readonly pci: {
@@ -253,6 +261,18 @@ export interface SessionPlan {
     | { readonly kind: 'when-asleep' }
     | { readonly kind: 'always' }
     | { readonly kind: 'deferred'; readonly batch: number };
+  /**
+   * Receive steering, for a session on a NIC shared by several sessions (null otherwise): the
+   * client stack's IPv4 address (dotted quad and as a 32-bit number) and where the driver maps
+   * the session's buffer dataspace in its own space (`buffersVaddr`: the same address as in the
+   * client's space, like the control region), `bytes` long.
+   */
+  readonly steering: {
+    readonly ip: string;
+    readonly ipv4: number;
+    readonly driverBuffersVaddr: number;
+    readonly bytes: number;
+  } | null;
 }
 
 /** The measurement window and load of every step. */
@@ -330,6 +350,33 @@ function holding(sys: SystemDescription, kind: string, nic?: string): DomainDesc
   return d;
 }
 
+/** The addresses of the stacks on `nic`, in domain order. */
+function stackIps(sys: SystemDescription, nic: string): string[] {
+  const ips: string[] = [];
+  for (const d of sys.domains)
+    for (const c of d.components) if (c.kind === 'ip-stack' && c.nic === nic) ips.push(c.ip);
+  return ips;
+}
+
+/** Receive steering of a session: its stack's address when its NIC has several sessions. */
+function steeringOf(
+  sys: SystemDescription,
+  all: readonly SessionDescription[],
+  desc: SessionDescription,
+  buffersVaddr: number,
+): SessionPlan['steering'] {
+  if (all.filter((s) => s.nic === desc.nic).length < 2) return null;
+  const client = sys.domains.find((d) => d.name === desc.client);
+  const stack = client?.components.find((c) => c.kind === 'ip-stack' && c.nic === desc.nic);
+  if (!stack || stack.kind !== 'ip-stack') return null;
+  return {
+    ip: stack.ip,
+    ipv4: ipNumber(stack.ip),
+    driverBuffersVaddr: buffersVaddr,
+    bytes: roundPages(desc.buffers * desc.bufferSize),
+  };
+}
+
 function stackWeight(d: DomainDescription): 'lwip' | 'linux' {
   for (const c of d.components) if (c.kind === 'ip-stack' && c.weight) return c.weight;
   return d.kernel ? 'linux' : 'lwip';
@@ -404,9 +451,10 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
 
   // Devices and the load clients on their wires.
   const devices: DevicePlan[] = sys.nics.map((nic, i) => {
-    const stackDomain = holding(sys, 'ip-stack', nic.name);
-    const stack = stackDomain.components.find((c) => c.kind === 'ip-stack' && c.nic === nic.name);
-    const targetIp = stack && stack.kind === 'ip-stack' ? stack.ip : '10.0.0.1';
+    const targetIps = stackIps(sys, nic.name);
+    if (targetIps.length === 0)
+      throw new AssemblyError(`no domain holds a ip-stack for ${nic.name}`);
+    const targetIp = targetIps[0]!;
     const prefix = targetIp.split('.').slice(0, 3).join('.');
     const holdoffUs = overrides.holdoffUs ?? nic.holdoffUs;
     const bus = overrides.bus;
@@ -417,10 +465,12 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       mac: nic.mac,
       holdoffUnits: holdoffUs / 100,
       targetIp,
+      targetIps,
       clients: Array.from({ length: sys.load.clientsPerNic }, (_, j) => ({
         mac: `02:00:00:${(0x10 + i).toString(16)}:00:${(0x10 + j).toString(16)}`,
         ip: `${prefix}.${CLIENT_HOST_BASE + j}`,
         port: CLIENT_PORT_BASE + j,
+        targetIp: targetIps[j % targetIps.length]!,
       })),
       pci: {
         clockHz: PCI_CLOCK_HZ[bus?.clockMHz ?? nic.pci.clockMHz],
@@ -432,7 +482,8 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
   });
 
   // Sessions: a control region mapped into both spaces, a buffer dataspace in the client's.
-  const sessions: SessionPlan[] = resolveSessions(sys).map((desc, index) => {
+  const resolved = resolveSessions(sys);
+  const sessions: SessionPlan[] = resolved.map((desc, index) => {
     const controlVaddr = layout.session + index * REGION_STRIDE;
     const controlRegion = `session${index}.control`;
     const mappings: MappingPlan[] = [{ space: desc.client, vaddr: controlVaddr }];
@@ -455,6 +506,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       bufferCount: desc.buffers,
       bufferSize: desc.bufferSize,
       notify: notifyOf(desc),
+      steering: steeringOf(sys, resolved, desc, layout.buffers + index * BUFFER_STRIDE),
     };
   });
 

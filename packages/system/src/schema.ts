@@ -173,7 +173,13 @@ export const DriverComponent = z
   })
   .strict();
 
-/** The IP stack bound to one NIC (through a session with that NIC's driver). */
+/**
+ * The IP stack bound to one NIC (through a session with that NIC's driver). Several stacks may
+ * share a NIC, each in its own domain with its own address in the NIC's subnet: each gets its own
+ * session, and the driver steers every received frame to the session it is addressed to (see
+ * receive steering in `@udf/driver-dp83820`); the load's clients on that NIC are spread over the
+ * stacks' addresses.
+ */
 export const StackComponent = z
   .object({
     kind: z.literal('ip-stack'),
@@ -337,7 +343,11 @@ export const SystemSchema = z
       irqs.set(n.irq, i);
     });
     const driverOf = new Map<string, string>();
-    const stackOf = new Map<string, string>();
+    /** NIC → the domains holding a stack for it, in document order. */
+    const stacksOf = new Map<string, string[]>();
+    /** NIC → its first stack's address and netmask (the others must share its subnet). */
+    const subnetOf = new Map<string, { ip: string; netmask: string; domain: string }>();
+    const ipOwner = new Map<string, string>();
     let managers = 0;
     sys.domains.forEach((d, di) => {
       d.components.forEach((c, ci) => {
@@ -359,13 +369,37 @@ export const SystemSchema = z
           });
         }
         if (c.kind === 'ip-stack') {
+          const list = stacksOf.get(c.nic) ?? [];
           if (!nicNames.has(c.nic)) issue([...at, 'nic'], `unknown NIC "${c.nic}"`);
-          else if (stackOf.has(c.nic))
+          else if (list.includes(d.name))
             issue(
               [...at, 'nic'],
-              `NIC "${c.nic}" already has a stack in domain "${stackOf.get(c.nic)}"`,
+              `domain "${d.name}" already holds a stack for NIC "${c.nic}"; a second client of the NIC needs a domain of its own`,
             );
-          stackOf.set(c.nic, d.name);
+          else {
+            const first = subnetOf.get(c.nic);
+            if (!first) subnetOf.set(c.nic, { ip: c.ip, netmask: c.netmask, domain: d.name });
+            else if (
+              first.netmask !== c.netmask ||
+              (ipNumber(first.ip) & ipNumber(c.netmask)) >>> 0 !==
+                (ipNumber(c.ip) & ipNumber(c.netmask)) >>> 0
+            )
+              issue(
+                [...at, 'ip'],
+                `the stacks sharing NIC "${c.nic}" must share its subnet: ${c.ip}/${c.netmask} is not in ${first.ip}/${first.netmask} of the stack in domain "${first.domain}"`,
+              );
+          }
+          // Stacks sharing a NIC need distinct addresses (receive steering tells them apart by
+          // address); duplicates across NICs are the CLI's check (`udf validate`).
+          const key = `${c.nic} ${c.ip}`;
+          if (ipOwner.has(key))
+            issue(
+              [...at, 'ip'],
+              `IP ${c.ip} is already the address of the stack in domain "${ipOwner.get(key)}" on NIC "${c.nic}"; stacks sharing a NIC need distinct addresses`,
+            );
+          else ipOwner.set(key, d.name);
+          if (!list.includes(d.name)) list.push(d.name);
+          stacksOf.set(c.nic, list);
         }
       });
     });
@@ -373,11 +407,28 @@ export const SystemSchema = z
       issue(['domains'], `exactly one domain must hold a dataspace-manager, found ${managers}`);
     for (const nic of nicNames) {
       if (!driverOf.has(nic)) issue(['nics'], `NIC "${nic}" has no dp83820-driver component`);
-      if (!stackOf.has(nic)) issue(['nics'], `NIC "${nic}" has no ip-stack component`);
+      if (!stacksOf.has(nic)) issue(['nics'], `NIC "${nic}" has no ip-stack component`);
+      const n = stacksOf.get(nic)?.length ?? 0;
+      if (n > sys.load.clientsPerNic)
+        issue(
+          ['load', 'clientsPerNic'],
+          `NIC "${nic}" has ${n} stacks but only ${sys.load.clientsPerNic} load clients; every stack needs at least one (the clients are spread over the stacks' addresses)`,
+        );
     }
     const echoes = sys.domains.flatMap((d) => d.components.filter((c) => c.kind === 'udp-echo'));
-    if (echoes.length !== 1)
-      issue(['domains'], `exactly one udp-echo component is required, found ${echoes.length}`);
+    const stackDomains = sys.domains.filter((d) => d.components.some((c) => c.kind === 'ip-stack'));
+    const echoInEvery =
+      echoes.length > 1 &&
+      echoes.length === stackDomains.length &&
+      stackDomains.every((d) => d.components.filter((c) => c.kind === 'udp-echo').length === 1);
+    if (echoes.length !== 1 && !echoInEvery)
+      issue(
+        ['domains'],
+        `exactly one udp-echo component is required, or one in each of the ${stackDomains.length} stack domains; found ${echoes.length}`,
+      );
+    const ports = new Set(echoes.map((c) => (c.kind === 'udp-echo' ? c.port : 0)));
+    if (ports.size > 1)
+      issue(['domains'], `every udp-echo must use the same port, found ${[...ports].join(', ')}`);
     sys.sessions.forEach((s, i) => {
       if (!domainIndex.has(s.driver))
         issue(['sessions', i, 'driver'], `unknown domain "${s.driver}"`);
@@ -390,16 +441,27 @@ export const SystemSchema = z
             ['sessions', i, 'driver'],
             `the driver of NIC "${s.nic}" lives in domain "${driverOf.get(s.nic)}", not "${s.driver}"`,
           );
-        if (stackOf.get(s.nic) !== s.client)
+        if (!(stacksOf.get(s.nic) ?? []).includes(s.client))
           issue(
             ['sessions', i, 'client'],
-            `the stack of NIC "${s.nic}" lives in domain "${stackOf.get(s.nic)}", not "${s.client}"`,
+            `domain "${s.client}" holds no stack for NIC "${s.nic}" (its stacks: ${(stacksOf.get(s.nic) ?? []).map((x) => `"${x}"`).join(', ') || 'none'})`,
+          );
+        if (sys.sessions.findIndex((o) => o.nic === s.nic && o.client === s.client) !== i)
+          issue(
+            ['sessions', i],
+            `a second session between NIC "${s.nic}" and domain "${s.client}"; a stack has one session per NIC`,
           );
       }
     });
     const kernelDomains = sys.domains.filter((d) => d.kernel);
     if (kernelDomains.length > 1) issue(['domains'], 'at most one domain may be the kernel');
   });
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit number (the schema has validated its form). */
+export function ipNumber(ip: string): number {
+  const [a, b, c, d] = ip.split('.').map(Number);
+  return (((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0) as number;
+}
 
 /** A validated system description with defaults filled in. */
 export type SystemDescription = z.output<typeof SystemSchema>;

@@ -7,7 +7,7 @@
  */
 import type { KernelCall, Sys, ThreadId } from '@udf/l4-kernel';
 import { UdfError } from '@udf/lockfree';
-import type { Dp83820DriverCosts } from './costs.js';
+import type { DP83820_STEERING_COSTS, Dp83820DriverCosts, Dp83820SteeringCosts } from './costs.js';
 import type { InterruptPolicyName } from './interrupt-policy.js';
 
 export * from './interrupt-policy.js';
@@ -69,6 +69,21 @@ export interface Dp83820SessionConfig {
   readonly capacity: number;
   /** Dataspaces the client's buffers live in; the driver associates them with the session. */
   readonly dataspaces: readonly number[];
+  /**
+   * The session's addresses, for receive steering on a device shared by several sessions (see
+   * the driver's module documentation): its IPv4 address (a 32-bit number, `10.0.0.1` =
+   * `0x0a000001`) and/or its own MAC (6 bytes; sessions that share the device's station address
+   * leave it out). Ignored on a device with a single session.
+   */
+  readonly address?: { readonly ipv4?: number; readonly mac?: readonly number[] };
+  /**
+   * Where each of `dataspaces` (same order) is mapped, readable and writable, in the driver's
+   * space: receive steering reads the headers of received frames there and copies a frame that
+   * landed in another session's buffer into this session's buffer. A session whose dataspaces
+   * are not mapped cannot be steered to or from: frames landing in its buffers stay there, and
+   * frames for it that land elsewhere are dropped (`stats.steerDrops`).
+   */
+  readonly dataspacesAt?: readonly number[];
 }
 
 /**
@@ -99,6 +114,8 @@ export interface Dp83820DriverConfig {
   readonly translation: TranslationOpener;
   /** Cost overrides (see {@link DP83820_DRIVER_COSTS}). */
   readonly costs?: Partial<Dp83820DriverCosts>;
+  /** Receive-steering cost overrides (see {@link DP83820_STEERING_COSTS}). */
+  readonly steeringCosts?: Partial<Dp83820SteeringCosts>;
   /**
    * The paper's notification avoidance (section 4.5): while transmissions are in flight the
    * driver leaves its "asleep" bit clear even when it blocks, because the transmit-complete

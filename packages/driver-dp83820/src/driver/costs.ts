@@ -73,3 +73,31 @@ export const DP83820_DRIVER_COSTS: Dp83820DriverCosts = {
   notifySend: 40,
   sleepPerSession: 60,
 };
+
+/**
+ * Costs of receive steering (a device shared by several sessions; see the driver's module
+ * documentation), kept apart from {@link Dp83820DriverCosts}: `@udf/system` calibrates those
+ * against Figure 1(a), whose configurations never steer. Estimates, as above.
+ */
+export interface Dp83820SteeringCosts {
+  /**
+   * `Driver`: decide the owning session of one received frame on a device shared by several
+   * sessions (receive steering): read the Ethernet header and the IPv4/ARP destination, compare
+   * with the sessions' addresses (~40 instructions plus a header line the device wrote: cold,
+   * ~200). Charged only on devices with several sessions.
+   */
+  readonly steerClassify: Cycles;
+  /**
+   * `Driver`: per byte of a frame copied from the session buffer it landed in into a buffer of
+   * the session it belongs to (receive steering). The same estimate as `@udf/l4-kernel`'s
+   * machine cost `copyPerByte` (memcpy of DMA-written, uncached data: ~1.8 GB/s effective on
+   * dual-channel DDR-266, ~1.5 cycles per byte at 2.66 GHz).
+   */
+  readonly steerCopyPerByte: Cycles;
+}
+
+/** Default steering costs (cycles of the paper's 2.66 GHz machine); estimates, see {@link Dp83820SteeringCosts}. */
+export const DP83820_STEERING_COSTS: Dp83820SteeringCosts = {
+  steerClassify: 240,
+  steerCopyPerByte: 1.5,
+};

@@ -17,6 +17,34 @@
  * and harvesting never stops at a buffer of a session that is not consuming
  * (`stats.returnsDeferred`).
  *
+ * Receive steering: the device fills whichever buffer comes next in its ring, whoever posted it,
+ * so on a device shared by several sessions a frame may land in another session's buffer. The
+ * driver then decides the owning session from the frame itself (read through the sessions'
+ * dataspaces, mapped in the driver's space: `dataspacesAt` of the session config) and the
+ * addresses the sessions registered (`address`):
+ *
+ * 1. a unicast destination MAC a session registered → that session;
+ * 2. IPv4 (validated: length, version 4, header length ≥ 5 words): the session whose IPv4 address
+ *    is the destination; otherwise, for a broadcast or multicast destination (MAC or IP), the
+ *    device's first session (lowest session index); otherwise nobody;
+ * 3. ARP: the session whose IPv4 address is the target protocol address (requests and replies
+ *    alike), otherwise nobody (no session would answer it);
+ * 4. any other ethertype → the device's first session;
+ * 5. frames too short for what they claim to be → nobody.
+ *
+ * A frame for nobody is dropped (`stats.rxUnclaimed`). A frame for another session is copied into
+ * a buffer that session posted (taken from its `rxFree` ring and validated like any other;
+ * `stats.steeredCopies`, the copy charged per byte to `Driver`), or dropped if that session has
+ * no posted buffer, completions waiting or a full return ring (`stats.steerDrops`: the cost of
+ * that session only). In both cases the buffer it landed in goes straight back to the device,
+ * still pinned: its session does not see it. A device with one session is never steered (no
+ * header read, no cost): its frames stay in the buffers they landed in, as before.
+ *
+ * What steering cannot give: a frame that lands in another session's buffer sits in that
+ * session's memory until the driver copies it, so that session can read or alter it first (and
+ * a buffer it posted twice holds one frame for two slots). Sessions sharing a NIC share the
+ * confidentiality and integrity of their received frames; only their availability is isolated.
+ *
  * Client descriptors are validated against the session's dataspaces before anything else; an
  * invalid one is returned at once with an error status and counted; the device never sees it.
  * Buffers are pinned for the duration of DMA: pinned when handed to the device, unpinned when
@@ -58,7 +86,12 @@ import {
   type Dp83820SessionConfig,
   type DriverTranslation,
 } from './config.js';
-import { DP83820_DRIVER_COSTS, type Dp83820DriverCosts } from './costs.js';
+import {
+  DP83820_DRIVER_COSTS,
+  DP83820_STEERING_COSTS,
+  type Dp83820DriverCosts,
+  type Dp83820SteeringCosts,
+} from './costs.js';
 import { type Completion, DeviceDriver } from './device-driver.js';
 
 /** Smallest receive buffer a client may post: one maximal frame (1514 B + VLAN tag). */
@@ -140,6 +173,16 @@ export interface Dp83820DriverStats {
    * counted corruptions here, never a crash. Computed when read; 0 before initialisation.
    */
   readonly sessionCorruptions: number;
+  /** Received frames copied from the buffer they landed in to a buffer of the session they belong to (receive steering). */
+  steeredCopies: number;
+  /**
+   * Received frames dropped because the session they belong to had no posted receive buffer,
+   * completions waiting or a full return ring, or its dataspaces are not mapped in the driver
+   * (receive steering; the other sessions keep being served).
+   */
+  steerDrops: number;
+  /** Received frames that belong to no session (unknown destination, or a malformed header) and were dropped (receive steering). */
+  rxUnclaimed: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -153,6 +196,14 @@ interface SessionState {
   net: NetSessionDriver | null;
   pendingNotify: number;
   readonly deferred: DeferredReturns;
+  /** The session's dataspaces as mapped in the driver's space (same order as `config.dataspaces`; null = not mapped). */
+  readonly views: (Uint8Array | null)[];
+  /** Registered IPv4 address, or -1. */
+  readonly ipv4: number;
+  /** Registered MAC, or null. */
+  readonly mac: Uint8Array | null;
+  /** Every dataspace of the session is mapped in the driver's space (set at initialisation). */
+  mapped: boolean;
 }
 
 /**
@@ -244,6 +295,9 @@ export class Dp83820Driver {
     rxAborted: 0,
     txAborted: 0,
     sessionCorruptions: 0,
+    steeredCopies: 0,
+    steerDrops: 0,
+    rxUnclaimed: 0,
   };
   /** Station addresses of the devices (valid once the driver has initialised them). */
   readonly macs: readonly Uint8Array[];
@@ -252,6 +306,7 @@ export class Dp83820Driver {
 
   private readonly config: Dp83820DriverConfig;
   private readonly costs: Dp83820DriverCosts;
+  private readonly steerCosts: Dp83820SteeringCosts;
   private readonly devices: DeviceDriver[];
   private readonly states: SessionState[];
   private readonly avoidance: boolean;
@@ -263,6 +318,9 @@ export class Dp83820Driver {
   private readonly bufDs: Float64Array;
   private readonly bufOff: Float64Array;
   private readonly bufLen: Float64Array;
+  private readonly bufPaddr: Float64Array;
+  /** Per device: its sessions in index order when there are several (receive steering), else null. */
+  private readonly steerGroups: (SessionState[] | null)[];
   private readonly freeTags: Int32Array;
   private freeTagCount: number;
   private ready = false;
@@ -275,6 +333,7 @@ export class Dp83820Driver {
   constructor(config: Dp83820DriverConfig) {
     this.config = config;
     this.costs = { ...DP83820_DRIVER_COSTS, ...config.costs };
+    this.steerCosts = { ...DP83820_STEERING_COSTS, ...config.steeringCosts };
     this.avoidance = config.notifyAvoidance ?? true;
     if (config.devices.length === 0) throw new Dp83820DriverConfigError('no devices');
     this.devices = config.devices.map((d) => new DeviceDriver(d, this.costs));
@@ -290,7 +349,15 @@ export class Dp83820Driver {
         net: null,
         pendingNotify: 0,
         deferred: new DeferredReturns(device.rxSlots + device.txSlots + 2 * s.capacity),
+        views: s.dataspaces.map(() => null),
+        ipv4: validIpv4(s.address?.ipv4),
+        mac: validMac(index, s.address?.mac),
+        mapped: false,
       };
+    });
+    this.steerGroups = this.devices.map((d) => {
+      const group = this.states.filter((s) => s.device === d);
+      return group.length > 1 ? group : null;
     });
     this.sessions = this.states.map((s) => s.validation);
     const states = this.states;
@@ -312,6 +379,7 @@ export class Dp83820Driver {
     this.bufDs = new Float64Array(tags);
     this.bufOff = new Float64Array(tags);
     this.bufLen = new Float64Array(tags);
+    this.bufPaddr = new Float64Array(tags);
     this.freeTags = new Int32Array(tags);
     for (let i = 0; i < tags; i++) this.freeTags[i] = tags - 1 - i;
     this.freeTagCount = tags;
@@ -465,6 +533,22 @@ export class Dp83820Driver {
         }
         s.validation.add(info);
       }
+      const at = s.config.dataspacesAt;
+      if (at) {
+        for (let i = 0; i < s.config.dataspaces.length; i++) {
+          const vaddr = at[i];
+          if (vaddr === undefined) continue;
+          const size = added.get(s.config.dataspaces[i]!)!.size;
+          const v = yield* sys.mem.access(vaddr, size, 'write');
+          if (!('bytes' in v)) {
+            throw new Dp83820DriverConfigError(
+              `session ${s.index}: dataspace ${s.config.dataspaces[i]} not accessible at ${vaddr} (${v.error})`,
+            );
+          }
+          s.views[i] = v.bytes;
+        }
+        s.mapped = s.views.every((v) => v !== null);
+      }
     }
   }
 
@@ -472,8 +556,9 @@ export class Dp83820Driver {
   private *work(sys: Sys): Generator<KernelCall, boolean, unknown> {
     if (this.disableRequested) return yield* this.workDisabled(sys);
     let progress = false;
-    for (const d of this.devices) {
-      if (this.harvest(sys, d)) progress = true;
+    for (let i = 0; i < this.devices.length; i++) {
+      const d = this.devices[i]!;
+      if (this.harvest(sys, d, this.steerGroups[i]!)) progress = true;
       if (this.reap(sys, d)) progress = true;
     }
     for (const s of this.states) {
@@ -576,7 +661,7 @@ export class Dp83820Driver {
     return moved;
   }
 
-  private harvest(sys: Sys, d: DeviceDriver): boolean {
+  private harvest(sys: Sys, d: DeviceDriver, group: SessionState[] | null): boolean {
     let moved = false;
     const c = this.done;
     for (;;) {
@@ -586,6 +671,8 @@ export class Dp83820Driver {
       // A session whose return ring is full does not hold up the device: its completion waits
       // in the session's deferred queue (the buffer is unpinned and leaves the device ring).
       d.harvestRx(sys, c);
+      moved = true;
+      if (group !== null && c.ok && this.steer(sys, d, group, s, tag, c.length)) continue;
       const ds = this.bufDs[tag]!;
       const off = this.bufOff[tag]!;
       this.unpin(ds, off, this.bufLen[tag]!);
@@ -600,9 +687,76 @@ export class Dp83820Driver {
         c.ok ? DescStatus.Ok : DescStatus.DeviceError,
       );
       this.releaseTag(tag);
-      moved = true;
     }
     return moved;
+  }
+
+  /**
+   * Receive steering of one frame of `len` bytes that landed in buffer `tag` of session `s`:
+   * false if it stays there (it belongs to `s`, or `s`'s buffer cannot be read); otherwise it
+   * was copied to its session or dropped, and the buffer went back to the device.
+   */
+  private steer(
+    sys: Sys,
+    d: DeviceDriver,
+    group: SessionState[],
+    s: SessionState,
+    tag: number,
+    len: number,
+  ): boolean {
+    const src = this.viewOf(s, this.bufDs[tag]!);
+    if (src === null) return false;
+    sys.charge('Driver', this.steerCosts.steerClassify);
+    const at = this.bufOff[tag]!;
+    // The device wrote at most the buffer's DMA span; a bogus length is treated as garbage.
+    const n = len <= dmaSpan(this.bufLen[tag]!) && at + len <= src.length ? len : 0;
+    const owner = classify(src, at, n, group);
+    if (owner === s) return false;
+    if (owner === null) this.stats.rxUnclaimed++;
+    else this.copyTo(sys, owner, src, at, n);
+    // The buffer never left its pins: straight back into the device ring (a slot was just freed).
+    if (!d.postRx(sys, this.bufPaddr[tag]!, dmaSpan(this.bufLen[tag]!), tag)) {
+      const ds = this.bufDs[tag]!;
+      this.unpin(ds, at, this.bufLen[tag]!);
+      this.returnRx(sys, s, ds, at, this.bufLen[tag]!, DescStatus.Aborted);
+      this.releaseTag(tag);
+    }
+    return true;
+  }
+
+  /** Copy a steered frame into a buffer `o` posted, or drop it (counted) if `o` cannot take it now. */
+  private copyTo(sys: Sys, o: SessionState, src: Uint8Array, at: number, len: number): void {
+    const net = o.net!;
+    const w = this.slot;
+    if (o.deferred.count !== 0 || !o.mapped || net.rxReturnSpace() <= 0 || !net.takeRxBuffer(w)) {
+      this.stats.steerDrops++;
+      return;
+    }
+    sys.charge('Buffer', this.costs.bufferTake);
+    this.stats.descriptorsTaken++;
+    const ds = w[0]!;
+    const off = w[1]!;
+    const blen = w[2]!;
+    const status = this.check(sys, o, ds, off, blen, MIN_RX_BUFFER, 0xffff);
+    if (status !== DescStatus.Ok) {
+      this.stats.rxRejected++;
+      this.returnRx(sys, o, ds, off, blen, status);
+      this.stats.steerDrops++;
+      return;
+    }
+    const dst = this.viewOf(o, ds)!;
+    for (let i = 0; i < len; i++) dst[off + i] = src[at + i]!;
+    sys.charge('Driver', this.steerCosts.steerCopyPerByte * len);
+    this.stats.steeredCopies++;
+    this.stats.rxFrames++;
+    this.returnRx(sys, o, ds, off, len, DescStatus.Ok);
+  }
+
+  /** The mapping of dataspace `ds` of session `s` in the driver's space, or null. */
+  private viewOf(s: SessionState, ds: number): Uint8Array | null {
+    const list = s.config.dataspaces;
+    for (let i = 0; i < list.length; i++) if (list[i] === ds) return s.views[i]!;
+    return null;
   }
 
   private reap(sys: Sys, d: DeviceDriver): boolean {
@@ -660,7 +814,7 @@ export class Dp83820Driver {
         this.returnRx(sys, s, ds, off, len, DescStatus.TranslationFailed);
         continue;
       }
-      const tag = this.claimTag(s.index, ds, off, len);
+      const tag = this.claimTag(s.index, ds, off, len, paddr);
       sys.charge('Buffer', this.costs.bufferTrack);
       d.postRx(sys, paddr, dmaSpan(len), tag);
     }
@@ -703,7 +857,7 @@ export class Dp83820Driver {
         this.returnTx(sys, s, ds, off, len, DescStatus.TranslationFailed);
         continue;
       }
-      const tag = this.claimTag(s.index, ds, off, len);
+      const tag = this.claimTag(s.index, ds, off, len, paddr);
       sys.charge('Buffer', this.costs.bufferTrack);
       d.postTx(sys, paddr, len, tag);
       queued++;
@@ -820,8 +974,9 @@ export class Dp83820Driver {
     this.unpinRange(ds, off, dmaSpan(len));
   }
 
-  private claimTag(session: number, ds: number, off: number, len: number): number {
+  private claimTag(session: number, ds: number, off: number, len: number, paddr: number): number {
     const tag = this.freeTags[--this.freeTagCount]!;
+    this.bufPaddr[tag] = paddr;
     this.bufSession[tag] = session;
     this.bufDs[tag] = ds;
     this.bufOff[tag] = off;
@@ -850,6 +1005,88 @@ export class Dp83820Driver {
     for (const d of this.devices) if (d.irqThread === from) return d;
     return undefined;
   }
+}
+
+/** The addresses receive steering compares a frame with ({@link classify}). */
+export interface SteerAddress {
+  /** IPv4 address as an unsigned 32-bit number, or -1 for none. */
+  readonly ipv4: number;
+  /** MAC (6 bytes), or null for none. */
+  readonly mac: Uint8Array | null;
+}
+
+/** A registered IPv4 address as an unsigned 32-bit number, or -1 if none. */
+function validIpv4(ip: number | undefined): number {
+  if (ip === undefined) return -1;
+  if (!Number.isInteger(ip) || ip < 0 || ip > 0xffffffff) {
+    throw new Dp83820DriverConfigError(`bad IPv4 address ${ip} (a 32-bit unsigned number)`);
+  }
+  return ip;
+}
+
+function validMac(index: number, mac: readonly number[] | undefined): Uint8Array | null {
+  if (mac === undefined) return null;
+  if (mac.length !== 6 || !mac.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
+    throw new Dp83820DriverConfigError(`session ${index}: bad MAC (6 bytes)`);
+  }
+  return Uint8Array.from(mac);
+}
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_ARP = 0x0806;
+
+/** Big-endian unsigned 32-bit read. */
+function be32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/**
+ * The session a frame of `len` bytes at `b[at]` belongs to, among `group` (the sessions of its
+ * device, in index order), or null for none; the rule is in the module documentation. Reads only
+ * inside `[at, at + len)` and never throws.
+ */
+export function classify<T extends SteerAddress>(
+  b: Uint8Array,
+  at: number,
+  len: number,
+  group: readonly T[],
+): T | null {
+  if (len < 14) return null;
+  const multicast = (b[at]! & 1) !== 0;
+  if (!multicast) {
+    for (let i = 0; i < group.length; i++) {
+      const s = group[i]!;
+      const m = s.mac;
+      if (
+        m !== null &&
+        m[0] === b[at] &&
+        m[1] === b[at + 1] &&
+        m[2] === b[at + 2] &&
+        m[3] === b[at + 3] &&
+        m[4] === b[at + 4] &&
+        m[5] === b[at + 5]
+      ) {
+        return s;
+      }
+    }
+  }
+  const type = (b[at + 12]! << 8) | b[at + 13]!;
+  if (type === ETHERTYPE_IPV4) {
+    if (len < 34) return null;
+    const vihl = b[at + 14]!;
+    if (vihl >> 4 !== 4 || (vihl & 15) < 5) return null;
+    const dst = be32(b, at + 30);
+    for (let i = 0; i < group.length; i++) if (group[i]!.ipv4 === dst) return group[i]!;
+    if (multicast || dst === 0xffffffff || dst >>> 28 === 14) return group[0] ?? null;
+    return null;
+  }
+  if (type === ETHERTYPE_ARP) {
+    if (len < 42) return null;
+    const target = be32(b, at + 38);
+    for (let i = 0; i < group.length; i++) if (group[i]!.ipv4 === target) return group[i]!;
+    return null;
+  }
+  return group[0] ?? null;
 }
 
 /** The thread body of a driver domain (a shorthand for `new Dp83820Driver(config).body`). */

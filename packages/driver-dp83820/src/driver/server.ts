@@ -10,9 +10,17 @@
  * session's buffer dataspace. Then it runs {@link Dp83820Driver} with a translation cache opened
  * from the dataspace manager.
  *
+ * Receive steering (several sessions on one device): a session with `steering` has its buffer
+ * dataspace mapped by the server into the driver's space at `steering.buffersAt` (one map
+ * request per page to the manager; the client shared the dataspace with read and write rights)
+ * and its IPv4 address registered with the driver. A page the manager refuses leaves the session
+ * unmapped: frames for it that land in other sessions' buffers are then dropped and counted.
+ *
  * @module
  */
 import {
+  DsStatus,
+  dsClient,
   SESSION_OPEN_LABEL,
   SESSION_OPEN_OK,
   SESSION_OPEN_REFUSED,
@@ -35,6 +43,15 @@ export interface Dp83820ServerSession {
   readonly controlVaddr: number;
   /** Descriptors per ring. */
   readonly capacity: number;
+  /**
+   * Receive steering on a shared device: the session's IPv4 address (`10.0.0.1` = `0x0a000001`),
+   * where to map its buffer dataspace in the driver's space, and its size in bytes.
+   */
+  readonly steering?: {
+    readonly ipv4: number;
+    readonly buffersAt: number;
+    readonly bytes: number;
+  };
 }
 
 /** Plain configuration of {@link dp83820DriverServer}. */
@@ -78,13 +95,30 @@ export function dp83820DriverServer(
         words: [],
       });
     }
-    const sessions: Dp83820SessionConfig[] = config.sessions.map((s) => ({
-      device: s.device,
-      client: s.client,
-      region: s.controlVaddr,
-      capacity: s.capacity,
-      dataspaces: [opened.get(s.index)!],
-    }));
+    const sessions: Dp83820SessionConfig[] = [];
+    for (const s of config.sessions) {
+      const ds = opened.get(s.index)!;
+      let steering = {};
+      if (s.steering) {
+        const { ipv4, buffersAt, bytes } = s.steering;
+        let mapped = true;
+        for (let off = 0; mapped && off < bytes; off += 4096) {
+          const st = yield* dsClient.map(sys, config.manager, ds, off, true, buffersAt + off);
+          mapped = st === DsStatus.OK;
+        }
+        steering = mapped
+          ? { address: { ipv4 }, dataspacesAt: [buffersAt] }
+          : { address: { ipv4 } };
+      }
+      sessions.push({
+        device: s.device,
+        client: s.client,
+        region: s.controlVaddr,
+        capacity: s.capacity,
+        dataspaces: [ds],
+        ...steering,
+      });
+    }
     const driver = new Dp83820Driver({
       devices: config.devices,
       sessions,

@@ -211,6 +211,11 @@ export function buildRig(
     interleave?: boolean;
     /** Physical memory of the machine (default 32 MiB). */
     memoryBytes?: number;
+    /**
+     * Receive steering: session `i`'s registered addresses (the driver's `address`); its buffers
+     * are then mapped into the driver's space too (`dataspacesAt`). Not with `interleave`.
+     */
+    steering?: readonly ({ ipv4?: number; mac?: readonly number[] } | undefined)[];
   } = {},
 ): Rig {
   const sim = new SimEngine({ memoryBytes: options.memoryBytes ?? 32 * 1024 * 1024 });
@@ -294,12 +299,20 @@ export function buildRig(
       body: (sys) => rigClient(sys, ds, bufBytes, () => ids.driver, hooks, stats),
     });
     clientIds.push(tid);
+    const steer = options.steering?.[i];
+    let steering = {};
+    if (steer && !options.interleave) {
+      const at = RIG.BUFFERS + i * 0x100_0000;
+      k.mapPhysical(driverSpace, at, bufs, bufBytes, RW);
+      steering = { address: steer, dataspacesAt: [at] };
+    }
     sessionConfigs.push({
       device: devIndex,
       client: tid,
       region: RIG.REGION + i * 0x10_0000,
       capacity: RIG.CAPACITY,
       dataspaces: [ds],
+      ...steering,
     });
   });
 
