@@ -16,6 +16,9 @@ const crafted: Record<string, number> = {
   'stack0.0.session.rxPostRefused': 5, // not a drop: the buffer is posted again
   'kernel.driver.returnDrops': 128,
   'kernel.driver.returnsDeferred': 7, // delivered later, not lost
+  'drivers.driver.steerDrops': 256, // a shared NIC: the owning session had no room
+  'drivers.driver.rxUnclaimed': 512, // a shared NIC: a frame for no session
+  'drivers.driver.steeredCopies': 9, // delivered, not lost
   'kernel.driver.sessionCorruptions': 3,
   'stack0.0.session.sessionCorruptions': 10,
   'stack0.0.session.corrupt': 100,
@@ -26,7 +29,7 @@ const crafted: Record<string, number> = {
 
 describe('table columns over the step counters', () => {
   it('drops sums every drop counter and nothing else', () => {
-    expect(packetDrops(crafted)).toBe(1 + 2 + 4 + 8 + 16 + 32 + 64 + 128);
+    expect(packetDrops(crafted)).toBe(1 + 2 + 4 + 8 + 16 + 32 + 64 + 128 + 256 + 512);
   });
 
   it('corrupt sums every corruption counter and nothing else', () => {

@@ -85,12 +85,13 @@ const pad = (s: string, n: number) => s.padStart(n);
  * counter's name (whatever the NIC, domain or stack is called): NIC overruns and frames arriving
  * with the receiver off, switch queue drops, every stack drop (input `drops.*` and output
  * `txDrops.*`, which include a full transmit ring), and driver completions lost for a full
- * deferred queue (`returnDrops`). A session's `rxPostRefused` is not a drop (the buffer goes back
+ * deferred queue (`returnDrops`) or dropped by receive steering on a shared NIC (`steerDrops`,
+ * `rxUnclaimed`). A session's `rxPostRefused` is not a drop (the buffer goes back
  * to the pool and is posted again) and neither is its `txRingFull` (the same event as the stack's
  * `txDrops.deviceFull`, which is counted).
  */
 const DROP_COUNTER =
-  /(\.(rxOverruns|rxDisabledDrops)$)|(\.switch\.txQueueDrops$)|(\.drops\.)|(\.txDrops\.)|(\.returnDrops$)/;
+  /(\.(rxOverruns|rxDisabledDrops)$)|(\.switch\.txQueueDrops$)|(\.drops\.)|(\.txDrops\.)|(\.(returnDrops|steerDrops|rxUnclaimed)$)/;
 
 /**
  * Counters of corruption seen in shared memory or in what crossed it: the driver's and each
