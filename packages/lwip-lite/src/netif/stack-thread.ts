@@ -175,17 +175,7 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       for (const c of clients) if (c.hasWork()) return true;
       return false;
     };
-    for (;;) {
-      let progress = 0;
-      const now = ms();
-      for (let i = 0; i < stacks.length; i++) progress += stacks[i]!.poll(now);
-      // A datagram queued for a caller blocked in recvfrom: the deferred reply is its wake-up
-      // (before the refill, so the buffer it frees is re-posted in this pass).
-      if (socket !== null && (yield* socket.poll(sys))) progress++;
-      for (let i = 0; i < stacks.length; i++) {
-        progress += devices[i]!.reapTx();
-        devices[i]!.refill();
-      }
+    const notifyDriver = function* (): Generator<KernelCall, void, unknown> {
       for (const d of devices) {
         sys.charge('Notification', loop.notifyCheck);
         if (d.takeNotify()) {
@@ -193,7 +183,25 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
           if (r.ok) stats.notificationsSent++;
         }
       }
-      if (progress > 0) continue;
+    };
+    // After a socket call the rings have no new work (recvfrom only frees a receive buffer,
+    // re-posted on the next pass; sendto kicks the driver itself): go straight back to sleep.
+    let pass = true;
+    for (;;) {
+      if (pass) {
+        let progress = 0;
+        const now = ms();
+        for (let i = 0; i < stacks.length; i++) progress += stacks[i]!.poll(now);
+        // A datagram queued for a caller blocked in recvfrom: the deferred reply is its wake-up.
+        if (socket !== null && (yield* socket.poll(sys))) progress++;
+        for (let i = 0; i < stacks.length; i++) {
+          progress += devices[i]!.reapTx();
+          devices[i]!.refill();
+        }
+        yield* notifyDriver();
+        if (progress > 0) continue;
+      }
+      pass = true;
       sys.charge('Notification', loop.sleepPerSession * clients.length);
       sys.preemption.begin();
       for (const c of clients) c.prepareSleep();
@@ -210,8 +218,12 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       for (const c of clients) c.cancelSleep();
       if (r.ok) {
         stats.wakeups++;
-        if (socket !== null && SocketLayer.serves(r.msg.label))
+        if (socket !== null && SocketLayer.serves(r.msg.label)) {
           yield* socket.handle(sys, r.from, r.msg);
+          // sendto ends by kicking the driver (the transmit path of a monolithic kernel).
+          yield* notifyDriver();
+          pass = false;
+        }
       } else stats.rollbacks++;
     }
   };
