@@ -20,7 +20,10 @@
  *   `docs/reproduction.md`);
  * - a `recvfrom` that waits costs `syscallCycles` for the call and `wakeupCycles` for the reply
  *   that wakes the caller (the scheduler's wake-up in place of a separate wake-up IPC);
- * - the copy to user space costs `copyPerByte` per byte.
+ * - the copy to user space costs `copyPerByte` per byte;
+ * - the baseline has no notification suppression: the kernel wakes the process for every
+ *   datagram it queues, so a datagram queued while the process is not blocked in `recvfrom`
+ *   still costs `wakeupCycles` (counted in `wakeupsMissed`).
  *
  * Bad requests (an unknown socket, a length outside the user buffer) are answered with an error
  * reply and counted, never thrown.
@@ -67,6 +70,8 @@ export interface SocketLayerStats {
   sendto: number;
   /** Of the `recvfrom` calls, how many waited for a datagram (their reply was the wake-up). */
   wakeups: number;
+  /** Wake-ups for datagrams queued while the process was not waiting (paid all the same). */
+  wakeupsMissed: number;
   /** Bytes copied to user space. */
   copiedBytes: number;
   /** Requests refused (bad socket, bad length, unknown label). */
@@ -82,6 +87,7 @@ export class SocketLayer {
     recvfrom: 0,
     sendto: 0,
     wakeups: 0,
+    wakeupsMissed: 0,
     copiedBytes: 0,
     refused: 0,
     replyFailures: 0,
@@ -100,6 +106,8 @@ export class SocketLayer {
   /** The caller blocked in `recvfrom` (0: none). */
   private waiting: ThreadId = 0;
   private next = 0;
+  /** Datagrams queued and already woken for. */
+  private seen = 0;
 
   /**
    * @param stacks - the stacks to bind the port on
@@ -121,14 +129,30 @@ export class SocketLayer {
 
   /** After a stack pass: answer a waiting `recvfrom` if a datagram is queued (the wake-up). */
   *poll(sys: Sys): Generator<KernelCall, boolean, unknown> {
-    if (this.waiting === 0 || !this.take(sys)) return false;
-    const caller = this.waiting;
-    this.waiting = 0;
-    this.stats.wakeups++;
     const c = this.config;
-    sys.charge('Kernel', Math.max(0, c.wakeupCycles - c.ipcCycles));
-    yield* this.answer(sys, caller, this.reply);
-    return true;
+    let fresh = this.queued() - this.seen;
+    let woke = false;
+    if (fresh > 0 && this.waiting !== 0 && this.take(sys)) {
+      fresh--;
+      const caller = this.waiting;
+      this.waiting = 0;
+      this.stats.wakeups++;
+      sys.charge('Kernel', Math.max(0, c.wakeupCycles - c.ipcCycles));
+      yield* this.answer(sys, caller, this.reply);
+      woke = true;
+    }
+    for (; fresh > 0; fresh--) {
+      sys.charge('Kernel', c.wakeupCycles);
+      this.stats.wakeupsMissed++;
+    }
+    this.seen = this.queued();
+    return woke;
+  }
+
+  private queued(): number {
+    let n = 0;
+    for (const s of this.sockets) n += s.queued;
+    return n;
   }
 
   /** Serve one request received from `from`. */
@@ -187,6 +211,7 @@ export class SocketLayer {
       this.words[2] = d.srcIp;
       this.words[3] = d.srcPort;
       sock.release(d);
+      if (this.seen > 0) this.seen--;
       this.stats.recvfrom++;
       this.stats.copiedBytes += len;
       return true;
