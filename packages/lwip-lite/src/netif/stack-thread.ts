@@ -219,9 +219,12 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       if (r.ok) {
         stats.wakeups++;
         if (socket !== null && SocketLayer.serves(r.msg.label)) {
-          yield* socket.handle(sys, r.from, r.msg);
-          // sendto ends by kicking the driver (the transmit path of a monolithic kernel).
-          yield* notifyDriver();
+          // sendto ends by kicking the driver (the transmit path of a monolithic kernel); the
+          // receive buffers recvfrom freed go back with the same kick.
+          if (yield* socket.handle(sys, r.from, r.msg)) {
+            for (const d of devices) d.refill();
+            yield* notifyDriver();
+          }
           pass = false;
         }
       } else stats.rollbacks++;

@@ -155,8 +155,8 @@ export class SocketLayer {
     return n;
   }
 
-  /** Serve one request received from `from`. */
-  *handle(sys: Sys, from: ThreadId, msg: Message): Generator<KernelCall, void, unknown> {
+  /** Serve one request received from `from`; true if it queued a frame for transmission. */
+  *handle(sys: Sys, from: ThreadId, msg: Message): Generator<KernelCall, boolean, unknown> {
     const c = this.config;
     if (msg.label === SOCKET_RECVFROM_LABEL) {
       if (this.take(sys)) {
@@ -167,7 +167,7 @@ export class SocketLayer {
         sys.charge('Socket', Math.max(0, c.syscallCycles - c.ipcCycles));
         this.waiting = from;
       }
-      return;
+      return false;
     }
     sys.charge('Socket', Math.max(0, c.syscallCycles - 2 * c.ipcCycles));
     if (msg.label === SOCKET_SENDTO_LABEL) {
@@ -176,11 +176,11 @@ export class SocketLayer {
       if (sock === undefined || !(length >= 0 && length <= this.user.length)) {
         this.stats.refused++;
         yield* this.answer(sys, from, this.refusal);
-        return;
+        return false;
       }
       if (!sock.sendTo(this.user, ip >>> 0, port, 0, length)) {
         yield* this.answer(sys, from, this.refusal);
-        return;
+        return false;
       }
       this.stats.sendto++;
       this.words[0] = index;
@@ -188,10 +188,11 @@ export class SocketLayer {
       this.words[2] = 0;
       this.words[3] = 0;
       yield* this.answer(sys, from, this.reply);
-      return;
+      return true;
     }
     this.stats.refused++;
     yield* this.answer(sys, from, this.refusal);
+    return false;
   }
 
   /** Dequeue one datagram (round robin over the sockets) into the user buffer and the reply. */
