@@ -10,7 +10,14 @@
  * mapper, then opens the session with the driver by IPC, naming the session's control region and
  * its dataspace; the driver associates the dataspace with the session and opens a translation
  * cache with the manager. The control region (the netdev rings) is the only memory mapped into
- * both spaces by the realiser, as shared memory established once at session setup.
+ * both spaces by the realiser, as shared memory established once at session setup — besides the
+ * monolithic baseline's socket user buffer, which the plan maps into the echo process's space and
+ * the kernel domain's (a monolithic kernel reaches user memory).
+ *
+ * Every user-level component (manager, drivers, stacks, the socket echo) is built inside its
+ * domain from a plain-data reference ({@link ComponentRef}); no closure crosses from the realiser
+ * into a component's configuration. The memory source and the device supervisor are root-task
+ * (privileged) threads and are built by the realiser itself.
  *
  * @module
  */
@@ -121,7 +128,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   };
 
   // Regions: each allocated as a region of its own, mapped where the plan says (the session
-  // control regions are the only memory two domains share from the start).
+  // control regions and the socket user buffers are the only memory two domains share).
   const regionPaddr = new Map<string, number>();
   for (const r of plan.regions) {
     const paddr = k.allocateRegion(r.bytes).paddr;

@@ -13,11 +13,7 @@
 import { CountersPage } from '@udf/dataspace';
 import { type KernelCall, type Message, NEVER, type Sys, type ThreadId } from '@udf/l4-kernel';
 import { LwipError } from '../error.js';
-import {
-  SOCKET_OK_LABEL,
-  SOCKET_RECVFROM_LABEL,
-  SOCKET_SENDTO_LABEL,
-} from '../socket/server.js';
+import { SOCKET_OK_LABEL, SOCKET_RECVFROM_LABEL, SOCKET_SENDTO_LABEL } from '../socket/server.js';
 
 /** Plain configuration of {@link socketEcho}. */
 export interface SocketEchoConfig {

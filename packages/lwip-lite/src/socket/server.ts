@@ -119,7 +119,9 @@ export class SocketLayer {
     private readonly user: Uint8Array,
     private readonly config: StackSocketConfig,
   ) {
-    this.sockets = stacks.map((s) => s.udpBind(config.port, { queueLength: config.queueDatagrams }));
+    this.sockets = stacks.map((s) =>
+      s.udpBind(config.port, { queueLength: config.queueDatagrams }),
+    );
   }
 
   /** True for the labels this layer serves. */
