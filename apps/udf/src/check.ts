@@ -265,8 +265,20 @@ export function memoryNeeds(sys: SystemDescription): MemoryNeeds {
     0,
   );
   const countersPages = (COUNTERS_PAGE_BYTES / PAGE) * sys.domains.length;
+  // The monolithic baseline's socket user buffer: one page per stack domain whose echo service
+  // lives in another domain (behind sockets).
+  const socketPages = sys.domains.filter(
+    (d) =>
+      d.components.some((c) => c.kind === 'ip-stack') &&
+      !d.components.some((c) => c.kind === 'udp-echo'),
+  ).length;
   const physicalPages = (pool: number) =>
-    RESERVED_FRAMES + pool + sessionPages + DMA_PAGES_PER_NIC * sys.nics.length + countersPages;
+    RESERVED_FRAMES +
+    pool +
+    sessionPages +
+    DMA_PAGES_PER_NIC * sys.nics.length +
+    countersPages +
+    socketPages;
   return {
     managerPages,
     physicalPages,

@@ -845,3 +845,38 @@ function status(s: DsStatus): Message {
 export function anonymousManager(options: AnonymousManagerOptions): ThreadBody {
   return new AnonymousManager(options).body;
 }
+
+/**
+ * Plain configuration of {@link dataspaceManagerServer}: the manager's options that survive
+ * structured clone (no policy objects, no callbacks), so a realiser can name the manager as a
+ * plain-data component reference.
+ */
+export interface DataspaceManagerServerConfig {
+  /** The manager's frame window in its space. */
+  readonly pool: FramePool;
+  /** The memory source (root task) giving one region per dataspace and translation table. */
+  readonly memorySource: ThreadId;
+  /** The device supervisor that disables a driver over its pin quota. */
+  readonly supervisor: ThreadId;
+  /** The domain's counters page and the manager's prefix. */
+  readonly counters: { readonly vaddr: number; readonly prefix: string };
+  /** Cycles between pin scans. */
+  readonly scanInterval: Cycles;
+  /** The pin quota every driver gets. */
+  readonly pinQuota: PinQuota;
+  /** Per-operation costs (calibrated by the realiser). */
+  readonly costs: Partial<DataspaceCosts>;
+}
+
+/** The dataspace manager as a component factory: its thread body from plain configuration. */
+export function dataspaceManagerServer(config: DataspaceManagerServerConfig): ThreadBody {
+  return anonymousManager({
+    pool: { ...config.pool },
+    memorySource: config.memorySource,
+    supervisor: config.supervisor,
+    counters: config.counters,
+    scanInterval: config.scanInterval,
+    pinQuota: config.pinQuota,
+    costs: config.costs,
+  });
+}

@@ -11,6 +11,8 @@ export {
   AnonymousManager,
   type AnonymousManagerOptions,
   anonymousManager,
+  type DataspaceManagerServerConfig,
+  dataspaceManagerServer,
   type FramePool,
   type PinQuota,
 } from './anonymous-manager.js';

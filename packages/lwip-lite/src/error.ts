@@ -28,6 +28,7 @@ export class LwipError extends UdfError {
 export type LwipErrorCode =
   | 'ADDRESS'
   | 'CONFIG'
+  | 'SESSION'
   | 'PORT_IN_USE'
   | 'SOCKET_CLOSED'
   | 'DOUBLE_FREE'

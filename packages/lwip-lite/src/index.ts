@@ -8,17 +8,20 @@
  * @packageDocumentation
  */
 export * from './app/echo.js';
+export * from './app/socket-echo.js';
 export * from './error.js';
 export * from './iface/arp-cache.js';
 export * from './iface/costs.js';
 export * from './iface/counters.js';
 export * from './iface/stack.js';
 export * from './netif/session.js';
+export * from './netif/stack-server.js';
 export * from './netif/stack-thread.js';
 export * from './pbuf/pbuf.js';
 export * from './phy/device.js';
 export * from './phy/frame-device.js';
 export * from './phy/pcap.js';
+export * from './socket/server.js';
 export * from './socket/udp.js';
 export * from './wire/address.js';
 export * from './wire/arp.js';

@@ -36,4 +36,26 @@ describe('components as plain-data references', () => {
       }),
     ).toThrow(/not plain data/);
   });
+
+  it('the manager, the stack server and the socket echo are plain-data references too', () => {
+    for (const [module, name] of [
+      ['@udf/dataspace', 'dataspaceManagerServer'],
+      ['@udf/lwip-lite', 'stackServer'],
+      ['@udf/lwip-lite', 'socketEcho'],
+    ] as const) {
+      const config = {
+        pool: { vaddr: 0x1000_0000, bytes: 4096 },
+        memorySource: 1,
+        supervisor: 2,
+        counters: { vaddr: 0x0f00_0000, prefix: 'x' },
+        scanInterval: 1000,
+        pinQuota: { maxPinnedPages: 1, maxPinCycles: 1 },
+        costs: {},
+        stack: 3,
+        userBuffer: { vaddr: 0x0f10_0000, bytes: 4096 },
+        sessions: [],
+      };
+      expect(typeof resolveComponent({ module, export: name, config })).toBe('function');
+    }
+  });
 });

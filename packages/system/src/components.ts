@@ -7,10 +7,11 @@
  *
  * @module
  */
+import { dataspaceManagerServer } from '@udf/dataspace';
 import { dp83820DriverServer } from '@udf/driver-dp83820';
 import type { ThreadBody } from '@udf/l4-kernel';
+import { socketEcho, stackServer } from '@udf/lwip-lite';
 import { AssemblyError } from './errors.js';
-import { type StackServerConfig, stackServer } from './stack-server.js';
 
 /** A component named by module, export and plain configuration. */
 export interface ComponentRef {
@@ -26,8 +27,9 @@ type Factory = (config: never) => ThreadBody;
 
 /** The component factories the sim realiser knows, by module and export. */
 const REGISTRY: Readonly<Record<string, Readonly<Record<string, Factory>>>> = {
+  '@udf/dataspace': { dataspaceManagerServer: dataspaceManagerServer as Factory },
   '@udf/driver-dp83820': { dp83820DriverServer: dp83820DriverServer as Factory },
-  '@udf/system': { stackServer: ((config: StackServerConfig) => stackServer(config)) as Factory },
+  '@udf/lwip-lite': { stackServer: stackServer as Factory, socketEcho: socketEcho as Factory },
 };
 
 /** True if `value` is plain data (what structured clone and JSON carry unchanged). */

@@ -11,4 +11,3 @@ export * from './result.js';
 export * from './runner.js';
 export * from './schema.js';
 export * from './session-open.js';
-export * from './stack-server.js';

@@ -55,7 +55,7 @@ export interface MappingPlan {
 export interface RegionPlan {
   /** Unique name, e.g. `session0.control`. */
   readonly name: string;
-  readonly purpose: 'session-control' | 'descriptor-dma' | 'counters';
+  readonly purpose: 'session-control' | 'descriptor-dma' | 'counters' | 'socket-buffer';
   readonly bytes: number;
   /** Where it is mapped read-write (first entry: the owner). */
   readonly mappings: readonly MappingPlan[];
@@ -156,6 +156,16 @@ export interface SocketEchoPlan {
   readonly priority: number;
   readonly queueDatagrams: number;
   readonly counters: CountersPlan;
+  /**
+   * The user buffer `recvfrom`/`sendto` move payloads through: a region mapped at `vaddr` in the
+   * echo's space and at `kernelVaddr` in the stack's (kernel) domain.
+   */
+  readonly userBuffer: {
+    readonly region: string;
+    readonly vaddr: number;
+    readonly kernelVaddr: number;
+    readonly bytes: number;
+  };
 }
 
 /** An IP stack component (one thread per stack domain serving all its sessions). */
@@ -229,6 +239,9 @@ export const SUPERVISOR_REGISTERS = 0x4000_0000;
 
 /** Where each domain's counters page is mapped in its own space. */
 export const COUNTERS_VADDR = 0x0f00_0000;
+
+/** Where the monolithic baseline's socket user buffer is mapped (echo space; kernel: + stack × page). */
+export const SOCKET_BUFFER_VADDR = 0x0f10_0000;
 
 /** Where a component keeps its counters: its domain's counters page and its names' prefix. */
 export interface CountersPlan {
@@ -571,12 +584,28 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     if (!echoHere) {
       const echoDomain = holding(sys, 'udp-echo');
       const echo = echoDomain.components.find((c) => c.kind === 'udp-echo');
+      const userBuffer = {
+        region: `socket-buffer.${stackCount}`,
+        vaddr: SOCKET_BUFFER_VADDR,
+        kernelVaddr: SOCKET_BUFFER_VADDR + stackCount * PAGE_BYTES,
+        bytes: PAGE_BYTES,
+      };
+      regions.push({
+        name: userBuffer.region,
+        purpose: 'socket-buffer',
+        bytes: PAGE_BYTES,
+        mappings: [
+          { space: echoDomain.name, vaddr: userBuffer.vaddr },
+          { space: d.name, vaddr: userBuffer.kernelVaddr },
+        ],
+      });
       socketEcho = {
         thread: `${echoDomain.name}/udp-echo`,
         space: echoDomain.name,
         priority: echoDomain.priority,
         queueDatagrams: echo && echo.kind === 'udp-echo' ? echo.socketQueueDatagrams : 54,
         counters: { vaddr: COUNTERS_VADDR, prefix: `socket-echo${stackCount}` },
+        userBuffer,
       };
     }
     components.push({

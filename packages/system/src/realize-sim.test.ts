@@ -147,3 +147,54 @@ describe('counters pages (issue 11 item 4)', () => {
     expect(c['manager.totalFrames']).toBeGreaterThan(0);
   });
 });
+
+describe('the monolithic baseline’s socket layer by IPC (issue 11 item 4)', () => {
+  it('the echo process reaches the kernel domain only by recvfrom/sendto calls and a user buffer both domains map', async () => {
+    const p = plan(system('monolithic'), { durationMs: 4, warmupMs: 1 });
+    const echo = p.components.find((c) => c.kind === 'ip-stack')!;
+    const socketEcho = echo.kind === 'ip-stack' ? echo.socketEcho : null;
+    expect(socketEcho).not.toBeNull();
+    const buffer = p.regions.find((r) => r.purpose === 'socket-buffer')!;
+    expect(buffer.mappings.map((m) => m.space).sort()).toEqual(
+      [socketEcho!.space, echo.space].sort(),
+    );
+    const built = realizeSim(p);
+    const { sim } = built;
+    const k = sim.kernel;
+    const hz = sim.machine.hz;
+    while (!built.ready() && sim.now() < p.load.startupLimitSeconds * hz) sim.runFor(hz / 2000);
+    built.checkStarted();
+    // One region, the same physical memory in both spaces; nothing else is shared with the echo.
+    const spaceOf = (thread: string) => k.allThreads().find((t) => t.name === thread)!.space;
+    const echoSpace = spaceOf(socketEcho!.thread);
+    const kernelSpace = spaceOf(echo.thread);
+    expect(k.lookup(echoSpace, socketEcho!.userBuffer.vaddr)!.paddr).toBe(
+      k.lookup(kernelSpace, socketEcho!.userBuffer.kernelVaddr)!.paddr,
+    );
+    const ramp = new Ramp({
+      clock: sim.machine,
+      clients: built.clients,
+      packetSize: p.load.packetSize,
+      warmupS: p.load.warmupSeconds,
+      durationS: p.load.durationSeconds,
+      cooldownS: p.load.cooldownSeconds,
+      drive: (isDone) => {
+        while (!isDone()) sim.runFor(hz / 2000);
+      },
+    });
+    const step = await ramp.runStep(100);
+    expect(k.failures).toEqual([]);
+    expect(step.lost).toBe(0);
+    const c = built.counters();
+    const echoed = c['socket-echo0.echoed']!;
+    expect(echoed).toBeGreaterThan(10);
+    expect(c['stack0.socket.sendto']).toBe(echoed);
+    expect(c['stack0.socket.recvfrom']).toBeGreaterThanOrEqual(echoed);
+    expect(c['socket-echo0.syscalls']).toBeGreaterThanOrEqual(2 * echoed);
+    expect(c['stack0.socket.copiedBytes']).toBe(c['stack0.socket.recvfrom']! * 1024);
+    // Each datagram queued costs one wake-up: the reply to a waiting recvfrom, or a missed one.
+    expect(c['stack0.socket.wakeups']! + c['stack0.socket.wakeupsMissed']!).toBe(
+      c['stack0.0.udpDelivered'],
+    );
+  });
+});

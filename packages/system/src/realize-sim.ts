@@ -10,26 +10,37 @@
  * mapper, then opens the session with the driver by IPC, naming the session's control region and
  * its dataspace; the driver associates the dataspace with the session and opens a translation
  * cache with the manager. The control region (the netdev rings) is the only memory mapped into
- * both spaces by the realiser, as shared memory established once at session setup.
+ * both spaces by the realiser, as shared memory established once at session setup — besides the
+ * monolithic baseline's socket user buffer, which the plan maps into the echo process's space and
+ * the kernel domain's (a monolithic kernel reaches user memory).
+ *
+ * Every user-level component (manager, drivers, stacks, the socket echo) is built inside its
+ * domain from a plain-data reference ({@link ComponentRef}); no closure crosses from the realiser
+ * into a component's configuration. The memory source and the device supervisor are root-task
+ * (privileged) threads and are built by the realiser itself.
  *
  * @module
  */
-import { AnonymousManager, CountersPage, RegionMapper, readCountersPage } from '@udf/dataspace';
+import { type DataspaceManagerServerConfig, RegionMapper, readCountersPage } from '@udf/dataspace';
 import { Dp83820, type Dp83820DeviceConfig } from '@udf/driver-dp83820';
 import { SimClient } from '@udf/ipbench';
 import {
   type KernelCall,
   MODERN_X86_3_0,
-  NEVER,
   PENTIUM4_XEON_2_66,
   type Rights,
   SimEngine,
   type SpaceId,
   type Sys,
   type ThreadId,
-  ZERO,
 } from '@udf/l4-kernel';
-import { PcapTap, PcapWriter, type Stack, UdpDatagram, type UdpSocket } from '@udf/lwip-lite';
+import {
+  PcapTap,
+  PcapWriter,
+  type SocketEchoConfig,
+  type StackServerConfig,
+  type StackSocketConfig,
+} from '@udf/lwip-lite';
 import { Switch } from '@udf/netdev';
 import {
   CALIBRATION,
@@ -49,7 +60,6 @@ import type {
   StackPlan,
   SystemPlan,
 } from './plan.js';
-import { type StackServerConfig, stackServer } from './stack-server.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
 
@@ -118,7 +128,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   };
 
   // Regions: each allocated as a region of its own, mapped where the plan says (the session
-  // control regions are the only memory two domains share from the start).
+  // control regions and the socket user buffers are the only memory two domains share).
   const regionPaddr = new Map<string, number>();
   for (const r of plan.regions) {
     const paddr = k.allocateRegion(r.bytes).paddr;
@@ -159,7 +169,9 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   const mgrPlan: ManagerPlan = only(plan, 'dataspace-manager')[0]!;
   if (mgrPlan.memorySource !== sourcePlan.thread)
     throw new AssemblyError(`manager's memory source "${mgrPlan.memorySource}" is not planned`);
-  const manager = new AnonymousManager({
+  // Built inside the manager's domain from a plain-data reference. The memory source and the
+  // device supervisor above are root-task (privileged) threads, built by the realiser itself.
+  const managerConfig: DataspaceManagerServerConfig = {
     pool: { vaddr: mgrPlan.pool.vaddr, bytes: mgrPlan.pool.bytes },
     memorySource: sourceId,
     supervisor: supervisorId,
@@ -170,12 +182,19 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
     },
     costs: cc.dataspace,
-  });
+  };
+  const managerRef: ComponentRef = {
+    module: '@udf/dataspace',
+    export: 'dataspaceManagerServer',
+    config: managerConfig,
+  };
   const managerId = k.createThread({
     name: mgrPlan.thread,
     space: space(mgrPlan.space),
     priority: mgrPlan.priority,
-    body: manager.body,
+    body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+      yield* resolveComponent(managerRef)(tsys);
+    },
   });
   threadIds.set(mgrPlan.thread, managerId);
   if (mgrPlan.supervisor !== supPlan.thread || threadIds.get(supPlan.manager) !== managerId)
@@ -333,16 +352,26 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       priority: plan.spaces.find((x) => x.name === sp.space)!.priority,
       body: rm.body,
     });
-    // Linux wakes the echo process with the scheduler, not an IPC. The kernel model charges its
-    // IPC path for the hand-off; the bridge adds the difference up to the scheduler wake-up (a
-    // kernel hook charging in-kernel hand-offs at their own cost would replace this top-up).
+    // The monolithic baseline's socket layer (see `SocketLayer` in @udf/lwip-lite): the echo
+    // process's recvfrom/sendto are IPC calls into the stack thread, the payload moves through
+    // a user buffer mapped into both domains. Costs, a deliberate decision (docs/reproduction.md):
+    // the kernel domain is a global space (no address-space switch to enter it) and a system
+    // call is not an L4 IPC, so the layer tops each call's IPCs up to the cited system-call cost
+    // (`syscall`, 432 cycles), charges the copy per byte, and the reply that ends a blocked
+    // recvfrom up to the Linux scheduler's wake-up (600 cycles) in place of a wake-up IPC.
     const linux = sp.weight === 'linux';
-    const wakeupTopUp = linux
-      ? Math.max(0, LINUX_BASELINE_COSTS.wakeup.cycles - costs.entries.ipc.cycles)
-      : 0;
-    const socketEcho = sp.socketEcho
-      ? new SocketBridge(plan.load.echoPort, sp.socketEcho.queueDatagrams, wakeupTopUp)
-      : null;
+    const echoPlan = sp.socketEcho;
+    const socket: StackSocketConfig | undefined = echoPlan
+      ? {
+          port: plan.load.echoPort,
+          queueDatagrams: echoPlan.queueDatagrams,
+          userBuffer: { vaddr: echoPlan.userBuffer.kernelVaddr, bytes: echoPlan.userBuffer.bytes },
+          copyPerByte: costs.entries.copyPerByte.cycles,
+          syscallCycles: linux ? LINUX_BASELINE_COSTS.syscall.cycles : costs.entries.syscall.cycles,
+          wakeupCycles: linux ? LINUX_BASELINE_COSTS.wakeup.cycles : costs.entries.ipc.cycles,
+          ipcCycles: costs.entries.ipc.cycles,
+        }
+      : undefined;
     const config: StackServerConfig = {
       manager: managerId,
       driver: driverThread,
@@ -366,46 +395,41 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       costs: linux ? linuxStackCosts(cc.lwip) : cc.lwip,
       loopCosts: linux ? NO_NOTIFICATION_LOOP : cc.stackLoop,
       counters: sp.counters,
+      ...(socket ? { socket } : {}),
     };
-    // Built inside the stack's domain from a plain-data reference; the monolithic baseline's
-    // socket layer still shares objects with the echo process (in-domain hooks, not config).
-    const body = socketEcho
-      ? stackServer(config, {
-          setup: (stacks) => socketEcho.bind(stacks),
-          onPoll: (ts) => socketEcho.wakeReader(ts),
-          chargeTarget: () => socketEcho.activeSys,
-        })
-      : null;
-    const ref: ComponentRef = { module: '@udf/system', export: 'stackServer', config };
+    // Built inside the stack's domain from a plain-data reference.
+    const ref: ComponentRef = { module: '@udf/lwip-lite', export: 'stackServer', config };
     const stackId = k.createThread({
       name: sp.thread,
       space: space(sp.space),
       priority: sp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* (body ?? resolveComponent(ref))(tsys);
+        yield* resolveComponent(ref)(tsys);
       },
     });
     stackThreads.set(sp.space, stackId);
     k.setPager(stackId, rmThread);
-    if (socketEcho && sp.socketEcho) {
-      const echoPlan = sp.socketEcho;
-      const echoId = k.createThread({
-        name: sp.socketEcho.thread,
-        space: space(sp.socketEcho.space),
-        priority: sp.socketEcho.priority,
-        body: function* (ts: Sys): Generator<KernelCall, void, unknown> {
-          const page = yield* CountersPage.open(ts, echoPlan.counters.vaddr);
-          page.bind(echoPlan.counters.prefix, socketEcho.stats);
-          yield* socketEcho.reader(
-            ts,
-            stackId,
-            driverThread,
-            linux ? LINUX_BASELINE_COSTS.syscall.cycles : costs.entries.syscall.cycles,
-            costs.entries.copyPerByte.cycles,
-          );
+    if (echoPlan) {
+      // The user-level echo process, also from a plain-data reference: it reaches the kernel
+      // domain's socket layer by IPC only.
+      const echoConfig: SocketEchoConfig = {
+        stack: stackId,
+        userBuffer: { vaddr: echoPlan.userBuffer.vaddr, bytes: echoPlan.userBuffer.bytes },
+        counters: echoPlan.counters,
+      };
+      const echoRef: ComponentRef = {
+        module: '@udf/lwip-lite',
+        export: 'socketEcho',
+        config: echoConfig,
+      };
+      k.createThread({
+        name: echoPlan.thread,
+        space: space(echoPlan.space),
+        priority: echoPlan.priority,
+        body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+          yield* resolveComponent(echoRef)(tsys);
         },
       });
-      socketEcho.readerThread = echoId;
     }
   }
 
@@ -481,126 +505,4 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   };
 
   return { plan, sim, clients, counters, ready, checkStarted, captures };
-}
-
-/** Counters of the monolithic baseline's socket echo. */
-export interface SocketEchoStats {
-  /** Datagrams read through the socket interface and echoed. */
-  echoed: number;
-  /** Wake-ups the kernel sent the reader (one per queued datagram: no suppression). */
-  wakeupsSent: number;
-  /** Of those, how many found the reader not waiting (their cost is paid all the same). */
-  wakeupsMissed: number;
-  /** recvfrom/sendto system calls. */
-  syscalls: number;
-  /** Bytes copied to user space by recvfrom (sendto's copy is the stack's own). */
-  copiedBytes: number;
-}
-
-const WAKE = Object.freeze({ label: 0x534b, words: Object.freeze([]) as readonly number[] });
-
-/**
- * The monolithic baseline's socket interface: the in-kernel stack queues echo datagrams on a UDP
- * socket (bounded, like a socket receive buffer); a user-level echo process reads each one with
- * recvfrom (a system call and a copy to user space) and writes it back with sendto (a system
- * call and a copy into a new kernel buffer), as a Linux echo server does. The kernel wakes the
- * reader for every queued datagram: no notification suppression.
- */
-class SocketBridge {
-  readonly stats: SocketEchoStats = {
-    echoed: 0,
-    wakeupsSent: 0,
-    wakeupsMissed: 0,
-    syscalls: 0,
-    copiedBytes: 0,
-  };
-  readerThread: ThreadId = 0;
-  /** The reader's Sys while it runs stack code in its own context (the sendto path). */
-  activeSys: Sys | null = null;
-  private sockets: UdpSocket[] = [];
-  private seen = 0;
-  private readonly datagram = new UdpDatagram();
-  private readonly user = new Uint8Array(2048);
-
-  constructor(
-    private readonly port: number,
-    private readonly queue: number,
-    private readonly wakeupTopUp: number,
-  ) {}
-
-  bind(stacks: readonly Stack[]): void {
-    this.sockets = stacks.map((s) => s.udpBind(this.port, { queueLength: this.queue }));
-  }
-
-  private queued(): number {
-    let n = 0;
-    for (const s of this.sockets) n += s.queued;
-    return n;
-  }
-
-  /** In the stack thread after each pass: wake the reader once per newly queued datagram. */
-  *wakeReader(sys: Sys): Generator<KernelCall, boolean, unknown> {
-    const q = this.queued();
-    let fresh = q - this.seen;
-    this.seen = q;
-    let woke = false;
-    while (fresh-- > 0 && this.readerThread !== 0) {
-      if (this.wakeupTopUp > 0) sys.charge('Kernel', this.wakeupTopUp);
-      const r = yield* sys.ipc.send(this.readerThread, WAKE, ZERO);
-      this.stats.wakeupsSent++;
-      if (!r.ok) this.stats.wakeupsMissed++;
-      woke = true;
-    }
-    return woke;
-  }
-
-  /** The user-level echo process. */
-  *reader(
-    sys: Sys,
-    stackThread: ThreadId,
-    driverThread: ThreadId,
-    syscallCycles: number,
-    copyPerByte: number,
-  ): Generator<KernelCall, void, unknown> {
-    const d = this.datagram;
-    for (;;) {
-      let got = false;
-      for (let i = 0; i < this.sockets.length; i++) {
-        const sock = this.sockets[i]!;
-        if (!sock.recv(d)) continue;
-        got = true;
-        this.seen = Math.max(0, this.seen - 1);
-        // recvfrom: kernel entry/exit and the copy to the user buffer.
-        const len = d.payloadLength;
-        sys.charge('Socket', syscallCycles + copyPerByte * len);
-        this.user.set(d.pbuf!.bytes.subarray(d.payloadOffset, d.payloadOffset + len));
-        const src = d.srcIp;
-        const srcPort = d.srcPort;
-        sock.release(d);
-        // sendto: kernel entry/exit, then UDP/IP output runs in the caller's context down to the
-        // driver's transmit queue; its copy into a kernel buffer is the stack's own one copy
-        // (charged by the stack), so the socket interface adds one copy per echo, as the paper says.
-        sys.charge('Socket', syscallCycles);
-        this.stats.syscalls += 2;
-        this.stats.copiedBytes += len;
-        this.activeSys = sys;
-        if (sock.sendTo(this.user, src, srcPort, 0, len)) this.stats.echoed++;
-        this.activeSys = null;
-      }
-      if (got) {
-        // The transmit path ends by kicking the driver, always (no suppression in the baseline).
-        yield* sys.ipc.send(driverThread, WAKE, ZERO);
-        continue;
-      }
-      // Block in recvfrom until the kernel wakes us; preemption control closes the race between
-      // finding the queue empty and blocking.
-      sys.preemption.begin();
-      if (this.queued() > 0 || sys.preemption.preempted()) {
-        sys.preemption.end();
-        continue;
-      }
-      yield* sys.ipc.receive(stackThread, NEVER);
-      sys.preemption.end();
-    }
-  }
 }

@@ -27,6 +27,7 @@ import { LwipError } from '../error.js';
 import type { LwipCosts } from '../iface/costs.js';
 import { Stack } from '../iface/stack.js';
 import { PbufPool } from '../pbuf/pbuf.js';
+import { SocketLayer, type StackSocketConfig } from '../socket/server.js';
 import { SessionNetDevice } from './session.js';
 
 /** One network session the stack thread serves: a netif on one NIC's driver session. */
@@ -81,21 +82,13 @@ export interface StackThreadOptions {
   readonly loopCosts?: Partial<StackThreadCosts>;
   /** When this end wakes the driver (default: only when asleep, the paper's policy). */
   readonly policy?: NotifyPolicy;
-  /**
-   * Which thread pays for stack work right now (default: the stack thread). A placement in which
-   * another thread runs stack code in its own context (a system call path) points this at that
-   * thread's `Sys` while it does.
-   */
-  readonly chargeTarget?: () => Sys | null;
   /** Called once the stacks exist, so an assembler can read their counters. */
   readonly onReady?: (state: StackThreadState) => void;
-  /** Build the stack's extra services once it exists (e.g. sockets for a user-level echo). */
-  readonly setup?: (stacks: readonly Stack[], sys: Sys) => void;
   /**
-   * Runs after every pass over the stacks, in the stack thread (e.g. to wake a user-level
-   * socket reader for each datagram queued in this pass). Returns whether it did any work.
+   * Serve the socket interface of the monolithic baseline (plain data): `recvfrom`/`sendto`
+   * calls from a user process, the payload through a shared user buffer (see {@link SocketLayer}).
    */
-  readonly onPoll?: (sys: Sys) => Generator<KernelCall, boolean, unknown>;
+  readonly socket?: StackSocketConfig;
 }
 
 /** What a running stack thread exposes. */
@@ -103,6 +96,8 @@ export interface StackThreadState {
   readonly stacks: readonly Stack[];
   readonly devices: readonly SessionNetDevice[];
   readonly echo: readonly UdpEchoService[];
+  /** The socket layer, when the thread serves one. */
+  readonly socket: SocketLayer | null;
   /** Wake-ups sent to the driver, wake-ups received, sleeps, aborted (rolled-back) sleeps. */
   readonly stats: { notificationsSent: number; wakeups: number; sleeps: number; rollbacks: number };
 }
@@ -154,9 +149,7 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
         ip: s.ip,
         ...(s.netmask ? { netmask: s.netmask } : {}),
         device,
-        charge: options.chargeTarget
-          ? (c, n) => (options.chargeTarget!() ?? sys).charge(c, n)
-          : (c, n) => sys.charge(c, n),
+        charge: (c, n) => sys.charge(c, n),
         ...(options.costs ? { costs: options.costs } : {}),
         now: ms,
       });
@@ -167,22 +160,22 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
     const echoPort = options.echoPort === undefined ? 7 : options.echoPort;
     const echo =
       echoPort === null ? [] : stacks.map((st) => new UdpEchoService(st, { port: echoPort }));
-    options.setup?.(stacks, sys);
+    let socket: SocketLayer | null = null;
+    if (options.socket) {
+      const u = options.socket.userBuffer;
+      const user = yield* sys.mem.access(u.vaddr, u.bytes, 'write');
+      if (!('buffer' in user))
+        throw new LwipError('CONFIG', `socket user buffer at ${u.vaddr}: ${user.error}`);
+      socket = new SocketLayer(stacks, user.bytes, options.socket);
+    }
     const stats = { notificationsSent: 0, wakeups: 0, sleeps: 0, rollbacks: 0 };
-    options.onReady?.({ stacks, devices, echo, stats });
+    options.onReady?.({ stacks, devices, echo, socket, stats });
 
     const hasWork = () => {
       for (const c of clients) if (c.hasWork()) return true;
       return false;
     };
-    for (;;) {
-      let progress = 0;
-      const now = ms();
-      for (let i = 0; i < stacks.length; i++) {
-        progress += stacks[i]!.poll(now);
-        progress += devices[i]!.reapTx();
-        devices[i]!.refill();
-      }
+    const notifyDriver = function* (): Generator<KernelCall, void, unknown> {
       for (const d of devices) {
         sys.charge('Notification', loop.notifyCheck);
         if (d.takeNotify()) {
@@ -190,8 +183,25 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
           if (r.ok) stats.notificationsSent++;
         }
       }
-      if (options.onPoll && (yield* options.onPoll(sys))) progress++;
-      if (progress > 0) continue;
+    };
+    // After a socket call the rings have no new work (recvfrom only frees a receive buffer,
+    // re-posted on the next pass; sendto kicks the driver itself): go straight back to sleep.
+    let pass = true;
+    for (;;) {
+      if (pass) {
+        let progress = 0;
+        const now = ms();
+        for (let i = 0; i < stacks.length; i++) progress += stacks[i]!.poll(now);
+        // A datagram queued for a caller blocked in recvfrom: the deferred reply is its wake-up.
+        if (socket !== null && (yield* socket.poll(sys))) progress++;
+        for (let i = 0; i < stacks.length; i++) {
+          progress += devices[i]!.reapTx();
+          devices[i]!.refill();
+        }
+        yield* notifyDriver();
+        if (progress > 0) continue;
+      }
+      pass = true;
       sys.charge('Notification', loop.sleepPerSession * clients.length);
       sys.preemption.begin();
       for (const c of clients) c.prepareSleep();
@@ -206,8 +216,18 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       const r = yield* sys.ipc.receive(ANY_THREAD, NEVER);
       sys.preemption.end();
       for (const c of clients) c.cancelSleep();
-      if (r.ok) stats.wakeups++;
-      else stats.rollbacks++;
+      if (r.ok) {
+        stats.wakeups++;
+        if (socket !== null && SocketLayer.serves(r.msg.label)) {
+          // sendto ends by kicking the driver (the transmit path of a monolithic kernel); the
+          // receive buffers recvfrom freed go back with the same kick.
+          if (yield* socket.handle(sys, r.from, r.msg)) {
+            for (const d of devices) d.refill();
+            yield* notifyDriver();
+          }
+          pass = false;
+        }
+      } else stats.rollbacks++;
     }
   };
 }

@@ -5,8 +5,8 @@
  * it, and opens the session with the driver by IPC (paper section 4.2); then it runs
  * `stackThread` of `@udf/lwip-lite`, keeping the stack's counters on the domain's counters page.
  *
- * It lives here rather than in `@udf/lwip-lite` because it speaks the dataspace protocol and
- * lwip-lite does not depend on `@udf/dataspace`.
+ * With `socket` set (the monolithic baseline) the thread also serves a user process's
+ * `recvfrom`/`sendto` calls (see {@link SocketLayer}); the configuration stays plain data.
  *
  * @module
  */
@@ -21,9 +21,11 @@ import {
   SESSION_OPEN_OK,
 } from '@udf/dataspace';
 import type { KernelCall, Sys, ThreadId } from '@udf/l4-kernel';
-import { type LwipCosts, type Stack, type StackThreadCosts, stackThread } from '@udf/lwip-lite';
 import type { NotifyPolicy } from '@udf/netdev';
-import { AssemblyError } from './errors.js';
+import { LwipError } from '../error.js';
+import type { LwipCosts } from '../iface/costs.js';
+import type { StackSocketConfig } from '../socket/server.js';
+import { type StackThreadCosts, stackThread } from './stack-thread.js';
 
 /** One session of a {@link StackServerConfig}, with the interface the stack puts on it. */
 export interface StackServerSession {
@@ -53,25 +55,13 @@ export interface StackServerConfig {
   readonly loopCosts: Partial<StackThreadCosts>;
   /** The domain's counters page and this stack's prefix. */
   readonly counters: { readonly vaddr: number; readonly prefix: string };
-}
-
-/**
- * In-domain hooks of the monolithic baseline's socket interface (not plain data: the socket
- * layer still shares objects with the echo process; see the report on issue 11 item 4).
- */
-export interface StackServerSocketHooks {
-  /** Bind the sockets once the stacks exist. */
-  readonly setup: (stacks: readonly Stack[]) => void;
-  /** After each pass: wake the reader for newly queued datagrams. */
-  readonly onPoll: (sys: Sys) => Generator<KernelCall, boolean, unknown>;
-  /** The thread stack work is charged to while the echo process runs it (sendto). */
-  readonly chargeTarget: () => Sys | null;
+  /** The socket layer a user process calls into (the monolithic baseline), or absent. */
+  readonly socket?: StackSocketConfig;
 }
 
 /** Build the stack server's thread body from plain configuration. */
 export function stackServer(
   config: StackServerConfig,
-  socket?: StackServerSocketHooks,
 ): (sys: Sys) => Generator<KernelCall, void, unknown> {
   return function* (sys: Sys): Generator<KernelCall, void, unknown> {
     const page = yield* CountersPage.open(sys, config.counters.vaddr);
@@ -100,7 +90,7 @@ export function stackServer(
         words: [s.index, s.controlVaddr, s.ringCapacity, ds.id],
       });
       if (!r.ok || r.msg.label !== SESSION_OPEN_OK)
-        throw new AssemblyError(`session ${s.index}: the driver refused to open it`);
+        throw new LwipError('SESSION', `session ${s.index}: the driver refused to open it`);
     }
     const prefix = config.counters.prefix;
     const body = stackThread({
@@ -129,9 +119,10 @@ export function stackServer(
           page.bind(`${prefix}.${j}.session`, dev.stats);
         });
         page.bind(`${prefix}.thread`, state.stats);
+        if (state.socket !== null) page.bind(`${prefix}.socket`, state.socket.stats);
         page.ready();
       },
-      ...(socket ?? {}),
+      ...(config.socket ? { socket: config.socket } : {}),
     });
     yield* body(sys);
   };
