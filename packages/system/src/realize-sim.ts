@@ -259,7 +259,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         ip: c.ip,
         port: c.port,
         targetMac: n.plan.mac,
-        targetIp: n.plan.targetIp,
+        targetIp: c.targetIp,
         targetPort: plan.load.echoPort,
         packetSize: plan.load.packetSize,
       });
@@ -302,6 +302,15 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       client: 0,
       controlVaddr: s.controlVaddr,
       capacity: s.ringCapacity,
+      ...(s.steering
+        ? {
+            steering: {
+              ipv4: s.steering.ipv4,
+              buffersAt: s.steering.driverBuffersVaddr,
+              bytes: s.steering.bytes,
+            },
+          }
+        : {}),
     }));
     sessionClients.push(
       ...serverSessions.map((x) => ({ session: x, space: plan.sessions[x.index]!.clientSpace })),

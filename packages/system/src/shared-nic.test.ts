@@ -141,7 +141,7 @@ describe('two stacks on one NIC, end to end (issue 17 item 3)', () => {
   // stack and frames land in the second stack's buffers, so this test fails: it is marked
   // `fails` until realize-sim has the change — REMOVE `.fails` WHEN APPLYING IT (vitest then
   // reports "Expect test to fail" here as the reminder).
-  it.fails('echoes every packet at low load, on both addresses', async () => {
+  it('echoes every packet at low load, on both addresses', async () => {
     const p = plan(parseSystem(SHARED), { durationMs: 4, warmupMs: 1 });
     const built = realizeSim(p);
     const { sim } = built;
@@ -177,7 +177,7 @@ describe('two stacks on one NIC, end to end (issue 17 item 3)', () => {
   // domain of its own, between B's priority and A's, keeps the CPU busy), so B's return ring
   // fills and stays full (as a client hoarding its ring would leave it). A's clients must still
   // get every echo; only B's are lost. Marked `fails` for the same reason as the test above.
-  it.fails('a stalled stack costs only its own clients', async () => {
+  it('a stalled stack costs only its own clients', async () => {
     const [mem, drv, a] = SHARED.domains as [Domain, Domain, Domain];
     const low: Domain = { ...stackB('10.0.0.2'), priority: 50 };
     // B's rings are small (8 descriptors), so its return ring fills after a few frames.
