@@ -136,11 +136,8 @@ describe('a description with several stacks on one NIC (issue 17 item 3)', () =>
 });
 
 describe('two stacks on one NIC, end to end (issue 17 item 3)', () => {
-  // Needs realize-sim to pass the plan's steering to the driver server (`steering` of its
-  // sessions) and each load client's own `targetIp`; until then every client targets the first
-  // stack and frames land in the second stack's buffers, so this test fails: it is marked
-  // `fails` until realize-sim has the change — REMOVE `.fails` WHEN APPLYING IT (vitest then
-  // reports "Expect test to fail" here as the reminder).
+  // Without the driver's receive steering (the plan's `steering` of each session) frames for
+  // one stack land in the other's buffers and are lost there: this test fails.
   it('echoes every packet at low load, on both addresses', async () => {
     const p = plan(parseSystem(SHARED), { durationMs: 4, warmupMs: 1 });
     const built = realizeSim(p);
