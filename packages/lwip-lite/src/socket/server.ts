@@ -13,7 +13,13 @@
  *   the stack thread then wakes the kernel half, which copies and replies. The caller waits for
  *   the reply from the thread it called.
  * - `sendto` (in the kernel half): read the payload from the user buffer, run UDP/IP output
- *   down to the driver's transmit queue, kick the driver, reply.
+ *   down to the driver's transmit queue, reply. The driver is kicked (receive buffers re-posted,
+ *   the driver woken if asleep) once, when the kernel half next blocks in `recvfrom`, not per
+ *   `sendto`: frames a process sends in one run go out with one kick, as the pre-IPC bridge
+ *   did (it kicked after draining the queue). The driver is a thread here, where Linux's
+ *   transmit path writes the device register from the caller's context; a wake of the
+ *   higher-priority driver thread per `sendto` cost a driver pass and a transmit interrupt per
+ *   frame (measured in `docs/reproduction.md`). The stack thread's own passes kick as before.
  *
  * Costs: a system call is not an L4 IPC, and the kernel domain is a global space (entering it
  * switches no address space). The kernel model charges each IPC send phase (`ipcCycles`); this
