@@ -171,6 +171,48 @@ describe('SocketLayer: recvfrom/sendto served by the calling process kernel half
     expect(kicks).toEqual([half.sys]);
   });
 
+  it('loses no wake-up when a datagram is queued while the kernel half kicks the driver', () => {
+    const [devUser, devKernel] = loopbackPair({ rxBuffers: 16, txBuffers: 16 });
+    const user = new Stack({
+      mac: '02:00:00:00:00:0b',
+      ip: IP_USER,
+      device: devUser,
+      now: () => 0,
+    });
+    const kernel = new Stack({
+      mac: '02:00:00:00:00:0a',
+      ip: '10.0.0.1',
+      device: devKernel,
+      now: () => 0,
+    });
+    const layer = new SocketLayer([kernel], new Uint8Array(2048), CONFIG, {
+      stackThread: STACK_THREAD,
+      bill: () => {},
+      // A kick that is a kernel call: the stack thread may run meanwhile.
+      kick: function* () {
+        yield 'kick' as never;
+      },
+    });
+    const client = user.udpBind(5000);
+    const half = fakeSys(HALF);
+    const stack = fakeSys(STACK_THREAD);
+    run(
+      layer.serve(half.sys, CALLER, { label: SOCKET_SENDTO_LABEL, words: [0, 3, IP_USER, 5000] }),
+    );
+    const g = layer.serve(half.sys, CALLER, RECVFROM);
+    expect(g.next()).toEqual({ done: false, value: 'kick' });
+    // During the kick the stack queues a datagram; the kernel half is not waiting yet.
+    client.sendTo(new Uint8Array(10), parseIpv4('10.0.0.1'), 7);
+    let n = 1;
+    while (n > 0) n = user.poll(0) + kernel.poll(0);
+    expect(run(layer.poll(stack.sys))).toBe(false);
+    expect(layer.stats.wakeupsMissed).toBe(1);
+    // The kernel half finds it before blocking and replies at once.
+    expect(g.next().done).toBe(true);
+    expect(half.sent.at(-1)).toMatchObject({ to: CALLER, label: SOCKET_OK_LABEL });
+    expect(half.received).toEqual([]);
+  });
+
   it('refuses and counts bad requests instead of throwing', () => {
     const { layer } = harness();
     const half = fakeSys(HALF);

@@ -231,11 +231,13 @@ export class SocketLayer {
         this.unkicked = false;
         yield* this.hooks.kick(sys);
       }
+      // Re-check before blocking: the stack may have queued a datagram during the kick (its
+      // wake-up then counted as missed); setting `waiting` and blocking make no kernel call in
+      // between, so no wake-up is lost.
       for (;;) {
-        this.waiting = sys.self;
-        const w = yield* sys.ipc.receive(this.hooks.stackThread, NEVER);
-        if (!w.ok || w.msg.label !== SOCKET_WAKE_LABEL) continue;
         if (this.take(sys)) break;
+        this.waiting = sys.self;
+        yield* sys.ipc.receive(this.hooks.stackThread, NEVER);
       }
       yield* this.answer(sys, from, this.reply);
       return;
