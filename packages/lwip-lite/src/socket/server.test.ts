@@ -39,6 +39,7 @@ function fakeSys(self: number) {
   const received: number[] = [];
   const sys = {
     self,
+    preemption: { begin: () => {}, end: () => {}, preempted: () => false },
     charge: (category: string, cycles: number) => {
       charged[category] = (charged[category] ?? 0) + cycles;
     },

@@ -232,12 +232,17 @@ export class SocketLayer {
         yield* this.hooks.kick(sys);
       }
       // Re-check before blocking: the stack may have queued a datagram during the kick (its
-      // wake-up then counted as missed); setting `waiting` and blocking make no kernel call in
-      // between, so no wake-up is lost.
+      // wake-up then counted as missed). The receive sits in a preemption-control window: the
+      // thread still consumes its charged cycles on the way in, so the stack may run and send
+      // the wake-up before it blocks; that failed zero-timeout send (or the preemption) aborts
+      // the receive, and the thread re-checks. No wake-up is lost.
       for (;;) {
         if (this.take(sys)) break;
+        sys.preemption.begin();
         this.waiting = sys.self;
-        yield* sys.ipc.receive(this.hooks.stackThread, NEVER);
+        const w = yield* sys.ipc.receive(this.hooks.stackThread, NEVER);
+        sys.preemption.end();
+        if (!w.ok) this.waiting = 0;
       }
       yield* this.answer(sys, from, this.reply);
       return;
