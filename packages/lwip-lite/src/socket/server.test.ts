@@ -214,6 +214,41 @@ describe('SocketLayer: recvfrom/sendto served by the calling process kernel half
     expect(half.received).toEqual([]);
   });
 
+  it('a receive aborted by the preemption window (a wake-up sent too early) re-checks instead of sleeping', () => {
+    const { layer, client, settle } = harness();
+    const half = fakeSys(HALF);
+    const stack = fakeSys(STACK_THREAD);
+    const windows: string[] = [];
+    // The kernel half is preempted on its way into the receive: the stack queues a datagram
+    // and its wake-up finds the kernel half not receiving; the kernel aborts the receive.
+    const sys = {
+      ...half.sys,
+      preemption: {
+        begin: () => windows.push('begin'),
+        end: () => windows.push('end'),
+        preempted: () => true,
+      },
+      ipc: {
+        ...half.sys.ipc,
+        *receive(): Generator<string, IpcResult, unknown> {
+          client.sendTo(new Uint8Array(10), parseIpv4('10.0.0.1'), 7);
+          settle();
+          run(layer.poll(stack.sys));
+          yield 'receive';
+          return { ok: false, phase: 'receive', error: 'aborted' } as unknown as IpcResult;
+        },
+      },
+    } as unknown as Sys;
+    const g = layer.serve(sys, CALLER, RECVFROM);
+    expect(g.next()).toEqual({ done: false, value: 'receive' });
+    expect(layer.stats.wakeups).toBe(1);
+    // Aborted: the kernel half re-checks, finds the datagram and replies without blocking again.
+    expect(g.next().done).toBe(true);
+    expect(windows).toEqual(['begin', 'end']);
+    expect(half.sent.at(-1)).toMatchObject({ to: CALLER, label: SOCKET_OK_LABEL });
+    expect(layer.stats.recvfrom).toBe(1);
+  });
+
   it('refuses and counts bad requests instead of throwing', () => {
     const { layer } = harness();
     const half = fakeSys(HALF);
