@@ -180,8 +180,8 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
         bill: (to) => {
           billed = to ?? sys;
         },
-        // sendto ends by kicking the driver (the transmit path of a monolithic kernel); the
-        // receive buffers recvfrom freed go back with the same kick.
+        // The kernel half's kick after its sendtos (deferred to its next blocking recvfrom):
+        // the receive buffers recvfrom freed go back, and the driver is woken if it sleeps.
         kick: function* (from: Sys) {
           billed = from;
           for (const d of devices) d.refill();
