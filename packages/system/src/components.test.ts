@@ -37,11 +37,12 @@ describe('components as plain-data references', () => {
     ).toThrow(/not plain data/);
   });
 
-  it('the manager, the stack server and the socket echo are plain-data references too', () => {
+  it('the manager, the stack server, the socket echo and its kernel half are plain-data references too', () => {
     for (const [module, name] of [
       ['@udf/dataspace', 'dataspaceManagerServer'],
       ['@udf/lwip-lite', 'stackServer'],
       ['@udf/lwip-lite', 'socketEcho'],
+      ['@udf/lwip-lite', 'socketKernelHalf'],
     ] as const) {
       const config = {
         pool: { vaddr: 0x1000_0000, bytes: 4096 },
@@ -52,6 +53,7 @@ describe('components as plain-data references', () => {
         pinQuota: { maxPinnedPages: 1, maxPinCycles: 1 },
         costs: {},
         stack: 3,
+        key: 'stack0',
         userBuffer: { vaddr: 0x0f10_0000, bytes: 4096 },
         sessions: [],
       };

@@ -10,7 +10,7 @@
 import { dataspaceManagerServer } from '@udf/dataspace';
 import { dp83820DriverServer } from '@udf/driver-dp83820';
 import type { ThreadBody } from '@udf/l4-kernel';
-import { socketEcho, stackServer } from '@udf/lwip-lite';
+import { socketEcho, socketKernelHalf, stackServer } from '@udf/lwip-lite';
 import { AssemblyError } from './errors.js';
 
 /** A component named by module, export and plain configuration. */
@@ -29,7 +29,11 @@ type Factory = (config: never) => ThreadBody;
 const REGISTRY: Readonly<Record<string, Readonly<Record<string, Factory>>>> = {
   '@udf/dataspace': { dataspaceManagerServer: dataspaceManagerServer as Factory },
   '@udf/driver-dp83820': { dp83820DriverServer: dp83820DriverServer as Factory },
-  '@udf/lwip-lite': { stackServer: stackServer as Factory, socketEcho: socketEcho as Factory },
+  '@udf/lwip-lite': {
+    stackServer: stackServer as Factory,
+    socketEcho: socketEcho as Factory,
+    socketKernelHalf: socketKernelHalf as Factory,
+  },
 };
 
 /** True if `value` is plain data (what structured clone and JSON carry unchanged). */

@@ -171,6 +171,15 @@ describe('the monolithic baseline’s socket layer by IPC (issue 11 item 4)', ()
     expect(k.lookup(echoSpace, socketEcho!.userBuffer.vaddr)!.paddr).toBe(
       k.lookup(kernelSpace, socketEcho!.userBuffer.kernelVaddr)!.paddr,
     );
+    // The calls are served by the process's kernel half: a thread of the kernel domain at the
+    // process's priority, below the stack thread's (Linux runs a system call in the caller's
+    // context, not in the stack's).
+    const threads = k.allThreads();
+    const half = threads.find((t) => t.name === `${echo.space}/udp-echo.kernel`)!;
+    expect(half).toBeDefined();
+    expect(half.space).toBe(kernelSpace);
+    expect(half.priority).toBe(socketEcho!.priority);
+    expect(half.priority).toBeLessThan(threads.find((t) => t.name === echo.thread)!.priority);
     const ramp = new Ramp({
       clock: sim.machine,
       clients: built.clients,
@@ -192,7 +201,7 @@ describe('the monolithic baseline’s socket layer by IPC (issue 11 item 4)', ()
     expect(c['stack0.socket.recvfrom']).toBeGreaterThanOrEqual(echoed);
     expect(c['socket-echo0.syscalls']).toBeGreaterThanOrEqual(2 * echoed);
     expect(c['stack0.socket.copiedBytes']).toBe(c['stack0.socket.recvfrom']! * 1024);
-    // Each datagram queued costs one wake-up: the reply to a waiting recvfrom, or a missed one.
+    // Each datagram queued costs one wake-up: of the waiting kernel half, or a missed one.
     expect(c['stack0.socket.wakeups']! + c['stack0.socket.wakeupsMissed']!).toBe(
       c['stack0.0.udpDelivered'],
     );

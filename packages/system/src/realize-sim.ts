@@ -38,6 +38,7 @@ import {
   PcapTap,
   PcapWriter,
   type SocketEchoConfig,
+  type SocketKernelHalfConfig,
   type StackServerConfig,
   type StackSocketConfig,
 } from '@udf/lwip-lite';
@@ -362,12 +363,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       body: rm.body,
     });
     // The monolithic baseline's socket layer (see `SocketLayer` in @udf/lwip-lite): the echo
-    // process's recvfrom/sendto are IPC calls into the stack thread, the payload moves through
-    // a user buffer mapped into both domains. Costs, a deliberate decision (docs/reproduction.md):
-    // the kernel domain is a global space (no address-space switch to enter it) and a system
-    // call is not an L4 IPC, so the layer tops each call's IPCs up to the cited system-call cost
-    // (`syscall`, 432 cycles), charges the copy per byte, and the reply that ends a blocked
-    // recvfrom up to the Linux scheduler's wake-up (600 cycles) in place of a wake-up IPC.
+    // process's recvfrom/sendto are IPC calls into its kernel half, a kernel-domain thread at
+    // the process's priority (Linux runs a system call in the caller's context) sharing the
+    // stack thread's sockets; the payload moves through a user buffer mapped into both domains.
+    // Costs, a deliberate decision (docs/reproduction.md): the kernel domain is a global space
+    // (no address-space switch to enter it) and a system call is not an L4 IPC, so the layer
+    // tops each call's IPCs up to the cited system-call cost (`syscall`, 432 cycles), charges
+    // the copy per byte, and the stack's wake-up of a blocked recvfrom together with its reply
+    // up to the Linux scheduler's wake-up (600 cycles).
     const linux = sp.weight === 'linux';
     const echoPlan = sp.socketEcho;
     const socket: StackSocketConfig | undefined = echoPlan
@@ -379,6 +382,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
           syscallCycles: linux ? LINUX_BASELINE_COSTS.syscall.cycles : costs.entries.syscall.cycles,
           wakeupCycles: linux ? LINUX_BASELINE_COSTS.wakeup.cycles : costs.entries.ipc.cycles,
           ipcCycles: costs.entries.ipc.cycles,
+          key: sp.counters.prefix,
         }
       : undefined;
     const config: StackServerConfig = {
@@ -419,10 +423,26 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     stackThreads.set(sp.space, stackId);
     k.setPager(stackId, rmThread);
     if (echoPlan) {
+      // The echo process's kernel half: in the stack's domain, at the process's priority.
+      const halfConfig: SocketKernelHalfConfig = { key: sp.counters.prefix, stack: stackId };
+      const halfRef: ComponentRef = {
+        module: '@udf/lwip-lite',
+        export: 'socketKernelHalf',
+        config: halfConfig,
+      };
+      const halfId = k.createThread({
+        name: `${sp.space}/udp-echo.kernel`,
+        space: space(sp.space),
+        priority: echoPlan.priority,
+        body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+          yield* resolveComponent(halfRef)(tsys);
+        },
+      });
+      k.setPager(halfId, rmThread);
       // The user-level echo process, also from a plain-data reference: it reaches the kernel
       // domain's socket layer by IPC only.
       const echoConfig: SocketEchoConfig = {
-        stack: stackId,
+        kernelHalf: halfId,
         userBuffer: { vaddr: echoPlan.userBuffer.vaddr, bytes: echoPlan.userBuffer.bytes },
         counters: echoPlan.counters,
       };

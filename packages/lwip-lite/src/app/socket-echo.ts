@@ -1,7 +1,8 @@
 /**
  * The monolithic baseline's user-level UDP echo process, as a component factory built from plain
  * data: it echoes every datagram with `recvfrom` then `sendto`, each an IPC call into the kernel
- * domain's stack thread (see {@link SocketLayer}). The payload never passes through the IPC: the
+ * domain — to the process's kernel half, which runs the call at the process's priority (see
+ * {@link SocketLayer}). The payload never passes through the IPC: the
  * kernel copies it into the user buffer on `recvfrom` and reads it from there on `sendto`, so the
  * process only names the buffer's length.
  *
@@ -17,8 +18,8 @@ import { SOCKET_OK_LABEL, SOCKET_RECVFROM_LABEL, SOCKET_SENDTO_LABEL } from '../
 
 /** Plain configuration of {@link socketEcho}. */
 export interface SocketEchoConfig {
-  /** The kernel domain's stack thread serving the socket calls. */
-  readonly stack: ThreadId;
+  /** The process's kernel half (a kernel-domain thread) serving its socket calls. */
+  readonly kernelHalf: ThreadId;
   /** The user buffer in the process's own space (mapped into the kernel domain too). */
   readonly userBuffer: { readonly vaddr: number; readonly bytes: number };
   /** The domain's counters page and this process's prefix. */
@@ -56,7 +57,7 @@ export function socketEcho(
     for (;;) {
       // recvfrom: blocks in the kernel until a datagram is queued and copied to the buffer.
       stats.syscalls++;
-      const r = yield* sys.ipc.call(config.stack, RECVFROM, NEVER);
+      const r = yield* sys.ipc.call(config.kernelHalf, RECVFROM, NEVER);
       if (!r.ok) {
         stats.failed++;
         if (r.error === 'non-existing-partner') return;
@@ -69,7 +70,7 @@ export function socketEcho(
       // sendto: the same bytes back to their sender.
       for (let i = 0; i < 4; i++) words[i] = r.msg.words[i]!;
       stats.syscalls++;
-      const s = yield* sys.ipc.call(config.stack, sendto, NEVER);
+      const s = yield* sys.ipc.call(config.kernelHalf, sendto, NEVER);
       if (s.ok && s.msg.label === SOCKET_OK_LABEL) stats.echoed++;
       else stats.failed++;
     }

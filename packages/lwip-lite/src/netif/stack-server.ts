@@ -5,8 +5,9 @@
  * it, and opens the session with the driver by IPC (paper section 4.2); then it runs
  * `stackThread` of `@udf/lwip-lite`, keeping the stack's counters on the domain's counters page.
  *
- * With `socket` set (the monolithic baseline) the thread also serves a user process's
- * `recvfrom`/`sendto` calls (see {@link SocketLayer}); the configuration stays plain data.
+ * With `socket` set (the monolithic baseline) the thread also builds the socket layer and
+ * publishes it for the user process's kernel half, which serves its `recvfrom`/`sendto` calls
+ * (see {@link SocketLayer}); the configuration stays plain data.
  *
  * @module
  */

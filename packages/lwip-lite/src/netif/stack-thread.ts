@@ -27,7 +27,12 @@ import { LwipError } from '../error.js';
 import type { LwipCosts } from '../iface/costs.js';
 import { Stack } from '../iface/stack.js';
 import { PbufPool } from '../pbuf/pbuf.js';
-import { SocketLayer, type StackSocketConfig } from '../socket/server.js';
+import {
+  publishSocketLayer,
+  SOCKET_ATTACH_LABEL,
+  SocketLayer,
+  type StackSocketConfig,
+} from '../socket/server.js';
 import { SessionNetDevice } from './session.js';
 
 /** One network session the stack thread serves: a netif on one NIC's driver session. */
@@ -85,8 +90,9 @@ export interface StackThreadOptions {
   /** Called once the stacks exist, so an assembler can read their counters. */
   readonly onReady?: (state: StackThreadState) => void;
   /**
-   * Serve the socket interface of the monolithic baseline (plain data): `recvfrom`/`sendto`
-   * calls from a user process, the payload through a shared user buffer (see {@link SocketLayer}).
+   * Build the socket layer of the monolithic baseline (plain data) and publish it for the user
+   * process's kernel half, which serves the `recvfrom`/`sendto` calls (see {@link SocketLayer});
+   * this thread wakes that kernel half when it queues a datagram for a blocked `recvfrom`.
    */
   readonly socket?: StackSocketConfig;
 }
@@ -115,6 +121,8 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
     const clients: NetSessionClient[] = [];
     const devices: SessionNetDevice[] = [];
     const stacks: Stack[] = [];
+    // Whose CPU the stacks' charges go to: this thread, or a kernel half running on them.
+    let billed: Sys = sys;
     for (const s of options.sessions) {
       const layout = netSessionLayout(s.capacity);
       const region = yield* sys.mem.access(s.region, layout.byteLength, 'write');
@@ -149,7 +157,7 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
         ip: s.ip,
         ...(s.netmask ? { netmask: s.netmask } : {}),
         device,
-        charge: (c, n) => sys.charge(c, n),
+        charge: (c, n) => billed.charge(c, n),
         ...(options.costs ? { costs: options.costs } : {}),
         now: ms,
       });
@@ -160,45 +168,58 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
     const echoPort = options.echoPort === undefined ? 7 : options.echoPort;
     const echo =
       echoPort === null ? [] : stacks.map((st) => new UdpEchoService(st, { port: echoPort }));
+    const stats = { notificationsSent: 0, wakeups: 0, sleeps: 0, rollbacks: 0 };
     let socket: SocketLayer | null = null;
     if (options.socket) {
       const u = options.socket.userBuffer;
       const user = yield* sys.mem.access(u.vaddr, u.bytes, 'write');
       if (!('buffer' in user))
         throw new LwipError('CONFIG', `socket user buffer at ${u.vaddr}: ${user.error}`);
-      socket = new SocketLayer(stacks, user.bytes, options.socket);
+      socket = new SocketLayer(stacks, user.bytes, options.socket, {
+        stackThread: sys.self,
+        bill: (to) => {
+          billed = to ?? sys;
+        },
+        // The kernel half's kick after its sendtos (deferred to its next blocking recvfrom):
+        // the receive buffers recvfrom freed go back, and the driver is woken if it sleeps.
+        kick: function* (from: Sys) {
+          billed = from;
+          for (const d of devices) d.refill();
+          billed = sys;
+          yield* notifyDriver(from);
+        },
+      });
+      publishSocketLayer(options.socket.key, socket);
     }
-    const stats = { notificationsSent: 0, wakeups: 0, sleeps: 0, rollbacks: 0 };
     options.onReady?.({ stacks, devices, echo, socket, stats });
 
     const hasWork = () => {
       for (const c of clients) if (c.hasWork()) return true;
       return false;
     };
-    const notifyDriver = function* (): Generator<KernelCall, void, unknown> {
+    // From this thread's context, or (after a sendto) from a kernel half's.
+    const notifyDriver = function* (from: Sys): Generator<KernelCall, void, unknown> {
       for (const d of devices) {
-        sys.charge('Notification', loop.notifyCheck);
+        from.charge('Notification', loop.notifyCheck);
         if (d.takeNotify()) {
-          const r = yield* sys.ipc.send(options.driver(), NOTIFY, ZERO);
+          const r = yield* from.ipc.send(options.driver(), NOTIFY, ZERO);
           if (r.ok) stats.notificationsSent++;
         }
       }
     };
-    // After a socket call the rings have no new work (recvfrom only frees a receive buffer,
-    // re-posted on the next pass; sendto kicks the driver itself): go straight back to sleep.
     let pass = true;
     for (;;) {
       if (pass) {
         let progress = 0;
         const now = ms();
         for (let i = 0; i < stacks.length; i++) progress += stacks[i]!.poll(now);
-        // A datagram queued for a caller blocked in recvfrom: the deferred reply is its wake-up.
+        // A datagram queued for a caller blocked in recvfrom: wake its kernel half.
         if (socket !== null && (yield* socket.poll(sys))) progress++;
         for (let i = 0; i < stacks.length; i++) {
           progress += devices[i]!.reapTx();
           devices[i]!.refill();
         }
-        yield* notifyDriver();
+        yield* notifyDriver(sys);
         if (progress > 0) continue;
       }
       pass = true;
@@ -218,13 +239,9 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       for (const c of clients) c.cancelSleep();
       if (r.ok) {
         stats.wakeups++;
-        if (socket !== null && SocketLayer.serves(r.msg.label)) {
-          // sendto ends by kicking the driver (the transmit path of a monolithic kernel); the
-          // receive buffers recvfrom freed go back with the same kick.
-          if (yield* socket.handle(sys, r.from, r.msg)) {
-            for (const d of devices) d.refill();
-            yield* notifyDriver();
-          }
+        if (r.msg.label === SOCKET_ATTACH_LABEL) {
+          // A kernel half starting up: the layer is published; answer, and go back to sleep.
+          yield* sys.ipc.send(r.from, r.msg, ZERO);
           pass = false;
         }
       } else stats.rollbacks++;
