@@ -81,8 +81,6 @@ export interface DevicePlan {
   readonly mac: string;
   /** Interrupt hold-off in IHR units of 100 µs. */
   readonly holdoffUnits: number;
-  /** The (first) stack's address on this NIC. */
-  readonly targetIp: string;
   /** The addresses of every stack on this NIC, in domain order (one unless the NIC is shared). */
   readonly targetIps: readonly string[];
   readonly clients: readonly LoadClientPlan[];
@@ -467,8 +465,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     const targetIps = stackIps(sys, nic.name);
     if (targetIps.length === 0)
       throw new AssemblyError(`no domain holds a ip-stack for ${nic.name}`);
-    const targetIp = targetIps[0]!;
-    const prefix = targetIp.split('.').slice(0, 3).join('.');
+    const prefix = targetIps[0]!.split('.').slice(0, 3).join('.');
     const holdoffUs = overrides.holdoffUs ?? nic.holdoffUs;
     const bus = overrides.bus;
     return {
@@ -477,7 +474,6 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       irq: nic.irq,
       mac: nic.mac,
       holdoffUnits: holdoffUs / 100,
-      targetIp,
       targetIps,
       clients: Array.from({ length: sys.load.clientsPerNic }, (_, j) => ({
         mac: `02:00:00:${(0x10 + i).toString(16)}:00:${(0x10 + j).toString(16)}`,

@@ -4,11 +4,11 @@ import {
   TRANSLATION_ENTRY_BYTES,
   TRANSLATION_HEADER_BYTES,
 } from '@udf/dataspace';
-import { Ramp } from '@udf/ipbench';
 import { describe, expect, it } from 'vitest';
 import { loadSystem } from './load.js';
 import { plan } from './plan.js';
 import { realizeSim } from './realize-sim.js';
+import { rampStep, startUp } from './runner.js';
 
 const apps = resolve(import.meta.dirname, '../../../apps');
 const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
@@ -29,9 +29,7 @@ describe("realizeSim in the 'separate' memory layout (issue 11 item 3)", () => {
     const { sim } = built;
     const k = sim.kernel;
     const memory = sim.machine.memory;
-    const hz = sim.machine.hz;
-    while (!built.ready() && sim.now() < p.load.startupLimitSeconds * hz) sim.runFor(hz / 2000);
-    built.checkStarted();
+    startUp(built);
 
     const spaceOfThread = (thread: string) => {
       const t = k.allThreads().find((x) => x.name === thread);
@@ -82,18 +80,7 @@ describe("realizeSim in the 'separate' memory layout (issue 11 item 3)", () => {
     for (let i = 1; i < sorted.length; i++)
       expect(sorted[i]!.paddr).toBeGreaterThanOrEqual(sorted[i - 1]!.paddr + sorted[i - 1]!.size);
 
-    const ramp = new Ramp({
-      clock: sim.machine,
-      clients: built.clients,
-      packetSize: p.load.packetSize,
-      warmupS: p.load.warmupSeconds,
-      durationS: p.load.durationSeconds,
-      cooldownS: p.load.cooldownSeconds,
-      drive: (isDone) => {
-        while (!isDone()) sim.runFor(hz / 2000);
-      },
-    });
-    const step = await ramp.runStep(100 * p.devices.length);
+    const step = await rampStep(built, 100 * p.devices.length);
     expect(k.failures).toEqual([]);
     expect(step.achievedBps).toBeGreaterThan(0);
     expect(step.lost).toBe(0);
@@ -161,9 +148,7 @@ describe('the monolithic baseline’s socket layer by IPC (issue 11 item 4)', ()
     const built = realizeSim(p);
     const { sim } = built;
     const k = sim.kernel;
-    const hz = sim.machine.hz;
-    while (!built.ready() && sim.now() < p.load.startupLimitSeconds * hz) sim.runFor(hz / 2000);
-    built.checkStarted();
+    startUp(built);
     // One region, the same physical memory in both spaces; nothing else is shared with the echo.
     const spaceOf = (thread: string) => k.allThreads().find((t) => t.name === thread)!.space;
     const echoSpace = spaceOf(socketEcho!.thread);
@@ -180,18 +165,7 @@ describe('the monolithic baseline’s socket layer by IPC (issue 11 item 4)', ()
     expect(half.space).toBe(kernelSpace);
     expect(half.priority).toBe(socketEcho!.priority);
     expect(half.priority).toBeLessThan(threads.find((t) => t.name === echo.thread)!.priority);
-    const ramp = new Ramp({
-      clock: sim.machine,
-      clients: built.clients,
-      packetSize: p.load.packetSize,
-      warmupS: p.load.warmupSeconds,
-      durationS: p.load.durationSeconds,
-      cooldownS: p.load.cooldownSeconds,
-      drive: (isDone) => {
-        while (!isDone()) sim.runFor(hz / 2000);
-      },
-    });
-    const step = await ramp.runStep(100);
+    const step = await rampStep(built, 100);
     expect(k.failures).toEqual([]);
     expect(step.lost).toBe(0);
     const c = built.counters();

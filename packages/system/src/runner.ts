@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IdleAccountingCpuMeter, Ramp } from '@udf/ipbench';
+import { IdleAccountingCpuMeter, Ramp, type RampStep, type TargetCpuMeter } from '@udf/ipbench';
 import { assemble } from './assemble.js';
 import {
   CALIBRATION,
@@ -16,6 +16,7 @@ import {
   UNCALIBRATED,
 } from './calibration.js';
 import { StepOptionsError } from './errors.js';
+import type { AssembledSystem } from './realize-sim.js';
 import { PROFILE_ORDER, type StepOptions, type StepResult } from './result.js';
 import { BUS_CONFIGURATIONS, type BusConfiguration, type SystemDescription } from './schema.js';
 
@@ -61,6 +62,43 @@ function checkStep(opts: StepOptions): void {
 }
 
 /**
+ * Run a realised system until it serves traffic (at most the plan's start-up limit).
+ * @throws AssemblyError if a component failed or did not start in time
+ */
+export function startUp(built: AssembledSystem): void {
+  const { sim, plan } = built;
+  const slice = Math.round(DRIVE_SLICE_SECONDS * sim.machine.hz);
+  while (!built.ready() && sim.now() < plan.load.startupLimitSeconds * sim.machine.hz)
+    sim.runFor(slice);
+  built.checkStarted();
+}
+
+/**
+ * Apply one ipbench step of `offeredMbps` (over all NICs) to a started system, with the plan's
+ * packet size, warm-up, window and cool-down.
+ */
+export function rampStep(
+  built: AssembledSystem,
+  offeredMbps: number,
+  options: { readonly cpuMeter?: TargetCpuMeter; readonly label?: string } = {},
+): Promise<RampStep> {
+  const { sim, plan } = built;
+  const slice = Math.round(DRIVE_SLICE_SECONDS * sim.machine.hz);
+  return new Ramp({
+    clock: sim.machine,
+    clients: built.clients,
+    packetSize: plan.load.packetSize,
+    warmupS: plan.load.warmupSeconds,
+    durationS: plan.load.durationSeconds,
+    cooldownS: plan.load.cooldownSeconds,
+    ...options,
+    drive: (isDone) => {
+      while (!isDone()) sim.runFor(slice);
+    },
+  }).runStep(offeredMbps);
+}
+
+/**
  * Run one step of the experiment on the sim engine.
  *
  * @param system - a validated description (see `loadSystem`)
@@ -72,28 +110,13 @@ export async function runStep(system: SystemDescription, opts: StepOptions): Pro
   const built = assemble(system, opts, { capture: opts.pcapDir !== undefined });
   const { sim, plan } = built;
   const hz = sim.machine.hz;
-  const slice = Math.round(DRIVE_SLICE_SECONDS * hz);
-  while (!built.ready() && sim.now() < plan.load.startupLimitSeconds * hz) sim.runFor(slice);
-  built.checkStarted();
+  startUp(built);
   const meter = new IdleAccountingCpuMeter(() => {
     const w = sim.accounting.window();
     return { idle: w.byCategory.Idle ?? 0, total: w.total, categories: w.byCategory };
   }, hz);
-  const ramp = new Ramp({
-    clock: sim.machine,
-    clients: built.clients,
-    packetSize: plan.load.packetSize,
-    warmupS: plan.load.warmupSeconds,
-    durationS: plan.load.durationSeconds,
-    cooldownS: plan.load.cooldownSeconds,
-    cpuMeter: meter,
-    label: system.name,
-    drive: (isDone) => {
-      while (!isDone()) sim.runFor(slice);
-    },
-  });
   const offered = opts.loadMbps * system.nics.length;
-  const step = await ramp.runStep(offered);
+  const step = await rampStep(built, offered, { cpuMeter: meter, label: system.name });
   const profile: Record<string, number> = {};
   const shares = step.cpu?.profile ?? {};
   for (const name of PROFILE_ORDER) profile[name] = 0;

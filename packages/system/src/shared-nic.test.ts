@@ -3,11 +3,11 @@
  * own addresses on one DP83820, each with a session to the NIC's driver; the load's clients are
  * spread over both addresses and the driver steers every received frame to its session.
  */
-import { Ramp } from '@udf/ipbench';
 import { describe, expect, it } from 'vitest';
 import { parseSystem, SystemDescriptionError } from './load.js';
 import { plan } from './plan.js';
 import { realizeSim } from './realize-sim.js';
+import { rampStep, startUp } from './runner.js';
 
 const SHARED = {
   name: 'shared-nic',
@@ -142,21 +142,9 @@ describe('two stacks on one NIC, end to end (issue 17 item 3)', () => {
     const p = plan(parseSystem(SHARED), { durationMs: 4, warmupMs: 1 });
     const built = realizeSim(p);
     const { sim } = built;
-    const hz = sim.machine.hz;
-    while (!built.ready() && sim.now() < p.load.startupLimitSeconds * hz) sim.runFor(hz / 2000);
+    startUp(built);
     expect(built.ready()).toBe(true);
-    const ramp = new Ramp({
-      clock: sim.machine,
-      clients: built.clients,
-      packetSize: p.load.packetSize,
-      warmupS: p.load.warmupSeconds,
-      durationS: p.load.durationSeconds,
-      cooldownS: p.load.cooldownSeconds,
-      drive: (isDone) => {
-        while (!isDone()) sim.runFor(hz / 2000);
-      },
-    });
-    const step = await ramp.runStep(100);
+    const step = await rampStep(built, 100);
     expect(sim.kernel.failures).toEqual([]);
     expect(step.achievedBps).toBeGreaterThan(0);
     expect(step.lost).toBe(0);
@@ -185,8 +173,7 @@ describe('two stacks on one NIC, end to end (issue 17 item 3)', () => {
     });
     const built = realizeSim(p);
     const { sim } = built;
-    const hz = sim.machine.hz;
-    while (!built.ready() && sim.now() < p.load.startupLimitSeconds * hz) sim.runFor(hz / 2000);
+    startUp(built);
     expect(built.ready()).toBe(true);
     const k = sim.kernel;
     k.createThread({
@@ -200,18 +187,7 @@ describe('two stacks on one NIC, end to end (issue 17 item 3)', () => {
         }
       },
     });
-    const ramp = new Ramp({
-      clock: sim.machine,
-      clients: built.clients,
-      packetSize: p.load.packetSize,
-      warmupS: p.load.warmupSeconds,
-      durationS: p.load.durationSeconds,
-      cooldownS: p.load.cooldownSeconds,
-      drive: (isDone) => {
-        while (!isDone()) sim.runFor(hz / 2000);
-      },
-    });
-    const step = await ramp.runStep(100);
+    const step = await rampStep(built, 100);
     expect(sim.kernel.failures).toEqual([]);
     const [c0, c1, c2, c3] = step.clients;
     // Clients 0 and 2 target A (10.0.0.1), 1 and 3 target B.
