@@ -37,6 +37,8 @@ import { type DataspaceCosts, resolveCosts } from './costs.js';
 import { CountersPage } from './counters-page.js';
 import { DataspaceError } from './errors.js';
 import { FrameAllocator } from './frame-allocator.js';
+import { IommuDomain, type IommuDomainConfig, type IommuEntries } from './iommu-domain.js';
+import { IommuTable } from './iommu-table.js';
 import { requestRegion } from './memory-source.js';
 import { isUint32, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './page.js';
 import {
@@ -126,6 +128,12 @@ export interface AnonymousManagerOptions {
    * the manager's counters ({@link ManagerStats} fields), published after every request and scan.
    */
   readonly counters?: { readonly vaddr: number; readonly prefix: string };
+  /**
+   * IOMMU tables, one per driver whose devices are behind an IOMMU: the manager enters every
+   * frame it installs in that driver's translation caches and removes it when the translation
+   * goes (see {@link IommuDomain}). The realiser formats each table and maps it at `vaddr`.
+   */
+  readonly iommu?: readonly IommuDomainConfig[];
   /** Cost overrides. */
   readonly costs?: Partial<DataspaceCosts>;
 }
@@ -174,6 +182,8 @@ interface CacheRecord {
   readonly entryFrame: Int32Array;
   readonly pinnedSince: Float64Array;
   readonly leaseEnd: Float64Array;
+  /** The frames this cache entered in its driver's IOMMU domain, or null without an IOMMU. */
+  readonly iommu: IommuEntries | null;
   disabled: boolean;
 }
 
@@ -207,6 +217,7 @@ export class AnonymousManager {
   private readonly frameNumber: Float64Array;
   private readonly dataspaces = new Map<number, DataspaceRecord>();
   private readonly caches = new Map<number, CacheRecord>();
+  private readonly iommuDomains = new Map<ThreadId, IommuDomain>();
   private nextDataspaceId = 1;
   private nextCacheId = 1;
   private nextScan: Cycles = 0;
@@ -280,6 +291,7 @@ export class AnonymousManager {
 
   private *run(sys: Sys): DataspaceCall<void> {
     if (this.memorySource === undefined) yield* this.attachPool(sys);
+    for (const d of this.options.iommu ?? []) yield* this.attachIommu(sys, d);
     const c = this.options.counters;
     if (c) {
       const page = yield* CountersPage.open(sys, c.vaddr);
@@ -322,6 +334,20 @@ export class AnonymousManager {
     this.memory = view.bytes;
     this.memoryBuffer = view.buffer;
     this.memoryOffset = view.byteOffset;
+  }
+
+  /** Reach a driver's IOMMU table (formatted by the realiser) and become its writer. */
+  private *attachIommu(sys: Sys, d: IommuDomainConfig): DataspaceCall<void> {
+    const bytes = IommuTable.bytesFor(d.frames);
+    const view = yield* sys.mem.access(d.vaddr, bytes, 'write');
+    if (!('bytes' in view)) {
+      throw new DataspaceError(
+        'DS_BAD_ARGUMENT',
+        `IOMMU table not accessible at ${d.vaddr}: ${view.error}`,
+      );
+    }
+    const table = new IommuTable(view.buffer, view.byteOffset, d.frames);
+    this.iommuDomains.set(d.driver, new IommuDomain(table));
   }
 
   private *serve(sys: Sys): DataspaceCall<void> {
@@ -424,6 +450,8 @@ export class AnonymousManager {
         cache.entryAlloc.release(e);
       }
     }
+    // The devices are reset by now: their DMA stopped before the frames leave the domain.
+    cache.iommu?.clearAll();
     for (const seg of cache.segments.values()) seg.ds.caches.delete(cache);
     cache.segments.clear();
   }
@@ -572,6 +600,7 @@ export class AnonymousManager {
         // The frame stays with the dataspace, so a pinned page needs no deferral here.
         cache.table.revoke(seg.first + p);
         cache.entryFrame[seg.first + p] = -1;
+        cache.iommu?.clear(seg.first + p);
       }
     }
     return ok([pages]);
@@ -616,6 +645,7 @@ export class AnonymousManager {
       entryFrame: new Int32Array(entries).fill(-1),
       pinnedSince: new Float64Array(entries).fill(Number.NaN),
       leaseEnd: new Float64Array(entries),
+      iommu: this.iommuDomains.get(from)?.entries(entries) ?? null,
       disabled: false,
     });
     const fpage: Fpage = {
@@ -700,6 +730,7 @@ export class AnonymousManager {
     cache.entryFrame[e] = frame;
     cache.leaseEnd[e] = lease;
     cache.table.install(e, this.frameNumber[frame]!, lease, seg.writable);
+    cache.iommu?.set(e, this.frameNumber[frame]!, seg.writable);
     sys.charge('Translation', this.costs.refillManager);
   }
 
@@ -723,6 +754,7 @@ export class AnonymousManager {
       } else {
         cache.table.clear(e);
         cache.entryFrame[e] = -1;
+        cache.iommu?.clear(e);
         cache.entryOwner[e] = FREE;
         cache.entryAlloc.release(e);
       }
@@ -733,6 +765,7 @@ export class AnonymousManager {
     const frame = cache.entryFrame[e]!;
     cache.table.clear(e);
     cache.entryFrame[e] = -1;
+    cache.iommu?.clear(e);
     cache.entryOwner[e] = FREE;
     cache.pinnedSince[e] = Number.NaN;
     cache.entryAlloc.release(e);
@@ -866,6 +899,8 @@ export interface DataspaceManagerServerConfig {
   readonly pinQuota: PinQuota;
   /** Per-operation costs (calibrated by the realiser). */
   readonly costs: Partial<DataspaceCosts>;
+  /** IOMMU tables of the drivers whose devices are behind an IOMMU (none if absent). */
+  readonly iommu?: readonly IommuDomainConfig[];
 }
 
 /** The dataspace manager as a component factory: its thread body from plain configuration. */
@@ -878,5 +913,6 @@ export function dataspaceManagerServer(config: DataspaceManagerServerConfig): Th
     scanInterval: config.scanInterval,
     pinQuota: config.pinQuota,
     costs: config.costs,
+    ...(config.iommu ? { iommu: config.iommu } : {}),
   });
 }

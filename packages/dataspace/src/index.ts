@@ -29,6 +29,19 @@ export {
 } from './counters-page.js';
 export { DataspaceError, type DataspaceErrorCode } from './errors.js';
 export { FrameAllocator } from './frame-allocator.js';
+export {
+  IommuDomain,
+  type IommuDomainConfig,
+  type IommuDomainStats,
+  IommuEntries,
+} from './iommu-domain.js';
+export {
+  IOMMU_HEADER_BYTES,
+  IOMMU_READ,
+  IOMMU_TABLE_MAGIC,
+  IOMMU_WRITE,
+  IommuTable,
+} from './iommu-table.js';
 export { callAccepting, WHOLE_SPACE_WINDOW } from './ipc.js';
 export { MEMORY_SOURCE_LABEL, MemorySourceStatus, requestRegion } from './memory-source.js';
 export { isUint32, MAX_REFERENCE_END, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, pagesFor } from './page.js';
