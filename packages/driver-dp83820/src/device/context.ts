@@ -40,6 +40,14 @@ export interface DeviceCore {
   rxDrainThreshold(): number;
   /** Hand a frame the MAC finished serialising to the wire peer. */
   toWire(frame: Uint8Array): void;
+  /**
+   * The IOMMU's verdict on a burst that reached memory: `[addr, addr + bytes)`, written by the
+   * device if `write`. Always true without an IOMMU. False if the burst is refused: the fault is
+   * recorded and every engine of the device is halted until CR.RST.
+   */
+  dmaPermitted(addr: number, bytes: number, write: boolean): boolean;
+  /** True while an IOMMU fault halts the device's DMA (until CR.RST). */
+  dmaHalted(): boolean;
 }
 
 /** Read a descriptor address field (32- or 64-bit little-endian), after CMDSTS was loaded. */

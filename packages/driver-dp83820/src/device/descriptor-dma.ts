@@ -22,6 +22,8 @@ export abstract class DescriptorDma implements BusRequest {
   busBytes = 0;
   busRead = true;
   busDac = false;
+  /** Address of the burst on the bus (what the IOMMU checks when it completes). */
+  busAddr = 0;
   /** CR.TXE/CR.RXE has been written since the last disable or reset. */
   enabled = false;
   /** Current descriptor address (TXDP/RXDP). */
@@ -67,6 +69,7 @@ export abstract class DescriptorDma implements BusRequest {
   /** CR.TXE/CR.RXE: enable and kick; a kick while running is latched. */
   kick(): void {
     this.enabled = true;
+    if (this.core.dmaHalted()) return; // an IOMMU fault: nothing moves until CR.RST
     if (this.running) {
       this.kickLatched = true;
       return;
@@ -94,8 +97,18 @@ export abstract class DescriptorDma implements BusRequest {
 
   busComplete(): void {
     this.outstanding = false;
-    if (this.requestEpoch === this.epoch) this.transferred();
+    if (this.requestEpoch === this.epoch) {
+      // The IOMMU checks the burst as it reaches memory: a refused one moves no byte.
+      if (this.core.dmaPermitted(this.busAddr, this.busBytes, !this.busRead)) this.transferred();
+      else this.halt();
+    }
     this.pump();
+  }
+
+  /** Stop at once, keeping DP and the FIFO (an IOMMU fault; only a reset restarts the engine). */
+  halt(): void {
+    this.running = false;
+    this.kickLatched = false;
   }
 
   /** Advance the state machine: issue the next burst if there is one to issue. */
@@ -109,6 +122,11 @@ export abstract class DescriptorDma implements BusRequest {
 
   /** Put one burst on the bus. */
   protected issue(bytes: number, read: boolean, addr: number): void {
+    if (this.core.dmaHalted()) {
+      this.halt();
+      return;
+    }
+    this.busAddr = addr;
     this.busBytes = bytes;
     this.busRead = read;
     this.busDac = isDac(addr);

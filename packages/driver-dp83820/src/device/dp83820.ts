@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { DeviceHost, MmioDevice } from '@udf/l4-kernel';
+import type { IommuTable } from '@udf/dataspace';
+import type { DeviceHost, InterruptLine, MmioDevice } from '@udf/l4-kernel';
 import { UdfError } from '@udf/lockfree';
 import type { FrameEndpoint, WirePort } from '@udf/netdev';
 import type { DeviceCore } from './context.js';
@@ -66,6 +67,29 @@ export interface Dp83820Options {
    * not enable 64 bit bus. Disabled.").
    */
   readonly eeprom64?: boolean;
+  /**
+   * Put the device behind an IOMMU: every DMA burst is checked against `table` when it reaches
+   * memory (see {@link Dp83820Iommu}). Default: none, DMA reaches all of physical memory.
+   */
+  readonly iommu?: Dp83820Iommu;
+}
+
+/**
+ * The IOMMU in front of one device (the paper's future work, "restricting DMA access"): the
+ * table of its DMA domain, programmed by trusted software (the realiser grants the driver's
+ * descriptor rings, the dataspace manager enters the frames it installs in the driver's
+ * translation caches). A burst touching a frame without the access it needs is refused: no byte
+ * moves, `stats.iommuFaults` counts it, the table records it, the device posts ISR.RTABT (the
+ * host bridge, as the transaction's target, aborted it: a PCI target abort) and halts
+ * every DMA engine until CR.RST, and `faultLine`, if given, is raised for the supervisor (the
+ * IOMMU's fault event interrupt, as VT-d's fault event register signals software) and lowered by
+ * the reset. The check itself charges no cycles on the sim: see the package README.
+ */
+export interface Dp83820Iommu {
+  /** The DMA domain's table (a view of the region the realiser allocated). */
+  readonly table: IommuTable;
+  /** Interrupt line raised on a fault, for the supervisor; none if absent. */
+  readonly faultLine?: number;
 }
 
 /**
@@ -110,6 +134,9 @@ export class Dp83820 implements MmioDevice {
   readonly interrupts: InterruptLogic;
 
   private readonly host: DeviceHost;
+  private readonly iommu: IommuTable | null;
+  private readonly iommuLine: InterruptLine | null;
+  private iommuHalted = false;
   private readonly eepromMac: Uint8Array;
   private readonly eeprom64: boolean;
   private readonly tx: TxEngine;
@@ -129,6 +156,12 @@ export class Dp83820 implements MmioDevice {
   /** @param options - host, interrupt line, MAC address, timing */
   constructor(options: Dp83820Options) {
     this.host = options.host;
+    this.iommu = options.iommu?.table ?? null;
+    const line = options.iommu?.faultLine;
+    this.iommuLine = line === undefined ? null : options.host.irq(line);
+    if (this.iommu !== null && !this.iommu.formatted) {
+      throw new Dp83820ConfigError('the IOMMU table is not formatted');
+    }
     this.eepromMac = parseMac(options.mac);
     this.eeprom64 = options.eeprom64 ?? true;
     this.bus = options.bus ?? new PciBus(options.host, options.timing);
@@ -157,6 +190,8 @@ export class Dp83820 implements MmioDevice {
         if (this.peer) this.peer.receive(frame);
         else this.stats.txNoCarrier++;
       },
+      dmaPermitted: (addr, bytes, write) => this.dmaPermitted(addr, bytes, write),
+      dmaHalted: () => this.iommuHalted,
     };
     this.tx = new TxEngine(core);
     this.rx = new RxEngine(core);
@@ -316,8 +351,32 @@ export class Dp83820 implements MmioDevice {
     if (value & CR.SWI) this.interrupts.post(ISR.SWI);
   }
 
+  /** True while an IOMMU fault halts the device's DMA (until CR.RST). */
+  get iommuFaulted(): boolean {
+    return this.iommuHalted;
+  }
+
+  private dmaPermitted(addr: number, bytes: number, write: boolean): boolean {
+    const table = this.iommu;
+    if (table === null) return true;
+    if (this.iommuHalted) return false;
+    if (table.permits(addr, bytes, write)) return true;
+    this.iommuHalted = true;
+    this.stats.iommuFaults++;
+    table.recordFault(addr, write);
+    this.tx.halt();
+    this.rx.halt();
+    this.interrupts.post(ISR.RTABT);
+    this.iommuLine?.raise();
+    return false;
+  }
+
   /** CR.RST: every register to its reset value, engines and FIFOs emptied, EEPROM reloaded. */
   private reset(): void {
+    if (this.iommuHalted) {
+      this.iommuHalted = false;
+      this.iommuLine?.lower();
+    }
     this.tx.reset();
     this.rx.reset();
     this.interrupts.reset();

@@ -28,6 +28,11 @@ export interface Dp83820Stats {
   txErrors: number;
   /** DMA addresses outside physical memory (RMABT raised, engine stopped). */
   busErrors: number;
+  /**
+   * DMA bursts the IOMMU refused (RTABT raised, all DMA halted until CR.RST). With the IOMMU
+   * halting the device at the first, this counts faults, not bursts retried after one.
+   */
+  iommuFaults: number;
   /** Times the interrupt line was raised. */
   interrupts: number;
 }
@@ -46,6 +51,7 @@ export function emptyDp83820Stats(): Dp83820Stats {
     txNoCarrier: 0,
     txErrors: 0,
     busErrors: 0,
+    iommuFaults: 0,
     interrupts: 0,
   };
 }
