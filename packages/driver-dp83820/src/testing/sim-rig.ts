@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { IOMMU_READ, IOMMU_WRITE, IommuDomain, IommuTable } from '@udf/dataspace';
 import {
   ANY_THREAD,
   type KernelCall,
@@ -55,6 +56,11 @@ export class ToyTranslation implements DriverTranslation {
   pins = 0;
   /** The driver's Sys, set when the driver opens the translation source. */
   sys: Sys | null = null;
+  /**
+   * The driver's IOMMU domain (rig option `iommu`): every page refilled is entered there, as the
+   * dataspace manager does for the frames it installs in a translation cache.
+   */
+  iommu: IommuDomain | null = null;
   private readonly installed = new Set<number>();
   constructor(
     private readonly manager: () => ThreadId,
@@ -80,8 +86,12 @@ export class ToyTranslation implements DriverTranslation {
     const reply = yield* sys.ipc.call(this.manager(), { label: 1, words: [ds, off >>> 12] });
     if (!reply.ok) return -1;
     this.refills++;
-    this.installed.add(ds * 1e6 + (off >>> 12));
+    const key = ds * 1e6 + (off >>> 12);
     const r = this.ranges.get(ds);
+    if (this.iommu && r && !this.installed.has(key) && off >= 0 && off < r.size) {
+      this.iommu.enter(Math.floor(toyPaddr(r, off) / PAGE), true);
+    }
+    this.installed.add(key);
     return r && off >= 0 && off < r.size ? toyPaddr(r, off) : -1;
   }
 }
@@ -186,6 +196,10 @@ export interface Rig {
   poisoned: number[];
   /** Number of bytes of a poisoned frame that no longer hold {@link POISON}. */
   poisonDamage(): number;
+  /** The driver's IOMMU table (rig option `iommu`), or null. */
+  iommu: IommuTable | null;
+  /** Physical address and size of each device's DMA region (its descriptor rings). */
+  dmaRegions: { paddr: number; bytes: number }[];
 }
 
 /** The byte poisoned frames are filled with. */
@@ -216,6 +230,12 @@ export function buildRig(
      * are then mapped into the driver's space too (`dataspacesAt`). Not with `interleave`.
      */
     steering?: readonly ({ ipv4?: number; mac?: readonly number[] } | undefined)[];
+    /**
+     * Put every device behind an IOMMU whose table the rig formats (granting the devices' DMA
+     * regions, as a realiser does) and the toy manager fills on every refill; `faultLine` is the
+     * IOMMU's fault interrupt (default: none).
+     */
+    iommu?: boolean | { faultLine?: number };
   } = {},
 ): Rig {
   const sim = new SimEngine({ memoryBytes: options.memoryBytes ?? 32 * 1024 * 1024 });
@@ -224,6 +244,15 @@ export function buildRig(
   const sessionDevices = options.sessions ?? [0];
   const driverSpace = k.createSpace('driver');
   const ids = { driver: 0, manager: 0 };
+  let iommu: IommuTable | null = null;
+  if (options.iommu) {
+    const frames = IommuTable.framesFor(sim.machine.memory.size);
+    const { region } = k.allocateRegion(IommuTable.bytesFor(frames));
+    iommu = new IommuTable(region.buffer, region.byteOffset, frames);
+    iommu.format();
+  }
+  const faultLine = typeof options.iommu === 'object' ? options.iommu.faultLine : undefined;
+  const dmaRegions: { paddr: number; bytes: number }[] = [];
 
   const devices: Dp83820[] = [];
   const peers: SimPeer[] = [];
@@ -232,7 +261,14 @@ export function buildRig(
     const mac = [0x02, 0, 0, 0, 0, 0x10 + i];
     const dev = sim.machine.attachDevice(
       `nic${i}`,
-      new Dp83820({ host: sim.machine, irqLine: 9 + i, mac }),
+      new Dp83820({
+        host: sim.machine,
+        irqLine: 9 + i,
+        mac,
+        ...(iommu
+          ? { iommu: { table: iommu, ...(faultLine === undefined ? {} : { faultLine }) } }
+          : {}),
+      }),
     );
     const peer = new SimPeer(sim);
     peer.keep = options.keepFrames ?? true;
@@ -243,6 +279,8 @@ export function buildRig(
     const dmaBytes = 16 * PAGE;
     const dmaV = RIG.DMA + i * 0x10_0000;
     const paddr = k.mapAnonymous(driverSpace, dmaV, dmaBytes, RW);
+    iommu?.grant(paddr, dmaBytes, IOMMU_READ | IOMMU_WRITE);
+    dmaRegions.push({ paddr, bytes: dmaBytes });
     deviceConfigs.push({
       registers: RIG.REGS + i * PAGE,
       irq: 9 + i,
@@ -253,6 +291,7 @@ export function buildRig(
 
   const ranges = new Map<number, { paddr: number; size: number; stride?: number }>();
   const translation = new ToyTranslation(() => ids.manager, ranges);
+  translation.iommu = iommu ? new IommuDomain(iommu) : null;
   const clientStats: RigClientStats[] = [];
   const sessionConfigs: Dp83820SessionConfig[] = [];
   const layout = netSessionLayout(RIG.CAPACITY);
@@ -379,6 +418,8 @@ export function buildRig(
     bufferPaddrs,
     rxBufferBytes: RIG.CAPACITY * RIG.BUFFER_SIZE,
     poisoned,
+    iommu,
+    dmaRegions,
     poisonDamage() {
       let bad = 0;
       const page = new Uint8Array(PAGE);
