@@ -92,6 +92,8 @@ export interface DevicePlan {
   };
   /** Whether the card's EEPROM enables the 64-bit data path (CFG.DATA64_EN). */
   readonly eeprom64: boolean;
+  /** Whether the NIC's DMA is checked by an IOMMU against its driver's table. */
+  readonly iommu: boolean;
 }
 
 /** The dataspace manager component. */
@@ -145,6 +147,11 @@ export interface DriverPlan {
   readonly translationCache: { readonly vaddr: number; readonly entries: number };
   /** The paper's notification avoidance (off inside the kernel, where interrupts are direct). */
   readonly notifyAvoidance: boolean;
+  /**
+   * Where the dataspace manager maps this driver's IOMMU table (in the manager's space), or null
+   * if none of its NICs is behind an IOMMU.
+   */
+  readonly iommu: { readonly vaddr: number } | null;
 }
 
 /** The user-level echo process of the monolithic baseline, behind a socket interface. */
@@ -487,6 +494,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         readLatencyClocks: nic.pci.readLatencyClocks,
       },
       eeprom64: bus?.eeprom64 ?? nic.eeprom64,
+      iommu: nic.iommu,
     };
   });
 
@@ -520,6 +528,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
   });
 
   // Drivers: one thread per driver component.
+  let iommuTables = 0;
   for (const d of sys.domains) {
     for (const comp of d.components) {
       if (comp.kind !== 'dp83820-driver') continue;
@@ -559,6 +568,9 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         sessions: sessions.filter((s) => s.driverSpace === d.name).map((s) => s.index),
         translationCache: { vaddr: layout.translationCache, entries: comp.translationCacheEntries },
         notifyAvoidance: !d.kernel,
+        iommu: comp.nics.some((n) => devices.find((x) => x.name === n)!.iommu)
+          ? { vaddr: layout.iommu + iommuTables++ * REGION_STRIDE }
+          : null,
       });
     }
   }

@@ -21,7 +21,15 @@
  *
  * @module
  */
-import { type DataspaceManagerServerConfig, RegionMapper, readCountersPage } from '@udf/dataspace';
+import {
+  type DataspaceManagerServerConfig,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  type IommuDomainConfig,
+  IommuTable,
+  RegionMapper,
+  readCountersPage,
+} from '@udf/dataspace';
 import { Dp83820, type Dp83820DeviceConfig } from '@udf/driver-dp83820';
 import { SimClient } from '@udf/ipbench';
 import {
@@ -137,6 +145,31 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     for (const m of r.mappings) k.mapPhysical(space(m.space), m.vaddr, paddr, r.bytes, RW);
   }
 
+  // IOMMU tables: one region per driver with a NIC behind an IOMMU, formatted with the driver's
+  // descriptor rings granted, mapped into the manager's space (it enters the frames it installs
+  // in the driver's translation caches) and handed to the driver's NICs. The driver never maps it.
+  const iommuOfNic = new Map<string, IommuTable>();
+  const iommuDomains: IommuDomainConfig[] = [];
+  const iommuFrames = IommuTable.framesFor(sim.machine.memory.size);
+  for (const dp of only(plan, 'dp83820-driver')) {
+    if (dp.iommu === null) continue;
+    const bytes = Math.ceil(IommuTable.bytesFor(iommuFrames) / 4096) * 4096;
+    const { paddr, region } = k.allocateRegion(bytes);
+    const table = new IommuTable(region.buffer, region.byteOffset, iommuFrames);
+    table.format();
+    for (const d of dp.devices) {
+      table.grant(regionPaddr.get(d.dma.region)!, d.dma.bytes, IOMMU_READ | IOMMU_WRITE);
+      iommuOfNic.set(d.device, table);
+    }
+    k.mapPhysical(
+      space(only(plan, 'dataspace-manager')[0]!.space),
+      dp.iommu.vaddr,
+      paddr,
+      bytes,
+      RW,
+    );
+  }
+
   // The memory source (sigma0): the root-task thread that gives the dataspace manager one new
   // region per dataspace and per translation table, by IPC.
   const threadIds = new Map<string, ThreadId>();
@@ -183,6 +216,8 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
     },
     costs: cc.dataspace,
+    // Filled in once the drivers' thread ids are known, before any thread runs.
+    iommu: iommuDomains,
   };
   const managerRef: ComponentRef = {
     module: '@udf/dataspace',
@@ -223,6 +258,9 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
 
   // NICs, switches and ipbench clients.
   const nics = plan.devices.map((dev) => {
+    const iommuTable = iommuOfNic.get(dev.name);
+    if (dev.iommu && iommuTable === undefined)
+      throw new AssemblyError(`${dev.name} is behind an IOMMU but no driver runs it`);
     const device = sim.machine.attachDevice(
       dev.name,
       new Dp83820({
@@ -230,6 +268,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         irqLine: dev.irq,
         mac: dev.mac,
         eeprom64: dev.eeprom64,
+        ...(dev.iommu ? { iommu: { table: iommuTable! } } : {}),
         timing: {
           pciClockHz: dev.pci.clockHz,
           pciBusBytes: dev.pci.busBytes,
@@ -342,6 +381,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       },
     });
     driverThreads.set(dp.space, thread);
+    if (dp.iommu) iommuDomains.push({ driver: thread, vaddr: dp.iommu.vaddr, frames: iommuFrames });
     supervisedDrivers.push({
       thread,
       registers: dp.devices.map((d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr),

@@ -124,6 +124,12 @@ export const NicSchema = z
      * so with `false` the card moves data 32 bits wide even in a 64-bit slot. Default true.
      */
     eeprom64: z.boolean().default(true),
+    /**
+     * Put the NIC behind an IOMMU: every DMA it performs is checked against the frames its
+     * driver may use (descriptor rings, pages installed in its translation caches); a violating
+     * DMA is refused, counted (`iommuFaults`) and halts the NIC until reset. Default false.
+     */
+    iommu: z.boolean().default(false),
   })
   .strict();
 
@@ -306,6 +312,8 @@ export const LayoutSchema = z
     session: address.default(0x3000_0000),
     /** Session buffer dataspaces in the client's space, 16 MiB apart. */
     buffers: address.default(0x4000_0000),
+    /** IOMMU tables in the manager's space, one per driver behind an IOMMU, 1 MiB apart. */
+    iommu: address.default(0x0e00_0000),
   })
   .strict();
 
