@@ -94,6 +94,8 @@ export interface DevicePlan {
   readonly eeprom64: boolean;
   /** Whether the NIC's DMA is checked by an IOMMU against its driver's table. */
   readonly iommu: boolean;
+  /** The IOMMU's fault interrupt line for this NIC (taken by the root task), or null without one. */
+  readonly iommuFaultIrq: number | null;
 }
 
 /** The dataspace manager component. */
@@ -241,6 +243,12 @@ export type ComponentPlan =
 
 /** Where the device supervisor maps the first NIC's registers (the next ones a stride apart). */
 export const SUPERVISOR_REGISTERS = 0x4000_0000;
+
+/**
+ * First IOMMU fault interrupt line: NIC `i` behind an IOMMU signals faults on line
+ * `IOMMU_FAULT_IRQ_BASE + i`, above the 0–63 a description may give NICs.
+ */
+export const IOMMU_FAULT_IRQ_BASE = 64;
 
 /** Where each domain's counters page is mapped in its own space. */
 export const COUNTERS_VADDR = 0x0f00_0000;
@@ -495,6 +503,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       },
       eeprom64: bus?.eeprom64 ?? nic.eeprom64,
       iommu: nic.iommu,
+      iommuFaultIrq: nic.iommu ? IOMMU_FAULT_IRQ_BASE + i : null,
     };
   });
 

@@ -61,6 +61,7 @@ import {
 import { type ComponentRef, resolveComponent } from './components.js';
 import { DeviceSupervisor } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
+import { IommuFaultHandler } from './iommu-fault-handler.js';
 import { MemoryServer } from './memory-server.js';
 import type {
   ComponentPlan,
@@ -268,7 +269,9 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         irqLine: dev.irq,
         mac: dev.mac,
         eeprom64: dev.eeprom64,
-        ...(dev.iommu ? { iommu: { table: iommuTable! } } : {}),
+        ...(dev.iommu
+          ? { iommu: { table: iommuTable!, faultLine: dev.iommuFaultIrq ?? undefined } }
+          : {}),
         timing: {
           pciClockHz: dev.pci.clockHz,
           pciBusBytes: dev.pci.busBytes,
@@ -290,6 +293,26 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     sw.connect(0, writer ? new PcapTap(writer, device.port) : device.port);
     return { plan: dev, device, sw, writer };
   });
+  // The IOMMU's fault handler (root task): takes each protected NIC's fault line and resets it
+  // through the register window the supervisor's space already maps.
+  const faulting = nics.filter((n) => n.plan.iommuFaultIrq !== null);
+  const iommuFaults =
+    faulting.length === 0
+      ? null
+      : new IommuFaultHandler({
+          nics: faulting.map((n) => ({
+            faultLine: n.plan.iommuFaultIrq!,
+            registers: supPlan.registers.find((r) => r.device === n.plan.name)!.vaddr,
+          })),
+        });
+  if (iommuFaults !== null) {
+    k.createThread({
+      name: 'iommu-fault-handler',
+      space: space(supPlan.space),
+      priority: supPlan.priority,
+      body: (ts) => iommuFaults.body(ts),
+    });
+  }
   const clients: SimClient[] = [];
   for (const n of nics) {
     n.plan.clients.forEach((c, j) => {
@@ -540,6 +563,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     for (const p of pages) Object.assign(out, p.read().counters);
     put('memory-source', memoryServer.stats);
     put('supervisor', supervisor!.stats);
+    if (iommuFaults !== null) put('iommu-fault-handler', iommuFaults.stats);
     put('kernel', sim.counters);
     return out;
   };
