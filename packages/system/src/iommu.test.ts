@@ -3,7 +3,8 @@
  * engine: the realiser formats one IOMMU table per driver, grants its descriptor rings and maps
  * the table into the dataspace manager, which enters every frame it installs in the driver's
  * translation caches. A legitimate echo load is unaffected; a driver that aims its receive ring
- * at another domain's memory corrupts it without the IOMMU and is stopped with it.
+ * at another domain's memory corrupts it without the IOMMU and is stopped with it: the DMA is
+ * refused and the NIC's fault interrupt reaches the root task's fault handler, which resets it.
  */
 import { resolve } from 'node:path';
 import { IommuTable } from '@udf/dataspace';
@@ -48,8 +49,10 @@ describe('iommu: true in a system description', () => {
       drivers.map(() => true),
     );
     expect(on.devices.every((d) => d.iommu)).toBe(true);
+    expect(on.devices.map((d) => d.iommuFaultIrq)).toEqual([64, 65]);
     const off = planOf('clustered', false);
     expect(off.components.some((c) => c.kind === 'dp83820-driver' && c.iommu !== null)).toBe(false);
+    expect(off.devices.every((d) => d.iommuFaultIrq === null)).toBe(true);
   });
 
   it.each([
@@ -78,13 +81,15 @@ describe('iommu: true in a system description', () => {
         lost: step.lost,
         bad: step.bad,
         recvs: step.recvs,
-        now: built.sim.now(),
       });
     }
-    expect(results[0]!.lost).toBe(0);
-    expect(results[0]!.bad).toBe(0);
-    // The check charges no virtual time: the two runs are the same run.
-    expect(results[1]).toEqual(results[0]);
+    const [off, on] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(off.lost).toBe(0);
+    expect(off.bad).toBe(0);
+    // The check charges no virtual time. The only difference is the root task's fault handler,
+    // whose start-up (attaching its lines) shifts the load's phase by a fraction of a packet.
+    expect({ ...on, achievedBps: 0 }).toEqual({ ...off, achievedBps: 0 });
+    expect(Math.abs(on.achievedBps - off.achievedBps) / off.achievedBps).toBeLessThan(1e-6);
   });
 });
 
@@ -131,8 +136,13 @@ describe('a malicious driver in a realised system', () => {
     } else {
       expect(overwritten).toBe(false);
       expect(nic.stats.iommuFaults).toBe(1);
-      expect(nic.iommuFaulted).toBe(true);
       expect(tablesOf(built)[0]!.lastFaultAddress).toBe(victim);
+      // The fault interrupt went to the root task's handler, which reset the NIC.
+      const c = built.counters();
+      expect(c['iommu-fault-handler.faults']).toBe(1);
+      expect(c['iommu-fault-handler.devicesReset']).toBe(1);
+      expect(nic.iommuFaulted).toBe(false);
+      expect(nic.receiving).toBe(false);
     }
   });
 });
