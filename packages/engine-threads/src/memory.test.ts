@@ -308,4 +308,55 @@ describe('the kernel slow path: map/grant items, page faults, unmap', () => {
       expect(s.results(cx)).toEqual(['ok', 0, 0, 'no-pager', 8]);
     },
   );
+
+  it(
+    'stress: two domains map pages into a third and unmap them again, 2 × 2000 rounds through the kernel link: every page seen with its bytes, every unmap removes it, no hang',
+    { timeout: 60_000 },
+    async () => {
+      const e = new ThreadsEngine({ hz: 1e9 });
+      const srv = e.createDomain('server');
+      const a = e.createDomain('a');
+      const c = e.createDomain('c');
+      e.mapAnonymous(a, 0x10000, 0x1000, RW);
+      e.mapAnonymous(c, 0x10000, 0x1000, RW);
+      const so = new SharedArrayBuffer(16);
+      const server = e.createThread({
+        domain: srv,
+        name: 'server',
+        component: { module: MODULE, export: 'mapServer', config: { window: WINDOW, out: so } },
+      });
+      const rounds = 2000;
+      const outs = [new SharedArrayBuffer(32), new SharedArrayBuffer(32)];
+      const loops = [a, c].map((domain, i) =>
+        e.createThread({
+          domain,
+          name: `mapper ${i}`,
+          component: {
+            module: MODULE,
+            export: 'mapLoop',
+            config: {
+              to: server,
+              base: 0x10000,
+              value: 100 + i,
+              sendBase: i * 0x1000,
+              rounds,
+              out: outs[i],
+            },
+          },
+        }),
+      );
+      await e.start();
+      try {
+        await e.join(loops, 50_000);
+      } finally {
+        await e.stop();
+      }
+      expect(e.failures).toEqual([]);
+      for (const o of outs)
+        expect([...new Float64Array(o).slice(0, 3)]).toEqual([rounds, 0, rounds]);
+      expect([...new Float64Array(so)]).toEqual([2 * rounds, 0]);
+      expect(e.mappingCounters.transferredPages).toBe(2 * rounds);
+      expect(e.mappingCounters.revokedPages).toBe(2 * rounds);
+    },
+  );
 });
