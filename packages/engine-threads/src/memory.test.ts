@@ -237,6 +237,42 @@ describe('the kernel slow path: map/grant items, page faults, unmap', () => {
   );
 
   it(
+    'an in-domain pager (a region mapper) gets the page from a manager in another domain and answers the fault with a self-map',
+    { timeout: 30_000 },
+    async () => {
+      const s = new Scenario();
+      const md = s.domain('manager');
+      const sd = s.domain('stack');
+      const region = s.e.mapAnonymous(md, 0x10000, 0x1000, RW);
+      const m = s.pager(md, { source: 0x10000, policy: ['map'], seed: 55 });
+      const rmOut = new SharedArrayBuffer(8);
+      const rm = s.e.createThread({
+        domain: sd,
+        name: 'region mapper',
+        component: {
+          module: MODULE,
+          export: 'regionMapper',
+          config: { manager: m.id, out: rmOut },
+        },
+      });
+      const c = s.script(
+        sd,
+        'stack',
+        [
+          { op: 'peek', vaddr: 0x7000_0000 },
+          { op: 'translate', vaddr: 0x7000_0008 },
+          { op: 'peek', vaddr: 0x7000_0004 },
+        ],
+        rm,
+      );
+      await s.run();
+      expect(s.results(c)).toEqual([55, region.paddr + 8, 0]);
+      expect(new Float64Array(rmOut)[0]).toBe(1); // one fault: the second access found the page
+      expect(m.out[0]).toBe(1);
+    },
+  );
+
+  it(
     'page faults: a refusal fails the access with unmapped (or rights), no pager is no-pager, a dead pager too',
     { timeout: 30_000 },
     async () => {

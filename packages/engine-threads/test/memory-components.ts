@@ -301,3 +301,35 @@ export function mapServer(config: { window: Fpage; out: SharedArrayBuffer }) {
     }
   };
 }
+
+/**
+ * A region mapper (SawMill's role, as `@udf/dataspace`'s): the pager of threads in its OWN
+ * domain. On a fault it asks `manager` (another domain) for the page with a one-page receive
+ * window at the fault address, then answers the faulting thread with a map item of that page
+ * from its own space to the same place (which maps nothing new: it is already there).
+ * out: [0] faults served.
+ */
+export function regionMapper(config: { manager: number; out: SharedArrayBuffer }) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const rw = { read: true, write: true, execute: false };
+    for (;;) {
+      const r = yield* sys.ipc.receive(ANY_THREAD);
+      if (!r.ok || r.msg.label !== PAGE_FAULT_LABEL) continue;
+      const [addr, access] = r.msg.words as [number, number];
+      const page = Math.floor(addr / 4096) * 4096;
+      yield* sys.ipc.call(
+        config.manager,
+        { label: PAGE_FAULT_LABEL, words: [addr, access] },
+        undefined,
+        { base: page, sizeLog2: 12, rights: rw },
+      );
+      out[0]!++;
+      yield* sys.ipc.reply(r.from, {
+        label: 0,
+        words: [],
+        items: [{ kind: 'map', fpage: { base: page, sizeLog2: 12, rights: rw }, sendBase: addr }],
+      });
+    }
+  };
+}
