@@ -86,6 +86,7 @@ describe('thread supervision', () => {
       space,
       body: function* (sys) {
         yield* sys.ipc.receive(ANY_THREAD, NEVER);
+        yield* sys.sleep(1e9); // holds the caller's call
       },
     });
     k.superviseThread(worker, sup);
