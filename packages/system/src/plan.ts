@@ -145,6 +145,8 @@ export interface DriverPlan {
   readonly translationCache: { readonly vaddr: number; readonly entries: number };
   /** The paper's notification avoidance (off inside the kernel, where interrupts are direct). */
   readonly notifyAvoidance: boolean;
+  /** Period of the device supervisor's heartbeat check of this driver, in seconds. */
+  readonly heartbeatSeconds: number;
 }
 
 /** The user-level echo process of the monolithic baseline, behind a socket interface. */
@@ -222,6 +224,11 @@ export interface DeviceSupervisorPlan {
   readonly registers: readonly { readonly device: string; readonly vaddr: number }[];
   /** How long it waits for a disabled driver's acknowledgement (the pin-age limit). */
   readonly ackSeconds: number;
+  /**
+   * Where each session's control region is mapped in the supervisor's space (it bumps the
+   * session's epoch when it restarts the driver and watches the driver's heartbeat there).
+   */
+  readonly sessions: readonly { readonly index: number; readonly vaddr: number }[];
 }
 
 /** Any component of a plan. */
@@ -234,6 +241,9 @@ export type ComponentPlan =
 
 /** Where the device supervisor maps the first NIC's registers (the next ones a stride apart). */
 export const SUPERVISOR_REGISTERS = 0x4000_0000;
+
+/** Where the device supervisor maps the first session's control region (the next ones a stride apart). */
+export const SUPERVISOR_SESSIONS = 0x5000_0000;
 
 /** Where each domain's counters page is mapped in its own space. */
 export const COUNTERS_VADDR = 0x0f00_0000;
@@ -458,6 +468,10 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       vaddr: SUPERVISOR_REGISTERS + i * REGION_STRIDE,
     })),
     ackSeconds: mgr.maxPinSeconds,
+    sessions: resolveSessions(sys).map((_, index) => ({
+      index,
+      vaddr: SUPERVISOR_SESSIONS + index * REGION_STRIDE,
+    })),
   });
 
   // Devices and the load clients on their wires.
@@ -497,6 +511,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     const controlRegion = `session${index}.control`;
     const mappings: MappingPlan[] = [{ space: desc.client, vaddr: controlVaddr }];
     if (desc.driver !== desc.client) mappings.push({ space: desc.driver, vaddr: controlVaddr });
+    mappings.push({ space: ROOT_TASK_SPACE, vaddr: SUPERVISOR_SESSIONS + index * REGION_STRIDE });
     regions.push({
       name: controlRegion,
       purpose: 'session-control',
@@ -559,6 +574,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         sessions: sessions.filter((s) => s.driverSpace === d.name).map((s) => s.index),
         translationCache: { vaddr: layout.translationCache, entries: comp.translationCacheEntries },
         notifyAvoidance: !d.kernel,
+        heartbeatSeconds: comp.heartbeatSeconds,
       });
     }
   }

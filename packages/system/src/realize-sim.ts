@@ -51,7 +51,11 @@ import {
   linuxStackCosts,
 } from './calibration.js';
 import { type ComponentRef, resolveComponent } from './components.js';
-import { DeviceSupervisor } from './device-supervisor.js';
+import {
+  DeviceSupervisor,
+  type DriverRestarter,
+  type SupervisedDriver,
+} from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
 import { MemoryServer } from './memory-server.js';
 import type {
@@ -154,7 +158,23 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   // The device supervisor (root task): holds every NIC's registers, owns the reset path. Its
   // configuration (manager, drivers) is plain data completed below, before any thread runs.
   const supPlan = only(plan, 'device-supervisor')[0]!;
-  const supervisedDrivers: { thread: ThreadId; registers: number[] }[] = [];
+  const supervisedDrivers: SupervisedDriver[] = [];
+  // How the supervisor restarts a driver: the kernel's root-task privileges, and each driver's
+  // plain-data reference, handed the session-open records the supervisor kept.
+  const driverRefs = new Map<ThreadId, ComponentRef>();
+  const restarter: DriverRestarter = {
+    stop: (thread) => k.kill(thread),
+    restart: (thread, reopened) => {
+      const ref = driverRefs.get(thread)!;
+      const again: ComponentRef = {
+        ...ref,
+        config: { ...(ref.config as object), reopened: reopened.map(([i, ds]) => [i, ds]) },
+      };
+      k.restartThread(thread, function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+        yield* resolveComponent(again)(tsys);
+      });
+    },
+  };
   let supervisor: DeviceSupervisor | null = null;
   const supervisorId = k.createThread({
     name: supPlan.thread,
@@ -200,10 +220,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   threadIds.set(mgrPlan.thread, managerId);
   if (mgrPlan.supervisor !== supPlan.thread || threadIds.get(supPlan.manager) !== managerId)
     throw new AssemblyError('the device supervisor must serve the planned manager');
+  const drivers = only(plan, 'dp83820-driver').filter((d) => !d.inKernel);
+  const heartbeatSeconds = Math.min(...drivers.map((d) => d.heartbeatSeconds));
   supervisor = new DeviceSupervisor({
     manager: managerId,
     drivers: supervisedDrivers,
     ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
+    heartbeatInterval: drivers.length > 0 ? Math.max(1, Math.round(heartbeatSeconds * hz)) : 0,
+    restarter,
   });
   // Budgets are set before any thread runs (thread ids are known only once created). The
   // source promises its budgets: together they must fit the memory left after the planned
@@ -326,6 +350,8 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         translationCache: dp.translationCache,
         notifyAvoidance: dp.notifyAvoidance,
         supervisor: supervisorId,
+        // A user-level driver is restartable: it reports its session-open records.
+        supervised: !dp.inKernel,
         counters: dp.counters,
         // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
         // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
@@ -342,10 +368,28 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       },
     });
     driverThreads.set(dp.space, thread);
-    supervisedDrivers.push({
-      thread,
-      registers: dp.devices.map((d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr),
-    });
+    const registers = dp.devices.map(
+      (d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr,
+    );
+    if (dp.inKernel) {
+      // The monolithic baseline's driver is part of the kernel: reset on a quota disable only.
+      supervisedDrivers.push({ thread, registers });
+    } else {
+      driverRefs.set(thread, ref);
+      supervisedDrivers.push({
+        thread,
+        registers,
+        sessions: serverSessions.map((s) => ({
+          vaddr: supPlan.sessions.find((x) => x.index === s.index)!.vaddr,
+          capacity: s.capacity,
+          // The client's thread id is filled in below, with the server's.
+          get client() {
+            return s.client;
+          },
+        })),
+        exitNotifier: k.superviseThread(thread, supervisorId),
+      });
+    }
   }
 
   // Stacks: one thread per stack domain serving all its sessions; a region mapper as its pager.
