@@ -54,6 +54,7 @@ import { type ComponentRef, resolveComponent } from './components.js';
 import {
   DeviceSupervisor,
   type DriverRestarter,
+  type DriverRestartRecord,
   type SupervisedDriver,
 } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
@@ -88,6 +89,8 @@ export interface AssembledSystem {
   checkStarted(): void;
   /** The pcap capture of each NIC's wire by NIC name (empty unless realised with `capture`). */
   captures(): Record<string, Uint8Array>;
+  /** Every driver restart the device supervisor made, in order. */
+  restarts(): readonly DriverRestartRecord[];
 }
 
 /** Options of {@link realizeSim} that are not part of the plan. */
@@ -577,5 +580,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     return out;
   };
 
-  return { plan, sim, clients, counters, ready, checkStarted, captures };
+  const restarts = () => supervisor!.restarts;
+
+  return { plan, sim, clients, counters, ready, checkStarted, captures, restarts };
 }

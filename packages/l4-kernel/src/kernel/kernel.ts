@@ -35,10 +35,10 @@ export {
   EXIT_RETURNED,
   type KernelCounters,
   MAX_MESSAGE_WORDS,
+  THREAD_EXIT_LABEL,
   type ThreadFailure,
   type ThreadInfo,
   type ThreadOptions,
-  THREAD_EXIT_LABEL,
   validFpage,
 } from './kernel-state.js';
 

@@ -7,8 +7,8 @@
 import { KernelError } from '../errors.js';
 import { ANY_THREAD, type ThreadId } from '../sys.js';
 import { KernelFaults } from './faults.js';
-import type { AddressSpace, SpaceId } from './space.js';
 import { THREAD_EXIT_LABEL } from './kernel-state.js';
+import type { AddressSpace, SpaceId } from './space.js';
 import { IRQ_DELIVERED, IRQ_IDLE, IRQ_QUEUED, type Thread } from './thread.js';
 
 /** Thread lifecycle (internal layer of the kernel). */
