@@ -11,8 +11,11 @@
  *    interrupt, so the driver wakes;
  * 3. it tells the driver it is disabled (a call with a bounded timeout: an honest driver stops
  *    its devices in its own thread and acknowledges, so no later pass of it restarts them);
- * 4. it replies to the manager, which only then recovers the driver's pins;
- * 5. with a {@link DriverRestarter}, it then restarts the driver like a crashed one.
+ * 4. it replies to the manager, which only then recovers the driver's pins.
+ *
+ * With a {@link DriverRestarter} (and the driver's restart budget not spent), steps 3–4 become:
+ * stop the driver thread (nothing can restart its devices then), reply to the manager, and
+ * restart the driver like a crashed one (below).
  *
  * Driver faults (DESIGN.md, "Crash and restart"), detected three ways: the kernel tells the
  * supervisor when a driver thread throws or returns (`THREAD_EXIT_LABEL`, the supervisor is the
@@ -101,6 +104,13 @@ export interface DeviceSupervisorConfig {
   readonly heartbeatInterval?: Cycles;
   /** Restart drivers that die, hang or are disabled (absent: reset only, as before). */
   readonly restarter?: DriverRestarter;
+  /**
+   * Restart budget: a driver restarted this many times within {@link restartWindow} cycles is
+   * left stopped (default 5), so a driver that fails at every start does not restart forever.
+   */
+  readonly maxRestarts?: number;
+  /** The budget's window in cycles (default: no window, the budget is for the whole run). */
+  readonly restartWindow?: Cycles;
 }
 
 /** Why the supervisor restarted a driver. */
@@ -140,6 +150,8 @@ export interface DeviceSupervisorStats {
   pinsRecovered: number;
   /** Heartbeat checks made. */
   heartbeatChecks: number;
+  /** Restarts refused because the driver spent its restart budget (it stays stopped). */
+  restartsRefused: number;
 }
 
 const EMPTY: Message = Object.freeze({ label: DRIVER_DISABLED_LABEL, words: [] });
@@ -152,6 +164,8 @@ interface Watched {
   readonly lastBeat: number[];
   readonly wasPending: boolean[];
   reopened: (readonly [number, number])[] | null;
+  /** When it was restarted (cycles), most recent last. */
+  readonly restartedAt: number[];
 }
 
 /** The device supervisor thread; run {@link DeviceSupervisor.body}. */
@@ -167,6 +181,7 @@ export class DeviceSupervisor {
     driversRestarted: 0,
     pinsRecovered: 0,
     heartbeatChecks: 0,
+    restartsRefused: 0,
   };
   /** Every restart, in order (read by the engine side: `udf chaos`). */
   readonly restarts: DriverRestartRecord[] = [];
@@ -204,6 +219,7 @@ export class DeviceSupervisor {
         lastBeat: monitors.map(() => -1),
         wasPending: monitors.map(() => false),
         reopened: null,
+        restartedAt: [],
       });
     }
     const interval = this.config.heartbeatInterval ?? 0;
@@ -243,13 +259,21 @@ export class DeviceSupervisor {
         yield* sys.ipc.reply(r.from, { label: SUPERVISOR_REFUSED, words: [] });
         continue;
       }
+      this.stats.driversDisabled++;
+      if (this.mayRestart(sys, w)) {
+        // The driver is stopped before the manager recovers its pins, then restarted.
+        for (const regs of w.regs) resetDevice(regs);
+        this.stats.devicesReset += w.regs.length;
+        this.config.restarter!.stop(w.config.thread);
+        yield* sys.ipc.reply(r.from, { label: SUPERVISOR_OK, words: [] });
+        yield* this.recover(sys, w, 'quota');
+        continue;
+      }
       for (const regs of w.regs) resetAndRaiseSoftwareInterrupt(regs);
       this.stats.devicesReset += w.regs.length;
-      this.stats.driversDisabled++;
       const ack = yield* sys.ipc.call(driver!, EMPTY, this.config.ackTimeout);
       if (ack.ok) this.stats.acknowledged++;
       yield* sys.ipc.reply(r.from, { label: SUPERVISOR_OK, words: [] });
-      yield* this.recover(sys, w, 'quota');
     }
   }
 
@@ -282,18 +306,33 @@ export class DeviceSupervisor {
     return hung;
   }
 
-  /** Reset, stop, recover pins, new epochs, restart; see the module comment. */
+  /** True if the driver can be restarted: a restarter, its records, and budget left. */
+  private mayRestart(sys: Sys, w: Watched): boolean {
+    if (this.config.restarter === undefined || w.reopened === null) return false;
+    const window = this.config.restartWindow ?? Number.POSITIVE_INFINITY;
+    const since = sys.now() - window;
+    const recent = w.restartedAt.filter((t) => t > since).length;
+    return recent < (this.config.maxRestarts ?? 5);
+  }
+
+  /**
+   * Reset, stop, recover pins, new epochs, restart; see the module comment. A driver that cannot
+   * be restarted is reset and stopped (its pins recovered all the same).
+   */
   private *recover(
     sys: Sys,
     w: Watched,
     cause: DriverFaultCause,
   ): Generator<KernelCall, void, unknown> {
     const restarter = this.config.restarter;
-    if (restarter === undefined || w.reopened === null) return;
+    if (restarter === undefined) return;
+    const restart = cause === 'quota' || this.mayRestart(sys, w);
     const detectedAt = sys.now();
     const thread = w.config.thread;
-    for (const regs of w.regs) resetDevice(regs);
-    this.stats.devicesReset += w.regs.length;
+    if (cause !== 'quota') {
+      for (const regs of w.regs) resetDevice(regs);
+      this.stats.devicesReset += w.regs.length;
+    }
     restarter.stop(thread);
     const r = yield* sys.ipc.call(this.config.manager, {
       label: DRIVER_RECOVER_LABEL,
@@ -301,6 +340,11 @@ export class DeviceSupervisor {
     });
     const pins = r.ok ? (r.msg.words[1] ?? 0) : 0;
     this.stats.pinsRecovered += pins;
+    if (!restart || w.reopened === null) {
+      this.stats.restartsRefused++;
+      return;
+    }
+    w.restartedAt.push(detectedAt);
     for (const m of w.monitors) m.control.bumpEpoch();
     w.lastBeat.fill(-1);
     w.wasPending.fill(false);

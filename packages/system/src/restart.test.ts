@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { TranslationTable } from '@udf/dataspace';
 import type { ClientResult } from '@udf/ipbench';
 import { describe, expect, it } from 'vitest';
-import { loadSystem } from './load.js';
+import { loadSystem, parseSystemText } from './load.js';
 import { plan } from './plan.js';
 import { type AssembledSystem, realizeSim } from './realize-sim.js';
 import { startUp } from './runner.js';
@@ -10,8 +12,9 @@ const apps = resolve(import.meta.dirname, '../../../apps');
 const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
 
 /** A started system under an echo load of `mbps` per client; returns the run's promise. */
-function underLoad(name: string, mbps: number, seconds: number) {
-  const built = realizeSim(plan(system(name), { durationMs: 4, warmupMs: 1 }));
+function underLoad(name: string, mbps: number, seconds: number, edit = (text: string) => text) {
+  const text = edit(readFileSync(resolve(apps, name, 'system.yaml'), 'utf8'));
+  const built = realizeSim(plan(parseSystemText(text), { durationMs: 4, warmupMs: 1 }));
   startUp(built);
   const results: ClientResult[] = [];
   for (const c of built.clients) {
@@ -127,5 +130,41 @@ describe('driver fault containment on the sim engine (issue 18)', () => {
     const c = built.counters();
     expect(c['supervisor.heartbeatChecks']).toBeGreaterThan(5);
     expect(c['supervisor.hangsDetected']).toBe(0);
+  });
+
+  it('a driver that pins beyond its quota is disabled through the supervisor, its pins recovered, and restarted like a crashed one (paper 4.4)', async () => {
+    const { built, results } = underLoad('isolated', 100, 0.03, (t) =>
+      t.replace('{ kind: dataspace-manager }', '{ kind: dataspace-manager, pinQuotaPages: 64 }'),
+    );
+    const { sim } = built;
+    const k = sim.kernel;
+    sim.runFor(0.01 * sim.machine.hz);
+    expect(built.counters()['manager.driversDisabled']).toBe(0);
+    // A driver bug: it pins every page its translation cache holds (the table is the driver's
+    // memory, shared with the manager, which scans it).
+    const drv = built.plan.components.find((c) => c.kind === 'dp83820-driver')!;
+    if (drv.kind !== 'dp83820-driver') throw new Error('no driver');
+    const driver = driverOf(built, 'driver');
+    const at = k.lookup(k.threadInfo(driver)!.space, drv.translationCache.vaddr)!.paddr;
+    const region = sim.machine.memory.regionOf(at)!;
+    const table = new TranslationTable(
+      region.buffer,
+      region.byteOffset + at - region.paddr,
+      drv.translationCache.entries,
+    );
+    let pinned = 0;
+    for (let e = 0; e < drv.translationCache.entries; e++) if (table.tryPin(e)) pinned++;
+    expect(pinned).toBeGreaterThan(64);
+    await finish(built, results);
+    const c = built.counters();
+    expect(c['manager.driversDisabled']).toBe(1);
+    expect(c['supervisor.driversDisabled']).toBe(1);
+    expect(c['manager.pinsRecovered']).toBeGreaterThanOrEqual(pinned);
+    expect(built.restarts().map((r) => r.cause)).toEqual(['quota']);
+    expect(c['stack0.0.session.restarts']).toBe(1);
+    expect(k.threadInfo(driver)!.state).not.toBe('dead');
+    // The fresh driver stays within its quota and serves the load again.
+    const r = results[0]!;
+    expect(r.recvs).toBeGreaterThan(0.8 * r.sends);
   });
 });
