@@ -90,6 +90,11 @@ export interface DriverRestarter {
    * (`[session, dataspace]` pairs).
    */
   restart(thread: ThreadId, reopened: readonly (readonly [number, number])[]): void;
+  /**
+   * True if a device of the driver waits for it: an interrupt delivered and not acknowledged,
+   * or raised (the kernel's view of the driver's interrupt lines).
+   */
+  interruptPending(thread: ThreadId): boolean;
 }
 
 /** Configuration of a {@link DeviceSupervisor}. */
@@ -290,15 +295,17 @@ export class DeviceSupervisor {
 
   /**
    * A heartbeat check of one driver: hung if, in some session, the heartbeat has not moved since
-   * the last check while work was pending at both checks.
+   * the last check while work was pending at both checks — the session's (the driver is awake,
+   * or its client submitted frames) or its devices' (an interrupt it has not acknowledged).
    */
   private hung(w: Watched): boolean {
     this.stats.heartbeatChecks++;
     let hung = false;
+    const device = this.config.restarter?.interruptPending(w.config.thread) ?? false;
     for (let i = 0; i < w.monitors.length; i++) {
       const m = w.monitors[i]!;
       const beat = m.control.heartbeat();
-      const pending = m.pendingWork();
+      const pending = device || m.pendingWork();
       if (beat === w.lastBeat[i] && pending && w.wasPending[i]) hung = true;
       w.lastBeat[i] = beat;
       w.wasPending[i] = pending;

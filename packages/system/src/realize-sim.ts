@@ -42,7 +42,7 @@ import {
   type StackServerConfig,
   type StackSocketConfig,
 } from '@udf/lwip-lite';
-import { Switch } from '@udf/netdev';
+import { type FrameEndpoint, Switch } from '@udf/netdev';
 import {
   CALIBRATION,
   type CalibrationFactors,
@@ -104,6 +104,27 @@ export interface RealizeSimOptions {
   readonly capture?: boolean;
   /** Region backing, overriding the plan's `machine.memoryLayout`. */
   readonly memoryLayout?: PlanMemoryLayout;
+  /**
+   * Called for every frame on each NIC's wire, as it passes (`fromDevice`: sent by the NIC); the
+   * frame must be copied if kept. `udf chaos` follows each probe through it.
+   */
+  readonly wireTap?: (nic: string, fromDevice: boolean, frame: Uint8Array) => void;
+}
+
+/** A frame endpoint that shows each frame to a tap before passing it on. */
+function tapped(
+  next: FrameEndpoint,
+  tap: ((nic: string, fromDevice: boolean, frame: Uint8Array) => void) | undefined,
+  nic: string,
+  fromDevice: boolean,
+): FrameEndpoint {
+  if (tap === undefined) return next;
+  return {
+    receive(frame: Uint8Array): void {
+      tap(nic, fromDevice, frame);
+      next.receive(frame);
+    },
+  };
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -165,7 +186,10 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   // How the supervisor restarts a driver: the kernel's root-task privileges, and each driver's
   // plain-data reference, handed the session-open records the supervisor kept.
   const driverRefs = new Map<ThreadId, ComponentRef>();
+  const driverLines = new Map<ThreadId, number[]>();
   const restarter: DriverRestarter = {
+    interruptPending: (thread) =>
+      (driverLines.get(thread) ?? []).some((l) => k.interruptPending(l)),
     stop: (thread) => k.kill(thread),
     restart: (thread, reopened) => {
       const ref = driverRefs.get(thread)!;
@@ -274,8 +298,10 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
           clockNs: () => (BigInt(Math.round(sim.now())) * 1_000_000_000n) / BigInt(Math.round(hz)),
         })
       : null;
-    device.port.connect(writer ? new PcapTap(writer, sw.port(0)) : sw.port(0));
-    sw.connect(0, writer ? new PcapTap(writer, device.port) : device.port);
+    const toSwitch = tapped(sw.port(0), options.wireTap, dev.name, true);
+    const toDevice = tapped(device.port, options.wireTap, dev.name, false);
+    device.port.connect(writer ? new PcapTap(writer, toSwitch) : toSwitch);
+    sw.connect(0, writer ? new PcapTap(writer, toDevice) : toDevice);
     return { plan: dev, device, sw, writer };
   });
   const clients: SimClient[] = [];
@@ -379,6 +405,10 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       supervisedDrivers.push({ thread, registers });
     } else {
       driverRefs.set(thread, ref);
+      driverLines.set(
+        thread,
+        dp.devices.map((d) => d.irq),
+      );
       supervisedDrivers.push({
         thread,
         registers,

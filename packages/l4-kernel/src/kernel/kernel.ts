@@ -220,6 +220,17 @@ export class Kernel extends KernelCalls {
     return this.irqThreadFor(this.machine.irq(line)).id;
   }
 
+  /**
+   * True if interrupt line `line` has work its handler has not finished: an interrupt delivered
+   * or queued and not yet acknowledged, or the line raised. A supervisor uses it to tell a hung
+   * driver (its device waits) from an idle one.
+   */
+  interruptPending(line: number): boolean {
+    const it = this.irqThreads[line];
+    if (it === undefined) return false;
+    return it.irqState !== IRQ_IDLE || it.line!.asserted;
+  }
+
   /** Kill a thread: IPC partners get `non-existing-partner`. */
   kill(id: ThreadId): void {
     const t = this.userThread(id);
