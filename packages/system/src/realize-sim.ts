@@ -584,13 +584,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   const notReady = () => pages.find((p) => p.read().ready < p.expected.length);
 
   const checkStarted = () => {
-    const dead = k.failures;
+    const late = notReady();
+    // A supervised driver that failed is restarted; if the system still did not start, say why.
+    const dead = late === undefined ? k.failures : [...k.failures, ...k.supervisedFailures];
     if (dead.length > 0) {
       throw new AssemblyError(
         `components failed during start-up: ${dead.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
       );
     }
-    const late = notReady();
     if (late !== undefined) {
       throw new AssemblyError(
         `domain "${late.domain}" did not start: ${late.read().ready} of ${late.expected.map((c) => c.thread).join(', ')} ready`,

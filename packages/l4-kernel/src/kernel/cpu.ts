@@ -121,6 +121,7 @@ export abstract class KernelCpu extends KernelState {
     const at = this.machine.clock;
     if (t.exitNotifier !== null) {
       // A supervised thread: its supervisor hears of the death and decides; the run goes on.
+      this.supervisedFailures.push({ id: t.id, name: t.name, error, at });
       this.die(t, error);
       this.notifyExit(t, EXIT_FAILED);
       return;

@@ -169,8 +169,13 @@ export abstract class KernelState {
     badMmio: 0,
     badCharges: 0,
   };
-  /** Threads that died of an exception, in order. */
+  /** Threads that died of an exception, in order (supervised threads excepted). */
   readonly failures: ThreadFailure[] = [];
+  /**
+   * Supervised threads that died of an exception, in order: their supervisor was told and the
+   * run went on (see `Kernel.superviseThread`).
+   */
+  readonly supervisedFailures: ThreadFailure[] = [];
   /** Timeslice length in cycles. */
   readonly timeslice: Cycles;
   /**

@@ -43,6 +43,7 @@ describe('thread supervision', () => {
     expect(r.ok && r.msg.label).toBe(THREAD_EXIT_LABEL);
     expect(r.ok && r.msg.words).toEqual([worker, EXIT_FAILED]);
     expect(k.failures).toHaveLength(0);
+    expect(k.supervisedFailures.map((f) => f.name)).toEqual(['worker']);
     expect(k.threadInfo(worker)!.state).toBe('dead');
   });
 
