@@ -72,8 +72,8 @@ export function formatChaos(r: ChaosReport): string {
     `udf chaos ${r.system}: seed ${r.seed}, ${t.faults} fault${t.faults === 1 ? '' : 's'}, ${r.loadMbps} Mb/s per NIC for ${r.durationMs} ms (sim)`,
     line(head),
     ...rows.map(line),
-    `driver restarts: ${t.restarts}; probes sent ${t.sent}, echoed ${t.echoed}`,
-    `lost: ${t.lostPackets} of the ${t.inFlightAtFault} in flight at the faults, ${t.outageLost} sent during outages, ${t.otherLost} elsewhere`,
+    `driver restarts: ${t.restarts}; probes reaching the NIC ${t.arrived}, echoed ${t.echoed}`,
+    `lost: ${t.lostPackets} of the ${t.inFlightAtFault} in flight at the faults, ${t.outageLost} arriving during outages, ${t.otherLost} elsewhere`,
     `outage: max ${ms(t.maxOutageSeconds)} ms, mean ${ms(t.meanOutageSeconds)} ms`,
     `garbage descriptors: ${t.garbageWritten} written, ${t.corruptCounted} counted and dropped by the clients; unsupervised thread failures: ${t.unsupervisedFailures}`,
   ].join('\n');

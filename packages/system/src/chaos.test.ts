@@ -30,7 +30,7 @@ describe('udf chaos on the sim engine (issue 18)', () => {
     expect(r.totals.restarts).toBe(3);
     expect(r.totals.otherLost).toBe(0);
     expect(r.totals.unsupervisedFailures).toBe(0);
-    expect(r.totals.sent - r.totals.echoed).toBe(r.totals.lostPackets + r.totals.outageLost);
+    expect(r.totals.arrived - r.totals.echoed).toBe(r.totals.lostPackets + r.totals.outageLost);
   });
 
   it('hangs are found by the heartbeat and restarted; garbage in the rings is counted by the client', async () => {

@@ -11,15 +11,16 @@
  *   buggy driver would write them; the client validates, counts and drops them, and carries on.
  *
  * Accounting follows every probe of the load on the target NIC's wire (a tap in the realiser):
- * when the client sent it (its timestamp) and when its echo left the NIC, if ever. For fault
- * `i`, the driver's custody ends at `E_i` — when the supervisor reset the device (a kill or a
- * hang) or at injection (corrupt) — and service resumes at `R_i`, when the first echo leaves the
- * NIC after `E_i`:
- * - `inFlightAtFault`: probes sent after the previous fault's `R` and by `E_i` whose echo had not
- *   left the NIC by `E_i` — on the wire, in the NIC, in the driver's rings, in the stack;
+ * when it reached the NIC and when its echo left the NIC, if ever. For fault `i`, the driver's
+ * custody ends at `E_i` — when the supervisor reset the device (a kill or a hang) or at
+ * injection (corrupt) — and service resumes at `R_i`, when the first echo leaves the NIC after
+ * `E_i`:
+ * - `inFlightAtFault`: probes that reached the NIC after the previous fault's `R` and by `E_i`
+ *   and whose echo had not left it by `E_i` — in the NIC, in the driver's rings, in the stack
+ *   (probes still queued in the network, e.g. in the switch, are not in the target's custody);
  * - `lostPackets`: those of them never echoed;
- * - `outageSeconds`: `R_i` minus the fault's time; probes sent in `(E_i, R_i]` and lost are the
- *   outage's own losses (`outageLost`), not packets in flight at the fault.
+ * - `outageSeconds`: `R_i` minus the fault's time; probes reaching the NIC in `(E_i, R_i]` and
+ *   lost are the outage's own losses (`outageLost`), not packets in flight at the fault.
  *
  * @module
  */
@@ -93,7 +94,9 @@ export interface ChaosReport {
   readonly totals: {
     readonly faults: number;
     readonly restarts: number;
-    readonly sent: number;
+    /** Probes sent in the window that reached the target NIC (the network may drop some). */
+    readonly arrived: number;
+    /** Of those, how many were echoed out of the NIC. */
     readonly echoed: number;
     readonly lostPackets: number;
     readonly inFlightAtFault: number;
@@ -123,7 +126,11 @@ function random(seed: number): () => number {
 }
 
 interface Probe {
+  /** The client's send timestamp (cycles). */
   sentAt: number;
+  /** When it reached the target NIC (cycles). */
+  arrivedAt: number;
+  /** When its echo left the target NIC (cycles), NaN if never. */
   departedAt: number;
 }
 
@@ -203,7 +210,8 @@ export async function runChaos(
     if (p === null) return;
     const k = key(nicIndex.get(nic)!, p.port, p.seq);
     if (!fromDevice) {
-      if (!probes.has(k)) probes.set(k, { sentAt: p.sentAt, departedAt: Number.NaN });
+      if (!probes.has(k))
+        probes.set(k, { sentAt: p.sentAt, arrivedAt: built!.sim.now(), departedAt: Number.NaN });
     } else {
       const probe = probes.get(k);
       if (probe !== undefined && Number.isNaN(probe.departedAt))
@@ -301,11 +309,11 @@ function account(
   const hz = b.sim.machine.hz;
   const seconds = (cycles: number) => cycles / hz;
   const restarts = [...b.restarts()];
-  // Probes of the window; those of the cool-down only drain it (their echoes are followed too).
+  // Probes sent in the window; those of the cool-down only drain it (their echoes count too).
   const windowEnd = start + (options.durationMs / 1000) * hz;
   const all = [...probes.values()]
     .filter((p) => p.sentAt <= windowEnd)
-    .sort((x, y) => x.sentAt - y.sentAt);
+    .sort((x, y) => x.arrivedAt - y.arrivedAt);
   const departures = [...probes.values()]
     .map((p) => p.departedAt)
     .filter((t) => !Number.isNaN(t))
@@ -343,15 +351,15 @@ function account(
     let lost = 0;
     let outageLost = 0;
     for (const p of all) {
-      if (p.sentAt <= previousResume || counted.has(p)) continue;
+      if (p.arrivedAt <= previousResume || counted.has(p)) continue;
       const echoed = !Number.isNaN(p.departedAt);
-      if (p.sentAt <= end) {
+      if (p.arrivedAt <= end) {
         if (!echoed || p.departedAt > end) {
           inFlight++;
           if (!echoed) lost++;
         }
         counted.add(p);
-      } else if (p.sentAt <= resume || Number.isNaN(resume)) {
+      } else if (p.arrivedAt <= resume || Number.isNaN(resume)) {
         if (!echoed) outageLost++;
         counted.add(p);
       }
@@ -386,7 +394,7 @@ function account(
     totals: {
       faults: records.length,
       restarts: restarts.length,
-      sent: all.length,
+      arrived: all.length,
       echoed: all.filter((p) => !Number.isNaN(p.departedAt)).length,
       lostPackets: sum((r) => r.lostPackets),
       inFlightAtFault: sum((r) => r.inFlightAtFault),
