@@ -63,6 +63,12 @@
  * it resets the devices once more, returns every buffer they held with `DescStatus.Aborted`, and
  * from then on returns every posted or submitted descriptor with `Aborted` too.
  *
+ * Restart (DESIGN.md, "Crash and restart"): the driver holds only soft state. It bumps each
+ * session's heartbeat on every pass of its loop (the device supervisor watches it), and a driver
+ * the supervisor restarted after a crash first waits for each client to acknowledge the session's
+ * new epoch, drops what was left in the post rings, serves the epoch, and only then initialises
+ * its devices and opens a fresh translation cache (see `SessionControl` in `@udf/netdev`).
+ *
  * @module
  */
 import { CountersPage, DRIVER_DISABLED_LABEL, Session, ValidationStatus } from '@udf/dataspace';
