@@ -17,7 +17,10 @@
  * `E_i`:
  * - `inFlightAtFault`: probes that reached the NIC after the previous fault's `R` and by `E_i`
  *   and whose echo had not left it by `E_i` — in the NIC, in the driver's rings, in the stack
- *   (probes still queued in the network, e.g. in the switch, are not in the target's custody);
+ *   (probes still queued in the network, e.g. in the switch, are not in the target's custody).
+ *   A flow is echoed in order, so a probe that arrived before one already echoed by `E_i` and is
+ *   never echoed was dropped before the fault (overload), not in flight: it counts as
+ *   `otherLost`;
  * - `lostPackets`: those of them never echoed;
  * - `outageSeconds`: `R_i` minus the fault's time; probes reaching the NIC in `(E_i, R_i]` and
  *   lost are the outage's own losses (`outageLost`), not packets in flight at the fault.
@@ -126,6 +129,8 @@ function random(seed: number): () => number {
 }
 
 interface Probe {
+  /** The flow (NIC and client port): echoes of one flow leave in the order probes arrive. */
+  flow: number;
   /** The client's send timestamp (cycles). */
   sentAt: number;
   /** When it reached the target NIC (cycles). */
@@ -211,7 +216,12 @@ export async function runChaos(
     const k = key(nicIndex.get(nic)!, p.port, p.seq);
     if (!fromDevice) {
       if (!probes.has(k))
-        probes.set(k, { sentAt: p.sentAt, arrivedAt: built!.sim.now(), departedAt: Number.NaN });
+        probes.set(k, {
+          flow: Math.floor(k / 2 ** 24),
+          sentAt: p.sentAt,
+          arrivedAt: built!.sim.now(),
+          departedAt: Number.NaN,
+        });
     } else {
       const probe = probes.get(k);
       if (probe !== undefined && Number.isNaN(probe.departedAt))
@@ -347,6 +357,13 @@ function account(
       }
     }
     const resume = firstDepartureAfter(end);
+    // Per flow, the latest arrival already echoed by `end`: anything lost before it was
+    // dropped earlier, not in flight at the fault.
+    const echoedUpTo = new Map<number, number>();
+    for (const p of all) {
+      if (p.departedAt <= end && p.arrivedAt > (echoedUpTo.get(p.flow) ?? -1))
+        echoedUpTo.set(p.flow, p.arrivedAt);
+    }
     let inFlight = 0;
     let lost = 0;
     let outageLost = 0;
@@ -354,6 +371,7 @@ function account(
       if (p.arrivedAt <= previousResume || counted.has(p)) continue;
       const echoed = !Number.isNaN(p.departedAt);
       if (p.arrivedAt <= end) {
+        if (p.arrivedAt < (echoedUpTo.get(p.flow) ?? -1)) continue; // dropped before the fault
         if (!echoed || p.departedAt > end) {
           inFlight++;
           if (!echoed) lost++;
