@@ -8,6 +8,7 @@
  *   udf compare --band               Figure 1(b) across the PCI bus configurations
  *   udf validate <description>       check a description and print what it declares
  *   udf list                         the shipped placements
+ *   udf chaos <description>          seeded driver faults under load, and each recovery
  *
  * Exit codes: 0 done, 1 a run failed (completed steps are still printed and written), 2 bad input
  * (an option, a description, a path). Every failure is one line per problem; no stack traces.
@@ -16,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { chaosCommand } from './chaos.js';
 import { HZ_RANGE, InputError, MAX_IPC_SCALE } from './check.js';
 import {
   compareCommand,
@@ -243,6 +245,7 @@ program
   });
 
 program.addCommand(ipbenchdCommand());
+program.addCommand(chaosCommand());
 
 try {
   await program.parseAsync();

@@ -53,7 +53,11 @@ import {
   type ManagerStats,
 } from './protocol.js';
 import { onDemandRefill, type RefillPolicy } from './refill-policy.js';
-import { DRIVER_DISABLE_LABEL, SUPERVISOR_OK } from './supervisor-protocol.js';
+import {
+  DRIVER_DISABLE_LABEL,
+  DRIVER_RECOVER_LABEL,
+  SUPERVISOR_OK,
+} from './supervisor-protocol.js';
 import {
   ENTRY_PIN,
   PinPolicy,
@@ -234,6 +238,7 @@ export class AnonymousManager {
     driversDisabled: 0,
     pinsRecovered: 0,
     hookErrors: 0,
+    cachesRecovered: 0,
   };
 
   /** Validate `options`; throws {@link DataspaceError} on a bad pool or policy. */
@@ -438,6 +443,12 @@ export class AnonymousManager {
     } catch {
       this.counters.hookErrors++;
     }
+    this.recoverPins(cache);
+  }
+
+  /** Clear every entry of a cache, recovering its pins (the driver's devices are reset). */
+  private recoverPins(cache: CacheRecord): number {
+    const before = this.counters.pinsRecovered;
     for (let e = 0; e < cache.table.entries; e++) {
       const old = cache.table.clear(e);
       const owner = cache.entryOwner[e]!;
@@ -454,6 +465,37 @@ export class AnonymousManager {
     cache.iommu?.clearAll();
     for (const seg of cache.segments.values()) seg.ds.caches.delete(cache);
     cache.segments.clear();
+    return this.counters.pinsRecovered - before;
+  }
+
+  /**
+   * The supervisor's {@link DRIVER_RECOVER_LABEL}: the driver died and its devices are reset.
+   * Recover its pins and drop its caches: each table is unmapped from the driver (every mapping
+   * derived from the manager's pages) and its frames go back to the pool.
+   */
+  private *recover(sys: Sys, from: ThreadId, w: readonly number[]): DataspaceCall<Message> {
+    if (this.supervisor === undefined || from !== this.supervisor)
+      return status(DsStatus.ACCESS_DENIED);
+    if (w.length !== 1) return status(DsStatus.BAD_ARGUMENT);
+    let dropped = 0;
+    let pins = 0;
+    for (const cache of [...this.caches.values()]) {
+      if (cache.driver !== w[0]) continue;
+      cache.disabled = true;
+      cache.table.setState(TABLE_STATE_DISABLED);
+      pins += this.recoverPins(cache);
+      const bytes = cache.tablePages * PAGE_SIZE;
+      yield* sys.mem.unmap({
+        base: this.frameVaddr(cache.tableFrame),
+        sizeLog2: Math.log2(bytes),
+        rights: { read: true, write: true, execute: true },
+      });
+      this.frames.release(cache.tableFrame, cache.tablePages);
+      this.caches.delete(cache.id);
+      dropped++;
+    }
+    this.counters.cachesRecovered += dropped;
+    return ok([dropped, pins]);
   }
 
   private *handle(sys: Sys, from: ThreadId, msg: Message): DataspaceCall<Message> {
@@ -477,6 +519,8 @@ export class AnonymousManager {
         return this.cacheRemove(sys, from, w);
       case DsLabel.TC_REFILL:
         return this.refill(sys, from, w);
+      case DRIVER_RECOVER_LABEL:
+        return yield* this.recover(sys, from, w);
       case DsLabel.STAT: {
         const s = this.stats();
         return ok(MANAGER_STATS_FIELDS.map((k) => s[k]));

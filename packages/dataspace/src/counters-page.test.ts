@@ -34,6 +34,19 @@ describe('counters page', () => {
     });
   });
 
+  it('a restarted component binding the same names again keeps their slots and values', () => {
+    const buffer = new SharedArrayBuffer(COUNTERS_PAGE_BYTES);
+    const before = new CountersPage(buffer, 0).bind('driver', { rxFrames: 0, restarts: 0 });
+    before.rxFrames = 41;
+    const after = new CountersPage(buffer, 0).bind('driver', { rxFrames: 0, restarts: 0 });
+    after.rxFrames++;
+    after.restarts++;
+    expect(readCountersPage(buffer, 0).counters).toEqual({
+      'driver.rxFrames': 42,
+      'driver.restarts': 1,
+    });
+  });
+
   it('refuses a page outside its buffer and more counters than fit', () => {
     expect(() => new CountersPage(new SharedArrayBuffer(4096), 0)).toThrow(DataspaceError);
     const page = new CountersPage(new SharedArrayBuffer(COUNTERS_PAGE_BYTES), 0);

@@ -62,7 +62,8 @@ export class CountersPage {
   /**
    * Keep `counters` in the page under `prefix`: each numeric property (nested plain objects too,
    * as `prefix.key.sub`) becomes an accessor onto a slot of the page, starting at its current
-   * value. Returns `counters`.
+   * value. A name already in the page (a restarted component binding again) keeps its slot and
+   * its value: the counters survive the component. Returns `counters`.
    * @throws DataspaceError `DS_BAD_ARGUMENT` when the page is full
    */
   bind<T extends object>(prefix: string, counters: T): T {
@@ -87,12 +88,16 @@ export class CountersPage {
     for (const key of Object.keys(obj)) {
       const v = obj[key];
       if (typeof v === 'number') {
-        const slot = this.names.length;
-        if (slot >= MAX_COUNTERS)
-          throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page: too many counters');
-        this.names.push(`${prefix}.${key}`);
+        const name = `${prefix}.${key}`;
         const values = this.values;
-        values[slot] = v;
+        let slot = this.names.indexOf(name);
+        if (slot < 0) {
+          slot = this.names.length;
+          if (slot >= MAX_COUNTERS)
+            throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page: too many counters');
+          this.names.push(name);
+          values[slot] = v;
+        }
         Object.defineProperty(obj, key, {
           get: () => values[slot]!,
           set: (x: number) => {

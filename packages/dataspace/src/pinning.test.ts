@@ -4,8 +4,12 @@ import type { AnonymousManagerOptions } from './anonymous-manager.js';
 import { type Dataspace, dsClient } from './client.js';
 import { PAGE_SIZE } from './page.js';
 import type { ManagerStats } from './protocol.js';
-import { DS_RIGHT_READ, DS_RIGHT_TRANSLATE, DS_RIGHT_WRITE } from './protocol.js';
-import { DRIVER_DISABLE_LABEL, SUPERVISOR_OK } from './supervisor-protocol.js';
+import { DS_RIGHT_READ, DS_RIGHT_TRANSLATE, DS_RIGHT_WRITE, DsStatus } from './protocol.js';
+import {
+  DRIVER_DISABLE_LABEL,
+  DRIVER_RECOVER_LABEL,
+  SUPERVISOR_OK,
+} from './supervisor-protocol.js';
 import { world } from './test-fixture.js';
 import { TranslationCache, type TranslationCacheOptions } from './translation-cache.js';
 import { PinPolicy } from './translation-table.js';
@@ -285,5 +289,43 @@ describe('pin quota through the device supervisor (IPC)', () => {
       { words: [DRIVER_DISABLE_LABEL, driverId], pinsRecovered: 0, pinned: 3 },
     ]);
     expect(w.manager.stats()).toMatchObject({ driversDisabled: 1, pinsRecovered: 3 });
+  });
+});
+
+describe('driver recovery through the device supervisor (IPC)', () => {
+  it('recovers a dead driver’s pins and frees its cache table; only the supervisor may ask', () => {
+    const SUPERVISOR = 5; // manager 2, driver 3, owner 4: the supervisor is created next
+    const replies: (number | number[])[] = [];
+    let freeBefore = -1;
+    const { w, driverId } = scenario({ supervisor: SUPERVISOR }, function* (sys, tc, ds) {
+      for (let p = 0; p < 3; p++) tc.pin(ds.id, p * PAGE_SIZE);
+      // A client may not ask for another driver's recovery.
+      const r = yield* sys.ipc.call(w.managerId, { label: DRIVER_RECOVER_LABEL, words: [3] });
+      replies.push(r.ok ? r.msg.label : -1);
+      yield* sys.sleep(1e9); // then the driver dies
+    });
+    const id = w.thread(
+      'supervisor',
+      w.space('root-task'),
+      function* (sys) {
+        yield* sys.sleep(200_000);
+        freeBefore = w.manager.stats().freeFrames;
+        w.sim.kernel.kill(driverId);
+        const r = yield* sys.ipc.call(w.managerId, {
+          label: DRIVER_RECOVER_LABEL,
+          words: [driverId],
+        });
+        replies.push(r.ok ? [r.msg.label, ...r.msg.words] : -1);
+      },
+      { priority: 250 },
+    );
+    expect(id).toBe(SUPERVISOR);
+    w.run(1_000_000);
+    expect(replies).toEqual([DsStatus.ACCESS_DENIED, [DsStatus.OK, 1, 3]]);
+    expect(w.manager.stats().pinsRecovered).toBe(3);
+    // The cache table's frame went back to the pool; the driver's mapping of it is gone.
+    expect(w.manager.stats().freeFrames).toBe(freeBefore + 1);
+    const k = w.sim.kernel;
+    expect(k.lookup(k.threadInfo(driverId)!.space, TC_VADDR)).toBeNull();
   });
 });

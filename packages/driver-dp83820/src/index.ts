@@ -12,6 +12,6 @@ export * from './device/stats.js';
 export * from './device/timing.js';
 export * from './driver/config.js';
 export * from './driver/costs.js';
-export { resetAndRaiseSoftwareInterrupt } from './driver/device-driver.js';
+export { resetAndRaiseSoftwareInterrupt, resetDevice } from './driver/device-driver.js';
 export * from './driver/driver.js';
 export * from './driver/server.js';

@@ -1,7 +1,12 @@
 import { LayoutError } from '@udf/lockfree';
 import { describe, expect, it } from 'vitest';
 import { DESC_WORDS, DescStatus, descStatusName } from './descriptor.js';
-import { NetSessionClient, NetSessionDriver, netSessionLayout } from './session.js';
+import {
+  NetSessionClient,
+  NetSessionDriver,
+  NetSessionMonitor,
+  netSessionLayout,
+} from './session.js';
 
 function pair(capacity = 8, policy?: Parameters<typeof netSessionLayout>[0]) {
   const layout = netSessionLayout(capacity);
@@ -114,5 +119,49 @@ describe('network session corruption counters', () => {
     client.shouldNotify(1);
     expect(driver.stats().bitCorruptions + client.stats().bitCorruptions).toBeGreaterThan(0);
     expect(driver.stats().corruptions).toBe(0);
+  });
+});
+
+describe('session control words (driver restart)', () => {
+  it('carries the restart handshake: epoch, client acknowledgement, driver serving', () => {
+    const { buffer, client, driver } = pair();
+    const monitor = new NetSessionMonitor({ buffer, byteOffset: 64, capacity: 8 });
+    expect(client.control.epoch()).toBe(0);
+    expect(client.control.recovering()).toBe(false);
+    client.postRx(7, 0, 2048);
+    client.submitTx(7, 2048, 60);
+    expect(monitor.control.bumpEpoch()).toBe(1);
+    expect(driver.control.recovering()).toBe(true);
+    client.control.acknowledge(1);
+    expect(driver.control.clientEpoch()).toBe(1);
+    // The fresh driver drops what was posted for the dead one, then serves.
+    expect(driver.discardStale()).toBe(2);
+    expect(driver.hasWork()).toBe(false);
+    driver.control.serve(1);
+    expect(client.control.recovering()).toBe(false);
+  });
+
+  it('lets the supervisor see the heartbeat and whether the driver has work pending', () => {
+    const { buffer, client, driver } = pair();
+    const monitor = new NetSessionMonitor({ buffer, byteOffset: 64, capacity: 8 });
+    const beat = monitor.control.heartbeat();
+    driver.control.beat();
+    expect(monitor.control.heartbeat()).toBe(beat + 1);
+    // Awake: pending. Asleep with nothing submitted: idle. Asleep with frames queued: pending.
+    expect(monitor.pendingWork()).toBe(true);
+    driver.prepareSleep();
+    expect(monitor.pendingWork()).toBe(false);
+    client.submitTx(7, 0, 60);
+    expect(monitor.pendingWork()).toBe(true);
+  });
+
+  it('keeps the control words inside the region', () => {
+    const l = netSessionLayout(8);
+    expect(l.control).toBeGreaterThanOrEqual(l.clientBit + 4);
+    expect(l.control + 16).toBeLessThanOrEqual(l.byteLength);
+    expect(
+      () =>
+        new NetSessionMonitor({ buffer: new SharedArrayBuffer(64), byteOffset: 0, capacity: 8 }),
+    ).toThrow(LayoutError);
   });
 });

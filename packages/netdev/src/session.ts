@@ -12,7 +12,14 @@
  * txDone  SpscRing  driver → client  sent (or rejected) transmit buffers (status set)
  * driverBit  NotificationBit  the driver's "I am asleep" flag
  * clientBit  NotificationBit  the client's "I am asleep" flag
+ * control    4 words          epoch, clientEpoch, driverEpoch (restart handshake), heartbeat
  * ```
+ *
+ * Restart handshake (see {@link SessionControl}): the device supervisor bumps `epoch` once the
+ * dead driver's devices are reset; the client reclaims every buffer it had given the driver and
+ * acknowledges by writing `clientEpoch = epoch`; the fresh driver then discards what was left in
+ * `rxFree`/`txReq`, writes `driverEpoch = epoch` and serves again. The driver bumps `heartbeat`
+ * on every pass of its loop, so the supervisor can tell a hung driver from an idle one.
  *
  * Capacity lives in each side's private object and is never read from shared memory; every ring
  * index read from the region is validated by `@udf/lockfree` (a hostile peer costs counted
@@ -35,6 +42,8 @@ export interface NetSessionOffsets {
   readonly txDone: number;
   readonly driverBit: number;
   readonly clientBit: number;
+  /** The control words (see {@link SessionControl}). */
+  readonly control: number;
   /** Total bytes of the region. */
   readonly byteLength: number;
 }
@@ -50,8 +59,78 @@ export function netSessionLayout(capacity: number): NetSessionOffsets {
     txDone: 3 * ring,
     driverBit: 4 * ring,
     clientBit: 4 * ring + bit,
-    byteLength: 4 * ring + 2 * bit,
+    control: 4 * ring + 2 * bit,
+    byteLength: 4 * ring + 2 * bit + LINE,
   };
+}
+
+const EPOCH = 0;
+const CLIENT_EPOCH = 1;
+const DRIVER_EPOCH = 2;
+const HEARTBEAT = 3;
+
+/**
+ * The control words of a session region: the restart handshake's three epochs and the driver's
+ * heartbeat. Each word has one writer (epoch: the device supervisor; clientEpoch: the client;
+ * driverEpoch and heartbeat: the driver); every reader treats what it reads as a number to
+ * compare, never as an index, so garbage written by a hostile peer costs at most a restart.
+ */
+export class SessionControl {
+  private readonly words: Uint32Array;
+
+  /**
+   * @param buffer - the shared buffer holding the session region
+   * @param byteOffset - the region's offset (64-byte aligned)
+   * @param capacity - descriptors per ring (fixes the layout)
+   */
+  constructor(buffer: SharedArrayBuffer | ArrayBuffer, byteOffset: number, capacity: number) {
+    this.words = new Uint32Array(buffer, byteOffset + netSessionLayout(capacity).control, 4);
+  }
+
+  /** The session's epoch: 0 until the first restart of its driver. */
+  epoch(): number {
+    return Atomics.load(this.words, EPOCH);
+  }
+
+  /** The epoch the client has acknowledged (it reclaimed its buffers for it). */
+  clientEpoch(): number {
+    return Atomics.load(this.words, CLIENT_EPOCH);
+  }
+
+  /** The epoch the driver serves (it discarded the stale ring contents for it). */
+  driverEpoch(): number {
+    return Atomics.load(this.words, DRIVER_EPOCH);
+  }
+
+  /** The driver's heartbeat: bumped on every pass of its loop. */
+  heartbeat(): number {
+    return Atomics.load(this.words, HEARTBEAT);
+  }
+
+  /** Supervisor: start a new epoch (the driver is dead and its devices reset); returns it. */
+  bumpEpoch(): number {
+    return (Atomics.add(this.words, EPOCH, 1) + 1) >>> 0;
+  }
+
+  /** Client: acknowledge epoch `e` (every buffer the old driver held is reclaimed). */
+  acknowledge(e: number): void {
+    Atomics.store(this.words, CLIENT_EPOCH, e);
+  }
+
+  /** Driver: serve epoch `e` (stale ring contents discarded). */
+  serve(e: number): void {
+    Atomics.store(this.words, DRIVER_EPOCH, e);
+  }
+
+  /** Driver: one more pass of its loop. */
+  beat(): void {
+    Atomics.add(this.words, HEARTBEAT, 1);
+  }
+
+  /** True while the session is between a restart and the fresh driver serving it. */
+  recovering(): boolean {
+    return this.driverEpoch() !== this.epoch();
+  }
 }
 
 /** How a session end is placed in shared memory. */
@@ -90,6 +169,8 @@ abstract class NetSessionEnd {
   /** The peer's "asleep" flag (read through {@link notifier}). */
   private readonly peer: NotificationBit;
   private readonly slot = new Uint32Array(DESC_WORDS);
+  /** The session's control words (epochs and heartbeat). */
+  readonly control: SessionControl;
 
   constructor(options: NetSessionOptions, side: 'driver' | 'client') {
     const { buffer, byteOffset, capacity } = options;
@@ -112,6 +193,7 @@ abstract class NetSessionEnd {
     const peer = side === 'driver' ? clientBit : driverBit;
     this.peer = peer;
     this.notifier = new Notifier(peer, options.policy ?? { kind: 'when-asleep' });
+    this.control = new SessionControl(buffer, byteOffset, capacity);
   }
 
   /** Push one descriptor built from its fields; false when the ring is full. */
@@ -212,6 +294,11 @@ export class NetSessionClient extends NetSessionEnd {
   hasWork(): boolean {
     return this.rxUsed.count() > 0 || this.txDone.count() > 0;
   }
+
+  /** Returned receive descriptors not yet taken. */
+  rxReturned(): number {
+    return this.rxUsed.count();
+  }
 }
 
 /** The driver's end of a network session. */
@@ -258,5 +345,48 @@ export class NetSessionDriver extends NetSessionEnd {
   /** True if the client submitted frames (or posted receive buffers) the driver has not taken. */
   hasWork(): boolean {
     return this.txReq.count() > 0 || this.rxFree.count() > 0;
+  }
+
+  /**
+   * A fresh driver, once the client acknowledged the new epoch: drop what the client had posted
+   * for the dead driver (the client reclaimed those buffers already). Returns how many.
+   */
+  discardStale(): number {
+    const d = new Uint32Array(DESC_WORDS);
+    let n = 0;
+    while (this.rxFree.pop(d)) n++;
+    while (this.txReq.pop(d)) n++;
+    return n;
+  }
+}
+
+/**
+ * The device supervisor's view of a session (it maps every session region of the drivers it
+ * supervises): the control words, and whether the driver has work it should be doing.
+ */
+export class NetSessionMonitor {
+  /** The session's control words. */
+  readonly control: SessionControl;
+  private readonly txReq: SpscRing;
+  private readonly driverBit: NotificationBit;
+
+  /** @param options - where the session region is (the policy is ignored) */
+  constructor(options: NetSessionOptions) {
+    const { buffer, byteOffset, capacity } = options;
+    const o = netSessionLayout(capacity);
+    if (byteOffset % LINE !== 0 || byteOffset + o.byteLength > buffer.byteLength) {
+      throw new LayoutError(`session region at ${byteOffset} does not fit its buffer`);
+    }
+    this.control = new SessionControl(buffer, byteOffset, capacity);
+    this.txReq = new SpscRing(buffer, byteOffset + o.txReq, capacity, DESC_WORDS);
+    this.driverBit = new NotificationBit(buffer, byteOffset + o.driverBit);
+  }
+
+  /**
+   * True if the driver should be running: it has not announced sleep, or the client submitted
+   * frames it has not taken (a driver asleep with frames queued was woken by its client).
+   */
+  pendingWork(): boolean {
+    return !this.driverBit.isAsleep() || this.txReq.count() > 0;
   }
 }

@@ -26,12 +26,12 @@ describe('plan(description)', () => {
     expect(plan(system('clustered'))).toEqual(plan(system('clustered')));
   });
 
-  it('gives each session its own control region, mapped into both partners only', () => {
+  it('gives each session its own control region, mapped into both partners and the supervisor only', () => {
     const p = plan(system('clustered'));
     const controls = p.regions.filter((r) => r.purpose === 'session-control');
     expect(controls).toHaveLength(2);
     for (const r of controls) {
-      expect(r.mappings.map((m) => m.space).sort()).toEqual(['drivers', 'stack']);
+      expect(r.mappings.map((m) => m.space).sort()).toEqual(['drivers', 'root-task', 'stack']);
     }
     expect(new Set(controls.map((r) => r.mappings[0]!.vaddr)).size).toBe(2);
   });

@@ -154,6 +154,8 @@ export interface DriverPlan {
    * if none of its NICs is behind an IOMMU.
    */
   readonly iommu: { readonly vaddr: number } | null;
+  /** Period of the device supervisor's heartbeat check of this driver, in seconds. */
+  readonly heartbeatSeconds: number;
 }
 
 /** The user-level echo process of the monolithic baseline, behind a socket interface. */
@@ -231,6 +233,11 @@ export interface DeviceSupervisorPlan {
   readonly registers: readonly { readonly device: string; readonly vaddr: number }[];
   /** How long it waits for a disabled driver's acknowledgement (the pin-age limit). */
   readonly ackSeconds: number;
+  /**
+   * Where each session's control region is mapped in the supervisor's space (it bumps the
+   * session's epoch when it restarts the driver and watches the driver's heartbeat there).
+   */
+  readonly sessions: readonly { readonly index: number; readonly vaddr: number }[];
 }
 
 /** Any component of a plan. */
@@ -249,6 +256,8 @@ export const SUPERVISOR_REGISTERS = 0x4000_0000;
  * `IOMMU_FAULT_IRQ_BASE + i`, above the 0–63 a description may give NICs.
  */
 export const IOMMU_FAULT_IRQ_BASE = 64;
+/** Where the device supervisor maps the first session's control region (the next ones a stride apart). */
+export const SUPERVISOR_SESSIONS = 0x5000_0000;
 
 /** Where each domain's counters page is mapped in its own space. */
 export const COUNTERS_VADDR = 0x0f00_0000;
@@ -473,6 +482,10 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
       vaddr: SUPERVISOR_REGISTERS + i * REGION_STRIDE,
     })),
     ackSeconds: mgr.maxPinSeconds,
+    sessions: resolveSessions(sys).map((_, index) => ({
+      index,
+      vaddr: SUPERVISOR_SESSIONS + index * REGION_STRIDE,
+    })),
   });
 
   // Devices and the load clients on their wires.
@@ -514,6 +527,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     const controlRegion = `session${index}.control`;
     const mappings: MappingPlan[] = [{ space: desc.client, vaddr: controlVaddr }];
     if (desc.driver !== desc.client) mappings.push({ space: desc.driver, vaddr: controlVaddr });
+    mappings.push({ space: ROOT_TASK_SPACE, vaddr: SUPERVISOR_SESSIONS + index * REGION_STRIDE });
     regions.push({
       name: controlRegion,
       purpose: 'session-control',
@@ -580,6 +594,7 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
         iommu: comp.nics.some((n) => devices.find((x) => x.name === n)!.iommu)
           ? { vaddr: layout.iommu + iommuTables++ * REGION_STRIDE }
           : null,
+        heartbeatSeconds: comp.heartbeatSeconds,
       });
     }
   }

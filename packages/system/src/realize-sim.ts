@@ -50,7 +50,7 @@ import {
   type StackServerConfig,
   type StackSocketConfig,
 } from '@udf/lwip-lite';
-import { Switch } from '@udf/netdev';
+import { type FrameEndpoint, Switch } from '@udf/netdev';
 import {
   CALIBRATION,
   type CalibrationFactors,
@@ -59,7 +59,12 @@ import {
   linuxStackCosts,
 } from './calibration.js';
 import { type ComponentRef, resolveComponent } from './components.js';
-import { DeviceSupervisor } from './device-supervisor.js';
+import {
+  DeviceSupervisor,
+  type DriverRestarter,
+  type DriverRestartRecord,
+  type SupervisedDriver,
+} from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
 import { IommuFaultHandler } from './iommu-fault-handler.js';
 import { MemoryServer } from './memory-server.js';
@@ -93,6 +98,8 @@ export interface AssembledSystem {
   checkStarted(): void;
   /** The pcap capture of each NIC's wire by NIC name (empty unless realised with `capture`). */
   captures(): Record<string, Uint8Array>;
+  /** Every driver restart the device supervisor made, in order. */
+  restarts(): readonly DriverRestartRecord[];
 }
 
 /** Options of {@link realizeSim} that are not part of the plan. */
@@ -106,6 +113,27 @@ export interface RealizeSimOptions {
   readonly capture?: boolean;
   /** Region backing, overriding the plan's `machine.memoryLayout`. */
   readonly memoryLayout?: PlanMemoryLayout;
+  /**
+   * Called for every frame on each NIC's wire, as it passes (`fromDevice`: sent by the NIC); the
+   * frame must be copied if kept. `udf chaos` follows each probe through it.
+   */
+  readonly wireTap?: (nic: string, fromDevice: boolean, frame: Uint8Array) => void;
+}
+
+/** A frame endpoint that shows each frame to a tap before passing it on. */
+function tapped(
+  next: FrameEndpoint,
+  tap: ((nic: string, fromDevice: boolean, frame: Uint8Array) => void) | undefined,
+  nic: string,
+  fromDevice: boolean,
+): FrameEndpoint {
+  if (tap === undefined) return next;
+  return {
+    receive(frame: Uint8Array): void {
+      tap(nic, fromDevice, frame);
+      next.receive(frame);
+    },
+  };
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -188,7 +216,26 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   // The device supervisor (root task): holds every NIC's registers, owns the reset path. Its
   // configuration (manager, drivers) is plain data completed below, before any thread runs.
   const supPlan = only(plan, 'device-supervisor')[0]!;
-  const supervisedDrivers: { thread: ThreadId; registers: number[] }[] = [];
+  const supervisedDrivers: SupervisedDriver[] = [];
+  // How the supervisor restarts a driver: the kernel's root-task privileges, and each driver's
+  // plain-data reference, handed the session-open records the supervisor kept.
+  const driverRefs = new Map<ThreadId, ComponentRef>();
+  const driverLines = new Map<ThreadId, number[]>();
+  const restarter: DriverRestarter = {
+    interruptPending: (thread) =>
+      (driverLines.get(thread) ?? []).some((l) => k.interruptPending(l)),
+    stop: (thread) => k.kill(thread),
+    restart: (thread, reopened) => {
+      const ref = driverRefs.get(thread)!;
+      const again: ComponentRef = {
+        ...ref,
+        config: { ...(ref.config as object), reopened: reopened.map(([i, ds]) => [i, ds]) },
+      };
+      k.restartThread(thread, function* (tsys: Sys): Generator<KernelCall, void, unknown> {
+        yield* resolveComponent(again)(tsys);
+      });
+    },
+  };
   let supervisor: DeviceSupervisor | null = null;
   const supervisorId = k.createThread({
     name: supPlan.thread,
@@ -236,10 +283,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   threadIds.set(mgrPlan.thread, managerId);
   if (mgrPlan.supervisor !== supPlan.thread || threadIds.get(supPlan.manager) !== managerId)
     throw new AssemblyError('the device supervisor must serve the planned manager');
+  const drivers = only(plan, 'dp83820-driver').filter((d) => !d.inKernel);
+  const heartbeatSeconds = Math.min(...drivers.map((d) => d.heartbeatSeconds));
   supervisor = new DeviceSupervisor({
     manager: managerId,
     drivers: supervisedDrivers,
     ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
+    heartbeatInterval: drivers.length > 0 ? Math.max(1, Math.round(heartbeatSeconds * hz)) : 0,
+    restarter,
   });
   // Budgets are set before any thread runs (thread ids are known only once created). The
   // source promises its budgets: together they must fit the memory left after the planned
@@ -289,8 +340,10 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
           clockNs: () => (BigInt(Math.round(sim.now())) * 1_000_000_000n) / BigInt(Math.round(hz)),
         })
       : null;
-    device.port.connect(writer ? new PcapTap(writer, sw.port(0)) : sw.port(0));
-    sw.connect(0, writer ? new PcapTap(writer, device.port) : device.port);
+    const toSwitch = tapped(sw.port(0), options.wireTap, dev.name, true);
+    const toDevice = tapped(device.port, options.wireTap, dev.name, false);
+    device.port.connect(writer ? new PcapTap(writer, toSwitch) : toSwitch);
+    sw.connect(0, writer ? new PcapTap(writer, toDevice) : toDevice);
     return { plan: dev, device, sw, writer };
   });
   // The IOMMU's fault handler (root task): takes each protected NIC's fault line and resets it
@@ -388,6 +441,8 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         translationCache: dp.translationCache,
         notifyAvoidance: dp.notifyAvoidance,
         supervisor: supervisorId,
+        // A user-level driver is restartable: it reports its session-open records.
+        supervised: !dp.inKernel,
         counters: dp.counters,
         // In the kernel (the Linux baseline) the hand-off to the stack is Linux's softirq
         // path, costed in LINUX_BASELINE_COSTS; the framework's notification protocol is not
@@ -405,10 +460,32 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     });
     driverThreads.set(dp.space, thread);
     if (dp.iommu) iommuDomains.push({ driver: thread, vaddr: dp.iommu.vaddr, frames: iommuFrames });
-    supervisedDrivers.push({
-      thread,
-      registers: dp.devices.map((d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr),
-    });
+    const registers = dp.devices.map(
+      (d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr,
+    );
+    if (dp.inKernel) {
+      // The monolithic baseline's driver is part of the kernel: reset on a quota disable only.
+      supervisedDrivers.push({ thread, registers });
+    } else {
+      driverRefs.set(thread, ref);
+      driverLines.set(
+        thread,
+        dp.devices.map((d) => d.irq),
+      );
+      supervisedDrivers.push({
+        thread,
+        registers,
+        sessions: serverSessions.map((s) => ({
+          vaddr: supPlan.sessions.find((x) => x.index === s.index)!.vaddr,
+          capacity: s.capacity,
+          // The client's thread id is filled in below, with the server's.
+          get client() {
+            return s.client;
+          },
+        })),
+        exitNotifier: k.superviseThread(thread, supervisorId),
+      });
+    }
   }
 
   // Stacks: one thread per stack domain serving all its sessions; a region mapper as its pager.
@@ -571,13 +648,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
   const notReady = () => pages.find((p) => p.read().ready < p.expected.length);
 
   const checkStarted = () => {
-    const dead = k.failures;
+    const late = notReady();
+    // A supervised driver that failed is restarted; if the system still did not start, say why.
+    const dead = late === undefined ? k.failures : [...k.failures, ...k.supervisedFailures];
     if (dead.length > 0) {
       throw new AssemblyError(
         `components failed during start-up: ${dead.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
       );
     }
-    const late = notReady();
     if (late !== undefined) {
       throw new AssemblyError(
         `domain "${late.domain}" did not start: ${late.read().ready} of ${late.expected.map((c) => c.thread).join(', ')} ready`,
@@ -597,5 +675,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     return out;
   };
 
-  return { plan, sim, clients, counters, ready, checkStarted, captures };
+  const restarts = () => supervisor!.restarts;
+
+  return { plan, sim, clients, counters, ready, checkStarted, captures, restarts };
 }

@@ -126,7 +126,7 @@ describe('end to end on the sim engine', () => {
     expect(r.achievedMbps).toBeGreaterThan(600);
   }, 20_000);
 
-  it('a driver over its pin quota is disabled and reset; the system keeps running (paper 4.4)', async () => {
+  it('a driver over its pin quota at every start is disabled, restarted within its budget, then left disabled (paper 4.4)', async () => {
     const sys = parseSystemText(
       readFileSync(resolve(apps, 'isolated', 'system.yaml'), 'utf8').replace(
         '{ kind: dataspace-manager }',
@@ -134,12 +134,17 @@ describe('end to end on the sim engine', () => {
       ),
     );
     const r = await runStep(sys, step(300, 100));
-    expect(r.counters['manager.driversDisabled']).toBe(1);
+    // Eight pages are too few for this driver: every start goes over the quota. Through IPC
+    // only: each time the manager asked the supervisor, which reset the NIC.
+    const disabled = r.counters['manager.driversDisabled']!;
+    expect(r.counters['supervisor.driversDisabled']).toBe(disabled);
+    expect(r.counters['supervisor.devicesReset']).toBe(disabled);
+    // Restarted like a crashed driver while its restart budget (5) lasts, then told it is
+    // disabled: it acknowledged and returned its buffers aborted.
+    expect(r.counters['supervisor.driversRestarted']).toBe(5);
+    expect(r.counters['stack0.0.session.restarts']).toBe(5);
+    expect(disabled).toBe(6);
     expect(r.counters['driver.driver.quotaDisables']).toBe(1);
-    // Through IPC only: the manager asked the supervisor, which reset the NIC and told the
-    // driver; the driver acknowledged.
-    expect(r.counters['supervisor.driversDisabled']).toBe(1);
-    expect(r.counters['supervisor.devicesReset']).toBe(1);
     expect(r.counters['supervisor.acknowledged']).toBe(1);
     expect(r.counters['stack0.0.session.rxAborted']).toBeGreaterThan(0);
     // Once disabled, the device no longer delivers: echoes stop instead of corrupting memory.

@@ -176,6 +176,13 @@ export const DriverComponent = z
      * `prime` for a user-level driver.
      */
     interruptPolicy: z.enum(['ns83820', 'prime']).optional(),
+    /**
+     * How often the device supervisor checks the driver's heartbeat, in seconds: a driver whose
+     * heartbeat stays still for a whole period while its sessions have work pending, at two
+     * checks in a row, is hung and restarted (detected within two periods). Default 10 ms, one
+     * timeslice: a ready driver that has not run for that long is not merely preempted.
+     */
+    heartbeatSeconds: z.number().positive().max(10).default(0.01),
   })
   .strict();
 

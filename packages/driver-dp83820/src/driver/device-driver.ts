@@ -425,6 +425,17 @@ export class DeviceDriver {
 }
 
 /**
+ * Reset a device through a register window and leave its interrupts masked (CR.RST: its DMA
+ * engines stop; IMR and IER cleared): what the device supervisor does to the devices of a driver
+ * that died, before its pins are recovered and a fresh driver initialises them again.
+ */
+export function resetDevice(regs: RegisterWindow): void {
+  regs.write32(Reg.CR, CR.RST);
+  regs.write32(Reg.IMR, 0);
+  regs.write32(Reg.IER, 0);
+}
+
+/**
  * Reset a DP83820 through a register window and raise its software interrupt: CR.RST stops
  * both DMA engines at once (a burst already on the bus completes without effect); then only SWI
  * is unmasked, interrupts are enabled and CR.SWI set, so the driver's interrupt thread wakes.

@@ -63,6 +63,12 @@
  * it resets the devices once more, returns every buffer they held with `DescStatus.Aborted`, and
  * from then on returns every posted or submitted descriptor with `Aborted` too.
  *
+ * Restart (DESIGN.md, "Crash and restart"): the driver holds only soft state. It bumps each
+ * session's heartbeat on every pass of its loop (the device supervisor watches it), and a driver
+ * the supervisor restarted after a crash first waits for each client to acknowledge the session's
+ * new epoch, drops what was left in the post rings, serves the epoch, and only then initialises
+ * its devices and opens a fresh translation cache (see `SessionControl` in `@udf/netdev`).
+ *
  * @module
  */
 import { CountersPage, DRIVER_DISABLED_LABEL, Session, ValidationStatus } from '@udf/dataspace';
@@ -114,6 +120,14 @@ const PAGE_SIZE = 4096;
 function dmaSpan(len: number): number {
   return Math.min(len, MAX_RX_FRAME);
 }
+/**
+ * How often a restarted driver re-checks whether its clients acknowledged the new epoch (see
+ * `SessionControl` in `@udf/netdev`), in seconds. A client's acknowledgement also wakes the
+ * driver by IPC; the poll only bounds the wait when that wake-up found the driver busy. Not a
+ * measured figure: a latency bound on the restart handshake, far below any outage it is part of.
+ */
+export const RESTART_POLL_SECONDS = 50e-6;
+
 const NOTIFY_MSG: Message = Object.freeze({ label: DRIVER_NOTIFY_LABEL, words: Object.freeze([]) });
 const EMPTY_MSG: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
 
@@ -183,6 +197,11 @@ export interface Dp83820DriverStats {
   steerDrops: number;
   /** Received frames that belong to no session (unknown destination, or a malformed header) and were dropped (receive steering). */
   rxUnclaimed: number;
+  /**
+   * Descriptors a restarted driver found left in its sessions' post rings from before the
+   * restart and dropped (their clients had reclaimed those buffers).
+   */
+  staleDiscarded: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -298,6 +317,7 @@ export class Dp83820Driver {
     steeredCopies: 0,
     steerDrops: 0,
     rxUnclaimed: 0,
+    staleDiscarded: 0,
   };
   /** Station addresses of the devices (valid once the driver has initialised them). */
   readonly macs: readonly Uint8Array[];
@@ -508,10 +528,6 @@ export class Dp83820Driver {
   }
 
   private *init(sys: Sys): Generator<KernelCall, void, unknown> {
-    for (const d of this.devices) yield* d.init(sys);
-    const tc = yield* this.config.translation(sys);
-    this.translation = tc;
-    const added = new Map<number, { id: number; size: number }>();
     for (const s of this.states) {
       const layout = netSessionLayout(s.config.capacity);
       const view = yield* sys.mem.access(s.config.region, layout.byteLength, 'write');
@@ -525,6 +541,15 @@ export class Dp83820Driver {
         byteOffset: view.byteOffset,
         capacity: s.config.capacity,
       });
+    }
+    // A driver restarted after a crash: its clients first reclaim what the dead one held.
+    // Before the devices are initialised, so no interrupt arrives while this waits.
+    yield* this.awaitEpochs(sys);
+    for (const d of this.devices) yield* d.init(sys);
+    const tc = yield* this.config.translation(sys);
+    this.translation = tc;
+    const added = new Map<number, { id: number; size: number }>();
+    for (const s of this.states) {
       for (const ds of s.config.dataspaces) {
         let info = added.get(ds);
         if (!info) {
@@ -552,8 +577,34 @@ export class Dp83820Driver {
     }
   }
 
+  /**
+   * The restart handshake (see `SessionControl` in `@udf/netdev`): for every session whose epoch
+   * this driver does not serve yet, wait until the client acknowledged it (it has reclaimed every
+   * buffer it had given the dead driver), drop what is left in its post rings, serve the epoch
+   * and wake the client. The heartbeat goes on meanwhile: waiting for a client is not a hang.
+   */
+  private *awaitEpochs(sys: Sys): Generator<KernelCall, void, unknown> {
+    const poll = Math.max(1, Math.round(RESTART_POLL_SECONDS * sys.hz));
+    for (const s of this.states) {
+      const c = s.net!.control;
+      for (;;) {
+        const e = c.epoch();
+        if (c.driverEpoch() === e) break;
+        if (c.clientEpoch() === e) {
+          this.stats.staleDiscarded += s.net!.discardStale();
+          c.serve(e);
+          yield* sys.ipc.send(s.config.client, NOTIFY_MSG, ZERO);
+          break;
+        }
+        c.beat();
+        yield* sys.ipc.receive(ANY_THREAD, poll);
+      }
+    }
+  }
+
   /** One pass over every device and session; true if anything moved. */
   private *work(sys: Sys): Generator<KernelCall, boolean, unknown> {
+    for (const s of this.states) s.net!.control.beat();
     if (this.disableRequested) return yield* this.workDisabled(sys);
     let progress = false;
     for (let i = 0; i < this.devices.length; i++) {

@@ -24,6 +24,7 @@ import {
   SESSION_OPEN_LABEL,
   SESSION_OPEN_OK,
   SESSION_OPEN_REFUSED,
+  SESSIONS_OPENED_LABEL,
   TranslationCache,
 } from '@udf/dataspace';
 import { ANY_THREAD, type KernelCall, NEVER, type Sys, type ThreadId } from '@udf/l4-kernel';
@@ -68,6 +69,16 @@ export interface Dp83820ServerConfig {
   readonly supervisor?: ThreadId;
   /** The domain's counters page (see `Dp83820DriverConfig.counters`). */
   readonly counters?: { readonly vaddr: number; readonly prefix: string };
+  /**
+   * Supervised by the device supervisor (which may restart the driver): once every session is
+   * open, send it the session-open records (`SESSIONS_OPENED_LABEL` in `@udf/dataspace`).
+   */
+  readonly supervised?: boolean;
+  /**
+   * A restart: the session-open records the supervisor kept, `[session, dataspace]` pairs. The
+   * server re-associates those dataspaces instead of waiting for session-open requests.
+   */
+  readonly reopened?: readonly (readonly [number, number])[];
 }
 
 /** Build the driver server's thread body from plain configuration. */
@@ -75,7 +86,8 @@ export function dp83820DriverServer(
   config: Dp83820ServerConfig,
 ): (sys: Sys) => Generator<KernelCall, void, unknown> {
   return function* (sys: Sys): Generator<KernelCall, void, unknown> {
-    const opened = new Map<number, number>();
+    const opened = new Map<number, number>(config.reopened ?? []);
+    const fresh = config.reopened === undefined;
     while (opened.size < config.sessions.length) {
       const r = yield* sys.ipc.receive(ANY_THREAD, NEVER);
       if (!r.ok) continue;
@@ -94,6 +106,11 @@ export function dp83820DriverServer(
         label: valid ? SESSION_OPEN_OK : SESSION_OPEN_REFUSED,
         words: [],
       });
+    }
+    if (fresh && config.supervised && config.supervisor !== undefined) {
+      const words: number[] = [];
+      for (const [index, ds] of opened) words.push(index, ds);
+      yield* sys.ipc.send(config.supervisor, { label: SESSIONS_OPENED_LABEL, words }, NEVER);
     }
     const sessions: Dp83820SessionConfig[] = [];
     for (const s of config.sessions) {

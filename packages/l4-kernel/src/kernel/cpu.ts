@@ -6,7 +6,7 @@
  */
 import { KernelError, ThreadFailedError } from '../errors.js';
 import { type Cycles, NIL_THREAD } from '../sys.js';
-import { KernelState } from './kernel-state.js';
+import { EXIT_FAILED, EXIT_RETURNED, KernelState } from './kernel-state.js';
 import type { CallRecord, Thread } from './thread.js';
 
 /** The sim CPU loop (internal layer of the kernel). */
@@ -58,6 +58,12 @@ export abstract class KernelCpu extends KernelState {
       }
       if (m.clock >= limit) return;
       const call = cur.call;
+      if (cur.hung) {
+        // Fault injection: the thread stops here, receiving from nobody, forever.
+        cur.call = null;
+        this.block(cur, NIL_THREAD, Number.POSITIVE_INFINITY, undefined, false);
+        continue;
+      }
       if (call !== null) {
         cur.call = null;
         this.exec(cur, call);
@@ -90,6 +96,7 @@ export abstract class KernelCpu extends KernelState {
     if (r.done) {
       this.counters.threadsExited++;
       this.die(t, undefined);
+      this.notifyExit(t, EXIT_RETURNED);
       return;
     }
     const v = r.value as CallRecord;
@@ -105,12 +112,20 @@ export abstract class KernelCpu extends KernelState {
   }
 
   /**
-   * A thread died of `error`: record it, tear it down (partners get `non-existing-partner`) and,
-   * unless failures are only recorded, stop the run loudly with a {@link ThreadFailedError}.
+   * A thread died of `error`: tear it down (partners get `non-existing-partner`). A supervised
+   * thread's supervisor is told by IPC and the run goes on; any other death is recorded and,
+   * unless failures are only recorded, stops the run loudly with a {@link ThreadFailedError}.
    */
   protected fail(t: Thread, error: unknown): void {
     this.counters.threadsFailed++;
     const at = this.machine.clock;
+    if (t.exitNotifier !== null) {
+      // A supervised thread: its supervisor hears of the death and decides; the run goes on.
+      this.supervisedFailures.push({ id: t.id, name: t.name, error, at });
+      this.die(t, error);
+      this.notifyExit(t, EXIT_FAILED);
+      return;
+    }
     this.failures.push({ id: t.id, name: t.name, error, at });
     this.die(t, error);
     if (this.throwOnFailure) throw new ThreadFailedError(t.id, t.name, at, error);
@@ -152,6 +167,15 @@ export abstract class KernelCpu extends KernelState {
       }
     }
   }
+
+  /** ipc.ts */
+  protected abstract block(
+    t: Thread,
+    from: number,
+    timeout: number,
+    window: undefined,
+    sleeping: boolean,
+  ): boolean;
 
   /** Pass `cycles` of the thread's charged compute (time advances, accounting charged FIFO). */
   protected burn(t: Thread, cycles: Cycles): void {

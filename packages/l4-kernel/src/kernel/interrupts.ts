@@ -61,7 +61,8 @@ export abstract class KernelInterrupts extends KernelIpc {
   protected acknowledge(h: Thread, it: Thread): void {
     if (it.irqState !== IRQ_DELIVERED) return;
     it.irqState = IRQ_IDLE;
-    const line = it.line!;
+    const line = it.line;
+    if (line === null) return; // an exit notifier: nothing to unmask
     this.spend(h, this.cKernel, this.costs.interruptUnmask);
     line.masked = false;
     if (line.asserted) this.onInterrupt(line);

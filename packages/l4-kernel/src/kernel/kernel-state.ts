@@ -34,6 +34,18 @@ export const MAX_MESSAGE_WORDS = 63;
 /** Default timeslice: 10 ms at the paper's 2.66 GHz (L4's default timeslice length). */
 export const DEFAULT_TIMESLICE_SECONDS = 0.01;
 
+/**
+ * Label of the message a supervised thread's death sends its supervisor (see
+ * `Kernel.superviseThread`): words `[dead thread id, how]`, `how` being {@link EXIT_RETURNED}
+ * or {@link EXIT_FAILED}. Negative: the kernel reserves negative labels, as for interrupts and
+ * page faults.
+ */
+export const THREAD_EXIT_LABEL = -4;
+/** A thread exit message's `how`: the thread's body returned. */
+export const EXIT_RETURNED = 0;
+/** A thread exit message's `how`: the thread died of an exception. */
+export const EXIT_FAILED = 1;
+
 /** The 32-bit virtual address space's size. */
 export const ADDRESS_LIMIT = 2 ** 32;
 const EMPTY_WORDS: readonly number[] = Object.freeze([]);
@@ -114,6 +126,12 @@ export interface KernelCounters {
   threadsFailed: number;
   /** Threads killed through the privileged API. */
   threadsKilled: number;
+  /** Deaths of supervised threads reported to their supervisor (instead of stopping the run). */
+  exitsNotified: number;
+  /** Threads restarted with their old id through the privileged API. */
+  threadsRestarted: number;
+  /** Threads made to hang through the privileged API (fault injection). */
+  hangsInjected: number;
   /** Yields of something that is not a kernel call (the thread is killed). */
   badCalls: number;
   /** Register accesses outside a device window (read as all-ones, write dropped). */
@@ -144,12 +162,20 @@ export abstract class KernelState {
     threadsExited: 0,
     threadsFailed: 0,
     threadsKilled: 0,
+    exitsNotified: 0,
+    threadsRestarted: 0,
+    hangsInjected: 0,
     badCalls: 0,
     badMmio: 0,
     badCharges: 0,
   };
-  /** Threads that died of an exception, in order. */
+  /** Threads that died of an exception, in order (supervised threads excepted). */
   readonly failures: ThreadFailure[] = [];
+  /**
+   * Supervised threads that died of an exception, in order: their supervisor was told and the
+   * run went on (see `Kernel.superviseThread`).
+   */
+  readonly supervisedFailures: ThreadFailure[] = [];
   /** Timeslice length in cycles. */
   readonly timeslice: Cycles;
   /**
@@ -268,6 +294,8 @@ export abstract class KernelState {
   protected abstract exec(t: Thread, c: CallRecord): void;
   /** lifecycle.ts */
   protected abstract die(t: Thread, error: unknown): void;
+  /** lifecycle.ts */
+  protected abstract notifyExit(t: Thread, how: number): void;
 }
 
 /** Words an IPC message occupies, or -1 (malformed) / -2 (overflow). */

@@ -18,15 +18,24 @@
 import { KernelError } from '../errors.js';
 import type { MemoryRegion, MmioDevice } from '../machine/device-host.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../machine/memory.js';
-import { NIL_THREAD, type Rights, type ThreadId } from '../sys.js';
-import { checkPageRange, type ThreadInfo, type ThreadOptions } from './kernel-state.js';
+import { NIL_THREAD, type Rights, type ThreadBody, type ThreadId } from '../sys.js';
+import {
+  checkPageRange,
+  THREAD_EXIT_LABEL,
+  type ThreadInfo,
+  type ThreadOptions,
+} from './kernel-state.js';
 import { AddressSpace, Mapping, revoke, rightsBits, type SpaceId } from './space.js';
 import { KernelCalls } from './syscalls.js';
+import { IRQ_DELIVERED, IRQ_IDLE } from './thread.js';
 
 export {
   DEFAULT_TIMESLICE_SECONDS,
+  EXIT_FAILED,
+  EXIT_RETURNED,
   type KernelCounters,
   MAX_MESSAGE_WORDS,
+  THREAD_EXIT_LABEL,
   type ThreadFailure,
   type ThreadInfo,
   type ThreadOptions,
@@ -211,12 +220,104 @@ export class Kernel extends KernelCalls {
     return this.irqThreadFor(this.machine.irq(line)).id;
   }
 
+  /**
+   * True if interrupt line `line` has work its handler has not finished: an interrupt delivered
+   * or queued and not yet acknowledged, or the line raised. A supervisor uses it to tell a hung
+   * driver (its device waits) from an idle one.
+   */
+  interruptPending(line: number): boolean {
+    const it = this.irqThreads[line];
+    if (it === undefined) return false;
+    return it.irqState !== IRQ_IDLE || it.line!.asserted;
+  }
+
   /** Kill a thread: IPC partners get `non-existing-partner`. */
   kill(id: ThreadId): void {
     const t = this.userThread(id);
     if (t.state === 'dead') return;
     this.counters.threadsKilled++;
     this.die(t, undefined);
+  }
+
+  /**
+   * Supervise a user thread (L4's exception handler, for death): when its body returns or
+   * throws, the run goes on and `handler` receives an IPC from the returned notifier id, label
+   * {@link THREAD_EXIT_LABEL}, words `[thread, how]` (`EXIT_RETURNED` or `EXIT_FAILED`). The
+   * handler need not reply. A thread killed through {@link Kernel.kill} sends no notice.
+   * @throws KernelError `NO_SUCH_THREAD`
+   */
+  superviseThread(thread: ThreadId, handler: ThreadId): ThreadId {
+    const t = this.userThread(thread);
+    const h = this.userThread(handler);
+    let n = t.exitNotifier;
+    if (n === null) {
+      n = this.addThread(`exit-${t.name}`, 'interrupt', null, 255, NIL_THREAD);
+      n.irqMsg = { label: THREAD_EXIT_LABEL, words: [t.id, 0] };
+      t.exitNotifier = n;
+    }
+    n.handler = h;
+    return n.id;
+  }
+
+  /**
+   * Restart a user thread with its old id (and space, priority and pager) running a new body:
+   * a live one is killed first (its partners get `non-existing-partner`). The supervisor's
+   * privilege, used to restart a failed driver so its clients keep naming the same thread.
+   * @throws KernelError `NO_SUCH_THREAD`, `CONFIG` (bad body)
+   */
+  restartThread(id: ThreadId, body: ThreadBody): void {
+    const t = this.userThread(id);
+    if (typeof body !== 'function') {
+      throw new KernelError('CONFIG', `thread ${t.name}: body must be a generator function`);
+    }
+    if (t.state !== 'dead') {
+      this.counters.threadsKilled++;
+      this.die(t, undefined);
+    }
+    const sys = this.makeSys(t);
+    const gen = body(sys);
+    if (gen === null || typeof gen !== 'object' || typeof gen.next !== 'function') {
+      throw new KernelError('CONFIG', `thread ${t.name}: body must return a generator`);
+    }
+    t.sys = sys;
+    t.gen = gen;
+    t.error = undefined;
+    t.hung = false;
+    t.resume = undefined;
+    t.unstarted = 0;
+    t.pcOpen = false;
+    t.pcPreempted = false;
+    t.pcMissed = false;
+    t.sleeping = false;
+    t.sliceLeft = this.timeslice;
+    const n = t.exitNotifier;
+    if (n !== null && n.irqState === IRQ_DELIVERED) n.irqState = IRQ_IDLE;
+    this.counters.threadsRestarted++;
+    this.makeReady(t);
+  }
+
+  /**
+   * Fault injection: the thread dies now as if its body had thrown `error` (a supervised thread's
+   * supervisor is told; otherwise as {@link ThreadFailedError} rules). Nothing if it is dead.
+   * @throws KernelError `NO_SUCH_THREAD`
+   */
+  injectFailure(id: ThreadId, error: unknown): void {
+    const t = this.userThread(id);
+    if (t.state === 'dead') return;
+    this.needResched = true;
+    this.fail(t, error);
+  }
+
+  /**
+   * Fault injection: the thread hangs — at its next kernel call it blocks forever, receiving
+   * from nobody, without dying (only a supervisor watching its heartbeat can tell).
+   * @throws KernelError `NO_SUCH_THREAD`
+   */
+  injectHang(id: ThreadId): void {
+    const t = this.userThread(id);
+    if (t.state === 'dead' || t.hung) return;
+    t.hung = true;
+    this.counters.hangsInjected++;
   }
 
   /** Cancel a blocked IPC of a thread: it returns `canceled` (L4 ExchangeRegisters). */

@@ -5,10 +5,11 @@
  * @module
  */
 import { KernelError } from '../errors.js';
-import type { ThreadId } from '../sys.js';
+import { ANY_THREAD, type ThreadId } from '../sys.js';
 import { KernelFaults } from './faults.js';
+import { THREAD_EXIT_LABEL } from './kernel-state.js';
 import type { AddressSpace, SpaceId } from './space.js';
-import { IRQ_IDLE, type Thread } from './thread.js';
+import { IRQ_DELIVERED, IRQ_IDLE, IRQ_QUEUED, type Thread } from './thread.js';
 
 /** Thread lifecycle (internal layer of the kernel). */
 export abstract class KernelLifecycle extends KernelFaults {
@@ -64,6 +65,29 @@ export abstract class KernelLifecycle extends KernelFaults {
       } catch {
         // A finally block that throws while the thread is torn down changes nothing.
       }
+    }
+  }
+
+  /**
+   * Tell a dead supervised thread's supervisor, by IPC from the thread's exit notifier (label
+   * `THREAD_EXIT_LABEL`, words `[thread, how]`), delivered like an interrupt: at once if the
+   * supervisor waits for it, else queued (one pending notice per thread).
+   */
+  protected notifyExit(t: Thread, how: number): void {
+    const n = t.exitNotifier;
+    const h = n?.handler ?? null;
+    if (n === null || h === null || h.state === 'dead' || n.irqState === IRQ_QUEUED) return;
+    this.counters.exitsNotified++;
+    n.irqMsg = { label: THREAD_EXIT_LABEL, words: [t.id, how] };
+    if (h.state === 'receive-blocked' && (h.recvFrom === ANY_THREAD || h.recvFrom === n.id)) {
+      n.irqState = IRQ_DELIVERED;
+      this.counters.ipcMessages++;
+      h.resume = { ok: true, from: n.id, msg: n.irqMsg };
+      this.tracer?.record(this.machine.clock, 'ipc', n.id, h.id, THREAD_EXIT_LABEL);
+      this.wake(h);
+    } else {
+      n.irqState = IRQ_QUEUED;
+      this.sqPush(h, n);
     }
   }
 

@@ -129,6 +129,14 @@ export class Thread {
   error: unknown = undefined;
 
   /**
+   * User thread: the pseudo-thread that tells its supervisor when it dies (see
+   * `Kernel.superviseThread`); null if nobody supervises it.
+   */
+  exitNotifier: Thread | null = null;
+  /** Set by `Kernel.injectHang`: at its next kernel call the thread blocks forever. */
+  hung = false;
+
+  /**
    * @param id - thread id
    * @param name - name
    * @param kind - user, idle or interrupt

@@ -48,7 +48,7 @@ function session(capacity = 8) {
       }
     },
   };
-  return { device, fake, sent, driver, rxPool, txPool, client };
+  return { device, fake, sent, driver, rxPool, txPool, client, buffer, memory };
 }
 
 const US = { mac: parseMac('02:00:00:00:00:01'), ip: parseIpv4('10.0.0.1') };
@@ -268,5 +268,71 @@ describe('SessionNetDevice buffer accounting (issue 17 item 2)', () => {
     // Together with the driver's hostile-client property (driver-dp83820
     // boundary.property.test.ts, > 1 M operations) this is issue 17's "done when".
     expect(total).toBeGreaterThanOrEqual(150_000);
+  });
+});
+
+describe('SessionNetDevice across a driver restart (a new session epoch)', () => {
+  it('takes what the dead driver returned, reclaims the rest, counts frames in flight lost, and carries on', () => {
+    const { device, fake, sent, driver, client, rxPool, txPool, buffer, memory } = session();
+    const census = () => {
+      const c = device.census();
+      return { rx: c.rxPool + c.rxDriver + c.rxStack, tx: c.txPool + c.txDriver + c.txStack };
+    };
+    const stack = new Stack({ mac: US.mac, ip: US.ip, device, now: () => 0 });
+    new UdpEchoService(stack);
+    fake.deliver(arpFrame({ ...PEER, dstMac: MAC_BROADCAST }, ArpOperation.Request));
+    stack.poll(0);
+    fake.drainTx();
+    device.reapTx();
+    // The driver holds two receive buffers and has one frame delivered; three echoes are
+    // submitted but not taken: then it dies.
+    const held = new Uint32Array(DESC_WORDS);
+    driver.takeRxBuffer(held);
+    driver.takeRxBuffer(held);
+    fake.deliver(udpFrame(PEER, 4000, 7, new Uint8Array(64)));
+    for (let i = 0; i < 3; i++) {
+      const p = device.allocTx(64)!;
+      p.length = 60;
+      expect(device.transmit(p)).toBe(true);
+    }
+    expect(census()).toEqual({ rx: rxPool.count, tx: txPool.count });
+    // The supervisor starts a new epoch.
+    client.control.bumpEpoch();
+    expect(device.restartPending()).toBe(true);
+    // A frame the dead driver delivered is still taken first: no acknowledgement yet.
+    expect(device.checkEpoch()).toBe(false);
+    stack.poll(0); // echoes it: a fourth frame submitted to the dead driver
+    expect(device.checkEpoch()).toBe(true);
+    expect(client.control.clientEpoch()).toBe(1);
+    expect(device.stats.restarts).toBe(1);
+    expect(device.stats.txLost).toBe(4);
+    expect(device.stats.rxReclaimed).toBe(rxPool.count);
+    expect(device.census()).toMatchObject({ rxDriver: 0, txDriver: 0 });
+    expect(census()).toEqual({ rx: rxPool.count, tx: txPool.count });
+    // Until the fresh driver serves the epoch, nothing is posted or sent.
+    expect(device.refill()).toBe(0);
+    const p = device.allocTx(64)!;
+    p.length = 60;
+    expect(device.transmit(p)).toBe(false);
+    expect(device.stats.txDuringRestart).toBe(1);
+    // The fresh driver drops the stale posts and serves the epoch.
+    const fresh = new NetSessionDriver({ buffer, byteOffset: 0, capacity: 8 });
+    expect(fresh.discardStale()).toBeGreaterThan(0);
+    expect(fresh.hasWork()).toBe(false);
+    fresh.control.serve(1);
+    expect(device.checkEpoch()).toBe(true);
+    expect(fresh.rxBuffersAvailable()).toBe(8);
+    // Echo through the fresh driver: the stack's ARP entry is still there (no request sent).
+    const before = sent.length;
+    const d = new Uint32Array(DESC_WORDS);
+    fresh.takeRxBuffer(d);
+    const frame = udpFrame(PEER, 4001, 7, new Uint8Array(64));
+    memory.set(frame, d[1]!);
+    fresh.deliverRx(d[0]!, d[1]!, frame.length, DescStatus.Ok);
+    stack.poll(0);
+    expect(fresh.takeTx(d)).toBe(true);
+    expect(new UdpPacket(memory.slice(d[1]!, d[1]! + d[2]!), 34).dstPort).toBe(4001);
+    expect(sent.length).toBe(before);
+    expect(census()).toEqual({ rx: rxPool.count, tx: txPool.count });
   });
 });

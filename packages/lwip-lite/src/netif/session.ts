@@ -15,6 +15,13 @@
  * puts the buffer back in its pool (counted in `rxPostRefused`); {@link SessionNetDevice.census}
  * reports the three places so a test can check that they always add up to the pool size.
  *
+ * Driver restarts (the session's epoch, see `SessionControl` in `@udf/netdev`): when the device
+ * supervisor has restarted the driver, {@link SessionNetDevice.checkEpoch} takes what the dead
+ * driver had returned, then reclaims every buffer it still held — receive buffers go back to the
+ * pool (`rxReclaimed`), transmit frames in flight are counted lost (`txLost`) — acknowledges the
+ * epoch and, once the fresh driver serves it, posts its receive buffers again. Nothing above the
+ * device notices but the lost frames: the stack, its sockets and ARP cache carry on.
+ *
  * Wake-ups are not sent from here (that takes a kernel call): {@link SessionNetDevice.takeNotify}
  * tells the component's thread whether the session's policy asks to wake the driver.
  *
@@ -65,6 +72,14 @@ export interface SessionNetDeviceStats {
    * {@link SessionNetDevice.refill}; none is lost.
    */
   rxPostRefused: number;
+  /** Driver restarts this end has recovered from (new epochs acknowledged). */
+  restarts: number;
+  /** Receive buffers the dead driver held, taken back into the pool at a restart. */
+  rxReclaimed: number;
+  /** Transmit frames the dead driver held (submitted, not completed): lost at a restart. */
+  txLost: number;
+  /** Frames not submitted because the session was between a restart and the fresh driver. */
+  txDuringRestart: number;
   /**
    * Corruptions this session end has seen in the shared region: ring indices out of range (all
    * four rings) and garbage in the notification bits (netdev `NetSessionStats.corruptions +
@@ -107,6 +122,10 @@ export class SessionNetDevice implements NetDevice {
   private rxWithDriver = 0;
   private rxWithStack = 0;
   private txWithDriver = 0;
+  /** The epoch this end has acknowledged. */
+  private epoch: number;
+  /** Acknowledged a new epoch; the fresh driver does not serve it yet. */
+  private waiting = false;
 
   /** @param options - the session end and the buffer pools */
   constructor(options: SessionNetDeviceOptions) {
@@ -126,12 +145,76 @@ export class SessionNetDevice implements NetDevice {
       txRingFull: 0,
       corrupt: 0,
       rxPostRefused: 0,
+      restarts: 0,
+      rxReclaimed: 0,
+      txLost: 0,
+      txDuringRestart: 0,
       get sessionCorruptions(): number {
         const st = client.stats();
         return st.corruptions + st.bitCorruptions;
       },
     };
+    this.epoch = this.client.control.epoch();
     this.refill();
+  }
+
+  /**
+   * True while a driver restart needs this end: a new epoch to acknowledge, or the fresh driver
+   * now serving the acknowledged one. The component's loop calls {@link checkEpoch} then.
+   */
+  restartPending(): boolean {
+    const c = this.client.control;
+    const e = c.epoch();
+    return e !== this.epoch || (this.waiting && c.driverEpoch() === e);
+  }
+
+  /**
+   * Follow the session's restart handshake; true if anything changed. At a new epoch, once the
+   * stack has taken what the dead driver returned: reclaim every buffer it held, acknowledge the
+   * epoch (and ask for the driver to be woken). Once the fresh driver serves it: post the
+   * receive buffers again.
+   */
+  checkEpoch(): boolean {
+    const c = this.client.control;
+    const e = c.epoch();
+    if (e !== this.epoch) {
+      // Frames the dead driver delivered are good: the stack takes them first (nextRx).
+      if (this.client.rxReturned() > 0) return false;
+      this.reapTx();
+      this.reclaim();
+      this.epoch = e;
+      this.aborted = false;
+      this.waiting = true;
+      this.stats.restarts++;
+      c.acknowledge(e);
+      this.notifyDue = true;
+      return true;
+    }
+    if (this.waiting && c.driverEpoch() === e) {
+      this.waiting = false;
+      this.refill();
+      this.notifyDue = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Take back every buffer the dead driver held. */
+  private reclaim(): void {
+    for (let i = 0; i < this.rxPosted.length; i++) {
+      if (this.rxPosted[i] !== 1) continue;
+      this.rxPosted[i] = 0;
+      this.rxWithDriver--;
+      this.stats.rxReclaimed++;
+      this.rxPool.free(this.rxPool.byId(i)!);
+    }
+    for (let i = 0; i < this.txPosted.length; i++) {
+      if (this.txPosted[i] !== 1) continue;
+      this.txPosted[i] = 0;
+      this.txWithDriver--;
+      this.stats.txLost++;
+      this.txPool.free(this.txPool.byId(i)!);
+    }
   }
 
   /**
@@ -144,7 +227,7 @@ export class SessionNetDevice implements NetDevice {
 
   /** Post every free receive buffer the ring has room for; returns how many (none once aborted). */
   refill(): number {
-    if (this.aborted) return 0;
+    if (this.aborted || this.waiting) return 0;
     let n = 0;
     while (this.client.rxPostSpace() > 0) {
       const p = this.rxPool.alloc();
@@ -209,7 +292,7 @@ export class SessionNetDevice implements NetDevice {
 
   releaseRx(pbuf: Pbuf): void {
     this.rxWithStack--;
-    if (this.aborted || this.client.rxPostSpace() === 0) this.rxPool.free(pbuf);
+    if (this.aborted || this.waiting || this.client.rxPostSpace() === 0) this.rxPool.free(pbuf);
     else this.post(pbuf);
   }
 
@@ -221,6 +304,11 @@ export class SessionNetDevice implements NetDevice {
   }
 
   transmit(pbuf: Pbuf): boolean {
+    if (this.waiting) {
+      this.stats.txDuringRestart++;
+      this.txPool.free(pbuf);
+      return false;
+    }
     if (!this.client.submitTx(pbuf.dataspaceId, pbuf.offset, pbuf.length)) {
       this.stats.txRingFull++;
       this.txPool.free(pbuf);

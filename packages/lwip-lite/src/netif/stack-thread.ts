@@ -195,6 +195,7 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
 
     const hasWork = () => {
       for (const c of clients) if (c.hasWork()) return true;
+      for (const d of devices) if (d.restartPending()) return true;
       return false;
     };
     // From this thread's context, or (after a sendto) from a kernel half's.
@@ -217,6 +218,7 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
         if (socket !== null && (yield* socket.poll(sys))) progress++;
         for (let i = 0; i < stacks.length; i++) {
           progress += devices[i]!.reapTx();
+          if (devices[i]!.checkEpoch()) progress++;
           devices[i]!.refill();
         }
         yield* notifyDriver(sys);
