@@ -1,5 +1,7 @@
 /**
- * `udf`: compare driver placement configurations under ipbench load on the sim engine.
+ * `udf`: compare driver placement configurations under ipbench load on the sim engine (or, with
+ * `--engine threads`, on real worker threads with real UDP load; the monolithic baseline is
+ * sim-only).
  *
  *   udf compare                      all configurations, 0 and 100 µs hold-off, the paper's ramp
  *   udf run <description>            one configuration's ramp
@@ -122,7 +124,14 @@ function rampOptions(cmd: Command): Command {
       `worker threads running steps side by side (1 to ${MAX_JOBS}, twice the cores)`,
       inRange(1, MAX_JOBS, { integer: true }),
     )
-    .addOption(new Option('--engine <engine>', 'execution engine').choices(['sim']).default('sim'))
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'execution engine: sim (the simulated 2004 machine, virtual time) or threads (real worker threads, real UDP load, real time; isolated, clustered and embedded only: the monolithic baseline is sim-only, its receive livelock being a uniprocessor interrupt-priority phenomenon)',
+      )
+        .choices(['sim', 'threads'])
+        .default('sim'),
+    )
     .option('--no-progress', 'no progress bar');
 }
 
@@ -132,7 +141,7 @@ const example = (...lines: string[]) =>
 const program = new Command()
   .name('udf')
   .description(
-    'Compare user-level driver placement configurations under ipbench UDP echo load (sim engine).',
+    'Compare user-level driver placement configurations under ipbench UDP echo load (sim engine by default; --engine threads for real worker threads, isolated/clustered/embedded only).',
   )
   .version(version, '-V, --version', 'print the version of udf')
   .exitOverride()
@@ -163,6 +172,7 @@ rampOptions(
       'udf compare --quick',
       'udf compare --configs isolated,monolithic --holdoff 0 --loads 100,450,900 --json',
       'udf compare --configs isolated,monolithic --band --loads 450,800,1000',
+      'udf compare --engine threads',
     ),
   )
   .action(async (opts) => {
@@ -173,9 +183,20 @@ rampOptions(
   program
     .command('run')
     .description('run the ipbench ramp on one configuration')
-    .argument('<description>', 'configuration name (see udf list) or description file'),
+    .argument('<description>', 'configuration name (see udf list) or description file')
+    .option(
+      '--wire <udp:HOST:PORT>',
+      'with --engine threads: serve until interrupted, NIC i bound to UDP PORT + i on HOST (one Ethernet frame per datagram), no built-in load — send frames from the host (ping, UDP echo through a TAP bridge)',
+    ),
 )
-  .addHelpText('after', example('udf run isolated --loads 100,450,900 --out results/isolated'))
+  .addHelpText(
+    'after',
+    example(
+      'udf run isolated --loads 100,450,900 --out results/isolated',
+      'udf run isolated --engine threads --loads 20,100',
+      'udf run isolated --engine threads --wire udp:127.0.0.1:5555',
+    ),
+  )
   .action(async (description: string, opts) => {
     await runCommand(description, opts);
   });
