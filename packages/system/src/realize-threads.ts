@@ -44,6 +44,7 @@ import {
   type SystemPlan,
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
+import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
 import { startRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
 
@@ -61,13 +62,15 @@ export const MONOLITHIC_SIM_ONLY =
 
 /**
  * How each NIC is wired.
- * - `load` (default): a UDP port on 127.0.0.1 (any free port) per NIC, and the plan's ipbench
- *   clients in the main thread on the other end ({@link ThreadsSystem.clients}).
- * - `udp`: NIC `i` bound to `bind.port + i` on `bind.address`, no clients: a user's tools (or
- *   another process's load generator) are on the other end.
+ * - `load` (default): the plan's ipbench clients in the main thread on the other end of each
+ *   NIC's wire ({@link ThreadsSystem.clients}); `via` `'udp'` (default) is the engine's UDP wire
+ *   on 127.0.0.1 (any free port), `'in-process'` two shared-memory frame rings between the
+ *   device worker and the main thread (no socket; for fast runs and tests).
+ * - `udp`: NIC `i` bound to `bind.port + i` on `bind.address` (port 0: any free port), no
+ *   clients: a user's tools (or another process's load generator) are on the other end.
  */
 export type ThreadsWire =
-  | { readonly kind: 'load' }
+  | { readonly kind: 'load'; readonly via?: 'udp' | 'in-process' }
   | { readonly kind: 'udp'; readonly bind: UdpAddress };
 
 /** Options of {@link realizeThreads} that are not part of the plan. */
@@ -183,8 +186,10 @@ export function realizeThreads(
 
   // NICs in the device worker, wired as asked.
   const supPlan = only(plan, 'device-supervisor')[0]!;
+  const inProcess = wire.kind === 'load' && wire.via === 'in-process';
   const nics = plan.devices.map((dev, i) => {
     const stats = new NicStatsPage();
+    const rings = inProcess ? { toNic: FrameRing.create(), fromNic: FrameRing.create() } : null;
     const config: ThreadsNicConfig = {
       irqLine: dev.irq,
       mac: dev.mac,
@@ -196,6 +201,7 @@ export function realizeThreads(
       },
       stats: stats.buffer,
       ...(i === 0 ? { probe: { out: tids, slot: domainNames.length } } : {}),
+      ...(rings ? { inProcess: { toNic: rings.toNic.buffer, fromNic: rings.fromNic.buffer } } : {}),
     };
     const bind: UdpAddress =
       wire.kind === 'udp'
@@ -204,11 +210,11 @@ export function realizeThreads(
     const id: DeviceId = engine.createDevice({
       name: dev.name,
       component: { module: moduleUrl('threads-devices'), export: 'dp83820Device', config },
-      wire: { kind: 'udp', bind },
+      ...(rings ? {} : { wire: { kind: 'udp', bind } }),
     });
     if (supPlan.registers.find((r) => r.device === dev.name) === undefined)
       throw new AssemblyError(`supervisor has no window for ${dev.name}`);
-    return { plan: dev, id, stats };
+    return { plan: dev, id, stats, rings };
   });
 
   // Root task (main thread): the memory source and the device supervisor. Their thread ids are
@@ -416,7 +422,12 @@ export function realizeThreads(
   // Load clients on each NIC's wire, in the main thread on a real clock.
   const clock = options.clock ?? new RealClock();
   const clients: SimClient[] = [];
-  const links: { nic: string; link: UdpFrameLink | null; clients: SimClient[] }[] = [];
+  const links: {
+    nic: string;
+    rings: { toNic: FrameRing; fromNic: FrameRing } | null;
+    link: UdpFrameLink | InProcessFrameLink | null;
+    clients: SimClient[];
+  }[] = [];
   for (const n of nics) {
     const mine: SimClient[] = [];
     if (wire.kind === 'load') {
@@ -435,7 +446,7 @@ export function realizeThreads(
         clients.push(client);
       }
     }
-    links.push({ nic: n.plan.name, link: null, clients: mine });
+    links.push({ nic: n.plan.name, rings: n.rings, link: null, clients: mine });
   }
 
   const pages = counterPages.map((p) => {
@@ -457,10 +468,16 @@ export function realizeThreads(
     root.run();
     if (wire.kind === 'load') {
       for (const l of links) {
-        const addr = engine.wires[l.nic];
-        if (addr === undefined) throw new AssemblyError(`no wire address for ${l.nic}`);
-        const link = new UdpFrameLink(addr);
-        await link.open();
+        let link: UdpFrameLink | InProcessFrameLink;
+        if (l.rings) {
+          link = new InProcessFrameLink(l.rings.toNic, l.rings.fromNic);
+          link.open();
+        } else {
+          const addr = engine.wires[l.nic];
+          if (addr === undefined) throw new AssemblyError(`no wire address for ${l.nic}`);
+          link = new UdpFrameLink(addr);
+          await link.open();
+        }
         for (const c of l.clients) {
           link.attach(c.mac, c);
           c.attach(link);
@@ -472,7 +489,12 @@ export function realizeThreads(
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    for (const l of links) l.link?.close();
+    for (const l of links) await l.link?.close();
+    for (const l of links) {
+      // the device side's pump stops on a closed ring (also when no link was opened)
+      l.rings?.toNic.close();
+      l.rings?.fromNic.close();
+    }
     await root.stop();
     await engine.stop();
   };

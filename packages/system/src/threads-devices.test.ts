@@ -4,6 +4,7 @@ import { createSocket } from 'node:dgram';
 import { ThreadsEngine } from '@udf/engine-threads';
 import { describe, expect, it } from 'vitest';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
+import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
 import { UdpFrameLink } from './threads-wire.js';
 
 const devices = new URL('./threads-devices.ts', import.meta.url).href;
@@ -52,6 +53,57 @@ describe('threads NIC: dp83820Device and UdpFrameLink', () => {
       await engine.stop();
     }
   }, 30_000);
+
+  it('the in-process wire: frames pushed by the main thread reach the NIC in the device worker', async () => {
+    const engine = new ThreadsEngine();
+    const stats = new NicStatsPage();
+    const toNic = FrameRing.create(64);
+    const fromNic = FrameRing.create(64);
+    engine.createDevice({
+      name: 'nic0',
+      component: {
+        module: devices,
+        export: 'dp83820Device',
+        config: {
+          irqLine: 3,
+          mac: '02:00:00:00:00:01',
+          eeprom64: true,
+          timing: { pciClockHz: 66e6, pciBusBytes: 8, readLatencyClocks: 8 },
+          stats: stats.buffer,
+          inProcess: { toNic: toNic.buffer, fromNic: fromNic.buffer },
+        } satisfies ThreadsNicConfig,
+      },
+    });
+    await engine.start();
+    const link = new InProcessFrameLink(toNic, fromNic);
+    link.open();
+    try {
+      await waitFor(() => stats.snapshots > 0);
+      const frame = new Uint8Array(60);
+      frame.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
+      for (let i = 0; i < 20; i++) link.receive(frame);
+      await waitFor(() => stats.read().rxArrived === 20);
+      expect(stats.read().rxDisabledDrops).toBe(20);
+      expect(link.counters.sent).toBe(20);
+    } finally {
+      await link.close();
+      await engine.stop();
+    }
+  }, 30_000);
+
+  it('FrameRing: frames come out in order, intact; a full ring drops and counts; close wakes the consumer', async () => {
+    const ring = FrameRing.create(4);
+    for (let i = 0; i < 6; i++) ring.push(Uint8Array.of(i, i, i));
+    expect(ring.drops).toBe(2);
+    const got: number[][] = [];
+    expect(ring.drain((f) => got.push([...f]))).toBe(4);
+    expect(got).toEqual([0, 1, 2, 3].map((i) => [i, i, i]));
+    expect(ring.push(new Uint8Array(2000))).toBe(false);
+    const waiting = ring.wait();
+    ring.close();
+    await waiting;
+    expect(ring.closed).toBe(true);
+  });
 
   it('UdpFrameLink hands a frame to the client its destination MAC names, broadcasts to all, drops the rest', async () => {
     const nic = createSocket('udp4');

@@ -7,9 +7,12 @@
  *
  * @module
  */
+import { workerData } from 'node:worker_threads';
 import { Dp83820, type Dp83820Stats, emptyDp83820Stats } from '@udf/driver-dp83820';
+import type { DeviceWorkerData } from '@udf/engine-threads';
 import type { DeviceHost } from '@udf/l4-kernel';
 import { linuxThreadId, type ThreadIdProbeConfig } from './threads-components.js';
+import { FrameRing, pumpFrames } from './threads-frame-ring.js';
 
 /** The counters a {@link NicStatsPage} carries, in slot order (then the `receiving` flag). */
 export const NIC_STAT_KEYS: readonly (keyof Dp83820Stats)[] = Object.keys(
@@ -36,6 +39,26 @@ export interface ThreadsNicConfig {
   readonly stats: SharedArrayBuffer;
   /** Where to write the device worker's Linux thread id (for the CPU meter). */
   readonly probe?: ThreadIdProbeConfig;
+  /**
+   * The in-process wire instead of the engine's: the NIC consumes `toNic` and produces
+   * `fromNic` ({@link FrameRing} memories shared with the main thread).
+   */
+  readonly inProcess?: { readonly toNic: SharedArrayBuffer; readonly fromNic: SharedArrayBuffer };
+}
+
+/**
+ * Wake the device worker's loop, as the engine's own wires do when a frame arrives (the loop may
+ * be waiting for a far-off event or none; the frame scheduled DMA sooner). The doorbell is the
+ * device worker's (`DeviceWorkerData.bell`); without one (not in a device worker) nothing to do.
+ */
+function deviceWorkerKick(): () => void {
+  const bell = (workerData as DeviceWorkerData | null)?.bell;
+  if (!(bell instanceof SharedArrayBuffer)) return () => {};
+  const word = new Int32Array(bell);
+  return () => {
+    Atomics.add(word, 0, 1);
+    Atomics.notify(word, 0);
+  };
 }
 
 /**
@@ -54,6 +77,12 @@ export function dp83820Device(host: DeviceHost, config: ThreadsNicConfig): Dp838
   });
   if (config.probe !== undefined) {
     Atomics.store(new Int32Array(config.probe.out), config.probe.slot, linuxThreadId());
+  }
+  const wire = config.inProcess;
+  if (wire !== undefined) {
+    const out = new FrameRing(wire.fromNic);
+    nic.port.connect({ receive: (f) => out.push(f) });
+    void pumpFrames(new FrameRing(wire.toNic), (f) => nic.port.receive(f), deviceWorkerKick());
   }
   const page = new Float64Array(config.stats);
   const period = Math.max(1, Math.round(NIC_STATS_PERIOD_SECONDS * host.hz));

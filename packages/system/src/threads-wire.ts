@@ -40,6 +40,29 @@ function parseMacKey(mac: string): number {
   return macKey(Uint8Array.from(parts), 0);
 }
 
+/** Hands frames to the endpoint their destination MAC names; broadcasts and multicasts to all. */
+export class FrameDemux {
+  readonly #byMac = new Map<number, FrameEndpoint>();
+
+  /** Frames addressed to `mac` (`aa:bb:cc:dd:ee:ff`) go to `endpoint`. */
+  attach(mac: string, endpoint: FrameEndpoint): void {
+    this.#byMac.set(parseMacKey(mac), endpoint);
+  }
+
+  /** Deliver one frame. @returns false if it was too short or for no attached endpoint */
+  deliver(frame: Uint8Array): boolean {
+    if (frame.length < MIN_FRAME) return false;
+    if ((frame[0]! & 1) === 1) {
+      for (const ep of this.#byMac.values()) ep.receive(frame);
+      return true;
+    }
+    const ep = this.#byMac.get(macKey(frame, 0));
+    if (ep === undefined) return false;
+    ep.receive(frame);
+    return true;
+  }
+}
+
 /**
  * One UDP socket in the main thread speaking Ethernet frames with one NIC's UDP wire.
  *
@@ -56,7 +79,7 @@ export class UdpFrameLink implements FrameEndpoint {
   readonly counters: FrameLinkCounters = { sent: 0, received: 0, dropped: 0 };
   readonly #socket: Socket;
   readonly #target: UdpAddress;
-  readonly #byMac = new Map<number, FrameEndpoint>();
+  readonly #demux = new FrameDemux();
   #open = false;
 
   /** @param target - the NIC's UDP wire address (`engine.wires[name]`) */
@@ -83,7 +106,7 @@ export class UdpFrameLink implements FrameEndpoint {
 
   /** Frames addressed to `mac` (and broadcasts) go to `endpoint`. */
   attach(mac: string, endpoint: FrameEndpoint): void {
-    this.#byMac.set(parseMacKey(mac), endpoint);
+    this.#demux.attach(mac, endpoint);
   }
 
   /** A frame from a client: one datagram to the NIC (copied; the client reuses its buffers). */
@@ -99,24 +122,9 @@ export class UdpFrameLink implements FrameEndpoint {
   }
 
   #deliver(msg: Buffer): void {
-    if (msg.length < MIN_FRAME) {
-      this.counters.dropped++;
-      return;
-    }
-    const frame = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
-    if ((frame[0]! & 1) === 1) {
-      // broadcast or multicast (ARP requests): every client sees it
+    if (this.#demux.deliver(new Uint8Array(msg.buffer, msg.byteOffset, msg.length)))
       this.counters.received++;
-      for (const ep of this.#byMac.values()) ep.receive(frame);
-      return;
-    }
-    const ep = this.#byMac.get(macKey(frame, 0));
-    if (ep === undefined) {
-      this.counters.dropped++;
-      return;
-    }
-    this.counters.received++;
-    ep.receive(frame);
+    else this.counters.dropped++;
   }
 
   /** Close the socket. */
