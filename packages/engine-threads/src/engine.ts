@@ -6,15 +6,29 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
-import { type InterruptLine, PENTIUM4_XEON_2_66, type ThreadId } from '@udf/l4-kernel';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import {
+  type InterruptLine,
+  PENTIUM4_XEON_2_66,
+  type Rights,
+  rightsBits,
+  type ThreadId,
+} from '@udf/l4-kernel';
 import { sharedNowMs } from './clock.js';
 import type { ComponentRef } from './component.js';
 import { ControlBlocks, kernelRegionBytes, ThreadState } from './control-blocks.js';
 import { ThreadFailedError, ThreadsEngineError } from './errors.js';
 import { InterruptTable, interruptTableBytes, MAX_IRQ_LINES } from './interrupts.js';
 import { IpcPath } from './ipc.js';
-import type { RegionGrant } from './memory.js';
+import {
+  type KernelRequest,
+  kernelLinkBytes,
+  LINK_FLAG,
+  LINK_GEN,
+  LINK_RESULT,
+  LINK_WORDS,
+} from './kernel-link.js';
+import { MappingDb, type MappingDbCounters, PAGE_BYTES } from './mapping-db.js';
 import { MMIO_RING_BYTES, markMmioRingDead } from './mmio-ring.js';
 import { FRAME_BYTES, type PhysicalRegion } from './physical-memory.js';
 import type {
@@ -102,6 +116,12 @@ export interface ThreadOptions {
   readonly priority?: number;
   /** The component that provides the thread body. */
   readonly component: ComponentRef;
+  /**
+   * The thread's pager: a `sys.mem.access` to a page the thread's domain has not mapped (or
+   * not with the rights needed) sends it a page-fault IPC. Default none (the access fails
+   * with `no-pager`).
+   */
+  readonly pager?: ThreadId;
 }
 
 /** The state of a thread as its control block says. */
@@ -111,7 +131,8 @@ export type ThreadStateName =
   | 'send-blocked'
   | 'receive-blocked'
   | 'done'
-  | 'dead';
+  | 'dead'
+  | 'transferring';
 
 const STATE_NAMES: ThreadStateName[] = [
   'inactive',
@@ -120,13 +141,15 @@ const STATE_NAMES: ThreadStateName[] = [
   'receive-blocked',
   'done',
   'dead',
+  'transferring',
 ];
 
 interface DomainRecord {
   readonly name: string;
-  readonly threads: { id: number; priority: number; component: ComponentRef }[];
-  readonly regions: RegionGrant[];
+  readonly threads: { id: number; priority: number; component: ComponentRef; pager: number }[];
   readonly devices: DeviceMapping[];
+  /** The main thread's end of the domain's memory port (page-table updates). */
+  memoryPort: MessagePort | null;
   worker: Worker | null;
   /** Settles when the worker has exited. */
   exited: Promise<void> | null;
@@ -194,6 +217,9 @@ export class ThreadsEngine {
   private deviceCounterValues: Readonly<Record<string, number>> | null = null;
   private deviceFailure: string | null = null;
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
+  private readonly db = new MappingDb();
+  private link: Int32Array | null = null;
+  private badRequests = 0;
   private waiters: (() => void)[] = [];
 
   /** @param options - see {@link ThreadsEngineOptions} */
@@ -278,7 +304,7 @@ export class ThreadsEngine {
     this.domainList.push({
       name,
       threads: [],
-      regions: [],
+      memoryPort: null,
       devices: [],
       worker: null,
       exited: null,
@@ -320,9 +346,13 @@ export class ThreadsEngine {
         `thread ${options.name}: component config is not structured-clone-safe (${(e as Error).message})`,
       );
     }
+    const pager = options.pager ?? 0;
+    if (!Number.isInteger(pager) || pager < 0) {
+      throw new ThreadsEngineError('CONFIG', `thread ${options.name}: pager must be a thread id`);
+    }
     const id = this.threadList.length;
     this.threadList.push({ name: options.name, domain: options.domain, exited: false });
-    d.threads.push({ id, priority, component: c });
+    d.threads.push({ id, priority, component: c, pager });
     return id;
   }
 
@@ -335,8 +365,8 @@ export class ThreadsEngine {
    */
   grantRegion(domain: DomainId, vaddr: number, memory: SharedArrayBuffer | PhysicalRegion): void {
     this.requireSetup();
-    const d = this.domain(domain);
-    let paddr: number | undefined;
+    this.domain(domain);
+    let paddr: number | null = null;
     let region: unknown = memory;
     if (!(memory instanceof SharedArrayBuffer) && memory !== null && typeof memory === 'object') {
       const known = this.physical.find((p) => p.buffer === memory.buffer);
@@ -346,27 +376,89 @@ export class ThreadsEngine {
       paddr = known.paddr;
       region = known.buffer;
     } else {
-      paddr = this.physical.find((p) => p.buffer === memory)?.paddr;
+      paddr = this.physical.find((p) => p.buffer === memory)?.paddr ?? null;
     }
-    if (!Number.isInteger(vaddr) || vaddr < 0) {
+    if (!Number.isInteger(vaddr) || vaddr < 0 || vaddr % PAGE_BYTES !== 0) {
       throw new ThreadsEngineError(
         'CONFIG',
-        `region address must be a non-negative integer, got ${vaddr}`,
+        `region address must be a page-aligned non-negative integer, got ${vaddr}`,
       );
     }
     if (!(region instanceof SharedArrayBuffer) || region.byteLength === 0) {
       throw new ThreadsEngineError('CONFIG', 'a region must be a non-empty SharedArrayBuffer');
     }
-    const end = vaddr + region.byteLength;
-    for (const g of d.regions) {
-      if (vaddr < g.vaddr + g.region.byteLength && g.vaddr < end) {
+    this.mapRootChecked(domain, vaddr, region, paddr, region.byteLength, 6);
+  }
+
+  private mapRootChecked(
+    domain: DomainId,
+    vaddr: number,
+    buffer: SharedArrayBuffer,
+    paddr: number | null,
+    bytes: number,
+    bits: number,
+  ): void {
+    const d = this.domain(domain);
+    const pages = Math.ceil(bytes / PAGE_BYTES);
+    if (vaddr + pages * PAGE_BYTES > 2 ** 32) {
+      throw new ThreadsEngineError('CONFIG', `mapping at ${vaddr} ends beyond 4 GiB`);
+    }
+    const end = vaddr + pages * PAGE_BYTES;
+    if (this.db.anyMapped(domain, vaddr / PAGE_BYTES, pages)) {
+      throw new ThreadsEngineError('OVERLAP', `memory at ${vaddr} overlaps a mapping in ${d.name}`);
+    }
+    for (const m of d.devices) {
+      if (vaddr < m.vaddr + m.size && m.vaddr < end) {
         throw new ThreadsEngineError(
           'OVERLAP',
-          `region at ${vaddr} overlaps the one at ${g.vaddr} in ${d.name}`,
+          `memory at ${vaddr} overlaps a register window in ${d.name}`,
         );
       }
     }
-    d.regions.push(paddr === undefined ? { vaddr, region } : { vaddr, region, paddr });
+    const id = this.db.addRegion(buffer, paddr);
+    this.db.mapRoot(domain, vaddr / PAGE_BYTES, id, 0, pages, bits);
+  }
+
+  /**
+   * Map fresh zeroed memory at `vaddr` in a domain (privileged; the sim's `mapAnonymous`):
+   * a new physical region of `bytes` rounded up to pages, mapped with `rights` as roots of
+   * the mapping tree (pages mapped or granted on from there are derived from them).
+   *
+   * @returns the new region
+   * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`, `CONFIG` (bad address or size), `OVERLAP`, `STATE`
+   */
+  mapAnonymous(domain: DomainId, vaddr: number, bytes: number, rights: Rights): PhysicalRegion {
+    this.requireSetup();
+    this.domain(domain);
+    if (!Number.isInteger(vaddr) || vaddr < 0 || vaddr % PAGE_BYTES !== 0) {
+      throw new ThreadsEngineError('CONFIG', `address must be page-aligned, got ${vaddr}`);
+    }
+    if (
+      !Number.isInteger(bytes) ||
+      bytes <= 0 ||
+      this.db.anyMapped(domain, vaddr / PAGE_BYTES, Math.ceil(bytes / PAGE_BYTES))
+    ) {
+      throw new ThreadsEngineError('OVERLAP', `bad or overlapping anonymous mapping at ${vaddr}`);
+    }
+    const r = this.createRegion(bytes);
+    this.mapRootChecked(domain, vaddr, r.buffer, r.paddr, r.buffer.byteLength, rightsBits(rights));
+    return r;
+  }
+
+  /**
+   * Whether a domain's worker has been handed a region's buffer (by setup or by a mapping that
+   * reached it). A worker keeps every buffer it was handed: unmap revokes pages, not buffers.
+   */
+  holds(domain: DomainId, region: PhysicalRegion | SharedArrayBuffer): boolean {
+    this.domain(domain);
+    const buffer = region instanceof SharedArrayBuffer ? region : region.buffer;
+    const r = this.db.regionOf(buffer);
+    return r !== undefined && this.db.holds(domain, r.id);
+  }
+
+  /** Counters of the kernel's mapping database (pages transferred, unheld item pages, revoked). */
+  get mappingCounters(): Readonly<MappingDbCounters & { badRequests: number }> {
+    return { ...this.db.counters, badRequests: this.badRequests };
   }
 
   /**
@@ -387,6 +479,7 @@ export class ThreadsEngine {
     // one unbacked guard frame between regions: a DMA run off the end faults instead of landing next door
     this.nextPaddr += size + FRAME_BYTES;
     this.physical.push(r);
+    this.db.addRegion(r.buffer, r.paddr);
     return r;
   }
 
@@ -454,11 +547,14 @@ export class ThreadsEngine {
       );
     }
     const size = dev.mmioBytes!;
-    const spans = [
-      ...d.regions.map((g) => [g.vaddr, g.region.byteLength]),
-      ...d.devices.map((m) => [m.vaddr, m.size]),
-    ];
-    for (const [a, n] of spans) {
+    const first = Math.floor(vaddr / PAGE_BYTES);
+    if (this.db.anyMapped(domain, first, Math.floor((vaddr + size - 1) / PAGE_BYTES) - first + 1)) {
+      throw new ThreadsEngineError(
+        'OVERLAP',
+        `register window at ${vaddr} overlaps memory mapped in ${d.name}`,
+      );
+    }
+    for (const [a, n] of d.devices.map((m) => [m.vaddr, m.size])) {
       if (vaddr < a! + n! && a! < vaddr + size) {
         throw new ThreadsEngineError(
           'OVERLAP',
@@ -578,6 +674,8 @@ export class ThreadsEngine {
     this.ipc = new IpcPath(blocks, this.options.latch ?? true, irqTable);
     const w = this.options.worker ?? defaultWorker();
     const epochMs = sharedNowMs();
+    const link = new SharedArrayBuffer(kernelLinkBytes(domains));
+    this.link = new Int32Array(link);
     try {
       await this.startDevices(blocks, irqTable, epochMs);
     } catch (e) {
@@ -587,6 +685,8 @@ export class ThreadsEngine {
     const ready: Promise<void>[] = [];
     this.domainList.forEach((d, index) => {
       if (d.threads.length === 0) return;
+      const channel = new MessageChannel();
+      d.memoryPort = channel.port1;
       const data: DomainWorkerData = {
         entry: w.entry,
         kernel: blocks.buffer,
@@ -597,16 +697,23 @@ export class ThreadsEngine {
         spinMicros: this.options.spinMicros ?? 0,
         irqTable: irqTable?.buffer ?? null,
         threads: d.threads,
-        regions: d.regions,
+        memory: this.db.takeUpdate(index) ?? { regions: [], set: [], del: [] },
+        link,
+        memoryPort: channel.port2,
         devices: d.devices,
       };
-      const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
+      const worker = new Worker(w.url, {
+        workerData: data,
+        execArgv: w.execArgv,
+        transferList: [channel.port2],
+      });
       d.worker = worker;
       d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       ready.push(
         new Promise<void>((resolve, reject) => {
           worker.on('message', (m: WorkerReport) => {
             if (m.type === 'ready') resolve();
+            else if (m.type === 'kernel') this.kernelRequest(index, m);
             else this.onReport(d, m);
           });
           worker.on('error', (e) => {
@@ -754,6 +861,52 @@ export class ThreadsEngine {
     this.thread(id);
     if (this.ipc === null) throw new ThreadsEngineError('STATE', 'engine not started');
     return this.ipc.interrupt(id, code);
+  }
+
+  /**
+   * A domain worker's synchronous kernel request (`kernel-link.ts`): update the mapping
+   * database, post every changed domain its update and bump its generation, then answer.
+   */
+  private kernelRequest(domain: number, r: KernelRequest): void {
+    const blocks = this.blocks!;
+    let result = 0;
+    if (r.op === 'transfer') {
+      const ok =
+        blocks.isThread(r.from) &&
+        blocks.isThread(r.to) &&
+        (blocks.domainOf(r.from) === domain || blocks.domainOf(r.to) === domain);
+      if (ok) {
+        result = this.db.transfer(
+          blocks.domainOf(r.from),
+          blocks.domainOf(r.to),
+          r.items,
+          r.windowBase,
+          r.windowLog2,
+        );
+      } else this.badRequests++;
+    } else if (r.op === 'unmap') {
+      if (blocks.isThread(r.self) && blocks.domainOf(r.self) === domain) {
+        result = this.db.unmap(domain, r.fpage, r.flush);
+      } else this.badRequests++;
+    } else this.badRequests++;
+    this.publishMemory();
+    const w = this.link!;
+    const base = domain * LINK_WORDS;
+    Atomics.store(w, base + LINK_RESULT, result);
+    Atomics.store(w, base + LINK_FLAG, 1);
+    Atomics.notify(w, base + LINK_FLAG);
+  }
+
+  /** Post each domain whose page table changed its update, then bump its generation word. */
+  private publishMemory(): void {
+    const w = this.link!;
+    for (const d of this.db.dirtyDomains()) {
+      const u = this.db.takeUpdate(d);
+      const port = this.domainList[d]?.memoryPort ?? null;
+      if (u === null || port === null) continue;
+      port.postMessage(u);
+      Atomics.add(w, d * LINK_WORDS + LINK_GEN, 1);
+    }
   }
 
   private onReport(d: DomainRecord, m: WorkerReport): void {

@@ -3,9 +3,11 @@
  *
  * @module
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { ComponentRef } from './component.js';
 import type { ThreadFailureKind } from './errors.js';
-import type { RegionGrant } from './memory.js';
+import type { KernelRequest } from './kernel-link.js';
+import type { MemoryUpdate } from './mapping-db.js';
 import type { PhysicalRegion } from './physical-memory.js';
 import type { WireSpec } from './wire.js';
 
@@ -79,18 +81,25 @@ export interface DomainWorkerData {
     readonly id: number;
     readonly priority: number;
     readonly component: ComponentRef;
+    /** The thread's pager (0: none). */
+    readonly pager: number;
   }[];
   /** The interrupt table (null: no interrupt lines). */
   readonly irqTable: SharedArrayBuffer | null;
-  /** Regions granted to the domain. */
-  readonly regions: readonly RegionGrant[];
+  /** The domain's page table at start, with the regions it holds. */
+  readonly memory: MemoryUpdate;
+  /** The kernel link region (RPC slot and page-table generation per domain; `kernel-link.ts`). */
+  readonly link: SharedArrayBuffer;
+  /** The domain's memory port: page-table updates arrive here (taken with `receiveMessageOnPort`). */
+  readonly memoryPort: MessagePort;
   /** Device register windows mapped into the domain. */
   readonly devices: readonly DeviceMapping[];
 }
 
-/** A report from a domain worker to the engine. */
+/** A report (or kernel request) from a domain worker to the engine. */
 export type WorkerReport =
   | { readonly type: 'ready' }
+  | KernelRequest
   | {
       readonly type: 'exit';
       readonly id: number;

@@ -1,0 +1,164 @@
+// Test components for the memory slow path: a small script interpreter (each step is plain
+// data, so a test writes a scenario as config) and a pager. They import nothing from the
+// engine. Results go into a shared Float64 `out` buffer, one slot per step.
+import {
+  type Access,
+  ANY_THREAD,
+  type Fpage,
+  type IpcResult,
+  type MapGrantItem,
+  PAGE_FAULT_LABEL,
+  PAGE_FAULT_REFUSED_LABEL,
+  type Sys,
+} from '@udf/l4-kernel';
+
+/** Names a result slot can hold, encoded as `-1000 - index`. */
+export const NAMES = [
+  'ok',
+  'timeout',
+  'non-existing-partner',
+  'canceled',
+  'aborted',
+  'message-overflow',
+  'malformed-item',
+  'unmapped',
+  'no-pager',
+  'rights',
+  'not-contiguous',
+  'out-of-range',
+  'null',
+] as const;
+/** A slot value as a number or a name. */
+export function decode(v: number): number | string {
+  return v <= -1000 ? NAMES[-1000 - v]! : v;
+}
+const enc = (name: string) => -1000 - NAMES.indexOf(name as (typeof NAMES)[number]);
+const ipc = (r: IpcResult) => (r.ok ? enc('ok') : enc(r.error));
+
+/** One step of a {@link script}. */
+export type Step =
+  | { op: 'poke'; vaddr: number; value: number; kind?: Access }
+  | { op: 'peek'; vaddr: number }
+  | { op: 'send'; to: number | 'last'; items: MapGrantItem[]; label?: number }
+  | { op: 'receive'; from?: number; window?: Fpage }
+  | { op: 'call'; to: number | 'last'; window?: Fpage; items?: MapGrantItem[] }
+  | { op: 'reply'; to: number | 'last' }
+  | { op: 'unmap'; fpage: Fpage; self?: boolean }
+  | { op: 'translate'; vaddr: number }
+  | { op: 'signal'; flag: number }
+  | { op: 'wait'; flag: number };
+
+/** Runs `steps` in order; slot i of `out` holds step i's result, slot `steps.length` = 1 when done. */
+export function script(config: { steps: Step[]; out: SharedArrayBuffer; sync: SharedArrayBuffer }) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const sync = new Int32Array(config.sync);
+    let last = 0;
+    const target = (t: number | 'last') => (t === 'last' ? last : t);
+    for (let i = 0; i < config.steps.length; i++) {
+      const s = config.steps[i]!;
+      let v = 0;
+      switch (s.op) {
+        case 'poke': {
+          const m = yield* sys.mem.access(s.vaddr, 4, s.kind ?? 'write');
+          if ('error' in m) v = enc(m.error);
+          else {
+            m.words[0] = s.value;
+            v = enc('ok');
+          }
+          break;
+        }
+        case 'peek': {
+          const m = yield* sys.mem.access(s.vaddr, 4, 'read');
+          v = 'error' in m ? enc(m.error) : m.words[0]!;
+          break;
+        }
+        case 'send':
+          v = ipc(
+            yield* sys.ipc.send(target(s.to), { label: s.label ?? 0, words: [], items: s.items }),
+          );
+          break;
+        case 'receive': {
+          const r = yield* sys.ipc.receive(s.from ?? ANY_THREAD, undefined, s.window);
+          if (r.ok) last = r.from;
+          v = ipc(r);
+          break;
+        }
+        case 'call': {
+          const r = yield* sys.ipc.call(
+            target(s.to),
+            { label: 1, words: [], items: s.items },
+            undefined,
+            s.window,
+          );
+          v = ipc(r);
+          break;
+        }
+        case 'reply':
+          v = ipc(yield* sys.ipc.reply(target(s.to), { label: 0, words: [] }));
+          break;
+        case 'unmap':
+          v = yield* sys.mem.unmap(s.fpage, s.self ?? false);
+          break;
+        case 'translate':
+          v = sys.mem.translate(s.vaddr) ?? enc('null');
+          break;
+        case 'signal':
+          Atomics.store(sync, s.flag, 1);
+          break;
+        case 'wait':
+          while (Atomics.load(sync, s.flag) === 0) yield* sys.sleep(sys.hz * 0.0002);
+          break;
+      }
+      out[i] = v;
+    }
+    out[config.steps.length] = 1;
+  };
+}
+
+/**
+ * A pager: answers page faults. `policy` per fault number (the last one repeats): 'map' maps
+ * the page of its own space at `source` (with `rights`) to the fault address; 'none' replies
+ * without a mapping (the client faults again); 'refuse' replies PAGE_FAULT_REFUSED_LABEL.
+ * Records each fault's address and access bits in `out` (pairs from slot 1; slot 0 = count).
+ */
+export function pager(config: {
+  source: number;
+  rights?: { read: boolean; write: boolean; execute: boolean };
+  policy: ('map' | 'none' | 'refuse')[];
+  out: SharedArrayBuffer;
+  seed?: number;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    if (config.seed !== undefined) {
+      const m = yield* sys.mem.access(config.source, 4, 'write');
+      if (!('error' in m)) m.words[0] = config.seed;
+    }
+    let faults = 0;
+    for (;;) {
+      const r = yield* sys.ipc.receive(ANY_THREAD);
+      if (!r.ok || r.msg.label !== PAGE_FAULT_LABEL) continue;
+      const [addr, access] = r.msg.words as [number, number];
+      out[1 + 2 * faults] = addr;
+      out[2 + 2 * faults] = access;
+      const policy = config.policy[Math.min(faults, config.policy.length - 1)]!;
+      faults++;
+      out[0] = faults;
+      if (policy === 'refuse') {
+        yield* sys.ipc.reply(r.from, { label: PAGE_FAULT_REFUSED_LABEL, words: [] });
+      } else if (policy === 'none') {
+        yield* sys.ipc.reply(r.from, { label: 0, words: [] });
+      } else {
+        const rights = config.rights ?? { read: true, write: true, execute: false };
+        yield* sys.ipc.reply(r.from, {
+          label: 0,
+          words: [],
+          items: [
+            { kind: 'map', fpage: { base: config.source, sizeLog2: 12, rights }, sendBase: addr },
+          ],
+        });
+      }
+    }
+  };
+}
