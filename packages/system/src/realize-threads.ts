@@ -25,6 +25,7 @@ import { readCountersPage } from '@udf/dataspace';
 import {
   type DeviceId,
   type DomainId,
+  type PhysicalRegion,
   ThreadsEngine,
   type ThreadsEngineOptions,
   type UdpAddress,
@@ -109,8 +110,10 @@ export interface ThreadsSystem {
   checkStarted(): void;
   /** Linux thread id of each domain's worker and of the device worker (`devices`), 0 unknown. */
   threadIds(): Record<string, number>;
-  /** Domain name of each engine domain, in creation order. */
+  /** Domain name of each engine domain, in creation order (index = engine `DomainId`). */
   readonly domains: readonly string[];
+  /** The regions the memory source allocated so far (dataspaces and translation tables). */
+  allocatedRegions(): readonly PhysicalRegion[];
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -564,5 +567,6 @@ export function realizeThreads(
     checkStarted,
     threadIds,
     domains: domainNames,
+    allocatedRegions: () => root.regions,
   };
 }

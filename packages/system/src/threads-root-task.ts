@@ -10,7 +10,7 @@
  * @module
  */
 import { MEMORY_SOURCE_LABEL, MemorySourceStatus } from '@udf/dataspace';
-import type { DomainId, ThreadsEngine } from '@udf/engine-threads';
+import type { DomainId, PhysicalRegion, ThreadsEngine } from '@udf/engine-threads';
 import {
   ANY_THREAD,
   type Cycles,
@@ -54,6 +54,8 @@ export interface ThreadsRootTask {
   readonly sourceStats: MemoryServerStats;
   /** Counters of the device supervisor. */
   readonly supervisorStats: DeviceSupervisorStats;
+  /** The regions the memory source allocated, in order. */
+  readonly regions: readonly PhysicalRegion[];
 }
 
 /** The memory source's request handling, engine side: allocate, map into a domain. */
