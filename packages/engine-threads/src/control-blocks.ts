@@ -332,7 +332,8 @@ export class ControlBlocks {
   /**
    * Write a message into thread `id`'s message registers (lock held; `words.length + 2 *
    * items.length` checked by the caller). Items are encoded in two words each after the
-   * untyped words (see {@link encodeItem}).
+   * untyped words: `sendBase * 2 + grant`, then `fpage.base + sizeLog2 * 16 + rwx` (the
+   * base is page-aligned, so its low 12 bits are free, as in X.2's fpage encoding).
    */
   writeMessage(
     id: ThreadId,

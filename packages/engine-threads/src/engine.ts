@@ -901,9 +901,10 @@ export class ThreadsEngine {
   private publishMemory(): void {
     const w = this.link!;
     for (const d of this.db.dirtyDomains()) {
-      const u = this.db.takeUpdate(d);
       const port = this.domainList[d]?.memoryPort ?? null;
-      if (u === null || port === null) continue;
+      if (port === null) continue; // no worker: its changes wait (and its regions stay unheld)
+      const u = this.db.takeUpdate(d);
+      if (u === null) continue;
       port.postMessage(u);
       Atomics.add(w, d * LINK_WORDS + LINK_GEN, 1);
     }

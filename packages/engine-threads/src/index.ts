@@ -57,7 +57,33 @@ export {
   IpcPath,
   ipcError,
 } from './ipc.js';
-export { DomainDevices, DomainMemory, type RegionGrant } from './memory.js';
+export {
+  type KernelRequest,
+  kernelLinkBytes,
+  LINK_FLAG,
+  LINK_GEN,
+  LINK_RESULT,
+  LINK_WORDS,
+  type SlowPath,
+  WorkerSlowPath,
+} from './kernel-link.js';
+export {
+  ADDRESS_LIMIT,
+  MappingDb,
+  type MappingDbCounters,
+  type MemoryUpdate,
+  PAGE_BYTES,
+  type RegionInfo,
+  validFpage,
+} from './mapping-db.js';
+export {
+  DomainDevices,
+  DomainMemory,
+  type MemoryLink,
+  type PageEntry,
+  type PageFault,
+  type RegionGrant,
+} from './memory.js';
 export {
   drainMmioRing,
   MMIO_RING_BYTES,
@@ -81,7 +107,7 @@ export {
   type SchedulerExit,
   type SchedulerOptions,
 } from './scheduler.js';
-export { type CallRecord, createThreadSys } from './thread-sys.js';
+export { type CallRecord, createThreadSys, WHOLE_SPACE } from './thread-sys.js';
 export {
   linkPorts,
   type UdpAddress,

@@ -10,7 +10,7 @@
  *
  * A request: the worker stores 0 in the flag, posts the request on its `parentPort`, and waits
  * with `Atomics.wait` on the flag (it holds no control-block lock meanwhile). The main thread
- * updates the mapping database, posts each changed domain its {@link MemoryUpdate} on that
+ * updates the mapping database, posts each changed domain its `MemoryUpdate` on that
  * domain's memory port, bumps the domain's generation, then writes the result and the flag.
  * A worker applies updates when it sees its generation change (`DomainMemory.sync`), taking
  * them with `receiveMessageOnPort` — no event-loop turn, so a worker blocked in
@@ -22,7 +22,6 @@
  * @module
  */
 import type { Fpage, MapGrantItem, ThreadId } from '@udf/l4-kernel';
-import type { MemoryUpdate } from './mapping-db.js';
 
 /** Int32 words per domain in the kernel link region. */
 export const LINK_WORDS = 4;
@@ -125,6 +124,3 @@ export class WorkerSlowPath implements SlowPath {
     return this.request({ type: 'kernel', op: 'unmap', self, fpage, flush });
   }
 }
-
-/** Re-exported for the worker's memory: the update type it applies. */
-export type { MemoryUpdate };
