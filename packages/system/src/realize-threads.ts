@@ -235,6 +235,11 @@ export function realizeThreads(
     ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
     domainOf: (t: ThreadId) => threadDomains.get(t),
   });
+  // The supervisor's own mapping of every NIC's registers (the reset path), in the root task.
+  for (const n of nics) {
+    const w = supPlan.registers.find((r) => r.device === n.plan.name)!;
+    engine.mapDevice(root.domain, n.id, w.vaddr);
+  }
   const create = (
     d: string,
     name: string,
@@ -272,6 +277,7 @@ export function realizeThreads(
   });
   if (supPlan.manager !== mgrPlan.thread)
     throw new AssemblyError('the device supervisor must serve the planned manager');
+  root.prepare(managerId);
   let promised = 0;
   for (const s of sourcePlan.serves) {
     if (s.thread !== mgrPlan.thread)
@@ -355,7 +361,11 @@ export function realizeThreads(
       config: d.config,
     });
     driverThreads.set(d.space, id);
-    root.superviseDriver(id, []);
+    const devs = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!.devices;
+    root.superviseDriver(
+      id,
+      devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr),
+    );
   }
 
   const stackThreads = new Map<string, ThreadId>();

@@ -21,10 +21,13 @@ import {
   type ThreadId,
 } from '@udf/l4-kernel';
 import { DeviceSupervisor, type DeviceSupervisorStats } from './device-supervisor.js';
-import { AssemblyError } from './errors.js';
 import type { MemoryServerStats } from './memory-server.js';
 
 const PAGE = 4096;
+const RW = { read: true, write: true, execute: false } as const;
+
+/** Name of the root-task domain on the threads engine (its threads run in the main thread). */
+export const ROOT_TASK_DOMAIN = 'root-task';
 
 /** Options of {@link startRootTask}. */
 export interface RootTaskOptions {
@@ -44,11 +47,15 @@ export interface ThreadsRootTask {
   readonly supervisorId: ThreadId;
   /** Let `thread` obtain up to `bytes` from the memory source (before start). */
   budget(thread: ThreadId, bytes: number): void;
+  /** The root-task domain. */
+  readonly domain: DomainId;
   /** Supervise a driver thread whose devices' windows are at `registers` in the root task. */
   superviseDriver(thread: ThreadId, registers: readonly number[]): void;
-  /** Start serving (after the engine has started). */
+  /** Complete the supervisor's configuration (before start): the manager it serves. */
+  prepare(manager: ThreadId): void;
+  /** Start serving (after the engine has started; the engine runs the root domain). */
   run(): void;
-  /** Stop serving. */
+  /** Stop serving (the engine stops the root domain with the others). */
   stop(): Promise<void>;
   /** Counters of the memory source. */
   readonly sourceStats: MemoryServerStats;
@@ -143,13 +150,70 @@ export class ThreadsMemorySource {
 }
 
 /**
- * Create the root task's threads on `engine` (before it starts).
- *
- * @throws AssemblyError if the engine has no root-task threads
+ * Create the root task on `engine` (before it starts): a root-task domain whose threads run in
+ * the main thread — the memory source (allocates a fresh physical region per request and maps
+ * it into the requester's domain) and the device supervisor (the sim's {@link DeviceSupervisor},
+ * holding its own mapping of every supervised driver's register windows).
  */
 export function startRootTask(engine: ThreadsEngine, options: RootTaskOptions): ThreadsRootTask {
-  void engine;
-  void options;
-  void DeviceSupervisor;
-  throw new AssemblyError('the threads engine has no root-task threads yet');
+  const root = engine.createDomain(ROOT_TASK_DOMAIN, { root: true });
+  const regions: PhysicalRegion[] = [];
+  const source = new ThreadsMemorySource((domain, vaddr, bytes) => {
+    let r: { readonly paddr: number; readonly region: PhysicalRegion };
+    try {
+      r = engine.allocateRegion(bytes);
+    } catch {
+      return 'no-memory';
+    }
+    try {
+      engine.mapPhysical(domain, vaddr, r.paddr, bytes, RW);
+    } catch {
+      return 'refused';
+    }
+    regions.push(r.region);
+    return r.paddr;
+  }, options.domainOf);
+  const sourceId = engine.createThread({
+    domain: root,
+    name: options.source.name,
+    priority: options.source.priority,
+    body: (sys) => source.body(sys),
+  });
+  const drivers: { thread: ThreadId; registers: number[] }[] = [];
+  let supervisor: DeviceSupervisor | null = null;
+  const supervisorId = engine.createThread({
+    domain: root,
+    name: options.supervisor.name,
+    priority: options.supervisor.priority,
+    body: function* (sys: Sys): Generator<KernelCall, void, unknown> {
+      yield* supervisor!.body(sys);
+    },
+  });
+  return {
+    sourceId,
+    supervisorId,
+    domain: root,
+    budget: (thread, bytes) => source.budget(thread, bytes),
+    superviseDriver: (thread, registers) => {
+      drivers.push({ thread, registers: [...registers] });
+    },
+    run: () => {},
+    stop: async () => {},
+    get sourceStats() {
+      return source.stats;
+    },
+    get supervisorStats() {
+      return (
+        supervisor?.stats ?? { driversDisabled: 0, devicesReset: 0, acknowledged: 0, refused: 0 }
+      );
+    },
+    regions,
+    prepare: (manager: ThreadId) => {
+      supervisor = new DeviceSupervisor({
+        manager,
+        drivers,
+        ackTimeout: options.ackTimeout,
+      });
+    },
+  };
 }

@@ -62,6 +62,21 @@ export async function startThreadsSystem(
   built.checkStarted();
 }
 
+/**
+ * Prime a started system before measuring: every client runs briefly at a low rate, so each
+ * stack has resolved its clients' addresses (ARP) and the workers' code on the packet path is
+ * compiled (V8 runs code interpreted first: the first tens of milliseconds of a fresh system
+ * are several times slower). Results are discarded.
+ */
+export async function primeThreadsSystem(built: ThreadsSystem, seconds = 0.3): Promise<void> {
+  await Promise.all(
+    built.clients.map((c) =>
+      // ≈ 100 probes per second per client: light enough never to overrun a NIC
+      c.start({ rateMbps: 0.2, packetSize: 256, warmupS: 0, durationS: seconds, cooldownS: 0.05 }),
+    ),
+  );
+}
+
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
 /**
@@ -95,6 +110,7 @@ export async function runThreadsRamp(
   const out: StepResult[] = [];
   try {
     await startThreadsSystem(built);
+    await primeThreadsSystem(built);
     const meter = new ThreadCpuMeter(() => built.threadIds());
     const holdoffUs = options.holdoffUs ?? p.devices[0]!.holdoffUnits * 100;
     for (const [index, load] of options.loadsMbps.entries()) {
