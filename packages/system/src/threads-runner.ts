@@ -3,7 +3,10 @@
  * until it serves, then run ipbench steps of real load against it — `SimClient`s in the main
  * thread on a real clock, speaking Ethernet/ARP/IPv4/UDP over each NIC's UDP wire — and measure
  * throughput, round-trip times and CPU per domain. One system serves the whole ramp (starting
- * workers takes time; the sim instead builds a fresh system per step).
+ * workers takes time, and a fresh worker runs its code interpreted at first: a long-running
+ * system is warm), primed once before the first step ({@link primeThreadsSystem}); a step's
+ * counters are what it added ({@link counterDeltas}). The sim instead builds a fresh,
+ * deterministic system per step.
  *
  * CPU: each domain's worker and the device worker are metered from Linux per-thread CPU time
  * ({@link ThreadCpuMeter}: schedstat, or utime + stime where the kernel keeps no scheduler
@@ -77,6 +80,20 @@ export async function primeThreadsSystem(built: ThreadsSystem, seconds = 0.3): P
   );
 }
 
+/**
+ * What a step added to each counter: one system serves the whole ramp on threads, so a step's
+ * counters are the increase over that step (warm-up, window, cool-down). Gauges (a manager's
+ * free frames, ...) read as their change.
+ */
+export function counterDeltas(
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) out[k] = v - (before[k] ?? 0);
+  return out;
+}
+
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
 /**
@@ -115,6 +132,7 @@ export async function runThreadsRamp(
     const holdoffUs = options.holdoffUs ?? p.devices[0]!.holdoffUnits * 100;
     for (const [index, load] of options.loadsMbps.entries()) {
       const wall0 = performance.now();
+      const before = built.counters();
       const offered = load * p.devices.length;
       const step: RampStep = await new Ramp({
         clock: built.clock,
@@ -159,8 +177,8 @@ export async function runThreadsRamp(
         cpuByDomain: Object.fromEntries(
           Object.entries(perThread).map(([k, v]) => [k, round(100 * v, 1)]),
         ),
-        counters: built.counters(),
-        simSeconds: round((performance.now() - wall0) / 1000, 6),
+        counters: counterDeltas(before, built.counters()),
+        simSeconds: round(p.load.warmupSeconds + p.load.durationSeconds, 6),
         wallSeconds: round((performance.now() - wall0) / 1000),
         ipbench: step,
       };
