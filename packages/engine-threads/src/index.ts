@@ -27,10 +27,12 @@ export {
   type DeviceId,
   type DeviceOptions,
   type DomainId,
+  type DomainOptions,
   type ThreadOptions,
   type ThreadStateName,
   ThreadsEngine,
   type ThreadsEngineOptions,
+  type ThreadsThreadInfo,
 } from './engine.js';
 export {
   ThreadFailedError,
@@ -103,6 +105,7 @@ export type {
 } from './protocol.js';
 export {
   DomainScheduler,
+  ROOT_STEPS_PER_TURN,
   type SchedulerCounters,
   type SchedulerExit,
   type SchedulerOptions,

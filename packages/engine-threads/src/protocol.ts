@@ -39,13 +39,16 @@ export interface DeviceWorkerData {
   readonly spinMicros: number;
   /** The worker's doorbell (one Int32 word): rung by every MMIO post. */
   readonly bell: SharedArrayBuffer;
-  /** Every physical region (DMA reaches all memory). */
+  /** Every physical region at start (DMA reaches all memory). */
   readonly regions: readonly PhysicalRegion[];
+  /** Regions created at run time arrive here (taken with `receiveMessageOnPort`). */
+  readonly regionPort: MessagePort;
   /** The devices: model reference, MMIO ring, wire. */
   readonly devices: readonly {
     readonly name: string;
     readonly component: ComponentRef;
-    readonly ring: SharedArrayBuffer;
+    /** One MMIO ring per domain the device is mapped into. */
+    readonly rings: readonly SharedArrayBuffer[];
     readonly wire?: WireSpec;
   }[];
 }

@@ -79,6 +79,9 @@ interface LocalThread {
   resume: unknown;
 }
 
+/** Steps a root-task scheduler runs before it lets the main thread's event loop in. */
+export const ROOT_STEPS_PER_TURN = 64;
+
 /** Why {@link DomainScheduler.run} returned. */
 export type SchedulerExit = 'done' | 'stopped';
 
@@ -166,6 +169,56 @@ export class DomainScheduler {
       );
       if (how === 'not-equal') this.counters.racedSleeps++;
       else this.counters.sleeps++;
+    }
+  }
+
+  /** The IPC path's counters (messages, latched, missed sends). */
+  get ipcCounters(): Readonly<Record<string, number>> {
+    return { ...this.o.ipc.counters };
+  }
+
+  /**
+   * {@link DomainScheduler.run} for the main thread (root-task domains): the same loop, but it
+   * waits with `Atomics.waitAsync` and gives the event loop a turn every
+   * {@link ROOT_STEPS_PER_TURN} steps, so the kernel's slow path (worker requests) keeps being
+   * served while root threads run.
+   */
+  async runAsync(): Promise<SchedulerExit> {
+    const { blocks, domain } = this.o;
+    const words = blocks.words;
+    const bell = blocks.doorbellIndex(domain);
+    let seen = Atomics.load(words, bell) - 1;
+    let steps = 0;
+    for (;;) {
+      const v = Atomics.load(words, bell);
+      if (blocks.stopRequested(domain)) return 'stopped';
+      if (v !== seen) {
+        seen = v;
+        this.collect();
+      }
+      if (this.earliest !== Number.POSITIVE_INFINITY && sharedNowMs() >= this.earliest) {
+        this.expire();
+      }
+      if (this.ready.length > 0) {
+        this.step();
+        if (++steps % ROOT_STEPS_PER_TURN === 0) {
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        continue;
+      }
+      if (this.live === 0) return 'done';
+      const wait = this.earliest - sharedNowMs();
+      if (wait <= 0) continue;
+      const w = Atomics.waitAsync(
+        words,
+        bell,
+        v,
+        wait === Number.POSITIVE_INFINITY ? undefined : wait,
+      );
+      if (w.async) {
+        await w.value;
+        this.counters.sleeps++;
+      } else this.counters.racedSleeps++;
     }
   }
 

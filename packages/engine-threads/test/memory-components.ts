@@ -162,3 +162,80 @@ export function pager(config: {
     }
   };
 }
+
+/**
+ * A device that does DMA on request: register 0 holds a physical address, writing register 4
+ * stores its value there (`store32`), reading register 8 loads the word there (`load32`);
+ * register 12 counts refused addresses.
+ */
+export function dmaDevice(host: {
+  memory: { load32(p: number): number; store32(p: number, v: number): void };
+}) {
+  let addr = 0;
+  let refused = 0;
+  return {
+    mmioSize: 16,
+    read32(o: number): number {
+      if (o === 0) return addr;
+      if (o === 12) return refused;
+      if (o !== 8) return 0;
+      try {
+        return host.memory.load32(addr) >>> 0;
+      } catch {
+        refused++;
+        return 0xffffffff;
+      }
+    },
+    write32(o: number, v: number): void {
+      if (o === 0) addr = v >>> 0;
+      else if (o === 4) {
+        try {
+          host.memory.store32(addr, v);
+        } catch {
+          refused++;
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Asks a memory source (by call: label 0x4d53, words [vaddr, bytes]) for memory, writes into
+ * it, then has the DMA device read it and write next to it. out: [0] reply label, [1] paddr
+ * from the reply, [2] translate(vaddr), [3] word the device read, [4] word the device wrote
+ * (read through the view), [5] refused DMA addresses, [6] done.
+ */
+export function dmaClient(config: {
+  source: number;
+  vaddr: number;
+  bytes: number;
+  regs: number;
+  out: SharedArrayBuffer;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const r = yield* sys.ipc.call(config.source, {
+      label: 0x4d53,
+      words: [config.vaddr, config.bytes],
+    });
+    out[0] = r.ok ? r.msg.label : -1;
+    const paddr = r.ok ? r.msg.words[0]! : 0;
+    out[1] = paddr;
+    out[2] = sys.mem.translate(config.vaddr) ?? -1;
+    const v = yield* sys.mem.access(config.vaddr, config.bytes, 'write');
+    if ('error' in v) {
+      out[6] = -1;
+      return;
+    }
+    v.words[0] = 0x1234;
+    const dev = sys.mem.registers(config.regs)!;
+    dev.write32(0, paddr);
+    out[3] = dev.read32(8);
+    dev.write32(0, paddr + 16);
+    dev.write32(4, 0xbeef);
+    dev.read32(0); // a read flushes the posted writes
+    out[4] = v.words[4]!;
+    out[5] = dev.read32(12);
+    out[6] = 1;
+  };
+}
