@@ -4,6 +4,23 @@
 import { createSocket } from 'node:dgram';
 import { resolve } from 'node:path';
 import { RealClock, SimClient } from '@udf/ipbench';
+import {
+  ArpOperation,
+  ArpPacket,
+  ArpRepr,
+  EthernetFrame,
+  EtherType,
+  Icmpv4Packet,
+  Icmpv4Repr,
+  Icmpv4Type,
+  IpProtocol,
+  Ipv4Packet,
+  Ipv4Repr,
+  isWireError,
+  MAC_BROADCAST,
+  parseIpv4,
+  parseMac,
+} from '@udf/lwip-lite';
 import { describe, expect, it } from 'vitest';
 import { loadSystem, parseSystem } from './load.js';
 import { plan } from './plan.js';
@@ -70,6 +87,16 @@ function checkIsolation(built: ThreadsSystem): void {
     for (const t of tables)
       for (const s of stacks) expect(engine.holds(domainId(s.space), t)).toBe(false);
   }
+}
+
+/** An Ethernet frame from `src` to `dst` with `ethertype` and room for `payload` bytes. */
+function ethernet(dst: Uint8Array, src: Uint8Array, ethertype: number, payload: number) {
+  const frame = new Uint8Array(Math.max(60, 14 + payload));
+  const eth = new EthernetFrame(frame);
+  eth.setDst(dst);
+  eth.setSrc(src);
+  eth.setEthertype(ethertype);
+  return frame;
 }
 
 describe('realizeThreads', () => {
@@ -194,6 +221,90 @@ describe('realizeThreads', () => {
       }
       checkIsolation(built);
     } finally {
+      await built.stop();
+    }
+  }, 60_000);
+
+  it('with a UDP wire bound to a given port (udf run --wire), the stack answers ARP and ping from a host socket', async () => {
+    const p = plan(system('isolated'));
+    const probe = createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+    const port = probe.address().port; // a port that was free a moment ago
+    probe.close();
+    const built = realizeThreads(p, {
+      wire: { kind: 'udp', bind: { address: '127.0.0.1', port } },
+    });
+    const host = createSocket('udp4');
+    try {
+      await startThreadsSystem(built);
+      expect(built.wires().nic0).toEqual({ address: '127.0.0.1', port });
+      expect(built.clients).toHaveLength(0);
+      await new Promise<void>((r) => host.bind(0, '127.0.0.1', () => r()));
+      const frames: Uint8Array[] = [];
+      let arrived: () => void = () => {};
+      host.on('message', (m) => {
+        frames.push(new Uint8Array(m));
+        arrived();
+      });
+      const next = (what: (f: Uint8Array) => boolean) =>
+        new Promise<Uint8Array>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no answer')), 10_000);
+          const look = () => {
+            const f = frames.find(what);
+            if (f === undefined) return;
+            clearTimeout(timer);
+            resolve(f);
+          };
+          arrived = look;
+          look();
+        });
+      const me = parseMac('02:00:00:99:00:01');
+      const myIp = parseIpv4('10.0.0.50');
+      const stackIp = parseIpv4('10.0.0.1');
+      const send = (f: Uint8Array) => host.send(f, port, '127.0.0.1');
+      // who has 10.0.0.1?
+      const arp = ethernet(MAC_BROADCAST, me, EtherType.Arp, 28);
+      const req = new ArpRepr();
+      req.operation = ArpOperation.Request;
+      req.senderHardwareAddr.set(me);
+      req.senderProtocolAddr = myIp;
+      req.targetProtocolAddr = stackIp;
+      req.emit(new ArpPacket(arp, 14, 28));
+      send(arp);
+      const reply = await next((f) => new EthernetFrame(f).ethertype === EtherType.Arp);
+      const parsed = ArpRepr.parse(new ArpPacket(reply, 14, 28), new ArpRepr());
+      if (isWireError(parsed)) throw new Error('bad ARP reply');
+      expect(parsed.operation).toBe(ArpOperation.Reply);
+      expect(parsed.senderProtocolAddr).toBe(stackIp);
+      const stackMac = parsed.senderHardwareAddr.slice();
+      // ping 10.0.0.1
+      const ping = ethernet(stackMac, me, EtherType.Ipv4, 20 + 8 + 32);
+      const ip = new Ipv4Repr();
+      Object.assign(ip, {
+        src: myIp,
+        dst: stackIp,
+        protocol: IpProtocol.Icmp,
+        payloadLen: 40,
+        ident: 7,
+      });
+      ip.emit(new Ipv4Packet(ping, 14, 60));
+      const icmp = new Icmpv4Repr();
+      Object.assign(icmp, {
+        msgType: Icmpv4Type.EchoRequest,
+        ident: 0x1234,
+        seqNo: 1,
+        dataLen: 32,
+      });
+      for (let i = 0; i < 32; i++) ping[42 + i] = i;
+      icmp.emit(new Icmpv4Packet(ping, 34, 40));
+      send(ping);
+      const pong = await next(
+        (f) => new EthernetFrame(f).ethertype === EtherType.Ipv4 && f[23] === IpProtocol.Icmp,
+      );
+      expect(pong[34]).toBe(Icmpv4Type.EchoReply);
+      expect(Array.from(pong.subarray(42, 74))).toEqual(Array.from(ping.subarray(42, 74)));
+    } finally {
+      host.close();
       await built.stop();
     }
   }, 60_000);
