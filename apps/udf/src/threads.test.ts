@@ -1,7 +1,9 @@
 // `--engine threads` input handling: the wire option, and the monolithic baseline refused with
 // the reason (the built CLI in a child process, as a user runs it).
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from './check.js';
 import { parseWire } from './threads.js';
@@ -39,4 +41,38 @@ describe('udf --engine threads: input', () => {
     expect(r.stdout).toMatch(/--engine <engine>/);
     expect(r.stdout).toMatch(/monolithic baseline is\s+sim-only/);
   });
+
+  it('compare --engine threads --json: rows marked engine threads with CPU per domain; CSV and chart written (built workers)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'udf-threads-'));
+    const r = udf(
+      'compare',
+      '--engine',
+      'threads',
+      '--configs',
+      'embedded',
+      '--loads',
+      '2',
+      '--duration',
+      '300',
+      '--warmup',
+      '100',
+      '--packet-size',
+      '256',
+      '--json',
+      '--out',
+      out,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.engine).toBe('threads');
+    expect(doc.rows).toHaveLength(1);
+    const row = doc.rows[0];
+    expect(row.engine).toBe('threads');
+    expect(row.config).toBe('embedded');
+    expect(row.achievedMbps).toBeGreaterThan(0);
+    if (process.platform === 'linux')
+      expect(Object.keys(row.cpuByDomain).sort()).toEqual(['app', 'devices', 'memory']);
+    expect(existsSync(join(out, 'embedded-100us.csv'))).toBe(true);
+    expect(existsSync(join(out, 'throughput-cpu.svg'))).toBe(true);
+  }, 60_000);
 });
