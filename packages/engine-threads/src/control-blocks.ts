@@ -61,6 +61,8 @@ export const FLAG_WINDOW = 2;
 export const FLAG_MISSED = 4;
 /** Flag: the receive-blocked thread is sleeping (receive from nil): it resumes with no result. */
 export const FLAG_SLEEPING = 8;
+/** Flag: the `Transferring` thread is the sender (a receiver is taking its items), not the receiver. */
+export const FLAG_ITEM_SENDER = 16;
 
 /** Result codes in a block's result word (OR {@link RESULT_RECEIVE_PHASE} for the receive phase). */
 export const ResultCode = {

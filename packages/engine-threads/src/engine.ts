@@ -1184,6 +1184,11 @@ export class ThreadsEngine {
         new ThreadFailedError('DOMAIN_FAILED', t.id, rec.name, d.name, message + note, stack),
       );
     }
+    try {
+      this.ipc?.failTransfers(new Set(d.threads.map((t) => t.id)));
+    } catch {
+      // a lock held by the dead worker: those partners cannot be failed cleanly (as above)
+    }
     this.notifyWaiters();
   }
 

@@ -28,6 +28,7 @@ import { sharedNowMs } from './clock.js';
 import {
   type ControlBlocks,
   FLAG_CALL,
+  FLAG_ITEM_SENDER,
   FLAG_MISSED,
   FLAG_SLEEPING,
   FLAG_WINDOW,
@@ -202,6 +203,8 @@ export class IpcPath {
     }
     const base = b.windowBase(to);
     b.writeMessage(to, label, words, items);
+    b.setPartner(to, self); // the deliverer, should its worker die mid-transfer (failTransfers)
+    b.clearFlags(to, FLAG_ITEM_SENDER);
     b.setState(to, ThreadState.Transferring);
     b.setDeadline(to, Number.POSITIVE_INFINITY);
     b.unlock2(self, to);
@@ -242,12 +245,14 @@ export class IpcPath {
     b.copyMessage(s, self);
     const items = b.readItems(self);
     const msg: Message = { label: b.label(self), words: b.readWords(self), items };
+    b.setFlags(s, FLAG_ITEM_SENDER); // (its partner is already `self`, the deliverer)
     b.setState(s, ThreadState.Transferring);
     b.setDeadline(s, Number.POSITIVE_INFINITY);
     this.release(self, other);
     slow.transfer(s, self, items, window.base, window.sizeLog2);
     b.lock(s);
     if (b.state(s) === ThreadState.Transferring) {
+      b.clearFlags(s, FLAG_ITEM_SENDER);
       if ((b.flags(s) & FLAG_CALL) !== 0) {
         const wait = b.receiveTimeout(s);
         if (wait !== 0) this.enterReceive(s, self, sharedNowMs() + wait);
@@ -458,6 +463,27 @@ export class IpcPath {
     b.setState(id, ThreadState.Running);
     b.unlock(id);
     return r;
+  }
+
+  /**
+   * The worker of `dead` threads died: a thread left `Transferring` by one of them (it died
+   * between taking the partner's message and completing the transfer) fails with
+   * `non-existing-partner` — in the send phase if it was the sender, else the receive phase.
+   */
+  failTransfers(dead: ReadonlySet<ThreadId>): void {
+    const b = this.blocks;
+    for (let x = 1; x <= b.threads; x++) {
+      if (b.state(x) !== ThreadState.Transferring) continue;
+      b.lock(x);
+      const p = b.partner(x);
+      if (b.state(x) === ThreadState.Transferring && dead.has(p)) {
+        const sender = (b.flags(x) & FLAG_ITEM_SENDER) !== 0;
+        b.clearFlags(x, FLAG_CALL | FLAG_ITEM_SENDER);
+        b.complete(x, ResultCode['non-existing-partner'] | (sender ? 0 : RESULT_RECEIVE_PHASE), p);
+        b.unlock(x);
+        b.ring(b.domainOf(x));
+      } else b.unlock(x);
+    }
   }
 
   /**

@@ -239,3 +239,97 @@ export function dmaClient(config: {
     out[6] = 1;
   };
 }
+
+/**
+ * Stress: `rounds` times, call `to` with a map item of the page at `base` (which holds `value`)
+ * landing at `sendBase` of its window, then unmap it again (`items: false`: the same calls
+ * without an item and without the unmap, for comparison). out: [0] rounds completed, [1]
+ * failed calls, [2] pages unmap removed in all, [3] elapsed milliseconds.
+ */
+export function mapLoop(config: {
+  to: number;
+  base: number;
+  value: number;
+  sendBase: number;
+  rounds: number;
+  items?: boolean;
+  out: SharedArrayBuffer;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const withItems = config.items !== false;
+    const m = yield* sys.mem.access(config.base, 4, 'write');
+    if ('error' in m) throw new Error(`no page at ${config.base}: ${m.error}`);
+    m.words[0] = config.value;
+    const fpage = {
+      base: config.base,
+      sizeLog2: 12,
+      rights: { read: true, write: true, execute: false },
+    };
+    const items = withItems ? [{ kind: 'map' as const, fpage, sendBase: config.sendBase }] : [];
+    const t0 = performance.now();
+    for (let i = 0; i < config.rounds; i++) {
+      const r = yield* sys.ipc.call(config.to, {
+        label: config.value,
+        words: [config.sendBase],
+        items,
+      });
+      if (!r.ok) out[1]!++;
+      if (withItems) out[2]! += yield* sys.mem.unmap(fpage, false);
+      out[0] = i + 1;
+    }
+    out[3] = performance.now() - t0;
+  };
+}
+
+/**
+ * Stress partner of {@link mapLoop}: receives with `window`, reads the word where an item
+ * landed (must equal the label; messages without items are just answered), replies. out: [0] messages, [1] wrong or missing words.
+ */
+export function mapServer(config: { window: Fpage; out: SharedArrayBuffer }) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    for (;;) {
+      const r = yield* sys.ipc.receive(ANY_THREAD, undefined, config.window);
+      if (!r.ok) continue;
+      out[0]!++;
+      if (r.msg.items !== undefined && r.msg.items.length > 0) {
+        const v = yield* sys.mem.access(config.window.base + r.msg.words[0]!, 4, 'read');
+        if ('error' in v || v.words[0] !== r.msg.label) out[1]!++;
+      }
+      yield* sys.ipc.reply(r.from, { label: 0, words: [] });
+    }
+  };
+}
+
+/**
+ * A region mapper (SawMill's role, as `@udf/dataspace`'s): the pager of threads in its OWN
+ * domain. On a fault it asks `manager` (another domain) for the page with a one-page receive
+ * window at the fault address, then answers the faulting thread with a map item of that page
+ * from its own space to the same place (which maps nothing new: it is already there).
+ * out: [0] faults served.
+ */
+export function regionMapper(config: { manager: number; out: SharedArrayBuffer }) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const rw = { read: true, write: true, execute: false };
+    for (;;) {
+      const r = yield* sys.ipc.receive(ANY_THREAD);
+      if (!r.ok || r.msg.label !== PAGE_FAULT_LABEL) continue;
+      const [addr, access] = r.msg.words as [number, number];
+      const page = Math.floor(addr / 4096) * 4096;
+      yield* sys.ipc.call(
+        config.manager,
+        { label: PAGE_FAULT_LABEL, words: [addr, access] },
+        undefined,
+        { base: page, sizeLog2: 12, rights: rw },
+      );
+      out[0]!++;
+      yield* sys.ipc.reply(r.from, {
+        label: 0,
+        words: [],
+        items: [{ kind: 'map', fpage: { base: page, sizeLog2: 12, rights: rw }, sendBase: addr }],
+      });
+    }
+  };
+}
