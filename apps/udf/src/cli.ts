@@ -132,6 +132,10 @@ function rampOptions(cmd: Command): Command {
         .choices(['sim', 'threads'])
         .default('sim'),
     )
+    .option(
+      '--wire <wire>',
+      "with --engine threads: the load's wire, udp (default: each NIC's UDP wire on 127.0.0.1) or in-process (shared-memory frame rings, no socket); or, with run, udp:HOST:PORT to serve until interrupted with NIC i on UDP PORT + i of HOST (one Ethernet frame per datagram) and no built-in load — send frames from the host (ping, UDP echo through a TAP bridge)",
+    )
     .option('--no-progress', 'no progress bar');
 }
 
@@ -183,11 +187,7 @@ rampOptions(
   program
     .command('run')
     .description('run the ipbench ramp on one configuration')
-    .argument('<description>', 'configuration name (see udf list) or description file')
-    .option(
-      '--wire <udp:HOST:PORT>',
-      'with --engine threads: serve until interrupted, NIC i bound to UDP PORT + i on HOST (one Ethernet frame per datagram), no built-in load — send frames from the host (ping, UDP echo through a TAP bridge)',
-    ),
+    .argument('<description>', 'configuration name (see udf list) or description file'),
 )
   .addHelpText(
     'after',

@@ -27,7 +27,7 @@ import {
 } from './steps.js';
 import {
   checkThreadsConfig,
-  parseWire,
+  parseWireChoice,
   runThreadsConfigs,
   serveThreads,
   THREADS_DEFAULT_CONFIGS,
@@ -162,7 +162,12 @@ function simOnlyOptions(opts: RampCliOptions): string[] {
 }
 
 /** `udf compare/run --engine threads`: real load on real threads, one placement at a time. */
-async function threadsCommand(files: string[], opts: RampCliOptions, title: string) {
+async function threadsCommand(
+  files: string[],
+  opts: RampCliOptions,
+  title: string,
+  via?: 'udp' | 'in-process',
+) {
   const bad = simOnlyOptions(opts);
   if (bad.length > 0) throw new InputError(bad.map((b) => `--engine threads: ${b} is sim-only`));
   for (const f of files) checkThreadsConfig(loadChecked(f));
@@ -175,6 +180,7 @@ async function threadsCommand(files: string[], opts: RampCliOptions, title: stri
     durationMs: opts.duration,
     warmupMs: opts.warmup,
     packetSize: opts.packetSize,
+    ...(via !== undefined ? { via } : {}),
     onStep: (r) => {
       if (showProgress)
         console.error(
@@ -202,8 +208,15 @@ export async function compareCommand(opts: RampCliOptions): Promise<void> {
   if (dup !== undefined)
     throw new InputError([`--configs: "${dup}" is listed twice; list each configuration once`]);
   const files = names.map(descriptionPath);
+  if (opts.wire !== undefined && !threads)
+    throw new InputError(["--wire: only with --engine threads (the sim's wire is simulated)"]);
   if (threads) {
-    await threadsCommand(files, opts, 'udf compare --engine threads');
+    const wire = opts.wire === undefined ? undefined : parseWireChoice(opts.wire);
+    if (wire !== undefined && 'serve' in wire)
+      throw new InputError([
+        '--wire udp:HOST:PORT serves one placement: use it with udf run CONFIG --engine threads',
+      ]);
+    await threadsCommand(files, opts, 'udf compare --engine threads', wire?.via);
     return;
   }
   if (opts.band && opts.pcap !== undefined)
@@ -238,14 +251,16 @@ export async function runCommand(description: string, opts: RampCliOptions): Pro
   if (opts.wire !== undefined && opts.engine !== 'threads')
     throw new InputError(["--wire: only with --engine threads (the sim's wire is simulated)"]);
   if (opts.engine === 'threads') {
-    if (opts.wire !== undefined) {
-      await serveThreads(description, parseWire(opts.wire));
+    const wire = opts.wire === undefined ? undefined : parseWireChoice(opts.wire);
+    if (wire !== undefined && 'serve' in wire) {
+      await serveThreads(description, wire.serve);
       return;
     }
     await threadsCommand(
       [descriptionPath(description)],
       opts,
       `udf run ${description} --engine threads`,
+      wire?.via,
     );
     return;
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from './check.js';
-import { parseWire } from './threads.js';
+import { parseWire, parseWireChoice } from './threads.js';
 
 const cli = resolve(import.meta.dirname, '../dist/cli.js');
 const udf = (...args: string[]) => spawnSync('node', [cli, ...args], { encoding: 'utf8' });
@@ -17,6 +17,12 @@ describe('udf --engine threads: input', () => {
     expect(parseWire('udp:localhost:1')).toEqual({ address: 'localhost', port: 1 });
     for (const bad of ['tcp:1.2.3.4:5', 'udp:1.2.3.4', 'udp:1.2.3.4:0', 'udp:h:65536', 'udp::5'])
       expect(() => parseWire(bad), bad).toThrow(InputError);
+    expect(parseWireChoice('in-process')).toEqual({ via: 'in-process' });
+    expect(parseWireChoice('udp')).toEqual({ via: 'udp' });
+    expect(parseWireChoice('udp:127.0.0.1:7777')).toEqual({
+      serve: { address: '127.0.0.1', port: 7777 },
+    });
+    expect(() => parseWireChoice('tcp')).toThrow(InputError);
   });
 
   it('compare --engine threads --configs monolithic exits 2 and says why it is sim-only', () => {

@@ -38,13 +38,23 @@ export interface WireOption {
   readonly port: number;
 }
 
+/** What `--wire` says: the load's wire (`udp`, `in-process`), or serve on `udp:HOST:PORT`. */
+export type WireChoice = { readonly via: 'udp' | 'in-process' } | { readonly serve: WireOption };
+
+/** Parse `--wire`: `udp`, `in-process`, or `udp:HOST:PORT`. */
+export function parseWireChoice(text: string): WireChoice {
+  const t = text.trim();
+  if (t === 'udp' || t === 'in-process') return { via: t };
+  return { serve: parseWire(t) };
+}
+
 /** Parse `udp:HOST:PORT` (PORT 1-65535; NIC i binds PORT + i). */
 export function parseWire(text: string): WireOption {
   const m = /^udp:([^:\s]+):(\d+)$/.exec(text.trim());
   const port = m ? Number(m[2]) : Number.NaN;
   if (!m || !(Number.isInteger(port) && port > 0 && port < 65536)) {
     throw new InputError([
-      `--wire ${JSON.stringify(text)}: expected udp:HOST:PORT (e.g. udp:127.0.0.1:5555), PORT 1-65535; NIC i binds PORT + i`,
+      `--wire ${JSON.stringify(text)}: expected udp, in-process, or udp:HOST:PORT (e.g. udp:127.0.0.1:5555; PORT 1-65535, NIC i binds PORT + i)`,
     ]);
   }
   return { address: m[1]!, port };
@@ -64,6 +74,8 @@ export interface ThreadsRunOptions {
   readonly durationMs?: number;
   readonly warmupMs?: number;
   readonly packetSize?: number;
+  /** The load's wire (default the NICs' UDP wires). */
+  readonly via?: 'udp' | 'in-process';
   readonly onStep?: (r: StepResult) => void;
 }
 
@@ -92,6 +104,7 @@ export async function runThreadsConfigs(
           durationMs: options.durationMs ?? THREADS_DEFAULT_DURATION_MS,
           warmupMs: options.warmupMs ?? THREADS_DEFAULT_WARMUP_MS,
           ...(options.packetSize !== undefined ? { packetSize: options.packetSize } : {}),
+          ...(options.via !== undefined ? { via: options.via } : {}),
           onStep: (r) => options.onStep?.(r),
         });
         results.push(...rs);

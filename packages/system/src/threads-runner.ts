@@ -45,6 +45,11 @@ export interface ThreadsRampOptions {
   readonly cooldownMs?: number;
   /** UDP payload bytes (default the description's). */
   readonly packetSize?: number;
+  /**
+   * The load's wire: the NICs' UDP wires on 127.0.0.1 (`'udp'`, default) or the in-process
+   * frame rings (`'in-process'`: no socket, for fast runs).
+   */
+  readonly via?: 'udp' | 'in-process';
   /** Realiser options (engine spin, worker script). */
   readonly realize?: Omit<RealizeThreadsOptions, 'wire' | 'clock'>;
   /** Called after each step. */
@@ -123,7 +128,10 @@ export async function runThreadsRamp(
       warmupMs,
     }),
   );
-  const built = realizeThreads(p, options.realize ?? {});
+  const built = realizeThreads(p, {
+    ...options.realize,
+    wire: { kind: 'load', via: options.via ?? 'udp' },
+  });
   const out: StepResult[] = [];
   try {
     await startThreadsSystem(built);
