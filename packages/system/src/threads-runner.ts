@@ -31,6 +31,9 @@ import { ThreadCpuMeter } from './threads-cpu.js';
 /** Real seconds a threads system may take to serve (workers start, sessions open). */
 export const THREADS_STARTUP_LIMIT_SECONDS = 30;
 
+/** Seconds of load at the first step's rate that warm a fresh system up before the ramp. */
+export const PRIME_WARM_SECONDS = 0.5;
+
 /** Options of {@link runThreadsRamp}. */
 export interface ThreadsRampOptions {
   /** Offered loads in Mb/s per NIC, in order. */
@@ -70,19 +73,39 @@ export async function startThreadsSystem(
   built.checkStarted();
 }
 
+/** Options of {@link primeThreadsSystem}. */
+export interface PrimeOptions {
+  /** Seconds of light load that resolve ARP (default 0.3). */
+  readonly arpSeconds?: number;
+  /** Then seconds of load at {@link PrimeOptions.rateMbps} that warm the code up (default 0: none). */
+  readonly warmSeconds?: number;
+  /** Offered load per client during the warm phase, Mb/s. */
+  readonly rateMbps?: number;
+  /** UDP payload bytes during the warm phase (default 1024). */
+  readonly packetSize?: number;
+}
+
 /**
- * Prime a started system before measuring: every client runs briefly at a low rate, so each
- * stack has resolved its clients' addresses (ARP) and the workers' code on the packet path is
- * compiled (V8 runs code interpreted first: the first tens of milliseconds of a fresh system
- * are several times slower). Results are discarded.
+ * Prime a started system before measuring, results discarded: first every client runs at a
+ * light rate (≈ 100 probes/s: never overruns a NIC, so no ARP reply is lost and each stack
+ * resolves its clients' addresses), then, if asked, at a given rate, so the workers' code on the
+ * packet path is compiled (V8 runs code interpreted first: the first thousands of packets of a
+ * fresh system are several times slower).
  */
-export async function primeThreadsSystem(built: ThreadsSystem, seconds = 0.3): Promise<void> {
-  await Promise.all(
-    built.clients.map((c) =>
-      // ≈ 100 probes per second per client: light enough never to overrun a NIC
-      c.start({ rateMbps: 0.2, packetSize: 256, warmupS: 0, durationS: seconds, cooldownS: 0.05 }),
-    ),
-  );
+export async function primeThreadsSystem(
+  built: ThreadsSystem,
+  options: PrimeOptions = {},
+): Promise<void> {
+  const run = (rateMbps: number, packetSize: number, durationS: number) =>
+    Promise.all(
+      built.clients.map((c) =>
+        c.start({ rateMbps, packetSize, warmupS: 0, durationS, cooldownS: 0.05 }),
+      ),
+    );
+  await run(0.2, 256, options.arpSeconds ?? 0.3);
+  const warm = options.warmSeconds ?? 0;
+  if (warm > 0 && options.rateMbps !== undefined && options.rateMbps > 0)
+    await run(options.rateMbps, options.packetSize ?? 1024, warm);
 }
 
 /**
@@ -135,7 +158,12 @@ export async function runThreadsRamp(
   const out: StepResult[] = [];
   try {
     await startThreadsSystem(built);
-    await primeThreadsSystem(built);
+    // ARP, then the first step's load for half a second to warm the code up
+    await primeThreadsSystem(built, {
+      warmSeconds: PRIME_WARM_SECONDS,
+      rateMbps: (options.loadsMbps[0]! * p.devices.length) / Math.max(1, built.clients.length),
+      packetSize: p.load.packetSize,
+    });
     const meter = new ThreadCpuMeter(() => built.threadIds());
     const holdoffUs = options.holdoffUs ?? p.devices[0]!.holdoffUnits * 100;
     for (const [index, load] of options.loadsMbps.entries()) {
