@@ -228,12 +228,11 @@ export function realizeThreads(
     throw new AssemblyError(`manager's memory source "${mgrPlan.memorySource}" is not planned`);
   if (mgrPlan.supervisor !== supPlan.thread)
     throw new AssemblyError('the device supervisor must serve the planned manager');
-  const threadDomains = new Map<ThreadId, DomainId>();
   const root: ThreadsRootTask = startRootTask(engine, {
     source: { name: sourcePlan.thread, priority: sourcePlan.priority },
     supervisor: { name: supPlan.thread, priority: supPlan.priority },
     ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
-    domainOf: (t: ThreadId) => threadDomains.get(t),
+    domainOf: (t: ThreadId) => engine.threadInfo(t)?.space,
   });
   // The supervisor's own mapping of every NIC's registers (the reset path), in the root task.
   for (const n of nics) {
@@ -254,7 +253,6 @@ export function realizeThreads(
       component: { module: ref.module, export: ref.export, config: ref.config },
       ...(pager !== undefined ? { pager } : {}),
     });
-    threadDomains.set(id, domain(d));
     return id;
   };
 
