@@ -198,7 +198,18 @@ export function createRootTask(engine: ThreadsEngine, options: RootTaskOptions):
     },
     get supervisorStats() {
       return (
-        supervisor?.stats ?? { driversDisabled: 0, devicesReset: 0, acknowledged: 0, refused: 0 }
+        supervisor?.stats ?? {
+          driversDisabled: 0,
+          devicesReset: 0,
+          acknowledged: 0,
+          refused: 0,
+          exitsNotified: 0,
+          hangsDetected: 0,
+          driversRestarted: 0,
+          pinsRecovered: 0,
+          heartbeatChecks: 0,
+          restartsRefused: 0,
+        }
       );
     },
     regions,
