@@ -67,6 +67,8 @@ const WAKE_COUNTERS = {
   clientToDriver: '.driver.clientNotifications',
   /** Driver → client wake-ups the stack received. */
   driverToClient: '.thread.wakeups',
+  /** Frames the NIC dropped for want of a free receive descriptor (why the loop loses some). */
+  rxOverruns: '.rxOverruns',
 } as const;
 
 /** One measured window of one target. */
@@ -122,6 +124,7 @@ async function measure(
       interrupts: wake(WAKE_COUNTERS.interrupts),
       clientToDriver: wake(WAKE_COUNTERS.clientToDriver),
       driverToClient: wake(WAKE_COUNTERS.driverToClient),
+      rxOverruns: wake(WAKE_COUNTERS.rxOverruns),
     },
     hotThreads: t.hotThreads,
   };
@@ -133,9 +136,15 @@ function figures(s: Sample) {
   let runNs = 0;
   let hotSleeps = 0;
   const cpuPercent: Record<string, number> = {};
+  const cpuUsPerEchoByThread: Record<string, number> = {};
+  const sleepsPerEchoByThread: Record<string, number> = {};
+  const preemptionsPerEchoByThread: Record<string, number> = {};
   for (const [name, d] of Object.entries(s.threads)) {
     runNs += d.runNs;
     cpuPercent[name] = (100 * d.runNs) / (s.seconds * 1e9);
+    cpuUsPerEchoByThread[name] = per(d.runNs / 1000);
+    sleepsPerEchoByThread[name] = per(d.voluntary);
+    preemptionsPerEchoByThread[name] = per(d.involuntary);
     if (s.hotThreads.includes(name)) hotSleeps += d.voluntary;
   }
   const w = s.wakes;
@@ -150,6 +159,10 @@ function figures(s: Sample) {
     sleepsPerEcho: per(hotSleeps),
     rttUs: s.rttUs,
     lost: s.lost,
+    rxOverruns: w.rxOverruns,
+    cpuUsPerEchoByThread,
+    sleepsPerEchoByThread,
+    preemptionsPerEchoByThread,
   };
 }
 type Figures = ReturnType<typeof figures>;
@@ -237,6 +250,17 @@ function report(
       }),
     );
 
+  const byThread = (name: string) =>
+    Object.fromEntries(
+      Object.keys(byTarget.get(name)![0]!.cpuPercent).map((k) => [
+        k,
+        {
+          cpuUsPerEcho: med(name, (f) => f.cpuUsPerEchoByThread[k] ?? Number.NaN),
+          sleepsPerEcho: med(name, (f) => f.sleepsPerEchoByThread[k] ?? Number.NaN),
+          preemptionsPerEcho: med(name, (f) => f.preemptionsPerEchoByThread[k] ?? Number.NaN),
+        },
+      ]),
+    );
   const [ISO, EMB, ALW, PLAIN] = names as [string, string, string, string];
   const eps = (f: Figures) => f.echoesPerSecond;
   const cpu = (f: Figures) => f.cpuUsPerEcho;
@@ -280,6 +304,8 @@ function report(
           workerSleepsPerEcho: med(n, slp),
           rttUs: med(n, (f) => f.rttUs),
           lost: byTarget.get(n)!.reduce((a, f) => a + f.lost, 0),
+          rxOverruns: byTarget.get(n)!.reduce((a, f) => a + f.rxOverruns, 0),
+          byThread: byThread(n),
           cpuPercent: Object.fromEntries(
             Object.keys(byTarget.get(n)![0]!.cpuPercent).map((k) => [
               k,
@@ -321,7 +347,7 @@ function report(
   log('');
   log('medians over rounds (echo/s also min–max); per echo = per datagram echoed');
   log(
-    `${'target'.padEnd(24)} ${'echo/s'.padStart(7)} ${'(min–max)'.padStart(15)} ${'CPU µs/echo'.padStart(11)} ${'IPC wake/echo'.padStart(13)} ${'cli→drv'.padStart(8)} ${'sleeps/echo'.padStart(11)} ${'RTT µs'.padStart(7)} ${'lost'.padStart(5)}  CPU % by thread`,
+    `${'target'.padEnd(24)} ${'echo/s'.padStart(7)} ${'(min–max)'.padStart(15)} ${'CPU µs/echo'.padStart(11)} ${'IPC wake/echo'.padStart(13)} ${'cli→drv'.padStart(8)} ${'sleeps/echo'.padStart(11)} ${'RTT µs'.padStart(7)} ${'lost'.padStart(5)} ${'ovrn'.padStart(5)}  CPU % by thread`,
   );
   for (const n of names) {
     const [lo, hi] = range(n, eps);
@@ -330,8 +356,19 @@ function report(
       .join(', ');
     const udf = n !== PLAIN;
     log(
-      `${n.padEnd(24)} ${f0(med(n, eps)).padStart(7)} ${`(${f0(lo)}–${f0(hi)})`.padStart(15)} ${f1(med(n, cpu)).padStart(11)} ${(udf ? f3(med(n, ipc)) : '-').padStart(13)} ${(udf ? f3(med(n, c2d)) : '-').padStart(8)} ${f3(med(n, slp)).padStart(11)} ${f0(med(n, (f) => f.rttUs)).padStart(7)} ${String(byTarget.get(n)!.reduce((a, f) => a + f.lost, 0)).padStart(5)}  ${pct}`,
+      `${n.padEnd(24)} ${f0(med(n, eps)).padStart(7)} ${`(${f0(lo)}–${f0(hi)})`.padStart(15)} ${f1(med(n, cpu)).padStart(11)} ${(udf ? f3(med(n, ipc)) : '-').padStart(13)} ${(udf ? f3(med(n, c2d)) : '-').padStart(8)} ${f3(med(n, slp)).padStart(11)} ${f0(med(n, (f) => f.rttUs)).padStart(7)} ${String(byTarget.get(n)!.reduce((a, f) => a + f.lost, 0)).padStart(5)} ${(udf ? String(byTarget.get(n)!.reduce((a, f) => a + f.rxOverruns, 0)) : '-').padStart(5)}  ${pct}`,
     );
+  }
+  log('');
+  log(
+    'per thread (medians): CPU µs / sleeps (voluntary switches) / preemptions (involuntary) per echo',
+  );
+  for (const n of names) {
+    const parts = Object.entries(byThread(n)).map(
+      ([k, v]) =>
+        `${k} ${f1(v.cpuUsPerEcho)} / ${f2(v.sleepsPerEcho)} / ${f2(v.preemptionsPerEcho)}`,
+    );
+    log(`  ${n.padEnd(24)} ${parts.join(';  ')}`);
   }
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const r = ratios;
@@ -348,7 +385,7 @@ function report(
   );
   log('');
   log(
-    "IPC wake/echo: IPC receives that woke the driver or the stack (driver interrupts + client→driver notifications + driver→client notifications, from the components' counters pages); cli→drv: the client→driver part, which the session's notify policy governs; sleeps/echo: voluntary context switches (real futex sleeps) of the driver and stack workers (of the echo worker for plain), /proc/self/task/TID/status. CPU: schedstat run time of every domain worker and the device worker (the plain echo's worker), load generator excluded.",
+    "IPC wake/echo: IPC receives that woke the driver or the stack (driver interrupts + client→driver notifications + driver→client notifications, from the components' counters pages); cli→drv: the client→driver part, which the session's notify policy governs; lost: probes not echoed within 200 ms (re-sent); ovrn: NIC receive overruns (no free descriptor); sleeps/echo: voluntary context switches (real futex sleeps) of the driver and stack workers (of the echo worker for plain), /proc/self/task/TID/status. CPU: schedstat run time of every domain worker and the device worker (the plain echo's worker), load generator excluded.",
   );
   log(
     `manager maxPinSeconds ${BENCH_MAX_PIN_SECONDS} in every udf system (the default 1 s disables a driver idle for a second). load average at end ${loadEnd.map((x) => x.toFixed(2)).join(' ')}; ${wallSeconds.toFixed(0)} s`,
