@@ -91,12 +91,12 @@ function rampOptions(cmd: Command): Command {
     )
     .option(
       '--duration <ms>',
-      `virtual milliseconds measured per step (up to ${MAX_WINDOW_MS})`,
+      `milliseconds measured per step, virtual on the sim, real on threads (up to ${MAX_WINDOW_MS})`,
       inRange(0, MAX_WINDOW_MS, { loOpen: true }),
     )
     .option(
       '--warmup <ms>',
-      `virtual milliseconds of warm-up per step (0 to ${MAX_WINDOW_MS})`,
+      `milliseconds of warm-up per step, virtual on the sim, real on threads (0 to ${MAX_WINDOW_MS})`,
       inRange(0, MAX_WINDOW_MS),
     )
     .option(

@@ -191,7 +191,7 @@ async function threadsCommand(
   if (!opts.json) {
     const wall = (performance.now() - started) / 1000;
     console.error(
-      `${done.results.length} steps on the threads engine in ${wall.toFixed(1)} wall s (engine: threads; real time, real UDP load)`,
+      `${done.results.length} steps on the threads engine in ${wall.toFixed(1)} wall s (engine: threads; real time, real load over the ${via === 'in-process' ? 'in-process' : 'UDP'} wire)`,
     );
   }
   await finish(done, opts, out, title);

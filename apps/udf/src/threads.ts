@@ -4,14 +4,15 @@
  * wire per NIC. The monolithic baseline is sim-only (see `MONOLITHIC_SIM_ONLY`).
  */
 import {
+  checkThreadsPlan,
   loadSystem,
-  MONOLITHIC_SIM_ONLY,
   plan,
   realizeThreads,
   runThreadsRamp,
   type StepResult,
   type SystemDescription,
   startThreadsSystem,
+  ThreadsPlacementError,
 } from '@udf/system';
 import { InputError, loadChecked } from './check.js';
 import type { StepFailure } from './pool.js';
@@ -60,10 +61,17 @@ export function parseWire(text: string): WireOption {
   return { address: m[1]!, port };
 }
 
-/** Refuse the monolithic baseline (and any description with a kernel domain) on threads. */
+/**
+ * Refuse what the threads engine cannot run: the monolithic baseline (a kernel domain, the echo
+ * behind sockets), as the realiser would (`checkThreadsPlan`), but as bad input before any work.
+ */
 export function checkThreadsConfig(sys: SystemDescription): void {
-  if (sys.domains.some((d) => d.kernel) || sys.name === 'monolithic') {
-    throw new InputError([`--engine threads: ${sys.name}: ${MONOLITHIC_SIM_ONLY}`]);
+  try {
+    checkThreadsPlan(plan(sys));
+  } catch (e) {
+    if (e instanceof ThreadsPlacementError)
+      throw new InputError([`--engine threads: ${e.message}`]);
+    throw e;
   }
 }
 

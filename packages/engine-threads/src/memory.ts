@@ -62,7 +62,8 @@ export class DomainMemory {
     this.port = link?.port ?? null;
     this.gen = link === undefined ? null : new Int32Array(link.link);
     this.genIndex = link === undefined ? 0 : link.domain * LINK_WORDS + LINK_GEN;
-    if (this.gen !== null) this.seen = Atomics.load(this.gen, this.genIndex);
+    // `seen` starts at 0, the generation's initial value: anything posted before this domain
+    // was built (and counted in the generation) is still on the port and taken at the first sync
     this.apply(initial);
   }
 

@@ -46,7 +46,7 @@ import {
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
-import { startRootTask, type ThreadsRootTask } from './threads-root-task.js';
+import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
 
 /** A placement the threads engine cannot run (code `THREADS_PLACEMENT`). */
@@ -228,7 +228,7 @@ export function realizeThreads(
     throw new AssemblyError(`manager's memory source "${mgrPlan.memorySource}" is not planned`);
   if (mgrPlan.supervisor !== supPlan.thread)
     throw new AssemblyError('the device supervisor must serve the planned manager');
-  const root: ThreadsRootTask = startRootTask(engine, {
+  const root: ThreadsRootTask = createRootTask(engine, {
     source: { name: sourcePlan.thread, priority: sourcePlan.priority },
     supervisor: { name: supPlan.thread, priority: supPlan.priority },
     ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
@@ -475,8 +475,7 @@ export function realizeThreads(
   const start = async () => {
     if (started) throw new AssemblyError('threads system already started');
     started = true;
-    await engine.start();
-    root.run();
+    await engine.start(); // the root-task domain runs in this thread from here
     if (wire.kind === 'load') {
       for (const l of links) {
         let link: UdpFrameLink | InProcessFrameLink;
@@ -506,7 +505,6 @@ export function realizeThreads(
       l.rings?.toNic.close();
       l.rings?.fromNic.close();
     }
-    await root.stop();
     await engine.stop();
   };
 

@@ -29,7 +29,7 @@ const RW = { read: true, write: true, execute: false } as const;
 /** Name of the root-task domain on the threads engine (its threads run in the main thread). */
 export const ROOT_TASK_DOMAIN = 'root-task';
 
-/** Options of {@link startRootTask}. */
+/** Options of {@link createRootTask}. */
 export interface RootTaskOptions {
   readonly source: { readonly name: string; readonly priority: number };
   readonly supervisor: { readonly name: string; readonly priority: number };
@@ -53,10 +53,6 @@ export interface ThreadsRootTask {
   superviseDriver(thread: ThreadId, registers: readonly number[]): void;
   /** Complete the supervisor's configuration (before start): the manager it serves. */
   prepare(manager: ThreadId): void;
-  /** Start serving (after the engine has started; the engine runs the root domain). */
-  run(): void;
-  /** Stop serving (the engine stops the root domain with the others). */
-  stop(): Promise<void>;
   /** Counters of the memory source. */
   readonly sourceStats: MemoryServerStats;
   /** Counters of the device supervisor. */
@@ -155,7 +151,7 @@ export class ThreadsMemorySource {
  * it into the requester's domain) and the device supervisor (the sim's {@link DeviceSupervisor},
  * holding its own mapping of every supervised driver's register windows).
  */
-export function startRootTask(engine: ThreadsEngine, options: RootTaskOptions): ThreadsRootTask {
+export function createRootTask(engine: ThreadsEngine, options: RootTaskOptions): ThreadsRootTask {
   const root = engine.createDomain(ROOT_TASK_DOMAIN, { root: true });
   const regions: PhysicalRegion[] = [];
   const source = new ThreadsMemorySource((domain, vaddr, bytes) => {
@@ -197,8 +193,6 @@ export function startRootTask(engine: ThreadsEngine, options: RootTaskOptions): 
     superviseDriver: (thread, registers) => {
       drivers.push({ thread, registers: [...registers] });
     },
-    run: () => {},
-    stop: async () => {},
     get sourceStats() {
       return source.stats;
     },
