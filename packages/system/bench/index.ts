@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '0.5' },
     window: { type: 'string', default: '32' },
     size: { type: 'string', default: '1024' },
+    ab: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -50,6 +51,24 @@ for (const [k, v, ok] of [
 ] as const) {
   if (!ok) throw new Error(`--${k}: ${v} is out of range`);
 }
+/**
+ * `--ab spin:N` or `--ab holdoff:N`: one more row, isolated with the engine's domain and device
+ * workers spinning N µs on their doorbells before they sleep, or with an N µs interrupt hold-off,
+ * measured against plain isolated in the same rounds.
+ */
+const AB = (() => {
+  if (args.ab === undefined) return null;
+  const m = /^(spin|holdoff):(\d+)$/.exec(args.ab);
+  if (m === null) throw new Error(`--ab: ${args.ab} is not spin:N or holdoff:N`);
+  const n = Number(m[2]);
+  return m[1] === 'spin'
+    ? {
+        label: `isolated, spin ${n} µs`,
+        options: { engine: { spinMicros: n, deviceSpinMicros: n } },
+      }
+    : { label: `isolated, hold-off ${n} µs`, options: { holdoffUs: n } };
+})();
+
 /** Untimed closed-loop load per target before the first round (V8 compiles the packet path). */
 const FIRST_WARMUP_SECONDS = 1.5;
 
@@ -200,6 +219,8 @@ try {
     ),
   );
   targets.push(await startPlainEcho('plain node:dgram echo'));
+  if (AB !== null)
+    targets.push(await startUdf(AB.label, benchSystem(isolated, 'isolated-ab'), SIZE, AB.options));
   const source = detectCpuSource(Object.values(targets[0]!.threads()));
   if (source === 'none') throw new Error('no per-thread CPU times on this machine (Linux /proc)');
   cpuSource = source;
@@ -261,7 +282,7 @@ function report(
         },
       ]),
     );
-  const [ISO, EMB, ALW, PLAIN] = names as [string, string, string, string];
+  const [ISO, EMB, ALW, PLAIN, AB_ROW] = names as [string, string, string, string, string?];
   const eps = (f: Figures) => f.echoesPerSecond;
   const cpu = (f: Figures) => f.cpuUsPerEcho;
   const ipc = (f: Figures) => f.ipcWakeupsPerEcho;
@@ -281,6 +302,16 @@ function report(
       echoesPerSecond: ratio(ISO, PLAIN, eps),
       cpuPerEcho: ratio(ISO, PLAIN, cpu),
     },
+    ...(AB_ROW !== undefined
+      ? {
+          abOverIsolated: {
+            row: AB_ROW,
+            echoesPerSecond: ratio(AB_ROW, ISO, eps),
+            cpuPerEcho: ratio(AB_ROW, ISO, cpu),
+            overPlain: ratio(AB_ROW, PLAIN, eps),
+          },
+        }
+      : {}),
   };
   const targetsMet = {
     isolatedVsEmbedded: ratios.isolatedOverEmbedded.echoesPerSecond >= 0.9,
@@ -383,6 +414,11 @@ function report(
   log(
     `  3. isolated / plain dgram echo/s ${f2(r.isolatedOverPlain.echoesPerSecond)}×  (target ≥ 0.5×: ${verdict(targetsMet.isolatedVsPlain)});  CPU per echo ${f2(r.isolatedOverPlain.cpuPerEcho)}×`,
   );
+  const ab = r.abOverIsolated;
+  if (ab !== undefined)
+    log(
+      `  A/B: ${ab.row} / isolated   echo/s ${f2(ab.echoesPerSecond)}×;  CPU per echo ${f2(ab.cpuPerEcho)}×;  over the plain echo ${f2(ab.overPlain)}×`,
+    );
   log('');
   log(
     "IPC wake/echo: IPC receives that woke the driver or the stack (driver interrupts + client→driver notifications + driver→client notifications, from the components' counters pages); cli→drv: the client→driver part, which the session's notify policy governs; lost: probes not echoed within 200 ms (re-sent); ovrn: NIC receive overruns (no free descriptor); sleeps/echo: voluntary context switches (real futex sleeps) of the driver and stack workers (of the echo worker for plain), /proc/self/task/TID/status. CPU: schedstat run time of every domain worker and the device worker (the plain echo's worker), load generator excluded.",

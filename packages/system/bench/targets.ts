@@ -2,6 +2,7 @@
 // UDP wire on 127.0.0.1), and a plain `node:dgram` echo server in one worker — what a user gets
 // without udf.
 import { Worker } from 'node:worker_threads';
+import type { ThreadsEngineOptions } from '@udf/engine-threads';
 import {
   loadSystem,
   parseSystem,
@@ -83,15 +84,33 @@ export function benchSystem(
   return parseSystem({ ...sys, name, domains, sessions });
 }
 
+/** Settings of {@link startUdf} beyond the description (for an A/B row). */
+export interface UdfOptions {
+  /** Engine options (doorbell spins). */
+  readonly engine?: ThreadsEngineOptions;
+  /** The NICs' interrupt hold-off, µs (default the description's). */
+  readonly holdoffUs?: number;
+}
+
 /** Start a udf placement on the threads engine, its NIC on a UDP wire on 127.0.0.1. */
 export async function startUdf(
   name: string,
   sys: SystemDescription,
   payloadBytes: number,
+  options: UdfOptions = {},
 ): Promise<EchoTarget> {
-  const p = plan(sys, stepOverrides({ packetSize: payloadBytes }));
+  const p = plan(
+    sys,
+    stepOverrides({
+      packetSize: payloadBytes,
+      ...(options.holdoffUs !== undefined ? { holdoffUs: options.holdoffUs } : {}),
+    }),
+  );
   if (p.devices.length !== 1) throw new Error(`${name}: the bench drives one NIC`);
-  const built: ThreadsSystem = realizeThreads(p, { wire: { kind: 'load', via: 'udp' } });
+  const built: ThreadsSystem = realizeThreads(p, {
+    wire: { kind: 'load', via: 'udp' },
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
   await startThreadsSystem(built);
   const dev = p.devices[0]!;
   const client = dev.clients[0]!;
