@@ -78,8 +78,8 @@ const log = (s: string) => {
 };
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-/** Component counters that are wake-ups, by the suffix of their flattened name. */
-const WAKE_COUNTERS = {
+/** Component counters the bench reads (wake-ups and overruns), by the suffix of their flattened name. */
+const COUNTER_SUFFIXES = {
   /** Interrupts delivered to the driver as IPC (each ends a receive: the driver was waiting). */
   interrupts: '.driver.interrupts',
   /** Client → driver wake-ups the driver received (the channel the session's policy governs). */
@@ -100,7 +100,7 @@ interface Sample {
   readonly bad: number;
   readonly rttUs: number;
   readonly threads: Record<string, ThreadSample>;
-  readonly wakes: Record<keyof typeof WAKE_COUNTERS, number>;
+  readonly counts: Record<keyof typeof COUNTER_SUFFIXES, number>;
   readonly hotThreads: readonly string[];
 }
 
@@ -139,11 +139,11 @@ async function measure(
     bad: m1.bad - m0.bad,
     rttUs: loop.medianRttUs(m0, m1),
     threads: threadDeltas(s0, s1),
-    wakes: {
-      interrupts: wake(WAKE_COUNTERS.interrupts),
-      clientToDriver: wake(WAKE_COUNTERS.clientToDriver),
-      driverToClient: wake(WAKE_COUNTERS.driverToClient),
-      rxOverruns: wake(WAKE_COUNTERS.rxOverruns),
+    counts: {
+      interrupts: wake(COUNTER_SUFFIXES.interrupts),
+      clientToDriver: wake(COUNTER_SUFFIXES.clientToDriver),
+      driverToClient: wake(COUNTER_SUFFIXES.driverToClient),
+      rxOverruns: wake(COUNTER_SUFFIXES.rxOverruns),
     },
     hotThreads: t.hotThreads,
   };
@@ -166,7 +166,7 @@ function figures(s: Sample) {
     preemptionsPerEchoByThread[name] = per(d.involuntary);
     if (s.hotThreads.includes(name)) hotSleeps += d.voluntary;
   }
-  const w = s.wakes;
+  const w = s.counts;
   return {
     echoesPerSecond: s.echoed / s.seconds,
     cpuUsPerEcho: per(runNs / 1000),
