@@ -1,0 +1,167 @@
+// The echo servers the bench loads: udf placements on the threads engine (real workers, the NIC's
+// UDP wire on 127.0.0.1), and a plain `node:dgram` echo server in one worker — what a user gets
+// without udf.
+import { Worker } from 'node:worker_threads';
+import type { ThreadsEngineOptions } from '@udf/engine-threads';
+import {
+  loadSystem,
+  parseSystem,
+  plan,
+  realizeThreads,
+  type SystemDescription,
+  startThreadsSystem,
+  stepOverrides,
+  type ThreadsSystem,
+} from '@udf/system';
+import type { Address, Framing } from './closed-loop.js';
+
+/** Something the closed loop can load. */
+export interface EchoTarget {
+  /** Row name. */
+  readonly name: string;
+  /** Where the loop sends. */
+  readonly address: Address;
+  /** How it frames its payloads. */
+  readonly framing: Framing;
+  /** Linux thread id of each thread that serves (domain workers, device worker; or the echo). */
+  threads(): Record<string, number>;
+  /** Threads whose sleeps are the driver's and the stack's wake-ups (or the echo's). */
+  readonly hotThreads: readonly string[];
+  /** Component counters (udf), flattened; empty for the plain echo. */
+  counters(): Record<string, number>;
+  /** Engine counters per domain, available after {@link EchoTarget.stop} (udf). */
+  engineCounters(): Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Shut down. */
+  stop(): Promise<void>;
+}
+
+const APPS = new URL('../../../apps/', import.meta.url);
+
+/** A placement from `apps/<name>/system.yaml`. */
+export function appSystem(name: string): SystemDescription {
+  return loadSystem(new URL(`${name}/system.yaml`, APPS).pathname);
+}
+
+/**
+ * Seconds a page may stay pinned before the manager disables its driver, in the bench's systems.
+ * The default (1 s) disables a driver whose NIC has been idle for a second — its posted receive
+ * buffers stay pinned while no frame arrives — and the bench keeps each system idle while it
+ * loads the others; an hour keeps the quota in force without firing between rounds.
+ */
+export const BENCH_MAX_PIN_SECONDS = 3600;
+
+/**
+ * A placement as the bench runs it: renamed, the pin-time quota at
+ * {@link BENCH_MAX_PIN_SECONDS}, and with `notify` every session's notification policy set
+ * (`always`: the client wakes the driver after every enqueue instead of only when the driver
+ * announced sleep).
+ */
+export function benchSystem(
+  sys: SystemDescription,
+  name: string,
+  notify?: 'when-asleep' | 'always',
+): SystemDescription {
+  const domains = sys.domains.map((d) => ({
+    ...d,
+    components: d.components.map((c) =>
+      c.kind === 'dataspace-manager' ? { ...c, maxPinSeconds: BENCH_MAX_PIN_SECONDS } : c,
+    ),
+  }));
+  if (notify === undefined) return parseSystem({ ...sys, name, domains });
+  const stacks = sys.domains.flatMap((d) =>
+    d.components.flatMap((c) => (c.kind === 'ip-stack' ? [{ domain: d.name, nic: c.nic }] : [])),
+  );
+  const drivers = sys.domains.flatMap((d) =>
+    d.components.flatMap((c) =>
+      c.kind === 'dp83820-driver' ? c.nics.map((nic) => ({ domain: d.name, nic })) : [],
+    ),
+  );
+  const sessions = stacks.map((s) => {
+    const driver = drivers.find((d) => d.nic === s.nic);
+    if (driver === undefined) throw new Error(`no driver for ${s.nic}`);
+    return { driver: driver.domain, client: s.domain, nic: s.nic, notify };
+  });
+  return parseSystem({ ...sys, name, domains, sessions });
+}
+
+/** Settings of {@link startUdf} beyond the description (for an A/B row). */
+export interface UdfOptions {
+  /** Engine options (doorbell spins). */
+  readonly engine?: ThreadsEngineOptions;
+  /** The NICs' interrupt hold-off, µs (default the description's). */
+  readonly holdoffUs?: number;
+}
+
+/** Start a udf placement on the threads engine, its NIC on a UDP wire on 127.0.0.1. */
+export async function startUdf(
+  name: string,
+  sys: SystemDescription,
+  payloadBytes: number,
+  options: UdfOptions = {},
+): Promise<EchoTarget> {
+  const p = plan(
+    sys,
+    stepOverrides({
+      packetSize: payloadBytes,
+      ...(options.holdoffUs !== undefined ? { holdoffUs: options.holdoffUs } : {}),
+    }),
+  );
+  if (p.devices.length !== 1) throw new Error(`${name}: the bench drives one NIC`);
+  const built: ThreadsSystem = realizeThreads(p, {
+    wire: { kind: 'load', via: 'udp' },
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
+  await startThreadsSystem(built);
+  const dev = p.devices[0]!;
+  const client = dev.clients[0]!;
+  const address = built.wires()[dev.name]!;
+  const domains = built.domains;
+  const hot = domains.filter((d) =>
+    p.components.some(
+      (c) => c.space === d && (c.kind === 'dp83820-driver' || c.kind === 'ip-stack'),
+    ),
+  );
+  return {
+    name,
+    address,
+    framing: {
+      kind: 'ethernet',
+      me: { mac: client.mac, ip: client.ip, port: client.port },
+      target: { mac: dev.mac, ip: client.targetIp, port: p.load.echoPort },
+    },
+    threads: () => built.threadIds(),
+    hotThreads: hot,
+    counters: () => built.counters(),
+    engineCounters: () => built.engine.counters,
+    stop: () => built.stop(),
+  };
+}
+
+const PLAIN_ECHO = `
+const { parentPort } = require('node:worker_threads');
+const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+const s = require('node:dgram').createSocket('udp4');
+s.on('message', (m, r) => s.send(m, r.port, r.address));
+s.bind(0, '127.0.0.1', () => parentPort.postMessage({ port: s.address().port, tid }));
+`;
+
+/** A plain `node:dgram` echo server in one worker thread. */
+export async function startPlainEcho(name: string): Promise<EchoTarget> {
+  const w = new Worker(PLAIN_ECHO, { eval: true });
+  const { port, tid } = await new Promise<{ port: number; tid: number }>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  return {
+    name,
+    address: { address: '127.0.0.1', port },
+    framing: { kind: 'datagram' },
+    threads: () => ({ echo: tid }),
+    hotThreads: ['echo'],
+    counters: () => ({}),
+    engineCounters: () => ({}),
+    stop: async () => {
+      await w.terminate();
+    },
+  };
+}
