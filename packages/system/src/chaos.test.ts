@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ChaosOptions, runChaos } from './chaos.js';
 import { StepOptionsError } from './errors.js';
+import * as entry from './index.js';
 import { loadSystem } from './load.js';
+import * as runner from './runner.js';
 
 const apps = resolve(import.meta.dirname, '../../../apps');
 const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
@@ -61,6 +63,11 @@ describe('udf chaos on the sim engine (issue 18)', () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     const c = await runChaos(system('isolated'), { ...o, seed: 8 });
     expect(JSON.stringify(c)).not.toBe(JSON.stringify(a));
+  });
+
+  it('is exported by the package entry point itself, not through the runner', () => {
+    expect(entry.runChaos).toBe(runChaos);
+    expect('runChaos' in runner).toBe(false);
   });
 
   it('rejects bad options and a system without a user-level driver', async () => {

@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { probeSeq, probeTimestamp } from '@udf/ipbench';
 import { NetSessionDriver, netSessionLayout } from '@udf/netdev';
 import { StepOptionsError } from './errors.js';
 import type { DriverPlan } from './plan.js';
@@ -139,16 +140,6 @@ interface Probe {
   departedAt: number;
 }
 
-/**
- * A little-endian 64-bit word of an ipbench probe (`@udf/ipbench`'s probe layout: the sequence
- * number at payload byte 0, the send timestamp in cycles at byte 16).
- */
-function u64(b: Uint8Array, at: number): number {
-  let v = 0;
-  for (let i = 7; i >= 0; i--) v = v * 256 + b[at + i]!;
-  return v;
-}
-
 const ETHERTYPE_IPV4 = 0x0800;
 const UDP = 17;
 
@@ -169,8 +160,8 @@ function probeOf(
   if (fromDevice ? src !== echoPort : dst !== echoPort) return null;
   return {
     port: fromDevice ? dst : src,
-    seq: u64(frame, payload),
-    sentAt: u64(frame, payload + 16),
+    seq: probeSeq(frame, payload),
+    sentAt: probeTimestamp(frame, payload),
   };
 }
 

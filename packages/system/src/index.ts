@@ -1,5 +1,6 @@
 export * from './assemble.js';
 export * from './calibration.js';
+export * from './chaos.js';
 export * from './components.js';
 export * from './device-supervisor.js';
 export * from './errors.js';
