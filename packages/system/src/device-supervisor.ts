@@ -31,6 +31,16 @@
  *    handing it the session-open records it reported when it first started
  *    (`SESSIONS_OPENED_LABEL`); wake each session's client, which reclaims its buffers.
  *
+ * IOMMU faults (the IOMMU's fault handler lives here): the supervisor attaches the fault line of
+ * every IOMMU-protected NIC ({@link SupervisedDriver.faultLines}). A fault means the driver
+ * programmed its device to DMA outside the frames pinned in its translation caches — a buggy or
+ * malicious driver — so it is treated as a crash of that NIC's driver: the same recovery as
+ * above (cause `'iommu'`, counted in `iommuFaults`). The driver gets no say: it neither sees the
+ * fault first nor keeps the device running. The reset lowers the fault line, so the unmask (the
+ * reply to the line's interrupt thread, sent once the recovery is done) does not redeliver it. A
+ * driver that is not restartable (no restarter, or a driver in the kernel) only has its device
+ * reset and its software interrupt raised, as a bare fault handler would.
+ *
  * @module
  */
 import {
@@ -45,6 +55,7 @@ import { resetAndRaiseSoftwareInterrupt, resetDevice } from '@udf/driver-dp83820
 import {
   ANY_THREAD,
   type Cycles,
+  INTERRUPT_LABEL,
   type KernelCall,
   type Message,
   NEVER,
@@ -76,6 +87,11 @@ export interface SupervisedDriver {
   readonly sessions?: readonly SupervisedSession[];
   /** The thread id the kernel's exit notices for this driver come from (none: not notified). */
   readonly exitNotifier?: ThreadId;
+  /**
+   * The IOMMU fault line of each of its devices, in {@link registers} order (null: that device is
+   * not behind an IOMMU). The supervisor attaches every line at start.
+   */
+  readonly faultLines?: readonly (number | null)[];
 }
 
 /**
@@ -119,7 +135,7 @@ export interface DeviceSupervisorConfig {
 }
 
 /** Why the supervisor restarted a driver. */
-export type DriverFaultCause = 'failed' | 'exited' | 'hung' | 'quota';
+export type DriverFaultCause = 'failed' | 'exited' | 'hung' | 'quota' | 'iommu';
 
 /** One restart, as the supervisor recorded it. */
 export interface DriverRestartRecord {
@@ -157,10 +173,13 @@ export interface DeviceSupervisorStats {
   heartbeatChecks: number;
   /** Restarts refused because the driver spent its restart budget (it stays stopped). */
   restartsRefused: number;
+  /** IOMMU fault interrupts taken (each a DMA of a driver's device that the IOMMU refused). */
+  iommuFaults: number;
 }
 
 const EMPTY: Message = Object.freeze({ label: DRIVER_DISABLED_LABEL, words: [] });
 const WAKE: Message = Object.freeze({ label: 0x5257, words: Object.freeze([]) });
+const UNMASK: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
 
 interface Watched {
   readonly config: SupervisedDriver;
@@ -187,6 +206,7 @@ export class DeviceSupervisor {
     pinsRecovered: 0,
     heartbeatChecks: 0,
     restartsRefused: 0,
+    iommuFaults: 0,
   };
   /** Every restart, in order (read by the engine side: `udf chaos`). */
   readonly restarts: DriverRestartRecord[] = [];
@@ -197,6 +217,8 @@ export class DeviceSupervisor {
   /** The thread body. */
   *body(sys: Sys): Generator<KernelCall, void, unknown> {
     const watched = new Map<ThreadId, Watched>();
+    /** The interrupt thread of each IOMMU fault line, and the driver whose device it serves. */
+    const faultOf = new Map<ThreadId, Watched>();
     for (const d of this.config.drivers) {
       const regs = d.registers.map((vaddr) => {
         const w = sys.mem.registers(vaddr);
@@ -226,6 +248,13 @@ export class DeviceSupervisor {
         reopened: null,
         restartedAt: [],
       });
+      for (const line of d.faultLines ?? []) {
+        if (line === null) continue;
+        const attached = yield* sys.irq.attach(line);
+        if (!attached.ok)
+          throw new Error(`supervisor: IOMMU fault line ${line}: ${attached.error}`);
+        faultOf.set(attached.irqThread, watched.get(d.thread)!);
+      }
     }
     const interval = this.config.heartbeatInterval ?? 0;
     let nextCheck = interval > 0 ? sys.now() + interval : Number.POSITIVE_INFINITY;
@@ -242,6 +271,13 @@ export class DeviceSupervisor {
         }
       }
       if (!r.ok) continue;
+      const faulted = r.msg.label === INTERRUPT_LABEL ? faultOf.get(r.from) : undefined;
+      if (faulted !== undefined) {
+        this.stats.iommuFaults++;
+        yield* this.iommuFault(sys, faulted);
+        yield* sys.ipc.reply(r.from, UNMASK);
+        continue;
+      }
       const label = r.msg.label;
       const driver = r.msg.words[0];
       const w = driver === undefined ? undefined : watched.get(driver);
@@ -280,6 +316,19 @@ export class DeviceSupervisor {
       if (ack.ok) this.stats.acknowledged++;
       yield* sys.ipc.reply(r.from, { label: SUPERVISOR_OK, words: [] });
     }
+  }
+
+  /**
+   * An IOMMU fault of one of a driver's devices: a crash of that driver (reset, stop, recover,
+   * restart); a driver that cannot be restarted only has its devices reset and woken.
+   */
+  private *iommuFault(sys: Sys, w: Watched): Generator<KernelCall, void, unknown> {
+    if (this.config.restarter === undefined || w.config.exitNotifier === undefined) {
+      for (const regs of w.regs) resetAndRaiseSoftwareInterrupt(regs);
+      this.stats.devicesReset += w.regs.length;
+      return;
+    }
+    yield* this.recover(sys, w, 'iommu');
   }
 
   /** Keep a driver's session-open records (sent once, by the driver itself, at its first start). */

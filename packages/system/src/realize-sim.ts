@@ -66,7 +66,6 @@ import {
   type SupervisedDriver,
 } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
-import { IommuFaultHandler } from './iommu-fault-handler.js';
 import { MemoryServer } from './memory-server.js';
 import type {
   ComponentPlan,
@@ -346,26 +345,6 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     sw.connect(0, writer ? new PcapTap(writer, toDevice) : toDevice);
     return { plan: dev, device, sw, writer };
   });
-  // The IOMMU's fault handler (root task): takes each protected NIC's fault line and resets it
-  // through the register window the supervisor's space already maps.
-  const faulting = nics.filter((n) => n.plan.iommuFaultIrq !== null);
-  const iommuFaults =
-    faulting.length === 0
-      ? null
-      : new IommuFaultHandler({
-          nics: faulting.map((n) => ({
-            faultLine: n.plan.iommuFaultIrq!,
-            registers: supPlan.registers.find((r) => r.device === n.plan.name)!.vaddr,
-          })),
-        });
-  if (iommuFaults !== null) {
-    k.createThread({
-      name: 'iommu-fault-handler',
-      space: space(supPlan.space),
-      priority: supPlan.priority,
-      body: (ts) => iommuFaults.body(ts),
-    });
-  }
   const clients: SimClient[] = [];
   for (const n of nics) {
     n.plan.clients.forEach((c, j) => {
@@ -463,9 +442,15 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     const registers = dp.devices.map(
       (d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr,
     );
+    // The IOMMU's fault lines: the supervisor takes them, and treats a fault as a crash of the
+    // driver whose device it is.
+    const faultLines = dp.devices.map(
+      (d) => plan.devices.find((x) => x.name === d.device)!.iommuFaultIrq,
+    );
     if (dp.inKernel) {
-      // The monolithic baseline's driver is part of the kernel: reset on a quota disable only.
-      supervisedDrivers.push({ thread, registers });
+      // The monolithic baseline's driver is part of the kernel: reset on a quota disable or an
+      // IOMMU fault only.
+      supervisedDrivers.push({ thread, registers, faultLines });
     } else {
       driverRefs.set(thread, ref);
       driverLines.set(
@@ -484,6 +469,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
           },
         })),
         exitNotifier: k.superviseThread(thread, supervisorId),
+        faultLines,
       });
     }
   }
@@ -640,7 +626,6 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     for (const p of pages) Object.assign(out, p.read().counters);
     put('memory-source', memoryServer.stats);
     put('supervisor', supervisor!.stats);
-    if (iommuFaults !== null) put('iommu-fault-handler', iommuFaults.stats);
     put('kernel', sim.counters);
     return out;
   };
