@@ -40,6 +40,7 @@ import {
   SimEngine,
   type SpaceId,
   type Sys,
+  type ThreadBody,
   type ThreadId,
 } from '@udf/l4-kernel';
 import {
@@ -58,7 +59,7 @@ import {
   LINUX_BASELINE_COSTS,
   linuxStackCosts,
 } from './calibration.js';
-import { type ComponentRef, resolveComponent } from './components.js';
+import { type ComponentRef, isPlainData, resolveComponent } from './components.js';
 import {
   DeviceSupervisor,
   type DriverRestarter,
@@ -66,6 +67,7 @@ import {
   type SupervisedDriver,
 } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
+import { hostileDriverServer, hostileStackServer } from './hostile-components.js';
 import { MemoryServer } from './memory-server.js';
 import type {
   ComponentPlan,
@@ -117,6 +119,29 @@ export interface RealizeSimOptions {
    * frame must be copied if kept. `udf chaos` follows each probe through it.
    */
   readonly wireTap?: (nic: string, fromDevice: boolean, frame: Uint8Array) => void;
+  /**
+   * Build another component in place of a planned driver or stack: called with the reference the
+   * realiser would build and the component's plan, returns the reference to build instead (plain
+   * data, like every reference). The hostile-domain tests put `hostileStackServer` and
+   * `hostileDriverServer` (exported by `@udf/system`, see `hostile-components.ts`) in a placement
+   * this way. A restarted driver is rebuilt from the substitute.
+   */
+  readonly substitute?: (ref: ComponentRef, component: ComponentPlan) => ComponentRef;
+}
+
+/** Components of this package a substitute may name (`module: '@udf/system'`). */
+const OWN_COMPONENTS: Readonly<Record<string, (config: never) => ThreadBody>> = {
+  hostileStackServer: hostileStackServer as (config: never) => ThreadBody,
+  hostileDriverServer: hostileDriverServer as (config: never) => ThreadBody,
+};
+
+/** Resolve a reference: this package's own components, else the registry of `components.ts`. */
+function resolve(ref: ComponentRef): ThreadBody {
+  const own = ref.module === '@udf/system' ? OWN_COMPONENTS[ref.export] : undefined;
+  if (own === undefined) return resolveComponent(ref);
+  if (!isPlainData(ref.config))
+    throw new AssemblyError(`${ref.module}#${ref.export}: configuration is not plain data`);
+  return own(structuredClone(ref.config) as never);
 }
 
 /** A frame endpoint that shows each frame to a tap before passing it on. */
@@ -231,7 +256,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         config: { ...(ref.config as object), reopened: reopened.map(([i, ds]) => [i, ds]) },
       };
       k.restartThread(thread, function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolveComponent(again)(tsys);
+        yield* resolve(again)(tsys);
       });
     },
   };
@@ -410,7 +435,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     sessionClients.push(
       ...serverSessions.map((x) => ({ session: x, space: plan.sessions[x.index]!.clientSpace })),
     );
-    const ref: ComponentRef = {
+    const planned: ComponentRef = {
       module: '@udf/driver-dp83820',
       export: 'dp83820DriverServer',
       config: {
@@ -429,12 +454,13 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         costs: dp.inKernel ? { ...cc.driver, ...NO_NOTIFICATION_DRIVER } : cc.driver,
       },
     };
+    const ref = options.substitute?.(planned, dp) ?? planned;
     const thread = k.createThread({
       name: dp.thread,
       space: drvSpace,
       priority: dp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolveComponent(ref)(tsys);
+        yield* resolve(ref)(tsys);
       },
     });
     driverThreads.set(dp.space, thread);
@@ -537,13 +563,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       ...(socket ? { socket } : {}),
     };
     // Built inside the stack's domain from a plain-data reference.
-    const ref: ComponentRef = { module: '@udf/lwip-lite', export: 'stackServer', config };
+    const planned: ComponentRef = { module: '@udf/lwip-lite', export: 'stackServer', config };
+    const ref = options.substitute?.(planned, sp) ?? planned;
     const stackId = k.createThread({
       name: sp.thread,
       space: space(sp.space),
       priority: sp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolveComponent(ref)(tsys);
+        yield* resolve(ref)(tsys);
       },
     });
     stackThreads.set(sp.space, stackId);

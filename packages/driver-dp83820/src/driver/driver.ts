@@ -183,10 +183,16 @@ export interface Dp83820DriverStats {
   /**
    * Corruptions the driver's session ends have seen in the shared session regions: ring indices
    * out of range and garbage in the notification bits (netdev `NetSessionStats.corruptions +
-   * bitCorruptions`, summed over every session). A client that scribbles on its region costs
-   * counted corruptions here, never a crash. Computed when read; 0 before initialisation.
+   * bitCorruptions`, summed over every session; each read of a corrupt word counts). A client
+   * that scribbles on its region costs counted corruptions here, never a crash. Refreshed at the
+   * end of every pass of the driver's loop (a plain number, so it lives on the counters page).
    */
-  readonly sessionCorruptions: number;
+  sessionCorruptions: number;
+  /**
+   * Client notifications after which the driver's next pass found nothing to do: wake-ups that
+   * only cost a pass (a client flooding the driver with notifications shows up here).
+   */
+  idleWakeups: number;
   /** Received frames copied from the buffer they landed in to a buffer of the session they belong to (receive steering). */
   steeredCopies: number;
   /**
@@ -202,6 +208,34 @@ export interface Dp83820DriverStats {
    * restart and dropped (their clients had reclaimed those buffers).
    */
   staleDiscarded: number;
+}
+
+/**
+ * Counters of one session of a driver (what that client's descriptors and wake-ups cost), kept
+ * on the counters page as `<prefix>.sessions.<i>.<name>` (i: the session's position in the
+ * driver's configuration). A hostile client's misbehaviour is counted on its own session here,
+ * the other sessions' counters stay clean.
+ */
+export interface Dp83820SessionStats {
+  /** Descriptors taken from this session's `rxFree` and `txReq` rings (valid or not). */
+  descriptorsTaken: number;
+  /** Posted receive descriptors rejected by validation (returned at once with their status). */
+  rxRejected: number;
+  /** Submitted transmit descriptors rejected by validation. */
+  txRejected: number;
+  /** Rejected: the dataspace is not one of the session's (`DescStatus.ForeignDataspace`). */
+  foreignDataspace: number;
+  /** Rejected: the range lies (partly) outside the dataspace (`DescStatus.OutOfRange`). */
+  outOfRange: number;
+  /** Rejected: a length out of bounds (`DescStatus.BadLength`). */
+  badLength: number;
+  /** Wake-up IPCs from the session's client thread. */
+  notifications: number;
+  /**
+   * Corrupt words seen in the session's region (ring indices, notification bits; each read of
+   * one counts), refreshed at the end of every pass.
+   */
+  corruptions: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -223,6 +257,8 @@ interface SessionState {
   readonly mac: Uint8Array | null;
   /** Every dataspace of the session is mapped in the driver's space (set at initialisation). */
   mapped: boolean;
+  /** The session's counters. */
+  readonly stats: Dp83820SessionStats;
 }
 
 /**
@@ -291,7 +327,7 @@ class DeferredReturns {
 export class Dp83820Driver {
   /** The thread body. */
   readonly body: ThreadBody;
-  /** Counters (plain numeric fields; `sessionCorruptions` is computed when read). */
+  /** Counters (plain numeric fields). */
   readonly stats: Dp83820DriverStats = {
     interrupts: 0,
     clientNotifications: 0,
@@ -314,6 +350,7 @@ export class Dp83820Driver {
     rxAborted: 0,
     txAborted: 0,
     sessionCorruptions: 0,
+    idleWakeups: 0,
     steeredCopies: 0,
     steerDrops: 0,
     rxUnclaimed: 0,
@@ -323,6 +360,8 @@ export class Dp83820Driver {
   readonly macs: readonly Uint8Array[];
   /** Per-session validation state (its `counters` count results by `ValidationStatus`). */
   readonly sessions: readonly Session[];
+  /** Per-session counters, in configuration order. */
+  readonly sessionStats: readonly Dp83820SessionStats[];
 
   private readonly config: Dp83820DriverConfig;
   private readonly costs: Dp83820DriverCosts;
@@ -373,6 +412,16 @@ export class Dp83820Driver {
         ipv4: validIpv4(s.address?.ipv4),
         mac: validMac(index, s.address?.mac),
         mapped: false,
+        stats: {
+          descriptorsTaken: 0,
+          rxRejected: 0,
+          txRejected: 0,
+          foreignDataspace: 0,
+          outOfRange: 0,
+          badLength: 0,
+          notifications: 0,
+          corruptions: 0,
+        },
       };
     });
     this.steerGroups = this.devices.map((d) => {
@@ -380,19 +429,7 @@ export class Dp83820Driver {
       return group.length > 1 ? group : null;
     });
     this.sessions = this.states.map((s) => s.validation);
-    const states = this.states;
-    Object.defineProperty(this.stats, 'sessionCorruptions', {
-      enumerable: true,
-      get(): number {
-        let n = 0;
-        for (const s of states) {
-          if (!s.net) continue;
-          const st = s.net.stats();
-          n += st.corruptions + st.bitCorruptions;
-        }
-        return n;
-      },
-    });
+    this.sessionStats = this.states.map((s) => s.stats);
     let tags = 0;
     for (const d of this.devices) tags += d.rxSlots + d.txSlots;
     this.bufSession = new Int32Array(tags);
@@ -459,13 +496,21 @@ export class Dp83820Driver {
   private *run(sys: Sys): Generator<KernelCall, void, unknown> {
     const counters = this.config.counters;
     const page = counters ? yield* CountersPage.open(sys, counters.vaddr) : null;
-    if (page && counters) page.bind(counters.prefix, this.stats);
+    if (page && counters) {
+      page.bind(counters.prefix, this.stats);
+      for (const s of this.states) page.bind(`${counters.prefix}.sessions.${s.index}`, s.stats);
+    }
     yield* this.init(sys);
     this.ready = true;
     page?.ready();
     let pendingIrq: ThreadId = NIL_THREAD;
+    /** Woken by a client's notification: was the next pass of any use? */
+    let wokenByClient = false;
     for (;;) {
-      if (yield* this.work(sys)) {
+      const moved = yield* this.work(sys);
+      if (wokenByClient && !moved) this.stats.idleWakeups++;
+      wokenByClient = false;
+      if (moved) {
         if (pendingIrq !== NIL_THREAD) {
           sys.charge('Interrupt', this.costs.interruptAck);
           yield* sys.ipc.reply(pendingIrq, EMPTY_MSG);
@@ -511,6 +556,8 @@ export class Dp83820Driver {
         yield* sys.ipc.reply(r.from, EMPTY_MSG);
       } else {
         this.stats.clientNotifications++;
+        wokenByClient = true;
+        for (const s of this.states) if (s.config.client === r.from) s.stats.notifications++;
       }
     }
   }
@@ -602,8 +649,20 @@ export class Dp83820Driver {
     }
   }
 
-  /** One pass over every device and session; true if anything moved. */
+  /** One pass over every device and session, then the corruption counters; true if anything moved. */
   private *work(sys: Sys): Generator<KernelCall, boolean, unknown> {
+    const moved = yield* this.pass(sys);
+    let n = 0;
+    for (const s of this.states) {
+      s.stats.corruptions = s.net!.corruptionCount();
+      n += s.stats.corruptions;
+    }
+    this.stats.sessionCorruptions = n;
+    return moved;
+  }
+
+  /** One pass over every device and session; true if anything moved. */
+  private *pass(sys: Sys): Generator<KernelCall, boolean, unknown> {
     for (const s of this.states) s.net!.control.beat();
     if (this.disableRequested) return yield* this.workDisabled(sys);
     let progress = false;
@@ -698,6 +757,7 @@ export class Dp83820Driver {
     while (s.deferred.count === 0 && net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       this.stats.rxAborted++;
       this.returnRx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
@@ -705,6 +765,7 @@ export class Dp83820Driver {
     while (s.deferred.count === 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       this.stats.txAborted++;
       this.returnTx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
@@ -785,12 +846,14 @@ export class Dp83820Driver {
     }
     sys.charge('Buffer', this.costs.bufferTake);
     this.stats.descriptorsTaken++;
+    o.stats.descriptorsTaken++;
     const ds = w[0]!;
     const off = w[1]!;
     const blen = w[2]!;
     const status = this.check(sys, o, ds, off, blen, MIN_RX_BUFFER, 0xffff);
     if (status !== DescStatus.Ok) {
       this.stats.rxRejected++;
+      o.stats.rxRejected++;
       this.returnRx(sys, o, ds, off, blen, status);
       this.stats.steerDrops++;
       return;
@@ -844,12 +907,14 @@ export class Dp83820Driver {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
       const status = this.check(sys, s, ds, off, len, MIN_RX_BUFFER, 0xffff);
       if (status !== DescStatus.Ok) {
         this.stats.rxRejected++;
+        s.stats.rxRejected++;
         this.returnRx(sys, s, ds, off, len, status);
         continue;
       }
@@ -888,12 +953,14 @@ export class Dp83820Driver {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
       const status = this.check(sys, s, ds, off, len, MIN_TX_FRAME, MAX_TX_FRAME);
       if (status !== DescStatus.Ok) {
         this.stats.txRejected++;
+        s.stats.txRejected++;
         this.returnTx(sys, s, ds, off, len, status);
         continue;
       }
@@ -930,12 +997,17 @@ export class Dp83820Driver {
     sys.charge('Driver', this.costs.validate);
     switch (s.validation.validate(ds, off, len)) {
       case ValidationStatus.OK:
-        return len < minLen || len > maxLen ? DescStatus.BadLength : DescStatus.Ok;
+        if (len >= minLen && len <= maxLen) return DescStatus.Ok;
+        s.stats.badLength++;
+        return DescStatus.BadLength;
       case ValidationStatus.FOREIGN_DATASPACE:
+        s.stats.foreignDataspace++;
         return DescStatus.ForeignDataspace;
       case ValidationStatus.BAD_LENGTH:
+        s.stats.badLength++;
         return DescStatus.BadLength;
       default:
+        s.stats.outOfRange++;
         return DescStatus.OutOfRange;
     }
   }

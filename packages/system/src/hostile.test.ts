@@ -1,0 +1,217 @@
+/**
+ * Hostile domains on the sim engine (issue 18): a client or a driver that writes garbage into
+ * the session rings, corrupts the ring indices it owns, or floods its peer with wake-ups harms
+ * only itself. The placement is a clustered driver (one driver domain, two NICs) serving two
+ * stack domains, one per NIC: the hostile one on nic0, an honest one on nic1. The hostile
+ * behaviours are components named by plain data (`hostile-components.ts`), put in place by
+ * `realizeSim`'s `substitute`.
+ */
+import type { ClientResult } from '@udf/ipbench';
+import { describe, expect, it } from 'vitest';
+import type { ComponentRef } from './components.js';
+import type { HostileBehaviour } from './hostile-components.js';
+import { parseSystem } from './load.js';
+import { plan } from './plan.js';
+import { type AssembledSystem, realizeSim } from './realize-sim.js';
+import { startUp } from './runner.js';
+
+/** A clustered driver (nic0, nic1) with a stack domain on each NIC. */
+const TWO_CLIENTS = parseSystem({
+  name: 'clustered-two-clients',
+  nics: [
+    { name: 'nic0', model: 'dp83820', irq: 11, mac: '02:00:00:00:00:01', holdoffUs: 100 },
+    { name: 'nic1', model: 'dp83820', irq: 10, mac: '02:00:00:00:01:01', holdoffUs: 100 },
+  ],
+  domains: [
+    { name: 'memory', priority: 150, components: [{ kind: 'dataspace-manager' }] },
+    {
+      name: 'drivers',
+      priority: 200,
+      components: [{ kind: 'dp83820-driver', nics: ['nic0', 'nic1'] }],
+    },
+    {
+      name: 'stack-a',
+      priority: 100,
+      components: [
+        { kind: 'ip-stack', nic: 'nic0', ip: '10.0.0.1' },
+        { kind: 'udp-echo', port: 7 },
+      ],
+    },
+    {
+      name: 'stack-b',
+      priority: 100,
+      components: [
+        { kind: 'ip-stack', nic: 'nic1', ip: '10.0.1.1' },
+        { kind: 'udp-echo', port: 7 },
+      ],
+    },
+  ],
+});
+
+const MBPS = 100;
+const SECONDS = 0.03;
+
+interface Run {
+  readonly built: AssembledSystem;
+  /** Client results by NIC. */
+  readonly results: Record<string, ClientResult[]>;
+  /** Counters at the end. */
+  readonly c: Record<string, number>;
+}
+
+/** Run an echo load on both NICs with the stack on nic0 and/or the driver hostile. */
+async function run(hostile: { stack?: HostileBehaviour; driver?: HostileBehaviour }): Promise<Run> {
+  const built = realizeSim(plan(TWO_CLIENTS, { durationMs: 4, warmupMs: 1 }), {
+    substitute: (ref: ComponentRef, component) => {
+      if (hostile.stack && component.kind === 'ip-stack' && component.space === 'stack-a')
+        return {
+          module: '@udf/system',
+          export: 'hostileStackServer',
+          config: { ...(ref.config as object), hostile: hostile.stack },
+        };
+      if (hostile.driver && component.kind === 'dp83820-driver')
+        return {
+          module: '@udf/system',
+          export: 'hostileDriverServer',
+          config: { ...(ref.config as object), hostile: hostile.driver },
+        };
+      return ref;
+    },
+  });
+  startUp(built);
+  const nicOf = new Map<number, string>();
+  built.plan.devices.forEach((d, i) => {
+    d.clients.forEach((_, j) => {
+      nicOf.set(i * 1000 + j, d.name);
+    });
+  });
+  const results: Record<string, ClientResult[]> = { nic0: [], nic1: [] };
+  let done = 0;
+  let at = 0;
+  for (const d of built.plan.devices) {
+    for (let j = 0; j < d.clients.length; j++) {
+      const client = built.clients[at++]!;
+      void client
+        .start({ rateMbps: MBPS, warmupS: 0.001, durationS: SECONDS, cooldownS: 0.005 })
+        .then((r) => {
+          results[d.name]!.push(r);
+          done++;
+        });
+    }
+  }
+  const ms = built.sim.machine.hz / 1000;
+  while (done < built.clients.length) {
+    built.sim.runFor(ms);
+    await Promise.resolve();
+  }
+  return { built, results, c: built.counters() };
+}
+
+const lost = (rs: ClientResult[]) => rs.reduce((n, r) => n + r.lost, 0);
+const sends = (rs: ClientResult[]) => rs.reduce((n, r) => n + r.sends, 0);
+const bad = (rs: ClientResult[]) => rs.reduce((n, r) => n + r.bad, 0);
+
+/** Nothing went wrong beyond the hostile domain: no failure, no restart. */
+function contained(r: Run): void {
+  expect(r.built.sim.kernel.failures).toEqual([]);
+  expect(r.built.sim.kernel.supervisedFailures).toEqual([]);
+  expect(r.c['supervisor.driversRestarted']).toBe(0);
+  expect(r.c['supervisor.hangsDetected']).toBe(0);
+}
+
+const DRV = 'drivers.driver';
+
+describe('a hostile client of a clustered driver (issue 18)', () => {
+  it('garbage descriptors: each counted on its own session, typed; the other session and its own valid frames lose nothing', async () => {
+    const r = await run({
+      stack: { startSeconds: 0.005, everySeconds: 0.002, acts: 10, garbage: 16 },
+    });
+    contained(r);
+    const written = r.c['stack0.hostile.garbageWritten']!;
+    expect(written).toBeGreaterThan(100);
+    // The driver took every one, rejected it before the device saw it, and said why.
+    const s0 = (k: string) => r.c[`${DRV}.sessions.0.${k}`]!;
+    expect(s0('rxRejected') + s0('txRejected')).toBe(written);
+    expect(s0('foreignDataspace') + s0('outOfRange') + s0('badLength')).toBe(written);
+    expect(s0('foreignDataspace')).toBeGreaterThan(0);
+    expect(s0('outOfRange')).toBeGreaterThan(0);
+    expect(s0('badLength')).toBeGreaterThan(0);
+    // The honest session's counters are clean.
+    for (const k of ['rxRejected', 'txRejected', 'foreignDataspace', 'outOfRange', 'badLength'])
+      expect(r.c[`${DRV}.sessions.1.${k}`], k).toBe(0);
+    // The rejected descriptors came back to the hostile client, which dropped them as not its own.
+    expect(r.c['stack0.0.session.corrupt']).toBe(written);
+    expect(r.c['stack1.0.session.corrupt']).toBe(0);
+    // Nothing valid lost, on either NIC.
+    expect(sends(r.results.nic1!)).toBeGreaterThan(0);
+    expect(lost(r.results.nic1!)).toBe(0);
+    expect(lost(r.results.nic0!)).toBe(0);
+    expect(bad(r.results.nic0!) + bad(r.results.nic1!)).toBe(0);
+  });
+
+  it('corrupt ring indices: every corrupt read counted on its own session; the other session loses nothing, its own frames flow again once restored', async () => {
+    const r = await run({
+      stack: { startSeconds: 0.005, everySeconds: 0.005, acts: 3, glitchSeconds: 0.0005 },
+    });
+    contained(r);
+    expect(r.c['stack0.hostile.glitches']).toBe(3);
+    expect(r.c[`${DRV}.sessions.0.corruptions`]).toBeGreaterThan(0);
+    expect(r.c[`${DRV}.sessions.1.corruptions`]).toBe(0);
+    expect(r.c[`${DRV}.sessionCorruptions`]).toBe(r.c[`${DRV}.sessions.0.corruptions`]);
+    expect(lost(r.results.nic1!)).toBe(0);
+    // The hostile client hurt itself while its indices were garbage, and only then.
+    const nic0 = r.results.nic0!;
+    expect(lost(nic0)).toBeLessThan(0.2 * sends(nic0));
+    expect(r.c['stack0.0.session.rxFrames']).toBeGreaterThan(0.8 * sends(nic0));
+  });
+
+  it('a wake-up flood: counted on its session, idle wake-ups counted, the other session loses nothing', async () => {
+    const r = await run({
+      stack: {
+        startSeconds: 0.005,
+        everySeconds: 0.01,
+        acts: 2,
+        flood: { burst: 4, periodSeconds: 5e-6 },
+      },
+    });
+    contained(r);
+    const delivered = r.c['stack0.hostile.floodDelivered']!;
+    expect(r.c['stack0.hostile.floodSent']).toBeGreaterThan(1000);
+    expect(delivered).toBeGreaterThan(100);
+    expect(r.c[`${DRV}.sessions.0.notifications`]).toBeGreaterThanOrEqual(delivered);
+    expect(r.c[`${DRV}.idleWakeups`]).toBeGreaterThan(delivered / 2);
+    expect(lost(r.results.nic1!)).toBe(0);
+    expect(lost(r.results.nic0!)).toBe(0);
+  });
+});
+
+describe('a hostile driver (issue 18)', () => {
+  it('garbage in the return rings: counted and dropped by every client, nothing valid lost', async () => {
+    const r = await run({
+      driver: { startSeconds: 0.005, everySeconds: 0.002, acts: 10, garbage: 8 },
+    });
+    contained(r);
+    const written = r.c[`${DRV}.hostile.garbageWritten`]!;
+    expect(written).toBeGreaterThan(100);
+    expect(r.c['stack0.0.session.corrupt']! + r.c['stack1.0.session.corrupt']!).toBe(written);
+    expect(lost(r.results.nic0!) + lost(r.results.nic1!)).toBe(0);
+  });
+
+  it('a wake-up flood of its clients: counted as idle wake-ups by them, nothing valid lost', async () => {
+    const r = await run({
+      driver: {
+        startSeconds: 0.005,
+        everySeconds: 0.01,
+        acts: 2,
+        flood: { burst: 4, periodSeconds: 5e-6 },
+      },
+    });
+    contained(r);
+    const delivered = r.c[`${DRV}.hostile.floodDelivered`]!;
+    expect(delivered).toBeGreaterThan(100);
+    expect(r.c['stack0.thread.idleWakeups']! + r.c['stack1.thread.idleWakeups']!).toBeGreaterThan(
+      delivered / 2,
+    );
+    expect(lost(r.results.nic0!) + lost(r.results.nic1!)).toBe(0);
+  });
+});
