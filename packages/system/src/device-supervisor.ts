@@ -21,7 +21,9 @@
  * supervisor when a driver thread throws or returns (`THREAD_EXIT_LABEL`, the supervisor is the
  * driver's exit handler); a driver whose heartbeat (a word in each session's control region, see
  * `SessionControl` in `@udf/netdev`) stays still for a whole check interval while a session has
- * work pending, at two checks in a row, is hung. Recovery, in this order:
+ * work pending, at two checks in a row, and that does not take a zero-timeout wake-up probe (a
+ * driver blocked in its receive is asleep, whatever its clients wrote into the shared words), is
+ * hung. Recovery, in this order:
  *
  * 1. reset the driver's devices (their DMA stops before any buffer is reused);
  * 2. stop the driver thread if it still exists (its IPC partners get `non-existing-partner`);
@@ -175,11 +177,19 @@ export interface DeviceSupervisorStats {
   restartsRefused: number;
   /** IOMMU fault interrupts taken (each a DMA of a driver's device that the IOMMU refused). */
   iommuFaults: number;
+  /**
+   * Drivers that looked hung (heartbeat still, work pending at two checks) but took the
+   * supervisor's wake-up probe: blocked in their receive, so asleep — the pending work was what
+   * a client wrote into the shared session words — and not restarted.
+   */
+  probesAnswered: number;
 }
 
 const EMPTY: Message = Object.freeze({ label: DRIVER_DISABLED_LABEL, words: [] });
 const WAKE: Message = Object.freeze({ label: 0x5257, words: Object.freeze([]) });
 const UNMASK: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
+/** The supervisor's liveness probe of a driver that looks hung (any label wakes a driver). */
+const PROBE: Message = Object.freeze({ label: 0x5052, words: Object.freeze([]) });
 
 interface Watched {
   readonly config: SupervisedDriver;
@@ -207,6 +217,7 @@ export class DeviceSupervisor {
     heartbeatChecks: 0,
     restartsRefused: 0,
     iommuFaults: 0,
+    probesAnswered: 0,
   };
   /** Every restart, in order (read by the engine side: `udf chaos`). */
   readonly restarts: DriverRestartRecord[] = [];
@@ -264,10 +275,18 @@ export class DeviceSupervisor {
       if (sys.now() >= nextCheck) {
         nextCheck = sys.now() + interval;
         for (const w of watched.values()) {
-          if (this.hung(w)) {
-            this.stats.hangsDetected++;
-            yield* this.recover(sys, w, 'hung');
+          if (!this.hung(w)) continue;
+          // The sessions' words are shared with the clients, which can fake pending work (write
+          // "awake" into the driver's bit, or leave frames it cannot take). A driver blocked in
+          // its receive takes the probe and runs a pass: it is asleep, not hung.
+          const probe = yield* sys.ipc.send(w.config.thread, PROBE, ZERO);
+          if (probe.ok) {
+            this.stats.probesAnswered++;
+            w.wasPending.fill(false);
+            continue;
           }
+          this.stats.hangsDetected++;
+          yield* this.recover(sys, w, 'hung');
         }
       }
       if (!r.ok) continue;

@@ -63,6 +63,12 @@ export interface HostileBehaviour {
    * restored this many seconds later (absent: indices untouched).
    */
   readonly glitchSeconds?: number;
+  /**
+   * At each act, write "awake" into the peer's notification bit — a word the peer owns, in
+   * memory both share — so the peer looks busy to whoever watches the region (the device
+   * supervisor's hang check).
+   */
+  readonly fakeAwake?: boolean;
   /** Flood the peer with wake-ups instead of sleeping (absent: no flood). */
   readonly flood?: { readonly burst: number; readonly periodSeconds: number };
   /** Which sessions misbehave, by position in the component's configuration (default: all). */
@@ -79,6 +85,8 @@ export interface HostileStats {
   garbageWritten: number;
   /** Times the owned indices were overwritten (each restored later). */
   glitches: number;
+  /** Times the peer's notification bit was overwritten with "awake". */
+  fakedAwake: number;
   /** Wake-up IPCs sent to the peer by the flood, and how many reached it. */
   floodSent: number;
   floodDelivered: number;
@@ -119,6 +127,8 @@ interface Target {
   readonly words: Uint32Array;
   /** Word indices of the indices and bit this end owns. */
   readonly owned: readonly number[];
+  /** Word index of the peer's notification bit. */
+  readonly peerBit: number;
   /** Push one descriptor into each ring this end produces; returns how many took it. */
   push(ds: number, off: number, len: number, status: number): number;
   /** The dataspace this end's honest part names in its descriptors (0 if none seen yet). */
@@ -136,6 +146,7 @@ class Hostility {
     acts: 0,
     garbageWritten: 0,
     glitches: 0,
+    fakedAwake: 0,
     floodSent: 0,
     floodDelivered: 0,
   };
@@ -172,6 +183,10 @@ class Hostility {
         const [ds, off, len, status] = this.garbage(this.rnd, i, own);
         this.stats.garbageWritten += t.push(ds!, off!, len!, status!);
       }
+    }
+    if (this.b.fakeAwake) {
+      for (const t of this.targets) Atomics.store(t.words, t.peerBit, 0);
+      this.stats.fakedAwake++;
     }
     if (this.b.glitchSeconds !== undefined && this.saved.length === 0) {
       this.saved = this.targets.map((t) => t.owned.map((w) => t.words[w]!));
@@ -326,6 +341,7 @@ export function hostileStackServer(
       targets.push({
         words,
         owned: ownedWords(s.ringCapacity, 'client'),
+        peerBit: o.driverBit / 4,
         peer: honest.driver,
         // The last receive buffer the honest part posted names its dataspace.
         own: () => {
@@ -380,6 +396,7 @@ export function hostileDriverServer(
       targets.push({
         words,
         owned: ownedWords(s.capacity, 'driver'),
+        peerBit: netSessionLayout(s.capacity).clientBit / 4,
         peer: s.client,
         own: () => 0,
         push: (ds, off, len, st) =>

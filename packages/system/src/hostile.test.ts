@@ -185,6 +185,46 @@ describe('a hostile client of a clustered driver (issue 18)', () => {
   });
 });
 
+describe('a client that fakes pending work for the supervisor (issue 18)', () => {
+  it('writes "awake" into the idle driver’s bit: the supervisor probes instead of restarting, and the other session is served', async () => {
+    const built = realizeSim(plan(TWO_CLIENTS, { durationMs: 4, warmupMs: 1 }), {
+      substitute: (ref, component) =>
+        component.kind === 'ip-stack' && component.space === 'stack-a'
+          ? {
+              module: '@udf/system',
+              export: 'hostileStackServer',
+              config: {
+                ...(ref.config as object),
+                hostile: { startSeconds: 0.001, everySeconds: 0.004, acts: 50, fakeAwake: true },
+              },
+            }
+          : ref,
+    });
+    startUp(built);
+    const { sim } = built;
+    // No load: the driver sleeps, and its bit says it is awake with nothing moving.
+    sim.runFor(0.2 * sim.machine.hz);
+    const c = built.counters();
+    expect(c['stack0.hostile.fakedAwake']).toBeGreaterThan(40);
+    expect(c['supervisor.hangsDetected']).toBe(0);
+    expect(c['supervisor.driversRestarted']).toBe(0);
+    expect(c['supervisor.probesAnswered']).toBeGreaterThan(3);
+    expect(sim.kernel.failures).toEqual([]);
+    // The honest session still echoes.
+    const nic1 = built.clients.slice(built.plan.devices[0]!.clients.length);
+    const runs = nic1.map((client) =>
+      client.start({ rateMbps: MBPS, warmupS: 0.001, durationS: 0.01, cooldownS: 0.005 }),
+    );
+    while (nic1.some((x) => x.running)) {
+      sim.runFor(sim.machine.hz / 1000);
+      await Promise.resolve();
+    }
+    const results = await Promise.all(runs);
+    expect(sends(results)).toBeGreaterThan(0);
+    expect(lost(results)).toBe(0);
+  });
+});
+
 describe('a hostile driver (issue 18)', () => {
   it('garbage in the return rings: counted and dropped by every client, nothing valid lost', async () => {
     const r = await run({

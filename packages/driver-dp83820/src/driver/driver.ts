@@ -554,7 +554,8 @@ export class Dp83820Driver {
         // before acknowledging, so no later pass of this thread hands them work.
         this.disableInThread();
         yield* sys.ipc.reply(r.from, EMPTY_MSG);
-      } else {
+      } else if (r.from !== this.config.supervisor) {
+        // (The supervisor's liveness probe only wakes the driver for a pass.)
         this.stats.clientNotifications++;
         wokenByClient = true;
         for (const s of this.states) if (s.config.client === r.from) s.stats.notifications++;
