@@ -255,3 +255,36 @@ describe('a hostile driver (issue 18)', () => {
     expect(lost(r.results.nic0!) + lost(r.results.nic1!)).toBe(0);
   });
 });
+
+describe('a client that never acknowledges a driver restart (issue 18)', () => {
+  it('a hung client does not hold up the restarted driver: the other session is served again', async () => {
+    const built = realizeSim(plan(TWO_CLIENTS, { durationMs: 4, warmupMs: 1 }));
+    startUp(built);
+    const { sim } = built;
+    const k = sim.kernel;
+    const hz = sim.machine.hz;
+    const thread = (name: string) => k.allThreads().find((t) => t.name === name)!.id;
+    sim.runFor(0.002 * hz);
+    // Stack A stops for good, then the driver both stacks use crashes.
+    k.injectHang(thread('stack-a/ip-stack'));
+    sim.runFor(0.001 * hz);
+    k.injectFailure(thread('drivers/dp83820'), new Error('driver bug'));
+    sim.runFor(0.005 * hz);
+    expect(built.counters()['supervisor.driversRestarted']).toBe(1);
+    const nic1 = built.clients.slice(built.plan.devices[0]!.clients.length);
+    const runs = nic1.map((client) =>
+      client.start({ rateMbps: MBPS, warmupS: 0.001, durationS: 0.01, cooldownS: 0.005 }),
+    );
+    while (nic1.some((x) => x.running)) {
+      sim.runFor(hz / 1000);
+      await Promise.resolve();
+    }
+    const results = await Promise.all(runs);
+    const c = built.counters();
+    expect(c['stack1.0.session.restarts']).toBe(1);
+    expect(c['stack0.0.session.restarts']).toBe(0);
+    expect(sends(results)).toBeGreaterThan(0);
+    expect(lost(results)).toBe(0);
+    expect(c['supervisor.driversRestarted']).toBe(1);
+  });
+});

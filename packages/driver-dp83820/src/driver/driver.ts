@@ -127,6 +127,14 @@ function dmaSpan(len: number): number {
  * measured figure: a latency bound on the restart handshake, far below any outage it is part of.
  */
 export const RESTART_POLL_SECONDS = 50e-6;
+/**
+ * How long a restarted driver waits for its clients' acknowledgements before it initialises its
+ * devices anyway, in seconds. A client that has not acknowledged by then (hung, dead, hostile)
+ * holds up only its own session, which the driver serves from the pass where the
+ * acknowledgement appears. Not a measured figure: far above the microseconds an honest client
+ * takes once woken, far below the outages a restart costs.
+ */
+export const RESTART_ACK_WAIT_SECONDS = 1e-3;
 
 const NOTIFY_MSG: Message = Object.freeze({ label: DRIVER_NOTIFY_LABEL, words: Object.freeze([]) });
 const EMPTY_MSG: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
@@ -259,6 +267,11 @@ interface SessionState {
   mapped: boolean;
   /** The session's counters. */
   readonly stats: Dp83820SessionStats;
+  /**
+   * The driver serves the session's epoch (set at once on a first start; after a restart, once
+   * the client acknowledged the new epoch). Until then nothing of the session is touched.
+   */
+  serving: boolean;
 }
 
 /**
@@ -422,6 +435,7 @@ export class Dp83820Driver {
           notifications: 0,
           corruptions: 0,
         },
+        serving: false,
       };
     });
     this.steerGroups = this.devices.map((d) => {
@@ -629,25 +643,42 @@ export class Dp83820Driver {
    * The restart handshake (see `SessionControl` in `@udf/netdev`): for every session whose epoch
    * this driver does not serve yet, wait until the client acknowledged it (it has reclaimed every
    * buffer it had given the dead driver), drop what is left in its post rings, serve the epoch
-   * and wake the client. The heartbeat goes on meanwhile: waiting for a client is not a hang.
+   * and wake the client. The sessions are waited for together, and for at most
+   * {@link RESTART_ACK_WAIT_SECONDS}: a client that does not acknowledge (hung, dead, hostile)
+   * must not hold up the others; its session is served from the pass where its acknowledgement
+   * appears ({@link serveEpoch}). The heartbeat goes on meanwhile: waiting is not a hang.
    */
   private *awaitEpochs(sys: Sys): Generator<KernelCall, void, unknown> {
     const poll = Math.max(1, Math.round(RESTART_POLL_SECONDS * sys.hz));
+    const until = sys.now() + RESTART_ACK_WAIT_SECONDS * sys.hz;
     for (const s of this.states) {
       const c = s.net!.control;
-      for (;;) {
-        const e = c.epoch();
-        if (c.driverEpoch() === e) break;
-        if (c.clientEpoch() === e) {
-          this.stats.staleDiscarded += s.net!.discardStale();
-          c.serve(e);
-          yield* sys.ipc.send(s.config.client, NOTIFY_MSG, ZERO);
-          break;
-        }
-        c.beat();
-        yield* sys.ipc.receive(ANY_THREAD, poll);
-      }
+      if (c.driverEpoch() === c.epoch()) s.serving = true;
     }
+    for (;;) {
+      let waiting = false;
+      for (const s of this.states) {
+        if (!s.serving && !(yield* this.serveEpoch(sys, s))) waiting = true;
+      }
+      if (!waiting || sys.now() >= until) return;
+      for (const s of this.states) s.net!.control.beat();
+      yield* sys.ipc.receive(ANY_THREAD, poll);
+    }
+  }
+
+  /**
+   * Serve a session's new epoch if its client acknowledged it: drop what is left in its post
+   * rings, serve the epoch, wake the client. True once the session is served.
+   */
+  private *serveEpoch(sys: Sys, s: SessionState): Generator<KernelCall, boolean, unknown> {
+    const c = s.net!.control;
+    const e = c.epoch();
+    if (c.clientEpoch() !== e) return false;
+    this.stats.staleDiscarded += s.net!.discardStale();
+    c.serve(e);
+    s.serving = true;
+    yield* sys.ipc.send(s.config.client, NOTIFY_MSG, ZERO);
+    return true;
   }
 
   /** One pass over every device and session, then the corruption counters; true if anything moved. */
@@ -673,6 +704,11 @@ export class Dp83820Driver {
       if (this.reap(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (!s.serving) {
+        // A session whose client has not acknowledged the restart yet: untouched until it does.
+        if (!(yield* this.serveEpoch(sys, s))) continue;
+        progress = true;
+      }
       if (this.flushDeferred(s)) progress = true;
       if (yield* this.takeRx(sys, s)) progress = true;
       if (yield* this.takeTx(sys, s)) progress = true;
@@ -699,6 +735,7 @@ export class Dp83820Driver {
       if (this.abortHeld(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (!s.serving) continue;
       if (this.flushDeferred(s)) progress = true;
       if (this.refuseNew(sys, s)) progress = true;
     }
@@ -841,7 +878,13 @@ export class Dp83820Driver {
   private copyTo(sys: Sys, o: SessionState, src: Uint8Array, at: number, len: number): void {
     const net = o.net!;
     const w = this.slot;
-    if (o.deferred.count !== 0 || !o.mapped || net.rxReturnSpace() <= 0 || !net.takeRxBuffer(w)) {
+    if (
+      !o.serving ||
+      o.deferred.count !== 0 ||
+      !o.mapped ||
+      net.rxReturnSpace() <= 0 ||
+      !net.takeRxBuffer(w)
+    ) {
       this.stats.steerDrops++;
       return;
     }
