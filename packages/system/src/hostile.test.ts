@@ -8,103 +8,23 @@
  */
 import type { ClientResult } from '@udf/ipbench';
 import { describe, expect, it } from 'vitest';
-import type { ComponentRef } from './components.js';
+import { hostileSubstitute, runHostile, HOSTILE_PLACEMENT as TWO_CLIENTS } from './hostile.js';
 import type { HostileBehaviour } from './hostile-components.js';
-import { parseSystem } from './load.js';
 import { plan } from './plan.js';
 import { type AssembledSystem, realizeSim } from './realize-sim.js';
 import { startUp } from './runner.js';
 
-/** A clustered driver (nic0, nic1) with a stack domain on each NIC. */
-const TWO_CLIENTS = parseSystem({
-  name: 'clustered-two-clients',
-  nics: [
-    { name: 'nic0', model: 'dp83820', irq: 11, mac: '02:00:00:00:00:01', holdoffUs: 100 },
-    { name: 'nic1', model: 'dp83820', irq: 10, mac: '02:00:00:00:01:01', holdoffUs: 100 },
-  ],
-  domains: [
-    { name: 'memory', priority: 150, components: [{ kind: 'dataspace-manager' }] },
-    {
-      name: 'drivers',
-      priority: 200,
-      components: [{ kind: 'dp83820-driver', nics: ['nic0', 'nic1'] }],
-    },
-    {
-      name: 'stack-a',
-      priority: 100,
-      components: [
-        { kind: 'ip-stack', nic: 'nic0', ip: '10.0.0.1' },
-        { kind: 'udp-echo', port: 7 },
-      ],
-    },
-    {
-      name: 'stack-b',
-      priority: 100,
-      components: [
-        { kind: 'ip-stack', nic: 'nic1', ip: '10.0.1.1' },
-        { kind: 'udp-echo', port: 7 },
-      ],
-    },
-  ],
-});
-
 const MBPS = 100;
-const SECONDS = 0.03;
 
 interface Run {
   readonly built: AssembledSystem;
-  /** Client results by NIC. */
   readonly results: Record<string, ClientResult[]>;
-  /** Counters at the end. */
   readonly c: Record<string, number>;
 }
 
-/** Run an echo load on both NICs with the stack on nic0 and/or the driver hostile. */
 async function run(hostile: { stack?: HostileBehaviour; driver?: HostileBehaviour }): Promise<Run> {
-  const built = realizeSim(plan(TWO_CLIENTS, { durationMs: 4, warmupMs: 1 }), {
-    substitute: (ref: ComponentRef, component) => {
-      if (hostile.stack && component.kind === 'ip-stack' && component.space === 'stack-a')
-        return {
-          module: '@udf/system',
-          export: 'hostileStackServer',
-          config: { ...(ref.config as object), hostile: hostile.stack },
-        };
-      if (hostile.driver && component.kind === 'dp83820-driver')
-        return {
-          module: '@udf/system',
-          export: 'hostileDriverServer',
-          config: { ...(ref.config as object), hostile: hostile.driver },
-        };
-      return ref;
-    },
-  });
-  startUp(built);
-  const nicOf = new Map<number, string>();
-  built.plan.devices.forEach((d, i) => {
-    d.clients.forEach((_, j) => {
-      nicOf.set(i * 1000 + j, d.name);
-    });
-  });
-  const results: Record<string, ClientResult[]> = { nic0: [], nic1: [] };
-  let done = 0;
-  let at = 0;
-  for (const d of built.plan.devices) {
-    for (let j = 0; j < d.clients.length; j++) {
-      const client = built.clients[at++]!;
-      void client
-        .start({ rateMbps: MBPS, warmupS: 0.001, durationS: SECONDS, cooldownS: 0.005 })
-        .then((r) => {
-          results[d.name]!.push(r);
-          done++;
-        });
-    }
-  }
-  const ms = built.sim.machine.hz / 1000;
-  while (done < built.clients.length) {
-    built.sim.runFor(ms);
-    await Promise.resolve();
-  }
-  return { built, results, c: built.counters() };
+  const r = await runHostile({ ...hostile, mbps: MBPS, seconds: 0.03 });
+  return { built: r.built, results: r.results, c: r.counters };
 }
 
 const lost = (rs: ClientResult[]) => rs.reduce((n, r) => n + r.lost, 0);
@@ -188,17 +108,9 @@ describe('a hostile client of a clustered driver (issue 18)', () => {
 describe('a client that fakes pending work for the supervisor (issue 18)', () => {
   it('writes "awake" into the idle driver’s bit: the supervisor probes instead of restarting, and the other session is served', async () => {
     const built = realizeSim(plan(TWO_CLIENTS, { durationMs: 4, warmupMs: 1 }), {
-      substitute: (ref, component) =>
-        component.kind === 'ip-stack' && component.space === 'stack-a'
-          ? {
-              module: '@udf/system',
-              export: 'hostileStackServer',
-              config: {
-                ...(ref.config as object),
-                hostile: { startSeconds: 0.001, everySeconds: 0.004, acts: 50, fakeAwake: true },
-              },
-            }
-          : ref,
+      substitute: hostileSubstitute({
+        stack: { startSeconds: 0.001, everySeconds: 0.004, acts: 50, fakeAwake: true },
+      }),
     });
     startUp(built);
     const { sim } = built;

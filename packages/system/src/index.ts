@@ -4,6 +4,7 @@ export * from './chaos.js';
 export * from './components.js';
 export * from './device-supervisor.js';
 export * from './errors.js';
+export * from './hostile.js';
 export * from './hostile-components.js';
 export * from './load.js';
 export * from './memory-server.js';
