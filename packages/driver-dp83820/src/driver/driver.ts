@@ -65,9 +65,18 @@
  *
  * Restart (DESIGN.md, "Crash and restart"): the driver holds only soft state. It bumps each
  * session's heartbeat on every pass of its loop (the device supervisor watches it), and a driver
- * the supervisor restarted after a crash first waits for each client to acknowledge the session's
- * new epoch, drops what was left in the post rings, serves the epoch, and only then initialises
- * its devices and opens a fresh translation cache (see `SessionControl` in `@udf/netdev`).
+ * the supervisor restarted after a crash first waits for its clients to acknowledge their
+ * sessions' new epoch — all together, and at most {@link RESTART_ACK_WAIT_SECONDS} — drops what
+ * was left in the post rings, serves the epoch, and only then initialises its devices and opens
+ * a fresh translation cache (see `SessionControl` in `@udf/netdev`). A session whose client has
+ * not acknowledged by then is left untouched and served from the pass where it does: a hung or
+ * hostile client holds up only itself.
+ *
+ * Hostile clients: besides the descriptor validation above, every session has counters of its
+ * own on the counters page (`<prefix>.sessions.<i>`, {@link Dp83820SessionStats}): rejections by
+ * cause, wake-ups from its client, corrupt words read in its region. Wake-ups after which a pass
+ * found nothing to do are counted in `stats.idleWakeups`; the device supervisor's liveness probe
+ * is not counted as a client's.
  *
  * @module
  */
