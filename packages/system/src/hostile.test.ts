@@ -149,6 +149,27 @@ describe('a hostile driver (issue 18)', () => {
     expect(lost(r.results.nic0!) + lost(r.results.nic1!)).toBe(0);
   });
 
+  it('corrupt ring indices: counted by every client on its counters page, nothing valid lost once restored', async () => {
+    // The flood wakes the clients while the indices are garbage, so they read them.
+    const r = await run({
+      driver: {
+        startSeconds: 0.005,
+        everySeconds: 0.005,
+        acts: 3,
+        glitchSeconds: 0.001,
+        flood: { burst: 1, periodSeconds: 50e-6 },
+      },
+    });
+    contained(r);
+    expect(r.c[`${DRV}.hostile.glitches`]).toBe(3);
+    expect(r.c['stack0.0.session.sessionCorruptions']).toBeGreaterThan(0);
+    expect(r.c['stack1.0.session.sessionCorruptions']).toBeGreaterThan(0);
+    for (const nic of ['nic0', 'nic1']) {
+      const rs = r.results[nic]!;
+      expect(lost(rs), nic).toBeLessThan(0.2 * sends(rs));
+    }
+  });
+
   it('a wake-up flood of its clients: counted as idle wake-ups by them, nothing valid lost', async () => {
     const r = await run({
       driver: {
