@@ -178,6 +178,11 @@ export interface DeviceSupervisorStats {
   /** IOMMU fault interrupts taken (each a DMA of a driver's device that the IOMMU refused). */
   iommuFaults: number;
   /**
+   * IOMMU faults of a driver's other devices, signalled before the recovery of its first one
+   * reset them: part of that fault, no recovery of their own.
+   */
+  iommuFaultsMerged: number;
+  /**
    * Drivers that looked hung (heartbeat still, work pending at two checks) but took the
    * supervisor's wake-up probe: blocked in their receive, so asleep — the pending work was what
    * a client wrote into the shared session words — and not restarted.
@@ -218,6 +223,7 @@ export class DeviceSupervisor {
     restartsRefused: 0,
     iommuFaults: 0,
     probesAnswered: 0,
+    iommuFaultsMerged: 0,
   };
   /** Every restart, in order (read by the engine side: `udf chaos`). */
   readonly restarts: DriverRestartRecord[] = [];
@@ -295,6 +301,16 @@ export class DeviceSupervisor {
         this.stats.iommuFaults++;
         yield* this.iommuFault(sys, faulted);
         yield* sys.ipc.reply(r.from, UNMASK);
+        // The recovery reset every device of the driver: a fault another of them signalled
+        // meanwhile is part of this one (a second recovery would restart the fresh driver).
+        for (const [line, w] of faultOf) {
+          if (w !== faulted || line === r.from) continue;
+          const stale = yield* sys.ipc.receive(line, ZERO);
+          if (!stale.ok) continue;
+          this.stats.iommuFaults++;
+          this.stats.iommuFaultsMerged++;
+          yield* sys.ipc.reply(line, UNMASK);
+        }
         continue;
       }
       const label = r.msg.label;
