@@ -75,9 +75,9 @@ describe('a hostile client of a clustered driver (issue 18)', () => {
     });
     contained(r);
     expect(r.c['stack0.hostile.glitches']).toBe(3);
-    expect(r.c[`${DRV}.sessions.0.corruptions`]).toBeGreaterThan(0);
-    expect(r.c[`${DRV}.sessions.1.corruptions`]).toBe(0);
-    expect(r.c[`${DRV}.sessionCorruptions`]).toBe(r.c[`${DRV}.sessions.0.corruptions`]);
+    expect(r.c[`${DRV}.sessions.0.corruptReads`]).toBeGreaterThan(0);
+    expect(r.c[`${DRV}.sessions.1.corruptReads`]).toBe(0);
+    expect(r.c[`${DRV}.sessionCorruptions`]).toBe(r.c[`${DRV}.sessions.0.corruptReads`]);
     expect(lost(r.results.nic1!)).toBe(0);
     // The hostile client hurt itself while its indices were garbage, and only then.
     const nic0 = r.results.nic0!;

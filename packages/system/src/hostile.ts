@@ -187,7 +187,7 @@ export async function hostileReport(mbps = 100): Promise<string> {
           : '-';
     const s0 = (k: string) => n(`drivers.driver.sessions.0.${k}`);
     const counted = options.stack?.glitchSeconds
-      ? `driver: ${s0('corruptions')} corrupt reads (session 1: ${n('drivers.driver.sessions.1.corruptions')})`
+      ? `driver: ${s0('corruptReads')} corrupt reads (session 1: ${n('drivers.driver.sessions.1.corruptReads')})`
       : options.stack?.flood
         ? `driver: ${s0('notifications')} notifications, ${n('drivers.driver.idleWakeups')} idle wake-ups`
         : options.stack

@@ -250,9 +250,10 @@ export interface Dp83820SessionStats {
   notifications: number;
   /**
    * Corrupt words seen in the session's region (ring indices, notification bits; each read of
-   * one counts), refreshed at the end of every pass.
+   * one counts), refreshed at the end of every pass. The driver's `sessionCorruptions` is their
+   * sum (named apart so that a total over every counter counts each once).
    */
-  corruptions: number;
+  corruptReads: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -442,7 +443,7 @@ export class Dp83820Driver {
           outOfRange: 0,
           badLength: 0,
           notifications: 0,
-          corruptions: 0,
+          corruptReads: 0,
         },
         serving: false,
       };
@@ -695,8 +696,8 @@ export class Dp83820Driver {
     const moved = yield* this.pass(sys);
     let n = 0;
     for (const s of this.states) {
-      s.stats.corruptions = s.net!.corruptionCount();
-      n += s.stats.corruptions;
+      s.stats.corruptReads = s.net!.corruptionCount();
+      n += s.stats.corruptReads;
     }
     this.stats.sessionCorruptions = n;
     return moved;
