@@ -8,7 +8,13 @@
  */
 import type { ClientResult } from '@udf/ipbench';
 import { describe, expect, it } from 'vitest';
-import { hostileSubstitute, runHostile, HOSTILE_PLACEMENT as TWO_CLIENTS } from './hostile.js';
+import {
+  HOSTILE_CASES,
+  hostileReport,
+  hostileSubstitute,
+  runHostile,
+  HOSTILE_PLACEMENT as TWO_CLIENTS,
+} from './hostile.js';
 import type { HostileBehaviour } from './hostile-components.js';
 import { plan } from './plan.js';
 import { type AssembledSystem, realizeSim } from './realize-sim.js';
@@ -219,5 +225,18 @@ describe('a client that never acknowledges a driver restart (issue 18)', () => {
     expect(sends(results)).toBeGreaterThan(0);
     expect(lost(results)).toBe(0);
     expect(c['supervisor.driversRestarted']).toBe(1);
+  });
+});
+
+describe('hostileReport', () => {
+  it('runs every case: one line each, no restart, nothing lost on the honest NIC', async () => {
+    const text = await hostileReport();
+    const lines = text.split('\n').slice(2);
+    expect(lines.map((l) => l.slice(0, 30).trim())).toEqual(Object.keys(HOSTILE_CASES));
+    for (const l of lines) {
+      expect(l).toMatch(/restarts 0$/);
+      // nic1 sent/lost: the second column
+      expect(l.slice(46, 62).trim()).toMatch(/^\d+\/0$/);
+    }
   });
 });
