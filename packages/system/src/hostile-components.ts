@@ -69,6 +69,11 @@ export interface HostileBehaviour {
    * supervisor's hang check).
    */
   readonly fakeAwake?: boolean;
+  /**
+   * At each act, random words over the whole session region — rings, indices, notification
+   * bits, control words, the peer's as well as its own — never restored.
+   */
+  readonly scribble?: boolean;
   /** Flood the peer with wake-ups instead of sleeping (absent: no flood). */
   readonly flood?: { readonly burst: number; readonly periodSeconds: number };
   /** Which sessions misbehave, by position in the component's configuration (default: all). */
@@ -87,6 +92,8 @@ export interface HostileStats {
   glitches: number;
   /** Times the peer's notification bit was overwritten with "awake". */
   fakedAwake: number;
+  /** Words of random garbage written over whole session regions. */
+  wordsScribbled: number;
   /** Wake-up IPCs sent to the peer by the flood, and how many reached it. */
   floodSent: number;
   floodDelivered: number;
@@ -147,6 +154,7 @@ class Hostility {
     garbageWritten: 0,
     glitches: 0,
     fakedAwake: 0,
+    wordsScribbled: 0,
     floodSent: 0,
     floodDelivered: 0,
   };
@@ -182,6 +190,12 @@ class Hostility {
       for (let i = 0; i < (this.b.garbage ?? 0); i++) {
         const [ds, off, len, status] = this.garbage(this.rnd, i, own);
         this.stats.garbageWritten += t.push(ds!, off!, len!, status!);
+      }
+    }
+    if (this.b.scribble) {
+      for (const t of this.targets) {
+        for (let w = 0; w < t.words.length; w++) Atomics.store(t.words, w, this.rnd());
+        this.stats.wordsScribbled += t.words.length;
       }
     }
     if (this.b.fakeAwake) {

@@ -91,6 +91,21 @@ describe('a hostile client of a clustered driver (issue 18)', () => {
     expect(r.c['stack0.0.session.rxFrames']).toBeGreaterThan(0.8 * sends(nic0));
   });
 
+  it('random words over its whole session region: no exception escapes, counted on its session, the other session loses nothing', async () => {
+    const r = await run({
+      stack: { startSeconds: 0.005, everySeconds: 0.003, acts: 5, scribble: true },
+    });
+    contained(r);
+    expect(r.c['stack0.hostile.wordsScribbled']).toBeGreaterThan(1000);
+    const s0 = (k: string) => r.c[`${DRV}.sessions.0.${k}`]!;
+    const s1 = (k: string) => r.c[`${DRV}.sessions.1.${k}`]!;
+    expect(s0('corruptReads') + s0('rxRejected') + s0('txRejected')).toBeGreaterThan(0);
+    for (const k of ['corruptReads', 'rxRejected', 'txRejected']) expect(s1(k), k).toBe(0);
+    expect(r.c['stack1.0.session.corrupt']).toBe(0);
+    expect(lost(r.results.nic1!)).toBe(0);
+    expect(bad(r.results.nic1!)).toBe(0);
+  });
+
   it('a wake-up flood: counted on its session, idle wake-ups counted, the other session loses nothing', async () => {
     const r = await run({
       stack: {
