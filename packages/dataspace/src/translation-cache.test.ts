@@ -328,3 +328,97 @@ describe('translation cache: access control and hostile peers', () => {
     expect(w.sim.kernel.failures).toEqual([]);
   });
 });
+
+describe('translation cache: removing a dataspace the driver still pins', () => {
+  it('remove() under a pin: the driver can still release the pin, and the manager then frees the entry', () => {
+    const log: string[] = [];
+    let tcRef: TranslationCache | null = null;
+    const { w } = clientAndDriver(
+      2,
+      function* (sys, ds, w) {
+        const tc = yield* TranslationCache.open(sys, w.managerId, { vaddr: TC_VADDR, entries: 16 });
+        tcRef = tc;
+        yield* tc.add(ds.id);
+        yield* tc.refill(sys, ds.id, 0);
+        const paddr = tc.pin(ds.id, 100); // a buffer handed to the device: DMA may be in flight
+        log.push(`pinned:${paddr >= 0}`);
+        yield* tc.remove(ds.id);
+        // Gone for translation, held by the manager for the DMA that may still reach it.
+        log.push(`has:${tc.has(ds.id)}`);
+        log.push(`lookup:${tc.lookup(ds.id, 100)}`);
+        log.push(`pin-bit:${tc.table.flags(0) & ENTRY_PIN}`);
+        try {
+          yield* tc.add(ds.id);
+          log.push('re-added');
+        } catch (e) {
+          log.push(`re-add:${(e as DataspaceError).code}`);
+        }
+        // The device gives the buffer back.
+        tc.unpin(ds.id, 100);
+        log.push(`pin-bit:${tc.table.flags(0) & ENTRY_PIN}`);
+        yield* sys.sleep(100_000); // the manager's next scan releases the held entry
+        log.push(`entry:${tc.table.flags(0)}`);
+        yield* tc.add(ds.id);
+        log.push(`has:${tc.has(ds.id)}`);
+      },
+      { scanInterval: 10_000 },
+    );
+    w.run();
+    expect(log).toEqual([
+      'pinned:true',
+      'has:false',
+      'lookup:-1',
+      `pin-bit:${ENTRY_PIN}`,
+      're-add:DS_DUPLICATE',
+      'pin-bit:0',
+      'entry:0',
+      'has:true',
+    ]);
+    expect(tcRef!.stats.goneWhilePinned).toBe(1);
+    expect(tcRef!.pinnedPages).toBe(0);
+  });
+
+  it('a dataspace closed under a pinned buffer: a failing refill does not make the driver forget the pins it must release', () => {
+    const after = { pinBit: -1, pinned: -1, deferredAtClose: -1, deferredLater: -1 };
+    const w = world();
+    const box: { ds: Dataspace | null; tc: TranslationCache | null; step: number } = {
+      ds: null,
+      tc: null,
+      step: 0,
+    };
+    const driverId = w.thread('driver', w.space('driver'), function* (sys) {
+      while (box.ds === null) yield* sys.sleep(10_000);
+      const tc = yield* TranslationCache.open(sys, w.managerId, { vaddr: TC_VADDR, entries: 16 });
+      box.tc = tc;
+      yield* tc.add(box.ds.id);
+      yield* tc.refill(sys, box.ds.id, 0);
+      tc.pin(box.ds.id, 0); // DMA in flight into page 0
+      box.step = 1;
+      while (box.step !== 2) yield* sys.sleep(10_000);
+      // The owner closed the dataspace: another page misses and its refill fails.
+      yield* tc.refill(sys, box.ds.id, PAGE_SIZE);
+      // The device gives the buffer back: the driver releases its pin.
+      tc.unpin(box.ds.id, 0);
+      after.pinBit = tc.table.flags(0) & ENTRY_PIN;
+      after.pinned = tc.pinnedPages;
+      box.step = 3;
+    });
+    w.thread('owner', w.space('client'), function* (sys) {
+      const ds = yield* dsClient.open(sys, w.managerId, 2 * PAGE_SIZE);
+      yield* dsClient.share(sys, ds, driverId, DMA_RIGHTS);
+      box.ds = ds;
+      while (box.step !== 1) yield* sys.sleep(10_000);
+      yield* dsClient.close(sys, ds);
+      after.deferredAtClose = (yield* dsClient.stats(sys, w.managerId)).deferredFrames;
+      box.step = 2;
+      while (box.step !== 3) yield* sys.sleep(10_000);
+      yield* sys.sleep(200_000);
+      after.deferredLater = (yield* dsClient.stats(sys, w.managerId)).deferredFrames;
+    });
+    w.run();
+    expect(after).toEqual({ pinBit: 0, pinned: 0, deferredAtClose: 1, deferredLater: 0 });
+    // Once its last pin is gone the driver forgets the dataspace.
+    expect(box.tc!.has(box.ds!.id)).toBe(false);
+    expect(w.sim.kernel.failures).toEqual([]);
+  });
+});

@@ -56,11 +56,22 @@ export interface TranslationStats {
   refillFailures: number;
   /** Pins that failed because the entry was not valid. */
   pinFailures: number;
+  /**
+   * Dataspaces that left the cache (removed by the driver, or closed by their owner) while the
+   * driver still pinned pages of them: kept for the driver's unpins, forgotten with the last one.
+   */
+  goneWhilePinned: number;
 }
 
 interface Segment {
   readonly first: number;
   readonly pages: number;
+  /**
+   * The manager no longer holds the dataspace in this cache (closed by its owner, or gone)
+   * while the driver still pinned pages of it: lookups and pins fail, unpins still work, and the
+   * segment is forgotten with its last pin.
+   */
+  gone: boolean;
 }
 
 /** The driver's handle on a translation cache shared with one dataspace manager. */
@@ -81,6 +92,7 @@ export class TranslationCache {
     refills: 0,
     refillFailures: 0,
     pinFailures: 0,
+    goneWhilePinned: 0,
   };
   private readonly sys: Sys;
   private readonly costs: DataspaceCosts;
@@ -150,9 +162,17 @@ export class TranslationCache {
   /**
    * Add a dataspace to the cache (one IPC; the caller must hold translate rights on it, given by
    * the dataspace's owner). Returns the manager's authoritative id and size, ready for
-   * `session.add`. Throws {@link DataspaceError} on refusal.
+   * `session.add`. Throws {@link DataspaceError} on refusal, and (`DS_DUPLICATE`) for a dataspace
+   * that left the cache while pages of it are still pinned.
    */
   *add(dataspaceId: number): DataspaceCall<SessionDataspace> {
+    if (this.segments.get(dataspaceId)?.gone) {
+      // Its old entries are still pinned: an unpin could not tell old from new.
+      throw new DataspaceError(
+        'DS_DUPLICATE',
+        `dataspace ${dataspaceId} left the cache with pages still pinned: unpin them before adding it again`,
+      );
+    }
     const reply = yield* request(
       this.sys,
       this.manager,
@@ -172,13 +192,27 @@ export class TranslationCache {
     ) {
       throw new DataspaceError('DS_PROTOCOL', 'malformed translation cache add reply');
     }
-    this.segments.set(dataspaceId, { first, pages });
+    this.segments.set(dataspaceId, { first, pages, gone: false });
     return { id: dataspaceId, size };
   }
 
-  /** Remove a dataspace from the cache (one IPC). Its entries are invalidated by the manager. */
+  /**
+   * Remove a dataspace from the cache (one IPC). Its entries are invalidated by the manager:
+   * lookups and pins of it fail from here on.
+   *
+   * Pages the driver still pins (DMA may be in flight into them) stay the driver's to release:
+   * the manager keeps their frames — and their IOMMU entries — held, and their table entries
+   * allocated so no other dataspace reuses them, until the pin bit clears; this side keeps the
+   * dataspace's entries for {@link unpin} alone (counted in `stats.goneWhilePinned`) and forgets
+   * them with the last pin. (Forgetting them at once, as before, made the driver's unpins fall on
+   * nothing: the page stayed pinned and mapped in the IOMMU until the manager disabled the
+   * driver for pin time.) The same holds when the owner closes the dataspace under a pin and a
+   * refill finds it gone. Throws {@link DataspaceError} if the manager refuses.
+   */
   *remove(dataspaceId: number): DataspaceCall<void> {
-    this.segments.delete(dataspaceId);
+    const seg = this.segments.get(dataspaceId);
+    if (seg === undefined || seg.gone) return;
+    this.forget(dataspaceId, seg);
     yield* request(
       this.sys,
       this.manager,
@@ -187,9 +221,18 @@ export class TranslationCache {
     );
   }
 
-  /** True if the dataspace is in this cache. */
+  /** Forget a dataspace's segment, or keep it for unpins alone while pins of it are held. */
+  private forget(dataspaceId: number, seg: Segment): void {
+    if (this.pinsIn(seg)) {
+      seg.gone = true;
+      this.stats.goneWhilePinned++;
+    } else this.segments.delete(dataspaceId);
+  }
+
+  /** True if the dataspace is in this cache (and the manager still holds it). */
   has(dataspaceId: number): boolean {
-    return this.segments.has(dataspaceId);
+    const seg = this.segments.get(dataspaceId);
+    return seg !== undefined && !seg.gone;
   }
 
   /**
@@ -222,7 +265,8 @@ export class TranslationCache {
         r.ok &&
         (r.msg.label === DsStatus.NOT_IN_CACHE || r.msg.label === DsStatus.NO_SUCH_DATASPACE)
       ) {
-        this.segments.delete(dataspaceId);
+        // Forget it, but not while pins of it are held: the driver must still release them.
+        this.forget(dataspaceId, this.segments.get(dataspaceId)!);
       }
       return -1;
     }
@@ -250,9 +294,13 @@ export class TranslationCache {
     return this.translateEntry(e, offset);
   }
 
-  /** Release one pin of the page holding `offset`; the bit clears with the last one. */
+  /**
+   * Release one pin of the page holding `offset`; the bit clears with the last one. Works for a
+   * dataspace the manager no longer holds (closed while pinned), which is forgotten with its
+   * last pin.
+   */
   unpin(dataspaceId: number, offset: number): void {
-    const e = this.entryOf(dataspaceId, offset);
+    const e = this.entryOf(dataspaceId, offset, true);
     if (e < 0) return;
     const count = this.pinCounts[e]!;
     if (count === 0) return;
@@ -260,6 +308,8 @@ export class TranslationCache {
     if (count === 1) {
       this.sys.charge('Translation', this.costs.pinBit);
       this.table.unpin(e);
+      const seg = this.segments.get(dataspaceId)!;
+      if (seg.gone && !this.pinsIn(seg)) this.segments.delete(dataspaceId);
     }
   }
 
@@ -273,11 +323,20 @@ export class TranslationCache {
   /** Forget every local pin (after the manager disabled the driver and recovered its pins). */
   resetPins(): void {
     this.pinCounts.fill(0);
+    for (const [id, seg] of this.segments) if (seg.gone) this.segments.delete(id);
   }
 
-  private entryOf(dataspaceId: number, offset: number): number {
+  /** True if the driver pins some page of `seg`. */
+  private pinsIn(seg: Segment): boolean {
+    for (let e = seg.first; e < seg.first + seg.pages; e++)
+      if (this.pinCounts[e] !== 0) return true;
+    return false;
+  }
+
+  /** The entry of `offset` in the dataspace's segment, or -1 (counted); `gone` ones only for unpin. */
+  private entryOf(dataspaceId: number, offset: number, orGone = false): number {
     const seg = this.segments.get(dataspaceId);
-    if (seg === undefined || offset >>> 0 !== offset) {
+    if (seg === undefined || (seg.gone && !orGone) || offset >>> 0 !== offset) {
       this.stats.foreign++;
       return -1;
     }

@@ -38,7 +38,7 @@ export {
   RUN_DEFAULTS,
   resolveRun,
 } from './load.js';
-export { PROBE_HEADER_LEN } from './probe.js';
+export { PROBE_HEADER_LEN, probeIntact, probeSeq, probeTimestamp, writeProbe } from './probe.js';
 export {
   formatIpbenchLatencyArgs,
   formatLatencyArgs,

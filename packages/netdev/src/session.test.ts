@@ -97,6 +97,10 @@ describe('network session', () => {
       driver.hasWork();
     }
     expect(client.stats().corruptions + driver.stats().corruptions).toBeGreaterThan(0);
+    for (const end of [client, driver]) {
+      const st = end.stats();
+      expect(end.corruptionCount()).toBe(st.corruptions + st.bitCorruptions);
+    }
   });
 
   it('rejects a misaligned or too-small region with a typed error', () => {

@@ -239,6 +239,22 @@ abstract class NetSessionEnd {
     return this.notifier.onDry();
   }
 
+  /**
+   * Corruptions this end has seen so far — ring indices out of range and garbage in the
+   * notification bits, the sum of {@link NetSessionStats.corruptions} and `bitCorruptions` —
+   * without allocating (for a counter refreshed on every pass of a loop).
+   */
+  corruptionCount(): number {
+    return (
+      this.rxFree.stats.corruptions +
+      this.rxUsed.stats.corruptions +
+      this.txReq.stats.corruptions +
+      this.txDone.stats.corruptions +
+      this.own.stats.corruptions +
+      this.peer.stats.corruptions
+    );
+  }
+
   /** Counters of this end. */
   stats(): NetSessionStats {
     return {

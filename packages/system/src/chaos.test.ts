@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ChaosOptions, runChaos } from './chaos.js';
 import { StepOptionsError } from './errors.js';
+import * as entry from './index.js';
 import { loadSystem } from './load.js';
+import * as runner from './runner.js';
 
 const apps = resolve(import.meta.dirname, '../../../apps');
 const system = (name: string) => loadSystem(resolve(apps, name, 'system.yaml'));
@@ -54,6 +56,31 @@ describe('udf chaos on the sim engine (issue 18)', () => {
     expect(r.totals.otherLost).toBe(0);
   });
 
+  it('iommu: a driver aiming DMA outside its pins is stopped by the IOMMU and restarted; lost = in flight', async () => {
+    const r = await runChaos(system('isolated'), options({ kinds: ['iommu'], seed: 3 }));
+    expect(r.faults).toHaveLength(3);
+    for (const f of r.faults) {
+      expect(f.kind).toBe('iommu');
+      expect(f.restarted).toBe(true);
+      expect(f.lostPackets).toBe(f.inFlightAtFault);
+      expect(f.outageSeconds).toBeLessThan(0.005);
+    }
+    expect(r.totals.restarts).toBe(3);
+    expect(r.totals.otherLost).toBe(0);
+    expect(r.totals.unsupervisedFailures).toBe(0);
+  });
+
+  it('iommu on a clustered driver: both NICs fault at once, one recovery per fault', async () => {
+    const r = await runChaos(system('clustered'), options({ kinds: ['iommu'], seed: 1 }));
+    for (const f of r.faults) {
+      expect(f.restarted).toBe(true);
+      expect(f.lostPackets).toBe(f.inFlightAtFault);
+      expect(f.outageSeconds).toBeLessThan(0.005);
+    }
+    expect(r.totals.restarts).toBe(r.faults.length);
+    expect(r.totals.otherLost).toBe(0);
+  });
+
   it('is reproducible: the same seed gives the same report', async () => {
     const o = options({ kinds: ['kill', 'hang', 'corrupt'], faults: 2, durationMs: 40 });
     const a = await runChaos(system('isolated'), o);
@@ -61,6 +88,11 @@ describe('udf chaos on the sim engine (issue 18)', () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     const c = await runChaos(system('isolated'), { ...o, seed: 8 });
     expect(JSON.stringify(c)).not.toBe(JSON.stringify(a));
+  });
+
+  it('is exported by the package entry point itself, not through the runner', () => {
+    expect(entry.runChaos).toBe(runChaos);
+    expect('runChaos' in runner).toBe(false);
   });
 
   it('rejects bad options and a system without a user-level driver', async () => {

@@ -9,6 +9,10 @@
  *   (`Kernel.injectHang`); the supervisor finds its heartbeat still while work is pending.
  * - `corrupt`: garbage descriptors appear in the driver's return rings of every session, as a
  *   buggy driver would write them; the client validates, counts and drops them, and carries on.
+ * - `iommu`: the driver's receive descriptors are aimed at memory it was never given (the
+ *   dataspace manager's counters page), as a malicious driver would program them; with this kind every NIC of the system is
+ *   put behind the IOMMU, which refuses the next DMA, and the device supervisor treats the fault
+ *   as a crash of the driver (reset, restart).
  *
  * Accounting follows every probe of the load on the target NIC's wire (a tap in the realiser):
  * when it reached the NIC and when its echo left the NIC, if ever. For fault `i`, the driver's
@@ -27,19 +31,20 @@
  *
  * @module
  */
+import { CMDSTS, DESC_LAYOUT_32, type Dp83820, Reg } from '@udf/driver-dp83820';
+import { probeSeq, probeTimestamp } from '@udf/ipbench';
 import { NetSessionDriver, netSessionLayout } from '@udf/netdev';
 import { StepOptionsError } from './errors.js';
-import type { DriverPlan } from './plan.js';
-import { plan } from './plan.js';
+import { COUNTERS_VADDR, type DriverPlan, plan } from './plan.js';
 import { type AssembledSystem, realizeSim } from './realize-sim.js';
 import { startUp } from './runner.js';
 import type { SystemDescription } from './schema.js';
 
 /** A kind of injected driver fault. */
-export type ChaosFaultKind = 'kill' | 'hang' | 'corrupt';
+export type ChaosFaultKind = 'kill' | 'hang' | 'corrupt' | 'iommu';
 
 /** Every fault kind `udf chaos` knows. */
-export const CHAOS_FAULT_KINDS: readonly ChaosFaultKind[] = ['kill', 'hang', 'corrupt'];
+export const CHAOS_FAULT_KINDS: readonly ChaosFaultKind[] = ['kill', 'hang', 'corrupt', 'iommu'];
 
 /** Options of {@link runChaos}. */
 export interface ChaosOptions {
@@ -139,16 +144,6 @@ interface Probe {
   departedAt: number;
 }
 
-/**
- * A little-endian 64-bit word of an ipbench probe (`@udf/ipbench`'s probe layout: the sequence
- * number at payload byte 0, the send timestamp in cycles at byte 16).
- */
-function u64(b: Uint8Array, at: number): number {
-  let v = 0;
-  for (let i = 7; i >= 0; i--) v = v * 256 + b[at + i]!;
-  return v;
-}
-
 const ETHERTYPE_IPV4 = 0x0800;
 const UDP = 17;
 
@@ -169,8 +164,8 @@ function probeOf(
   if (fromDevice ? src !== echoPort : dst !== echoPort) return null;
   return {
     port: fromDevice ? dst : src,
-    seq: u64(frame, payload),
-    sentAt: u64(frame, payload + 16),
+    seq: probeSeq(frame, payload),
+    sentAt: probeTimestamp(frame, payload),
   };
 }
 
@@ -202,7 +197,11 @@ export async function runChaos(
   checkOptions(options);
   const rnd = random(options.seed);
   const probes = new Map<number, Probe>();
-  const planned0 = plan(sys, {
+  // DMA outside the driver's pins is caught only behind an IOMMU.
+  const described: SystemDescription = options.kinds.includes('iommu')
+    ? { ...sys, nics: sys.nics.map((n) => ({ ...n, iommu: true })) }
+    : sys;
+  const planned0 = plan(described, {
     seed: options.seed,
     ...(options.packetSize !== undefined ? { packetSize: options.packetSize } : {}),
   });
@@ -252,11 +251,15 @@ export async function runChaos(
   const garbagePerRing = options.garbagePerRing ?? 8;
   let garbageWritten = 0;
   const threadOf = (d: DriverPlan) => k.allThreads().find((t) => t.name === d.thread)!.id;
+  // What an `iommu` fault aims at: the dataspace manager's counters page, never the driver's.
+  const managerSpace = k.allThreads().find((t) => t.name === 'dataspace-manager')!.space;
+  const victim = k.lookup(managerSpace, COUNTERS_VADDR)!.paddr;
   for (const f of planned) {
     sim.machine.schedule(f.at, () => {
       const id = threadOf(f.driver);
       if (f.kind === 'kill') k.injectFailure(id, new Error('udf chaos: injected driver fault'));
       else if (f.kind === 'hang') k.injectHang(id);
+      else if (f.kind === 'iommu') aimRxRings(b, f.driver, victim);
       else garbageWritten += corrupt(b, f.driver, garbagePerRing, rnd);
     });
   }
@@ -281,6 +284,25 @@ export async function runChaos(
     await Promise.resolve();
   }
   return account(b, sys.name, options, planned, probes, start, garbageWritten);
+}
+
+/**
+ * Aim every receive descriptor the driver's NICs own at physical address `victim` (the rings
+ * written raw, as the driver could): the next received frame is DMAed there.
+ */
+function aimRxRings(b: AssembledSystem, d: DriverPlan, victim: number): void {
+  const mem = b.sim.machine.memory;
+  const L = DESC_LAYOUT_32;
+  for (const dev of d.devices) {
+    const nic = b.sim.machine.devices.get(dev.device) as Dp83820;
+    const start = nic.read32(Reg.RXDP) >>> 0;
+    let at = start;
+    for (let n = 0; at !== 0 && n < 4096; n++) {
+      if ((mem.read32(at + L.cmdsts) & CMDSTS.OWN) === 0) mem.write32(at + L.bufptr, victim);
+      at = mem.read32(at + L.link) >>> 0;
+      if (at === start) break;
+    }
+  }
 }
 
 /** Write garbage descriptors into the return rings of every session of a driver. */

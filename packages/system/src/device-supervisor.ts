@@ -21,7 +21,9 @@
  * supervisor when a driver thread throws or returns (`THREAD_EXIT_LABEL`, the supervisor is the
  * driver's exit handler); a driver whose heartbeat (a word in each session's control region, see
  * `SessionControl` in `@udf/netdev`) stays still for a whole check interval while a session has
- * work pending, at two checks in a row, is hung. Recovery, in this order:
+ * work pending, at two checks in a row, and that does not take a zero-timeout wake-up probe (a
+ * driver blocked in its receive is asleep, whatever its clients wrote into the shared words), is
+ * hung. Recovery, in this order:
  *
  * 1. reset the driver's devices (their DMA stops before any buffer is reused);
  * 2. stop the driver thread if it still exists (its IPC partners get `non-existing-partner`);
@@ -30,6 +32,16 @@
  * 4. start a new epoch on each of its sessions and restart the driver thread with the same id,
  *    handing it the session-open records it reported when it first started
  *    (`SESSIONS_OPENED_LABEL`); wake each session's client, which reclaims its buffers.
+ *
+ * IOMMU faults (the IOMMU's fault handler lives here): the supervisor attaches the fault line of
+ * every IOMMU-protected NIC ({@link SupervisedDriver.faultLines}). A fault means the driver
+ * programmed its device to DMA outside the frames pinned in its translation caches — a buggy or
+ * malicious driver — so it is treated as a crash of that NIC's driver: the same recovery as
+ * above (cause `'iommu'`, counted in `iommuFaults`). The driver gets no say: it neither sees the
+ * fault first nor keeps the device running. The reset lowers the fault line, so the unmask (the
+ * reply to the line's interrupt thread, sent once the recovery is done) does not redeliver it. A
+ * driver that is not restartable (no restarter, or a driver in the kernel) only has its device
+ * reset and its software interrupt raised, as a bare fault handler would.
  *
  * @module
  */
@@ -45,6 +57,7 @@ import { resetAndRaiseSoftwareInterrupt, resetDevice } from '@udf/driver-dp83820
 import {
   ANY_THREAD,
   type Cycles,
+  INTERRUPT_LABEL,
   type KernelCall,
   type Message,
   NEVER,
@@ -76,6 +89,11 @@ export interface SupervisedDriver {
   readonly sessions?: readonly SupervisedSession[];
   /** The thread id the kernel's exit notices for this driver come from (none: not notified). */
   readonly exitNotifier?: ThreadId;
+  /**
+   * The IOMMU fault line of each of its devices, in {@link registers} order (null: that device is
+   * not behind an IOMMU). The supervisor attaches every line at start.
+   */
+  readonly faultLines?: readonly (number | null)[];
 }
 
 /**
@@ -119,7 +137,7 @@ export interface DeviceSupervisorConfig {
 }
 
 /** Why the supervisor restarted a driver. */
-export type DriverFaultCause = 'failed' | 'exited' | 'hung' | 'quota';
+export type DriverFaultCause = 'failed' | 'exited' | 'hung' | 'quota' | 'iommu';
 
 /** One restart, as the supervisor recorded it. */
 export interface DriverRestartRecord {
@@ -157,10 +175,26 @@ export interface DeviceSupervisorStats {
   heartbeatChecks: number;
   /** Restarts refused because the driver spent its restart budget (it stays stopped). */
   restartsRefused: number;
+  /** IOMMU fault interrupts taken (each a DMA of a driver's device that the IOMMU refused). */
+  iommuFaults: number;
+  /**
+   * IOMMU faults of a driver's other devices, signalled before the recovery of its first one
+   * reset them: part of that fault, no recovery of their own.
+   */
+  iommuFaultsMerged: number;
+  /**
+   * Drivers that looked hung (heartbeat still, work pending at two checks) but took the
+   * supervisor's wake-up probe: blocked in their receive, so asleep — the pending work was what
+   * a client wrote into the shared session words — and not restarted.
+   */
+  probesAnswered: number;
 }
 
 const EMPTY: Message = Object.freeze({ label: DRIVER_DISABLED_LABEL, words: [] });
 const WAKE: Message = Object.freeze({ label: 0x5257, words: Object.freeze([]) });
+const UNMASK: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
+/** The supervisor's liveness probe of a driver that looks hung (any label wakes a driver). */
+const PROBE: Message = Object.freeze({ label: 0x5052, words: Object.freeze([]) });
 
 interface Watched {
   readonly config: SupervisedDriver;
@@ -187,6 +221,9 @@ export class DeviceSupervisor {
     pinsRecovered: 0,
     heartbeatChecks: 0,
     restartsRefused: 0,
+    iommuFaults: 0,
+    probesAnswered: 0,
+    iommuFaultsMerged: 0,
   };
   /** Every restart, in order (read by the engine side: `udf chaos`). */
   readonly restarts: DriverRestartRecord[] = [];
@@ -197,6 +234,8 @@ export class DeviceSupervisor {
   /** The thread body. */
   *body(sys: Sys): Generator<KernelCall, void, unknown> {
     const watched = new Map<ThreadId, Watched>();
+    /** The interrupt thread of each IOMMU fault line, and the driver whose device it serves. */
+    const faultOf = new Map<ThreadId, Watched>();
     for (const d of this.config.drivers) {
       const regs = d.registers.map((vaddr) => {
         const w = sys.mem.registers(vaddr);
@@ -226,6 +265,13 @@ export class DeviceSupervisor {
         reopened: null,
         restartedAt: [],
       });
+      for (const line of d.faultLines ?? []) {
+        if (line === null) continue;
+        const attached = yield* sys.irq.attach(line);
+        if (!attached.ok)
+          throw new Error(`supervisor: IOMMU fault line ${line}: ${attached.error}`);
+        faultOf.set(attached.irqThread, watched.get(d.thread)!);
+      }
     }
     const interval = this.config.heartbeatInterval ?? 0;
     let nextCheck = interval > 0 ? sys.now() + interval : Number.POSITIVE_INFINITY;
@@ -235,13 +281,38 @@ export class DeviceSupervisor {
       if (sys.now() >= nextCheck) {
         nextCheck = sys.now() + interval;
         for (const w of watched.values()) {
-          if (this.hung(w)) {
-            this.stats.hangsDetected++;
-            yield* this.recover(sys, w, 'hung');
+          if (!this.hung(w)) continue;
+          // The sessions' words are shared with the clients, which can fake pending work (write
+          // "awake" into the driver's bit, or leave frames it cannot take). A driver blocked in
+          // its receive takes the probe and runs a pass: it is asleep, not hung.
+          const probe = yield* sys.ipc.send(w.config.thread, PROBE, ZERO);
+          if (probe.ok) {
+            this.stats.probesAnswered++;
+            w.wasPending.fill(false);
+            continue;
           }
+          this.stats.hangsDetected++;
+          yield* this.recover(sys, w, 'hung');
         }
       }
       if (!r.ok) continue;
+      const faulted = r.msg.label === INTERRUPT_LABEL ? faultOf.get(r.from) : undefined;
+      if (faulted !== undefined) {
+        this.stats.iommuFaults++;
+        yield* this.iommuFault(sys, faulted);
+        yield* sys.ipc.reply(r.from, UNMASK);
+        // The recovery reset every device of the driver: a fault another of them signalled
+        // meanwhile is part of this one (a second recovery would restart the fresh driver).
+        for (const [line, w] of faultOf) {
+          if (w !== faulted || line === r.from) continue;
+          const stale = yield* sys.ipc.receive(line, ZERO);
+          if (!stale.ok) continue;
+          this.stats.iommuFaults++;
+          this.stats.iommuFaultsMerged++;
+          yield* sys.ipc.reply(line, UNMASK);
+        }
+        continue;
+      }
       const label = r.msg.label;
       const driver = r.msg.words[0];
       const w = driver === undefined ? undefined : watched.get(driver);
@@ -280,6 +351,19 @@ export class DeviceSupervisor {
       if (ack.ok) this.stats.acknowledged++;
       yield* sys.ipc.reply(r.from, { label: SUPERVISOR_OK, words: [] });
     }
+  }
+
+  /**
+   * An IOMMU fault of one of a driver's devices: a crash of that driver (reset, stop, recover,
+   * restart); a driver that cannot be restarted only has its devices reset and woken.
+   */
+  private *iommuFault(sys: Sys, w: Watched): Generator<KernelCall, void, unknown> {
+    if (this.config.restarter === undefined || w.config.exitNotifier === undefined) {
+      for (const regs of w.regs) resetAndRaiseSoftwareInterrupt(regs);
+      this.stats.devicesReset += w.regs.length;
+      return;
+    }
+    yield* this.recover(sys, w, 'iommu');
   }
 
   /** Keep a driver's session-open records (sent once, by the driver itself, at its first start). */

@@ -40,6 +40,7 @@ import {
   SimEngine,
   type SpaceId,
   type Sys,
+  type ThreadBody,
   type ThreadId,
 } from '@udf/l4-kernel';
 import {
@@ -58,7 +59,7 @@ import {
   LINUX_BASELINE_COSTS,
   linuxStackCosts,
 } from './calibration.js';
-import { type ComponentRef, resolveComponent } from './components.js';
+import { type ComponentRef, isPlainData, resolveComponent } from './components.js';
 import {
   DeviceSupervisor,
   type DriverRestarter,
@@ -66,7 +67,7 @@ import {
   type SupervisedDriver,
 } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
-import { IommuFaultHandler } from './iommu-fault-handler.js';
+import { hostileDriverServer, hostileStackServer } from './hostile-components.js';
 import { MemoryServer } from './memory-server.js';
 import type {
   ComponentPlan,
@@ -118,6 +119,29 @@ export interface RealizeSimOptions {
    * frame must be copied if kept. `udf chaos` follows each probe through it.
    */
   readonly wireTap?: (nic: string, fromDevice: boolean, frame: Uint8Array) => void;
+  /**
+   * Build another component in place of a planned driver or stack: called with the reference the
+   * realiser would build and the component's plan, returns the reference to build instead (plain
+   * data, like every reference). The hostile-domain tests put `hostileStackServer` and
+   * `hostileDriverServer` (exported by `@udf/system`, see `hostile-components.ts`) in a placement
+   * this way. A restarted driver is rebuilt from the substitute.
+   */
+  readonly substitute?: (ref: ComponentRef, component: ComponentPlan) => ComponentRef;
+}
+
+/** Components of this package a substitute may name (`module: '@udf/system'`). */
+const OWN_COMPONENTS: Readonly<Record<string, (config: never) => ThreadBody>> = {
+  hostileStackServer: hostileStackServer as (config: never) => ThreadBody,
+  hostileDriverServer: hostileDriverServer as (config: never) => ThreadBody,
+};
+
+/** Resolve a reference: this package's own components, else the registry of `components.ts`. */
+function resolve(ref: ComponentRef): ThreadBody {
+  const own = ref.module === '@udf/system' ? OWN_COMPONENTS[ref.export] : undefined;
+  if (own === undefined) return resolveComponent(ref);
+  if (!isPlainData(ref.config))
+    throw new AssemblyError(`${ref.module}#${ref.export}: configuration is not plain data`);
+  return own(structuredClone(ref.config) as never);
 }
 
 /** A frame endpoint that shows each frame to a tap before passing it on. */
@@ -232,7 +256,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         config: { ...(ref.config as object), reopened: reopened.map(([i, ds]) => [i, ds]) },
       };
       k.restartThread(thread, function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolveComponent(again)(tsys);
+        yield* resolve(again)(tsys);
       });
     },
   };
@@ -346,26 +370,6 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     sw.connect(0, writer ? new PcapTap(writer, toDevice) : toDevice);
     return { plan: dev, device, sw, writer };
   });
-  // The IOMMU's fault handler (root task): takes each protected NIC's fault line and resets it
-  // through the register window the supervisor's space already maps.
-  const faulting = nics.filter((n) => n.plan.iommuFaultIrq !== null);
-  const iommuFaults =
-    faulting.length === 0
-      ? null
-      : new IommuFaultHandler({
-          nics: faulting.map((n) => ({
-            faultLine: n.plan.iommuFaultIrq!,
-            registers: supPlan.registers.find((r) => r.device === n.plan.name)!.vaddr,
-          })),
-        });
-  if (iommuFaults !== null) {
-    k.createThread({
-      name: 'iommu-fault-handler',
-      space: space(supPlan.space),
-      priority: supPlan.priority,
-      body: (ts) => iommuFaults.body(ts),
-    });
-  }
   const clients: SimClient[] = [];
   for (const n of nics) {
     n.plan.clients.forEach((c, j) => {
@@ -431,7 +435,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     sessionClients.push(
       ...serverSessions.map((x) => ({ session: x, space: plan.sessions[x.index]!.clientSpace })),
     );
-    const ref: ComponentRef = {
+    const planned: ComponentRef = {
       module: '@udf/driver-dp83820',
       export: 'dp83820DriverServer',
       config: {
@@ -450,12 +454,13 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         costs: dp.inKernel ? { ...cc.driver, ...NO_NOTIFICATION_DRIVER } : cc.driver,
       },
     };
+    const ref = options.substitute?.(planned, dp) ?? planned;
     const thread = k.createThread({
       name: dp.thread,
       space: drvSpace,
       priority: dp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolveComponent(ref)(tsys);
+        yield* resolve(ref)(tsys);
       },
     });
     driverThreads.set(dp.space, thread);
@@ -463,9 +468,15 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     const registers = dp.devices.map(
       (d) => supPlan.registers.find((r) => r.device === d.device)!.vaddr,
     );
+    // The IOMMU's fault lines: the supervisor takes them, and treats a fault as a crash of the
+    // driver whose device it is.
+    const faultLines = dp.devices.map(
+      (d) => plan.devices.find((x) => x.name === d.device)!.iommuFaultIrq,
+    );
     if (dp.inKernel) {
-      // The monolithic baseline's driver is part of the kernel: reset on a quota disable only.
-      supervisedDrivers.push({ thread, registers });
+      // The monolithic baseline's driver is part of the kernel: reset on a quota disable or an
+      // IOMMU fault only.
+      supervisedDrivers.push({ thread, registers, faultLines });
     } else {
       driverRefs.set(thread, ref);
       driverLines.set(
@@ -484,6 +495,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
           },
         })),
         exitNotifier: k.superviseThread(thread, supervisorId),
+        faultLines,
       });
     }
   }
@@ -551,13 +563,14 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       ...(socket ? { socket } : {}),
     };
     // Built inside the stack's domain from a plain-data reference.
-    const ref: ComponentRef = { module: '@udf/lwip-lite', export: 'stackServer', config };
+    const planned: ComponentRef = { module: '@udf/lwip-lite', export: 'stackServer', config };
+    const ref = options.substitute?.(planned, sp) ?? planned;
     const stackId = k.createThread({
       name: sp.thread,
       space: space(sp.space),
       priority: sp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolveComponent(ref)(tsys);
+        yield* resolve(ref)(tsys);
       },
     });
     stackThreads.set(sp.space, stackId);
@@ -640,7 +653,6 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     for (const p of pages) Object.assign(out, p.read().counters);
     put('memory-source', memoryServer.stats);
     put('supervisor', supervisor!.stats);
-    if (iommuFaults !== null) put('iommu-fault-handler', iommuFaults.stats);
     put('kernel', sim.counters);
     return out;
   };

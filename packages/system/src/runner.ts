@@ -368,6 +368,3 @@ export async function calibrationSpread(
     };
   });
 }
-
-// `udf chaos`, the fault-containment experiment, is a runner of its own (see chaos.ts).
-export * from './chaos.js';

@@ -65,9 +65,18 @@
  *
  * Restart (DESIGN.md, "Crash and restart"): the driver holds only soft state. It bumps each
  * session's heartbeat on every pass of its loop (the device supervisor watches it), and a driver
- * the supervisor restarted after a crash first waits for each client to acknowledge the session's
- * new epoch, drops what was left in the post rings, serves the epoch, and only then initialises
- * its devices and opens a fresh translation cache (see `SessionControl` in `@udf/netdev`).
+ * the supervisor restarted after a crash first waits for its clients to acknowledge their
+ * sessions' new epoch — all together, and at most {@link RESTART_ACK_WAIT_SECONDS} — drops what
+ * was left in the post rings, serves the epoch, and only then initialises its devices and opens
+ * a fresh translation cache (see `SessionControl` in `@udf/netdev`). A session whose client has
+ * not acknowledged by then is left untouched and served from the pass where it does: a hung or
+ * hostile client holds up only itself.
+ *
+ * Hostile clients: besides the descriptor validation above, every session has counters of its
+ * own on the counters page (`<prefix>.sessions.<i>`, {@link Dp83820SessionStats}): rejections by
+ * cause, wake-ups from its client, corrupt words read in its region. Wake-ups after which a pass
+ * found nothing to do are counted in `stats.idleWakeups`; the device supervisor's liveness probe
+ * is not counted as a client's.
  *
  * @module
  */
@@ -127,6 +136,14 @@ function dmaSpan(len: number): number {
  * measured figure: a latency bound on the restart handshake, far below any outage it is part of.
  */
 export const RESTART_POLL_SECONDS = 50e-6;
+/**
+ * How long a restarted driver waits for its clients' acknowledgements before it initialises its
+ * devices anyway, in seconds. A client that has not acknowledged by then (hung, dead, hostile)
+ * holds up only its own session, which the driver serves from the pass where the
+ * acknowledgement appears. Not a measured figure: far above the microseconds an honest client
+ * takes once woken, far below the outages a restart costs.
+ */
+export const RESTART_ACK_WAIT_SECONDS = 1e-3;
 
 const NOTIFY_MSG: Message = Object.freeze({ label: DRIVER_NOTIFY_LABEL, words: Object.freeze([]) });
 const EMPTY_MSG: Message = Object.freeze({ label: 0, words: Object.freeze([]) });
@@ -183,10 +200,16 @@ export interface Dp83820DriverStats {
   /**
    * Corruptions the driver's session ends have seen in the shared session regions: ring indices
    * out of range and garbage in the notification bits (netdev `NetSessionStats.corruptions +
-   * bitCorruptions`, summed over every session). A client that scribbles on its region costs
-   * counted corruptions here, never a crash. Computed when read; 0 before initialisation.
+   * bitCorruptions`, summed over every session; each read of a corrupt word counts). A client
+   * that scribbles on its region costs counted corruptions here, never a crash. Refreshed at the
+   * end of every pass of the driver's loop (a plain number, so it lives on the counters page).
    */
-  readonly sessionCorruptions: number;
+  sessionCorruptions: number;
+  /**
+   * Client notifications after which the driver's next pass found nothing to do: wake-ups that
+   * only cost a pass (a client flooding the driver with notifications shows up here).
+   */
+  idleWakeups: number;
   /** Received frames copied from the buffer they landed in to a buffer of the session they belong to (receive steering). */
   steeredCopies: number;
   /**
@@ -202,6 +225,35 @@ export interface Dp83820DriverStats {
    * restart and dropped (their clients had reclaimed those buffers).
    */
   staleDiscarded: number;
+}
+
+/**
+ * Counters of one session of a driver (what that client's descriptors and wake-ups cost), kept
+ * on the counters page as `<prefix>.sessions.<i>.<name>` (i: the session's position in the
+ * driver's configuration). A hostile client's misbehaviour is counted on its own session here,
+ * the other sessions' counters stay clean.
+ */
+export interface Dp83820SessionStats {
+  /** Descriptors taken from this session's `rxFree` and `txReq` rings (valid or not). */
+  descriptorsTaken: number;
+  /** Posted receive descriptors rejected by validation (returned at once with their status). */
+  rxRejected: number;
+  /** Submitted transmit descriptors rejected by validation. */
+  txRejected: number;
+  /** Rejected: the dataspace is not one of the session's (`DescStatus.ForeignDataspace`). */
+  foreignDataspace: number;
+  /** Rejected: the range lies (partly) outside the dataspace (`DescStatus.OutOfRange`). */
+  outOfRange: number;
+  /** Rejected: a length out of bounds (`DescStatus.BadLength`). */
+  badLength: number;
+  /** Wake-up IPCs from the session's client thread. */
+  notifications: number;
+  /**
+   * Corrupt words seen in the session's region (ring indices, notification bits; each read of
+   * one counts), refreshed at the end of every pass. The driver's `sessionCorruptions` is their
+   * sum (named apart so that a total over every counter counts each once).
+   */
+  corruptReads: number;
 }
 
 /** Allocation-free scratch for one descriptor taken from a session ring. */
@@ -223,6 +275,13 @@ interface SessionState {
   readonly mac: Uint8Array | null;
   /** Every dataspace of the session is mapped in the driver's space (set at initialisation). */
   mapped: boolean;
+  /** The session's counters. */
+  readonly stats: Dp83820SessionStats;
+  /**
+   * The driver serves the session's epoch (set at once on a first start; after a restart, once
+   * the client acknowledged the new epoch). Until then nothing of the session is touched.
+   */
+  serving: boolean;
 }
 
 /**
@@ -291,7 +350,7 @@ class DeferredReturns {
 export class Dp83820Driver {
   /** The thread body. */
   readonly body: ThreadBody;
-  /** Counters (plain numeric fields; `sessionCorruptions` is computed when read). */
+  /** Counters (plain numeric fields). */
   readonly stats: Dp83820DriverStats = {
     interrupts: 0,
     clientNotifications: 0,
@@ -314,6 +373,7 @@ export class Dp83820Driver {
     rxAborted: 0,
     txAborted: 0,
     sessionCorruptions: 0,
+    idleWakeups: 0,
     steeredCopies: 0,
     steerDrops: 0,
     rxUnclaimed: 0,
@@ -323,6 +383,8 @@ export class Dp83820Driver {
   readonly macs: readonly Uint8Array[];
   /** Per-session validation state (its `counters` count results by `ValidationStatus`). */
   readonly sessions: readonly Session[];
+  /** Per-session counters, in configuration order. */
+  readonly sessionStats: readonly Dp83820SessionStats[];
 
   private readonly config: Dp83820DriverConfig;
   private readonly costs: Dp83820DriverCosts;
@@ -373,6 +435,17 @@ export class Dp83820Driver {
         ipv4: validIpv4(s.address?.ipv4),
         mac: validMac(index, s.address?.mac),
         mapped: false,
+        stats: {
+          descriptorsTaken: 0,
+          rxRejected: 0,
+          txRejected: 0,
+          foreignDataspace: 0,
+          outOfRange: 0,
+          badLength: 0,
+          notifications: 0,
+          corruptReads: 0,
+        },
+        serving: false,
       };
     });
     this.steerGroups = this.devices.map((d) => {
@@ -380,19 +453,7 @@ export class Dp83820Driver {
       return group.length > 1 ? group : null;
     });
     this.sessions = this.states.map((s) => s.validation);
-    const states = this.states;
-    Object.defineProperty(this.stats, 'sessionCorruptions', {
-      enumerable: true,
-      get(): number {
-        let n = 0;
-        for (const s of states) {
-          if (!s.net) continue;
-          const st = s.net.stats();
-          n += st.corruptions + st.bitCorruptions;
-        }
-        return n;
-      },
-    });
+    this.sessionStats = this.states.map((s) => s.stats);
     let tags = 0;
     for (const d of this.devices) tags += d.rxSlots + d.txSlots;
     this.bufSession = new Int32Array(tags);
@@ -459,13 +520,21 @@ export class Dp83820Driver {
   private *run(sys: Sys): Generator<KernelCall, void, unknown> {
     const counters = this.config.counters;
     const page = counters ? yield* CountersPage.open(sys, counters.vaddr) : null;
-    if (page && counters) page.bind(counters.prefix, this.stats);
+    if (page && counters) {
+      page.bind(counters.prefix, this.stats);
+      for (const s of this.states) page.bind(`${counters.prefix}.sessions.${s.index}`, s.stats);
+    }
     yield* this.init(sys);
     this.ready = true;
     page?.ready();
     let pendingIrq: ThreadId = NIL_THREAD;
+    /** Woken by a client's notification: was the next pass of any use? */
+    let wokenByClient = false;
     for (;;) {
-      if (yield* this.work(sys)) {
+      const moved = yield* this.work(sys);
+      if (wokenByClient && !moved) this.stats.idleWakeups++;
+      wokenByClient = false;
+      if (moved) {
         if (pendingIrq !== NIL_THREAD) {
           sys.charge('Interrupt', this.costs.interruptAck);
           yield* sys.ipc.reply(pendingIrq, EMPTY_MSG);
@@ -509,8 +578,11 @@ export class Dp83820Driver {
         // before acknowledging, so no later pass of this thread hands them work.
         this.disableInThread();
         yield* sys.ipc.reply(r.from, EMPTY_MSG);
-      } else {
+      } else if (r.from !== this.config.supervisor) {
+        // (The supervisor's liveness probe only wakes the driver for a pass.)
         this.stats.clientNotifications++;
+        wokenByClient = true;
+        for (const s of this.states) if (s.config.client === r.from) s.stats.notifications++;
       }
     }
   }
@@ -581,29 +653,58 @@ export class Dp83820Driver {
    * The restart handshake (see `SessionControl` in `@udf/netdev`): for every session whose epoch
    * this driver does not serve yet, wait until the client acknowledged it (it has reclaimed every
    * buffer it had given the dead driver), drop what is left in its post rings, serve the epoch
-   * and wake the client. The heartbeat goes on meanwhile: waiting for a client is not a hang.
+   * and wake the client. The sessions are waited for together, and for at most
+   * {@link RESTART_ACK_WAIT_SECONDS}: a client that does not acknowledge (hung, dead, hostile)
+   * must not hold up the others; its session is served from the pass where its acknowledgement
+   * appears ({@link serveEpoch}). The heartbeat goes on meanwhile: waiting is not a hang.
    */
   private *awaitEpochs(sys: Sys): Generator<KernelCall, void, unknown> {
     const poll = Math.max(1, Math.round(RESTART_POLL_SECONDS * sys.hz));
+    const until = sys.now() + RESTART_ACK_WAIT_SECONDS * sys.hz;
     for (const s of this.states) {
       const c = s.net!.control;
-      for (;;) {
-        const e = c.epoch();
-        if (c.driverEpoch() === e) break;
-        if (c.clientEpoch() === e) {
-          this.stats.staleDiscarded += s.net!.discardStale();
-          c.serve(e);
-          yield* sys.ipc.send(s.config.client, NOTIFY_MSG, ZERO);
-          break;
-        }
-        c.beat();
-        yield* sys.ipc.receive(ANY_THREAD, poll);
+      if (c.driverEpoch() === c.epoch()) s.serving = true;
+    }
+    for (;;) {
+      let waiting = false;
+      for (const s of this.states) {
+        if (!s.serving && !(yield* this.serveEpoch(sys, s))) waiting = true;
       }
+      if (!waiting || sys.now() >= until) return;
+      for (const s of this.states) s.net!.control.beat();
+      yield* sys.ipc.receive(ANY_THREAD, poll);
     }
   }
 
-  /** One pass over every device and session; true if anything moved. */
+  /**
+   * Serve a session's new epoch if its client acknowledged it: drop what is left in its post
+   * rings, serve the epoch, wake the client. True once the session is served.
+   */
+  private *serveEpoch(sys: Sys, s: SessionState): Generator<KernelCall, boolean, unknown> {
+    const c = s.net!.control;
+    const e = c.epoch();
+    if (c.clientEpoch() !== e) return false;
+    this.stats.staleDiscarded += s.net!.discardStale();
+    c.serve(e);
+    s.serving = true;
+    yield* sys.ipc.send(s.config.client, NOTIFY_MSG, ZERO);
+    return true;
+  }
+
+  /** One pass over every device and session, then the corruption counters; true if anything moved. */
   private *work(sys: Sys): Generator<KernelCall, boolean, unknown> {
+    const moved = yield* this.pass(sys);
+    let n = 0;
+    for (const s of this.states) {
+      s.stats.corruptReads = s.net!.corruptionCount();
+      n += s.stats.corruptReads;
+    }
+    this.stats.sessionCorruptions = n;
+    return moved;
+  }
+
+  /** One pass over every device and session; true if anything moved. */
+  private *pass(sys: Sys): Generator<KernelCall, boolean, unknown> {
     for (const s of this.states) s.net!.control.beat();
     if (this.disableRequested) return yield* this.workDisabled(sys);
     let progress = false;
@@ -613,6 +714,11 @@ export class Dp83820Driver {
       if (this.reap(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (!s.serving) {
+        // A session whose client has not acknowledged the restart yet: untouched until it does.
+        if (!(yield* this.serveEpoch(sys, s))) continue;
+        progress = true;
+      }
       if (this.flushDeferred(s)) progress = true;
       if (yield* this.takeRx(sys, s)) progress = true;
       if (yield* this.takeTx(sys, s)) progress = true;
@@ -639,6 +745,7 @@ export class Dp83820Driver {
       if (this.abortHeld(sys, d)) progress = true;
     }
     for (const s of this.states) {
+      if (!s.serving) continue;
       if (this.flushDeferred(s)) progress = true;
       if (this.refuseNew(sys, s)) progress = true;
     }
@@ -698,6 +805,7 @@ export class Dp83820Driver {
     while (s.deferred.count === 0 && net.rxReturnSpace() > 0 && net.takeRxBuffer(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       this.stats.rxAborted++;
       this.returnRx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
@@ -705,6 +813,7 @@ export class Dp83820Driver {
     while (s.deferred.count === 0 && net.txReturnSpace() > 0 && net.takeTx(w)) {
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       this.stats.txAborted++;
       this.returnTx(sys, s, w[0]!, w[1]!, w[2]!, DescStatus.Aborted);
       moved = true;
@@ -779,18 +888,26 @@ export class Dp83820Driver {
   private copyTo(sys: Sys, o: SessionState, src: Uint8Array, at: number, len: number): void {
     const net = o.net!;
     const w = this.slot;
-    if (o.deferred.count !== 0 || !o.mapped || net.rxReturnSpace() <= 0 || !net.takeRxBuffer(w)) {
+    if (
+      !o.serving ||
+      o.deferred.count !== 0 ||
+      !o.mapped ||
+      net.rxReturnSpace() <= 0 ||
+      !net.takeRxBuffer(w)
+    ) {
       this.stats.steerDrops++;
       return;
     }
     sys.charge('Buffer', this.costs.bufferTake);
     this.stats.descriptorsTaken++;
+    o.stats.descriptorsTaken++;
     const ds = w[0]!;
     const off = w[1]!;
     const blen = w[2]!;
     const status = this.check(sys, o, ds, off, blen, MIN_RX_BUFFER, 0xffff);
     if (status !== DescStatus.Ok) {
       this.stats.rxRejected++;
+      o.stats.rxRejected++;
       this.returnRx(sys, o, ds, off, blen, status);
       this.stats.steerDrops++;
       return;
@@ -844,12 +961,14 @@ export class Dp83820Driver {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
       const status = this.check(sys, s, ds, off, len, MIN_RX_BUFFER, 0xffff);
       if (status !== DescStatus.Ok) {
         this.stats.rxRejected++;
+        s.stats.rxRejected++;
         this.returnRx(sys, s, ds, off, len, status);
         continue;
       }
@@ -888,12 +1007,14 @@ export class Dp83820Driver {
       moved = true;
       sys.charge('Buffer', this.costs.bufferTake);
       this.stats.descriptorsTaken++;
+      s.stats.descriptorsTaken++;
       const ds = w[0]!;
       const off = w[1]!;
       const len = w[2]!;
       const status = this.check(sys, s, ds, off, len, MIN_TX_FRAME, MAX_TX_FRAME);
       if (status !== DescStatus.Ok) {
         this.stats.txRejected++;
+        s.stats.txRejected++;
         this.returnTx(sys, s, ds, off, len, status);
         continue;
       }
@@ -930,12 +1051,17 @@ export class Dp83820Driver {
     sys.charge('Driver', this.costs.validate);
     switch (s.validation.validate(ds, off, len)) {
       case ValidationStatus.OK:
-        return len < minLen || len > maxLen ? DescStatus.BadLength : DescStatus.Ok;
+        if (len >= minLen && len <= maxLen) return DescStatus.Ok;
+        s.stats.badLength++;
+        return DescStatus.BadLength;
       case ValidationStatus.FOREIGN_DATASPACE:
+        s.stats.foreignDataspace++;
         return DescStatus.ForeignDataspace;
       case ValidationStatus.BAD_LENGTH:
+        s.stats.badLength++;
         return DescStatus.BadLength;
       default:
+        s.stats.outOfRange++;
         return DescStatus.OutOfRange;
     }
   }

@@ -83,9 +83,11 @@ export interface SessionNetDeviceStats {
   /**
    * Corruptions this session end has seen in the shared region: ring indices out of range (all
    * four rings) and garbage in the notification bits (netdev `NetSessionStats.corruptions +
-   * bitCorruptions`). Computed when read.
+   * bitCorruptions`; each read of a corrupt word counts). Refreshed whenever the device polls its
+   * rings ({@link SessionNetDevice.nextRx} finding nothing, {@link SessionNetDevice.reapTx},
+   * {@link SessionNetDevice.refill}): a plain number, so it lives on a counters page.
    */
-  readonly sessionCorruptions: number;
+  sessionCorruptions: number;
 }
 
 /** Where a {@link SessionNetDevice}'s buffers are; for each pool, `pool + driver + stack = count`. */
@@ -135,7 +137,6 @@ export class SessionNetDevice implements NetDevice {
     this.mtu = options.mtu ?? 1514;
     this.rxPosted = new Uint8Array(this.rxPool.count);
     this.txPosted = new Uint8Array(this.txPool.count);
-    const client = this.client;
     this.stats = {
       rxFrames: 0,
       rxErrors: 0,
@@ -149,10 +150,7 @@ export class SessionNetDevice implements NetDevice {
       rxReclaimed: 0,
       txLost: 0,
       txDuringRestart: 0,
-      get sessionCorruptions(): number {
-        const st = client.stats();
-        return st.corruptions + st.bitCorruptions;
-      },
+      sessionCorruptions: 0,
     };
     this.epoch = this.client.control.epoch();
     this.refill();
@@ -227,14 +225,16 @@ export class SessionNetDevice implements NetDevice {
 
   /** Post every free receive buffer the ring has room for; returns how many (none once aborted). */
   refill(): number {
-    if (this.aborted || this.waiting) return 0;
     let n = 0;
-    while (this.client.rxPostSpace() > 0) {
-      const p = this.rxPool.alloc();
-      if (!p) break;
-      if (!this.post(p)) break;
-      n++;
+    if (!this.aborted && !this.waiting) {
+      while (this.client.rxPostSpace() > 0) {
+        const p = this.rxPool.alloc();
+        if (!p) break;
+        if (!this.post(p)) break;
+        n++;
+      }
     }
+    this.stats.sessionCorruptions = this.client.corruptionCount();
     return n;
   }
 
@@ -251,6 +251,7 @@ export class SessionNetDevice implements NetDevice {
       this.txPool.free(p);
       n++;
     }
+    this.stats.sessionCorruptions = this.client.corruptionCount();
     return n;
   }
 
@@ -287,6 +288,7 @@ export class SessionNetDevice implements NetDevice {
       this.rxWithStack++;
       return p;
     }
+    this.stats.sessionCorruptions = this.client.corruptionCount();
     return null;
   }
 

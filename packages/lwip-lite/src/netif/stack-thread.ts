@@ -104,8 +104,18 @@ export interface StackThreadState {
   readonly echo: readonly UdpEchoService[];
   /** The socket layer, when the thread serves one. */
   readonly socket: SocketLayer | null;
-  /** Wake-ups sent to the driver, wake-ups received, sleeps, aborted (rolled-back) sleeps. */
-  readonly stats: { notificationsSent: number; wakeups: number; sleeps: number; rollbacks: number };
+  /**
+   * Wake-ups sent to the driver, wake-ups received, sleeps, aborted (rolled-back) sleeps, and
+   * idle wake-ups: those after which the next pass found nothing to do (a peer flooding the
+   * thread with wake-ups shows up there).
+   */
+  readonly stats: {
+    notificationsSent: number;
+    wakeups: number;
+    sleeps: number;
+    rollbacks: number;
+    idleWakeups: number;
+  };
 }
 
 const NOTIFY: Message = Object.freeze({
@@ -168,7 +178,9 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
     const echoPort = options.echoPort === undefined ? 7 : options.echoPort;
     const echo =
       echoPort === null ? [] : stacks.map((st) => new UdpEchoService(st, { port: echoPort }));
-    const stats = { notificationsSent: 0, wakeups: 0, sleeps: 0, rollbacks: 0 };
+    const stats = { notificationsSent: 0, wakeups: 0, sleeps: 0, rollbacks: 0, idleWakeups: 0 };
+    /** Woken by an IPC: was the next pass of any use? */
+    let woken = false;
     let socket: SocketLayer | null = null;
     if (options.socket) {
       const u = options.socket.userBuffer;
@@ -222,6 +234,8 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
           devices[i]!.refill();
         }
         yield* notifyDriver(sys);
+        if (woken && progress === 0) stats.idleWakeups++;
+        woken = false;
         if (progress > 0) continue;
       }
       pass = true;
@@ -241,6 +255,7 @@ export function stackThread(options: StackThreadOptions): ThreadBody {
       for (const c of clients) c.cancelSleep();
       if (r.ok) {
         stats.wakeups++;
+        woken = true;
         if (r.msg.label === SOCKET_ATTACH_LABEL) {
           // A kernel half starting up: the layer is published; answer, and go back to sleep.
           yield* sys.ipc.send(r.from, r.msg, ZERO);
