@@ -118,8 +118,8 @@ describe('the manager programs the IOMMU from its translation caches', () => {
       seen.push(access(s.table, s.paddrs));
       yield* sys.sleep(50_000);
       seen.push(access(s.table, s.paddrs)); // still pinned: the device may still write it
-      // The cache forgot the dataspace, so the pin bit of its entry (entry 1) is cleared raw.
-      tc.table.unpin(1);
+      // The removed dataspace's pinned entry stays reachable for unpin (goneWhilePinned).
+      tc.unpin(ds.id, PAGE_SIZE);
       yield* sys.sleep(50_000); // the next scan releases the held entry
       seen.push(access(s.table, s.paddrs));
     });
