@@ -207,10 +207,9 @@ interface Watched {
   readonly restartedAt: number[];
 }
 
-/** The device supervisor thread; run {@link DeviceSupervisor.body}. */
-export class DeviceSupervisor {
-  /** Counters. */
-  readonly stats: DeviceSupervisorStats = {
+/** Every {@link DeviceSupervisorStats} counter at zero (also what a realiser reports before the supervisor exists). */
+export function emptyDeviceSupervisorStats(): DeviceSupervisorStats {
+  return {
     driversDisabled: 0,
     devicesReset: 0,
     acknowledged: 0,
@@ -225,6 +224,12 @@ export class DeviceSupervisor {
     probesAnswered: 0,
     iommuFaultsMerged: 0,
   };
+}
+
+/** The device supervisor thread; run {@link DeviceSupervisor.body}. */
+export class DeviceSupervisor {
+  /** Counters. */
+  readonly stats: DeviceSupervisorStats = emptyDeviceSupervisorStats();
   /** Every restart, in order (read by the engine side: `udf chaos`). */
   readonly restarts: DriverRestartRecord[] = [];
 

@@ -20,7 +20,11 @@ import {
   type Sys,
   type ThreadId,
 } from '@udf/l4-kernel';
-import { DeviceSupervisor, type DeviceSupervisorStats } from './device-supervisor.js';
+import {
+  DeviceSupervisor,
+  type DeviceSupervisorStats,
+  emptyDeviceSupervisorStats,
+} from './device-supervisor.js';
 import type { MemoryServerStats } from './memory-server.js';
 
 const PAGE = 4096;
@@ -197,20 +201,7 @@ export function createRootTask(engine: ThreadsEngine, options: RootTaskOptions):
       return source.stats;
     },
     get supervisorStats() {
-      return (
-        supervisor?.stats ?? {
-          driversDisabled: 0,
-          devicesReset: 0,
-          acknowledged: 0,
-          refused: 0,
-          exitsNotified: 0,
-          hangsDetected: 0,
-          driversRestarted: 0,
-          pinsRecovered: 0,
-          heartbeatChecks: 0,
-          restartsRefused: 0,
-        }
-      );
+      return supervisor?.stats ?? emptyDeviceSupervisorStats();
     },
     regions,
     prepare: (manager: ThreadId) => {
