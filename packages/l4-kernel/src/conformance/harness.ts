@@ -7,6 +7,49 @@
 import { UdfError } from '@udf/lockfree';
 import type { InterruptLine } from '../machine/device-host.js';
 import type { Rights, ThreadBody, ThreadId } from '../sys.js';
+import * as Bodies from './bodies.js';
+
+/** The module specifier under which the conformance bodies are importable (this subpath). */
+export const CONFORMANCE_MODULE = '@udf/l4-kernel/conformance';
+
+/** Names of the conformance bodies (the factories exported by `bodies.ts`). */
+export type ConformanceBodyName = {
+  [K in keyof typeof Bodies]: (typeof Bodies)[K] extends (config: never) => unknown ? K : never;
+}[keyof typeof Bodies];
+
+/**
+ * A thread body as plain data: export `export` of `module` (always {@link CONFORMANCE_MODULE}
+ * here) is a factory `(config) => ThreadBody`; `config` is structured-clone-safe data.
+ */
+export interface ConformanceComponent {
+  /** Module specifier a worker can `import()`. */
+  readonly module: string;
+  /** Name of the factory export. */
+  readonly export: ConformanceBodyName;
+  /** The factory's config (plain data: numbers, strings, arrays, objects, `SharedArrayBuffer`s). */
+  readonly config: unknown;
+}
+
+/** The reference to conformance body `name` with `config`. */
+export function component(name: ConformanceBodyName, config: unknown = {}): ConformanceComponent {
+  return { module: CONFORMANCE_MODULE, export: name, config };
+}
+
+/**
+ * Build a conformance component in the current thread (what an engine whose threads share the
+ * main thread, like the sim, does with {@link ConformanceThreadOptions.component}). The config
+ * goes through `structuredClone` first, as it would on its way to a worker, so a case that put
+ * something else than plain data into it fails here too.
+ *
+ * @throws {@link ConformanceError} for a module or export that is not a conformance body
+ */
+export function buildComponent(ref: ConformanceComponent): ThreadBody {
+  const factory = (Bodies as Record<string, unknown>)[ref.export];
+  if (ref.module !== CONFORMANCE_MODULE || typeof factory !== 'function') {
+    throw new ConformanceError(`no conformance body ${ref.module}#${String(ref.export)}`);
+  }
+  return (factory as (config: unknown) => ThreadBody)(structuredClone(ref.config));
+}
 
 /** Options of a thread created by a conformance case. */
 export interface ConformanceThreadOptions {
@@ -18,8 +61,8 @@ export interface ConformanceThreadOptions {
   readonly priority?: number;
   /** Pager thread id; default none. */
   readonly pager?: ThreadId;
-  /** The body. */
-  readonly body: ThreadBody;
+  /** The component that provides its body (an engine builds it where the thread runs). */
+  readonly component: ConformanceComponent;
 }
 
 /**
@@ -38,11 +81,18 @@ export interface ConformanceEngine {
   /** The interrupt line with this number, as a device drives it. */
   interruptLine(line: number): InterruptLine;
   /**
-   * Let `seconds` of (virtual or real) time pass, or stop earlier once every thread is blocked
-   * for good. Must throw (or reject with) an error whose `code` is `THREAD_FAILED` and whose
-   * `threadName` names the thread when a thread body throws or misuses `Sys`.
+   * Let `seconds` of (virtual or real) time pass, or stop earlier once every thread has exited
+   * or is blocked for good (no timeout pending), or once `until()` (if given) holds. Cases are
+   * written so that their results do not depend on which of these ends a run: every run ends
+   * with the threads exited or blocked for good, except where a case passes `until`. An engine
+   * on real time may therefore wait for that point past `seconds` (with a safety limit). The
+   * first run starts the threads; later runs continue them. Must throw (or reject with) an
+   * error whose `code` is `THREAD_FAILED` and whose `threadName` names the thread when a thread
+   * body throws or misuses `Sys`.
    */
-  run(seconds: number): void | Promise<void>;
+  run(seconds: number, until?: () => boolean): void | Promise<void>;
+  /** Release the engine (stop workers); called once after the case, also when it failed. */
+  close?(): void | Promise<void>;
 }
 
 /** Makes a fresh engine for one case. */
@@ -109,6 +159,19 @@ export function expectMatch(
     if (!same((actual as Record<string, unknown>)[k], v)) {
       throw new ConformanceError(`${what}: expected ${show(expected)}, got ${show(actual)}`);
     }
+  }
+}
+
+/** Run `body` on a fresh engine from `make`, and close the engine afterwards. */
+export async function withEngine(
+  make: EngineFactory,
+  body: (engine: ConformanceEngine) => Promise<void>,
+): Promise<void> {
+  const engine = make();
+  try {
+    await body(engine);
+  } finally {
+    await engine.close?.();
   }
 }
 

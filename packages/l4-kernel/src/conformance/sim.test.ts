@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { SimEngine } from '../engine.js';
-import { type ConformanceEngine, SYS_CONFORMANCE } from './index.js';
+import { buildComponent, type ConformanceEngine, SYS_CONFORMANCE } from './index.js';
 
 /** The sim engine as the conformance suite drives it, in separate-region memory. */
 function simEngine(): ConformanceEngine {
@@ -9,11 +9,13 @@ function simEngine(): ConformanceEngine {
   return {
     hz: sim.machine.hz,
     createSpace: (name) => k.createSpace(name),
-    createThread: (o) => k.createThread(o),
+    createThread: ({ component, ...o }) =>
+      k.createThread({ ...o, body: buildComponent(component) }),
     mapAnonymous: (space, vaddr, bytes, rights) => {
       k.mapAnonymous(space, vaddr, bytes, rights);
     },
     interruptLine: (line) => sim.machine.irq(line),
+    // virtual time: the whole span, whatever `until` says (nothing a case waits for differs)
     run: (seconds) => sim.runFor(sim.machine.cycles(seconds)),
   };
 }
