@@ -608,3 +608,47 @@ export const forgetsYield = (c: { readonly to: ThreadId }): ThreadBody =>
     sys.ipc.send(c.to, { label: 0, words: [] });
     yield* sys.sleep(sys.hz * 0.0001);
   };
+
+/**
+ * Every conformance body by export name: what an engine that builds bodies in the main thread
+ * (the sim) looks a `ConformanceComponent` up in. A worker imports the same names from the
+ * module instead.
+ */
+export const CONFORMANCE_BODIES = {
+  receiver,
+  sender,
+  sleepForever,
+  sleepThenExit,
+  doubler,
+  callThrice,
+  zeroTimeouts,
+  invalidPartners,
+  replyWaitNil,
+  sendWhenCell,
+  receiveThenPeek,
+  pokeSendPeek,
+  accessSpan,
+  receiveThenPoke,
+  unmapRightsReceiver,
+  unmapRightsSender,
+  remapLeaf,
+  remapMiddle,
+  remapRoot,
+  stubbornPager,
+  refusingPager,
+  peekOnce,
+  unmapTreeLeaf,
+  unmapTreeMiddle,
+  unmapTreeRoot,
+  interruptHandler,
+  idleHandler,
+  strangerReply,
+  latchSleeper,
+  latchWaker,
+  answerOnce,
+  latchedCaller,
+  zeroTimeoutWaker,
+  windowBookkeeping,
+  throwAfterSleep,
+  forgetsYield,
+} as const;

@@ -7,15 +7,13 @@
 import { UdfError } from '@udf/lockfree';
 import type { InterruptLine } from '../machine/device-host.js';
 import type { Rights, ThreadBody, ThreadId } from '../sys.js';
-import * as Bodies from './bodies.js';
+import { CONFORMANCE_BODIES } from './bodies.js';
 
 /** The module specifier under which the conformance bodies are importable (this subpath). */
 export const CONFORMANCE_MODULE = '@udf/l4-kernel/conformance';
 
 /** Names of the conformance bodies (the factories exported by `bodies.ts`). */
-export type ConformanceBodyName = {
-  [K in keyof typeof Bodies]: (typeof Bodies)[K] extends (config: never) => unknown ? K : never;
-}[keyof typeof Bodies];
+export type ConformanceBodyName = keyof typeof CONFORMANCE_BODIES;
 
 /**
  * A thread body as plain data: export `export` of `module` (always {@link CONFORMANCE_MODULE}
@@ -44,7 +42,9 @@ export function component(name: ConformanceBodyName, config: unknown = {}): Conf
  * @throws {@link ConformanceError} for a module or export that is not a conformance body
  */
 export function buildComponent(ref: ConformanceComponent): ThreadBody {
-  const factory = (Bodies as Record<string, unknown>)[ref.export];
+  const factory = Object.hasOwn(CONFORMANCE_BODIES, ref.export)
+    ? (CONFORMANCE_BODIES as Record<string, unknown>)[ref.export]
+    : undefined;
   if (ref.module !== CONFORMANCE_MODULE || typeof factory !== 'function') {
     throw new ConformanceError(`no conformance body ${ref.module}#${String(ref.export)}`);
   }
