@@ -78,7 +78,10 @@ export interface ConformanceEngine {
   createThread(options: ConformanceThreadOptions): ThreadId;
   /** Back `[vaddr, vaddr + bytes)` of a space with fresh zeroed memory (a root mapping). */
   mapAnonymous(space: number, vaddr: number, bytes: number, rights: Rights): void;
-  /** The interrupt line with this number, as a device drives it. */
+  /**
+   * The interrupt line with this number, as a device drives it. Cases take it before their
+   * first run and drive it only between runs (an engine may resolve it lazily).
+   */
   interruptLine(line: number): InterruptLine;
   /**
    * Let `seconds` of (virtual or real) time pass, or stop earlier once every thread has exited
