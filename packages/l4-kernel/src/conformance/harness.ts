@@ -51,8 +51,8 @@ export function buildComponent(ref: ConformanceComponent): ThreadBody {
   return (factory as (config: unknown) => ThreadBody)(structuredClone(ref.config));
 }
 
-/** Options of a thread created by a conformance case. */
-export interface ConformanceThreadOptions {
+/** A thread as a conformance case describes it. */
+export interface ConformanceThreadSpec {
   /** Name (a failure must name it). */
   readonly name: string;
   /** Address space, from {@link ConformanceEngine.createSpace}. */
@@ -63,6 +63,17 @@ export interface ConformanceThreadOptions {
   readonly pager?: ThreadId;
   /** The component that provides its body (an engine builds it where the thread runs). */
   readonly component: ConformanceComponent;
+}
+
+/** A thread as an engine receives it from a case. */
+export interface ConformanceThreadOptions extends ConformanceThreadSpec {
+  /**
+   * The component built in the calling thread ({@link buildComponent}), on first read: what an
+   * engine that runs threads in the main thread (the sim, root-task domains) takes. An engine
+   * that builds components elsewhere (workers) uses {@link ConformanceThreadSpec.component}
+   * and never reads this.
+   */
+  readonly body: ThreadBody;
 }
 
 /**
@@ -100,6 +111,12 @@ export interface ConformanceEngine {
 
 /** Makes a fresh engine for one case. */
 export type EngineFactory = () => ConformanceEngine;
+
+/** An engine as a case drives it: threads are given by component only. */
+export interface CaseEngine extends Omit<ConformanceEngine, 'createThread' | 'close'> {
+  /** Create a thread, ready to run; returns its id. */
+  createThread(spec: ConformanceThreadSpec): ThreadId;
+}
 
 /** One engine-independent assertion about `Sys` semantics. */
 export interface ConformanceCase {
@@ -168,18 +185,37 @@ export function expectMatch(
 /** Run `body` on a fresh engine from `make`, and close the engine afterwards. */
 export async function withEngine(
   make: EngineFactory,
-  body: (engine: ConformanceEngine) => Promise<void>,
+  body: (engine: CaseEngine) => Promise<void>,
 ): Promise<void> {
   const engine = make();
+  const view: CaseEngine = {
+    hz: engine.hz,
+    createSpace: (name) => engine.createSpace(name),
+    createThread: (spec) => {
+      let built: ThreadBody | undefined;
+      const options = { ...spec } as ConformanceThreadOptions;
+      // lazy and not enumerable: an engine that spreads the options does not build the body
+      Object.defineProperty(options, 'body', {
+        get: () => {
+          built ??= buildComponent(spec.component);
+          return built;
+        },
+      });
+      return engine.createThread(options);
+    },
+    mapAnonymous: (space, vaddr, bytes, rights) => engine.mapAnonymous(space, vaddr, bytes, rights),
+    interruptLine: (line) => engine.interruptLine(line),
+    run: (seconds, until) => engine.run(seconds, until),
+  };
   try {
-    await body(engine);
+    await body(view);
   } finally {
     await engine.close?.();
   }
 }
 
 /** Run the engine and return the error it throws, or null. */
-export async function runCatching(engine: ConformanceEngine, seconds: number): Promise<unknown> {
+export async function runCatching(engine: CaseEngine, seconds: number): Promise<unknown> {
   try {
     await engine.run(seconds);
     return null;

@@ -10,8 +10,8 @@
  */
 import { type Timeout, ZERO } from '../sys.js';
 import {
+  type CaseEngine,
   type ConformanceCase,
-  type ConformanceEngine,
   component,
   type EngineFactory,
   expectEqual,
@@ -33,7 +33,7 @@ function latchScenario(
   check: (r: { seen: unknown[]; sent: unknown[]; sleeperId: number }) => void,
   reply = false,
 ): Promise<void> {
-  return withEngine(make, async (e: ConformanceEngine) => {
+  return withEngine(make, async (e: CaseEngine) => {
     const j = Journal.create();
     const s = e.createSpace('s');
     const sleeperId = e.createThread({

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { SimEngine } from '../engine.js';
-import { buildComponent, type ConformanceEngine, SYS_CONFORMANCE } from './index.js';
+import { type ConformanceEngine, SYS_CONFORMANCE } from './index.js';
 
 /** The sim engine as the conformance suite drives it, in separate-region memory. */
 function simEngine(): ConformanceEngine {
@@ -9,8 +9,7 @@ function simEngine(): ConformanceEngine {
   return {
     hz: sim.machine.hz,
     createSpace: (name) => k.createSpace(name),
-    createThread: ({ component, ...o }) =>
-      k.createThread({ ...o, body: buildComponent(component) }),
+    createThread: (o) => k.createThread({ ...o, body: o.body }), // builds the component here
     mapAnonymous: (space, vaddr, bytes, rights) => {
       k.mapAnonymous(space, vaddr, bytes, rights);
     },
