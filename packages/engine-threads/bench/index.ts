@@ -122,6 +122,60 @@ for (const [name, exp, n] of [
   );
 }
 
+// ---------------------------------------------------------------- the kernel slow path
+
+const MEMORY = new URL('../test/memory-components.ts', import.meta.url).href;
+
+async function slowPath(items: boolean, rounds: number) {
+  const engine = new ThreadsEngine();
+  const srv = engine.createDomain('server');
+  const cli = engine.createDomain('client');
+  engine.mapAnonymous(cli, 0x10000, 0x1000, { read: true, write: true, execute: false });
+  const window = {
+    base: 0x4000_0000,
+    sizeLog2: 24,
+    rights: { read: true, write: true, execute: false },
+  };
+  const so = new SharedArrayBuffer(16);
+  const server = engine.createThread({
+    domain: srv,
+    name: 'server',
+    component: { module: MEMORY, export: 'mapServer', config: { window, out: so } },
+  });
+  const out = new SharedArrayBuffer(32);
+  const t = engine.createThread({
+    domain: cli,
+    name: 'mapper',
+    component: {
+      module: MEMORY,
+      export: 'mapLoop',
+      config: { to: server, base: 0x10000, value: 7, sendBase: 0, rounds, items, out },
+    },
+  });
+  await engine.start();
+  try {
+    await engine.join([t], 120_000);
+  } finally {
+    await engine.stop();
+  }
+  const o = new Float64Array(out);
+  if (o[0] !== rounds || o[1] !== 0 || new Float64Array(so)[1] !== 0) {
+    throw new Error('slow-path bench: wrong results');
+  }
+  return (o[3]! * 1000) / rounds; // µs per round
+}
+
+console.log('');
+console.log('kernel slow path (client and server in two domains, blocking at once)');
+console.log('case                                                   µs/round');
+for (const [name, items] of [
+  ['call without items (fast path only)', false],
+  ['call with a map item + server access + unmap (slow path)', true],
+] as const) {
+  await slowPath(items, 200); // warm-up
+  console.log(`${name.padEnd(56)} ${(await slowPath(items, 5000)).toFixed(1).padStart(8)}`);
+}
+
 // ---------------------------------------------------------------- UDP echo: NIC reflector vs plain dgram
 
 const DEVICES = new URL('../test/devices.ts', import.meta.url).href;

@@ -6,8 +6,10 @@
  * header   64 B   magic, thread slots, domains
  * domains  64 B each: doorbell word, stop word
  * blocks   CONTROL_BLOCK_BYTES each, slot = thread id (slot 0 is the nil thread, unused)
- *          int32 part : lock, state, partner, flags, result, from, sender-queue links, domain
+ *          int32 part : lock, state, partner, flags, result, from, sender-queue links, domain,
+ *                       map/grant item count, receive window (log2 size, base page)
  *          float64 part: deadline, receive-phase timeout, label, word count, message words
+ *                        (the untyped words, then two words per map/grant item, as X.2)
  * ```
  *
  * Every field of a block is written only while its lock word is held, except the flags word's
@@ -18,7 +20,14 @@
  *
  * @module
  */
-import { MAX_MESSAGE_WORDS, type ThreadId } from '@udf/l4-kernel';
+import {
+  bitsRights,
+  type Fpage,
+  MAX_MESSAGE_WORDS,
+  type MapGrantItem,
+  rightsBits,
+  type ThreadId,
+} from '@udf/l4-kernel';
 import { ThreadsEngineError } from './errors.js';
 
 /** Thread states stored in a control block's state word. */
@@ -35,6 +44,11 @@ export const ThreadState = {
   Done: 4,
   /** Exited or failed. */
   Dead: 5,
+  /**
+   * Its IPC is being completed by a partner that is transferring map/grant items through the
+   * kernel (main thread): nobody else delivers to it, times it out or cancels it meanwhile.
+   */
+  Transferring: 6,
 } as const;
 /** A value of {@link ThreadState}. */
 export type ThreadStateValue = (typeof ThreadState)[keyof typeof ThreadState];
@@ -47,6 +61,8 @@ export const FLAG_WINDOW = 2;
 export const FLAG_MISSED = 4;
 /** Flag: the receive-blocked thread is sleeping (receive from nil): it resumes with no result. */
 export const FLAG_SLEEPING = 8;
+/** Flag: the `Transferring` thread is the sender (a receiver is taking its items), not the receiver. */
+export const FLAG_ITEM_SENDER = 16;
 
 /** Result codes in a block's result word (OR {@link RESULT_RECEIVE_PHASE} for the receive phase). */
 export const ResultCode = {
@@ -83,6 +99,9 @@ const SQ_TAIL = 7;
 const SQ_NEXT = 8;
 const SQ_PREV = 9;
 const DOMAIN = 10;
+const ITEMS = 11;
+const WIN_LOG2 = 12;
+const WIN_PAGE = 13;
 // float64 fields of a block
 const DEADLINE = 0;
 const RECV_TIMEOUT = 1;
@@ -312,14 +331,32 @@ export class ControlBlocks {
 
   // ------------------------------------------------------------------ message registers
 
-  /** Write a message into thread `id`'s message registers (lock held; `words.length` checked by the caller). */
-  writeMessage(id: ThreadId, label: number, words: readonly number[]): void {
+  /**
+   * Write a message into thread `id`'s message registers (lock held; `words.length + 2 *
+   * items.length` checked by the caller). Items are encoded in two words each after the
+   * untyped words: `sendBase * 2 + grant`, then `fpage.base + sizeLog2 * 16 + rwx` (the
+   * base is page-aligned, so its low 12 bits are free, as in X.2's fpage encoding).
+   */
+  writeMessage(
+    id: ThreadId,
+    label: number,
+    words: readonly number[],
+    items?: readonly MapGrantItem[],
+  ): void {
     const f = this.f64;
     const base = this.atF(id, 0);
     f[base + LABEL] = label;
     const n = words.length;
     f[base + COUNT] = n;
     for (let i = 0; i < n; i++) f[base + WORDS + i] = words[i]!;
+    const t = items === undefined ? 0 : items.length;
+    this.i32[this.at(id, ITEMS)] = t;
+    for (let i = 0; i < t; i++) {
+      const it = items![i]!;
+      f[base + WORDS + n + 2 * i] = it.sendBase * 2 + (it.kind === 'grant' ? 1 : 0);
+      f[base + WORDS + n + 2 * i + 1] =
+        it.fpage.base + it.fpage.sizeLog2 * 16 + rightsBits(it.fpage.rights);
+    }
   }
   /** Copy thread `src`'s message registers to thread `dst`'s (both locks held). */
   copyMessage(src: ThreadId, dst: ThreadId): void {
@@ -327,9 +364,47 @@ export class ControlBlocks {
     const s = this.atF(src, 0);
     const d = this.atF(dst, 0);
     const n = f[s + COUNT]!;
+    const t = this.i32[this.at(src, ITEMS)]!;
     f[d + LABEL] = f[s + LABEL]!;
     f[d + COUNT] = n;
-    f.copyWithin(d + WORDS, s + WORDS, s + WORDS + n);
+    this.i32[this.at(dst, ITEMS)] = t;
+    f.copyWithin(d + WORDS, s + WORDS, s + WORDS + n + 2 * t);
+  }
+  /** Number of map/grant items in thread `id`'s message registers (lock held). */
+  itemCount(id: ThreadId): number {
+    return this.i32[this.at(id, ITEMS)]!;
+  }
+  /** Decode the map/grant items in thread `id`'s message registers (lock held). */
+  readItems(id: ThreadId): MapGrantItem[] {
+    const f = this.f64;
+    const base = this.atF(id, 0);
+    const n = f[base + COUNT]!;
+    const t = this.i32[this.at(id, ITEMS)]!;
+    const out: MapGrantItem[] = [];
+    for (let i = 0; i < t; i++) {
+      const w0 = f[base + WORDS + n + 2 * i]!;
+      const w1 = f[base + WORDS + n + 2 * i + 1]!;
+      const low = w1 % 4096;
+      out.push({
+        kind: w0 % 2 === 1 ? 'grant' : 'map',
+        sendBase: Math.floor(w0 / 2),
+        fpage: { base: w1 - low, sizeLog2: low >> 4, rights: bitsRights(low & 7) },
+      });
+    }
+    return out;
+  }
+  /** Set thread `id`'s receive window (lock held); `log2` 0: none (it accepts no items). */
+  setWindow(id: ThreadId, window: Fpage | undefined): void {
+    this.i32[this.at(id, WIN_LOG2)] = window === undefined ? 0 : window.sizeLog2;
+    this.i32[this.at(id, WIN_PAGE)] = window === undefined ? 0 : window.base / 4096;
+  }
+  /** log2 of thread `id`'s receive window size, 0 if it accepts no items (lock held). */
+  windowLog2(id: ThreadId): number {
+    return this.i32[this.at(id, WIN_LOG2)]!;
+  }
+  /** Base address of thread `id`'s receive window (lock held). */
+  windowBase(id: ThreadId): number {
+    return this.i32[this.at(id, WIN_PAGE)]! * 4096;
   }
   /** Message label in thread `id`'s registers (lock held). */
   label(id: ThreadId): number {

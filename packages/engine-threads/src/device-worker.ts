@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { DeviceHost, MmioDevice } from '@udf/l4-kernel';
 import type { WirePort } from '@udf/netdev';
 import { CycleClock } from './clock.js';
@@ -15,7 +15,7 @@ import { ControlBlocks } from './control-blocks.js';
 import { RealTimeHost } from './device-host.js';
 import { InterruptTable } from './interrupts.js';
 import { drainMmioRing } from './mmio-ring.js';
-import { SharedPhysicalMemory } from './physical-memory.js';
+import { type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
 import type { DeviceWorkerData, DeviceWorkerReport } from './protocol.js';
 import { linkPorts, UdpWire } from './wire.js';
 
@@ -25,11 +25,18 @@ const post = (m: DeviceWorkerReport) => port.postMessage(m);
 
 const blocks = new ControlBlocks(data.kernel);
 const irq = data.irqTable === null ? null : new InterruptTable(blocks, data.irqTable);
-const host = new RealTimeHost(
-  new CycleClock(data.hz, data.epochMs),
-  new SharedPhysicalMemory(data.regions),
-  irq,
-);
+// regions created at run time arrive on the region port; the frame table takes them when an
+// address does not resolve (the engine posts a region before anyone can know its address)
+const memory: SharedPhysicalMemory = new SharedPhysicalMemory(data.regions, () => {
+  let added = false;
+  for (;;) {
+    const m = receiveMessageOnPort(data.regionPort);
+    if (m === undefined) return added;
+    memory.addRegion(m.message as PhysicalRegion);
+    added = true;
+  }
+});
+const host = new RealTimeHost(new CycleClock(data.hz, data.epochMs), memory, irq);
 const bell = new Int32Array(data.bell);
 const kick = () => {
   Atomics.add(bell, 0, 1);
@@ -39,7 +46,8 @@ const kick = () => {
 interface Built {
   readonly name: string;
   readonly device: MmioDevice & { readonly port?: WirePort };
-  readonly ring: Int32Array;
+  /** One MMIO ring per domain the device is mapped into. */
+  readonly rings: Int32Array[];
 }
 
 // libuv timers (and so Atomics.waitAsync timeouts) have millisecond resolution
@@ -50,7 +58,7 @@ let stopping = false;
 const drain = { entries: 0, errors: 0 };
 
 function executeRings(devices: readonly Built[]): void {
-  for (const d of devices) drainMmioRing(d.ring, d.device, drain);
+  for (const d of devices) for (const r of d.rings) drainMmioRing(r, d.device, drain);
 }
 
 async function loop(devices: readonly Built[]): Promise<void> {
@@ -96,7 +104,7 @@ async function main(): Promise<void> {
     if (device === null || typeof device !== 'object' || typeof device.read32 !== 'function') {
       throw new Error(`device factory '${d.component.export}' did not return an MMIO device`);
     }
-    devices.push({ name: d.name, device, ring: new Int32Array(d.ring) });
+    devices.push({ name: d.name, device, rings: d.rings.map((r) => new Int32Array(r)) });
   }
   const byName = new Map(devices.map((d) => [d.name, d]));
   const wires: UdpWire[] = [];

@@ -109,7 +109,8 @@ describe('the device worker ("hardware")', () => {
       }
       return 'none';
     };
-    expect(err(() => e.mapDevice(b, d, 0x1000))).toBe('CONFIG');
+    expect(err(() => e.mapDevice(a, d, 0x8000))).toBe('CONFIG'); // twice in one domain
+    expect(err(() => e.mapDevice(b, d, 0x1000))).toBe('none'); // another domain: its own ring
     expect(err(() => e.createDevice({ name: 'nic', component: comp }))).toBe('CONFIG');
     expect(err(() => e.createDevice({ name: 'x', component: comp, mmioBytes: 3 }))).toBe('CONFIG');
     const d2 = e.createDevice({ name: 'nic2', component: comp });

@@ -11,6 +11,7 @@ import { loadComponent } from './component.js';
 import { ControlBlocks } from './control-blocks.js';
 import { InterruptTable } from './interrupts.js';
 import { IpcPath } from './ipc.js';
+import { WorkerSlowPath } from './kernel-link.js';
 import { DomainDevices, DomainMemory } from './memory.js';
 import type { DomainWorkerData, WorkerReport } from './protocol.js';
 import { DomainScheduler } from './scheduler.js';
@@ -27,12 +28,26 @@ function describe(e: unknown): { message: string; stack?: string } {
 const blocks = new ControlBlocks(data.kernel);
 const irq = data.irqTable === null ? null : new InterruptTable(blocks, data.irqTable);
 const ipc = new IpcPath(blocks, data.latch, irq);
+const memory = new DomainMemory(data.memory, {
+  port: data.memoryPort,
+  link: data.link,
+  domain: data.domain,
+});
+const slow = new WorkerSlowPath(
+  data.link,
+  data.domain,
+  (r) => port.postMessage(r),
+  () => memory.sync(),
+  () => blocks.stopRequested(data.domain),
+);
+ipc.slow = slow;
 const scheduler = new DomainScheduler({
+  slow,
   domain: data.domain,
   blocks,
   ipc,
   clock: new CycleClock(data.hz, data.epochMs),
-  memory: new DomainMemory(data.regions),
+  memory,
   devices: new DomainDevices(data.devices),
   spinMicros: data.spinMicros,
   onExit: (id, error) =>
@@ -46,7 +61,7 @@ const scheduler = new DomainScheduler({
 async function main(): Promise<void> {
   for (const t of data.threads) {
     try {
-      scheduler.add(t.id, t.priority, await loadComponent(t.component));
+      scheduler.add(t.id, t.priority, await loadComponent(t.component), t.pager);
     } catch (e) {
       ipc.kill(t.id);
       post({ type: 'exit', id: t.id, kind: 'COMPONENT_LOAD', ...describe(e) });

@@ -6,15 +6,32 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
-import { type InterruptLine, PENTIUM4_XEON_2_66, type ThreadId } from '@udf/l4-kernel';
-import { sharedNowMs } from './clock.js';
-import type { ComponentRef } from './component.js';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import {
+  type InterruptLine,
+  PENTIUM4_XEON_2_66,
+  type Rights,
+  rightsBits,
+  type ThreadBody,
+  type ThreadId,
+} from '@udf/l4-kernel';
+import { CycleClock, sharedNowMs } from './clock.js';
+import { type ComponentRef, loadComponent } from './component.js';
 import { ControlBlocks, kernelRegionBytes, ThreadState } from './control-blocks.js';
 import { ThreadFailedError, ThreadsEngineError } from './errors.js';
 import { InterruptTable, interruptTableBytes, MAX_IRQ_LINES } from './interrupts.js';
 import { IpcPath } from './ipc.js';
-import type { RegionGrant } from './memory.js';
+import {
+  type KernelRequest,
+  kernelLinkBytes,
+  LINK_FLAG,
+  LINK_GEN,
+  LINK_RESULT,
+  LINK_WORDS,
+  type SlowPath,
+} from './kernel-link.js';
+import { MappingDb, type MappingDbCounters, PAGE_BYTES } from './mapping-db.js';
+import { DomainDevices, DomainMemory } from './memory.js';
 import { MMIO_RING_BYTES, markMmioRingDead } from './mmio-ring.js';
 import { FRAME_BYTES, type PhysicalRegion } from './physical-memory.js';
 import type {
@@ -24,6 +41,7 @@ import type {
   DomainWorkerData,
   WorkerReport,
 } from './protocol.js';
+import { DomainScheduler } from './scheduler.js';
 import type { UdpAddress, WireSpec } from './wire.js';
 
 // How long the main thread waits for a control-block lock when it cleans up after a dead worker.
@@ -88,8 +106,22 @@ export interface DeviceOptions {
 }
 
 interface DeviceRecord extends DeviceOptions {
-  readonly ring: SharedArrayBuffer;
-  mappedIn: DomainId | null;
+  /** One MMIO ring per domain the device is mapped into (each ring has one producer). */
+  readonly rings: SharedArrayBuffer[];
+  readonly mappedIn: DomainId[];
+}
+
+/** Options of {@link ThreadsEngine.createDomain}. */
+export interface DomainOptions {
+  /**
+   * A root-task domain: its threads run in the MAIN thread (on an asynchronous scheduler that
+   * waits with `Atomics.waitAsync` on the domain's doorbell), so they may be closures
+   * ({@link ThreadOptions.body}) with access to the engine's privileged calls
+   * ({@link ThreadsEngine.allocateRegion}, {@link ThreadsEngine.mapPhysical},
+   * {@link ThreadsEngine.threadInfo}) — the sigma0 / memory-source and device-supervisor roles.
+   * Default false.
+   */
+  readonly root?: boolean;
 }
 
 /** Options of {@link ThreadsEngine.createThread}. */
@@ -100,8 +132,16 @@ export interface ThreadOptions {
   readonly name: string;
   /** Priority 0–255 in the domain's ready queue (higher first); default 100. */
   readonly priority?: number;
-  /** The component that provides the thread body. */
-  readonly component: ComponentRef;
+  /** The component that provides the thread body (required unless {@link ThreadOptions.body} is given). */
+  readonly component?: ComponentRef;
+  /** The thread body itself: only in a root-task domain (see {@link DomainOptions.root}). */
+  readonly body?: ThreadBody;
+  /**
+   * The thread's pager: a `sys.mem.access` to a page the thread's domain has not mapped (or
+   * not with the rights needed) sends it a page-fault IPC. Default none (the access fails
+   * with `no-pager`).
+   */
+  readonly pager?: ThreadId;
 }
 
 /** The state of a thread as its control block says. */
@@ -111,7 +151,20 @@ export type ThreadStateName =
   | 'send-blocked'
   | 'receive-blocked'
   | 'done'
-  | 'dead';
+  | 'dead'
+  | 'transferring';
+
+/** What {@link ThreadsEngine.threadInfo} tells about a thread. */
+export interface ThreadsThreadInfo {
+  /** The thread id. */
+  readonly id: ThreadId;
+  /** Its name. */
+  readonly name: string;
+  /** Its domain (named `space` as in the sim kernel's `ThreadInfo`). */
+  readonly space: DomainId;
+  /** Its state. */
+  readonly state: ThreadStateName;
+}
 
 const STATE_NAMES: ThreadStateName[] = [
   'inactive',
@@ -120,13 +173,20 @@ const STATE_NAMES: ThreadStateName[] = [
   'receive-blocked',
   'done',
   'dead',
+  'transferring',
 ];
 
 interface DomainRecord {
   readonly name: string;
-  readonly threads: { id: number; priority: number; component: ComponentRef }[];
-  readonly regions: RegionGrant[];
+  readonly root: boolean;
+  /** A root domain's page table (main thread). */
+  memory: DomainMemory | null;
+  /** A root domain's scheduler, until it has returned. */
+  run: Promise<void> | null;
+  readonly threads: { id: number; priority: number; component: ComponentRef; pager: number }[];
   readonly devices: DeviceMapping[];
+  /** The main thread's end of the domain's memory port (page-table updates). */
+  memoryPort: MessagePort | null;
   worker: Worker | null;
   /** Settles when the worker has exited. */
   exited: Promise<void> | null;
@@ -194,6 +254,24 @@ export class ThreadsEngine {
   private deviceCounterValues: Readonly<Record<string, number>> | null = null;
   private deviceFailure: string | null = null;
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
+  private readonly db = new MappingDb();
+  private link: Int32Array | null = null;
+  private badRequests = 0;
+  private regionPort: MessagePort | null = null;
+  private readonly rootBodies = new Map<ThreadId, ThreadBody>();
+  /** The slow path as the main thread's own (root-task) threads use it: direct calls. */
+  private readonly mainSlow: SlowPath = {
+    transfer: (from, to, items, windowBase, windowLog2) => {
+      const b = this.blocks!;
+      this.db.transfer(b.domainOf(from), b.domainOf(to), items, windowBase, windowLog2);
+      this.publishMemory();
+    },
+    unmap: (self, fpage, flush) => {
+      const n = this.db.unmap(this.blocks!.domainOf(self), fpage, flush);
+      this.publishMemory();
+      return n;
+    },
+  };
   private waiters: (() => void)[] = [];
 
   /** @param options - see {@link ThreadsEngineOptions} */
@@ -269,16 +347,20 @@ export class ThreadsEngine {
   }
 
   /**
-   * Create a protection domain (one worker).
+   * Create a protection domain (one worker), or with `{ root: true }` a root-task domain whose
+   * threads run in the main thread (see {@link DomainOptions}).
    *
    * @throws {@link ThreadsEngineError} `STATE` after {@link ThreadsEngine.start}
    */
-  createDomain(name: string): DomainId {
+  createDomain(name: string, options: DomainOptions = {}): DomainId {
     this.requireSetup();
     this.domainList.push({
       name,
+      root: options.root === true,
+      memory: null,
+      run: null,
       threads: [],
-      regions: [],
+      memoryPort: null,
       devices: [],
       worker: null,
       exited: null,
@@ -300,7 +382,14 @@ export class ThreadsEngine {
     if (!Number.isInteger(priority) || priority < 0 || priority > 255) {
       throw new ThreadsEngineError('CONFIG', `priority must be an integer 0-255, got ${priority}`);
     }
-    const c = options.component;
+    const body = options.body;
+    if (body !== undefined && (typeof body !== 'function' || !d.root)) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `thread ${options.name}: a body function is allowed only in a root-task domain`,
+      );
+    }
+    const c = options.component ?? (body === undefined ? undefined : { module: '', export: '' });
     if (
       c === null ||
       typeof c !== 'object' ||
@@ -312,17 +401,24 @@ export class ThreadsEngine {
         `thread ${options.name}: component needs module and export strings`,
       );
     }
-    try {
-      structuredClone(c.config);
-    } catch (e) {
-      throw new ThreadsEngineError(
-        'CONFIG',
-        `thread ${options.name}: component config is not structured-clone-safe (${(e as Error).message})`,
-      );
+    if (!d.root) {
+      try {
+        structuredClone(c.config);
+      } catch (e) {
+        throw new ThreadsEngineError(
+          'CONFIG',
+          `thread ${options.name}: component config is not structured-clone-safe (${(e as Error).message})`,
+        );
+      }
+    }
+    const pager = options.pager ?? 0;
+    if (!Number.isInteger(pager) || pager < 0) {
+      throw new ThreadsEngineError('CONFIG', `thread ${options.name}: pager must be a thread id`);
     }
     const id = this.threadList.length;
     this.threadList.push({ name: options.name, domain: options.domain, exited: false });
-    d.threads.push({ id, priority, component: c });
+    d.threads.push({ id, priority, component: c, pager });
+    if (body !== undefined) this.rootBodies.set(id, body);
     return id;
   }
 
@@ -335,8 +431,8 @@ export class ThreadsEngine {
    */
   grantRegion(domain: DomainId, vaddr: number, memory: SharedArrayBuffer | PhysicalRegion): void {
     this.requireSetup();
-    const d = this.domain(domain);
-    let paddr: number | undefined;
+    this.domain(domain);
+    let paddr: number | null = null;
     let region: unknown = memory;
     if (!(memory instanceof SharedArrayBuffer) && memory !== null && typeof memory === 'object') {
       const known = this.physical.find((p) => p.buffer === memory.buffer);
@@ -346,27 +442,89 @@ export class ThreadsEngine {
       paddr = known.paddr;
       region = known.buffer;
     } else {
-      paddr = this.physical.find((p) => p.buffer === memory)?.paddr;
+      paddr = this.physical.find((p) => p.buffer === memory)?.paddr ?? null;
     }
-    if (!Number.isInteger(vaddr) || vaddr < 0) {
+    if (!Number.isInteger(vaddr) || vaddr < 0 || vaddr % PAGE_BYTES !== 0) {
       throw new ThreadsEngineError(
         'CONFIG',
-        `region address must be a non-negative integer, got ${vaddr}`,
+        `region address must be a page-aligned non-negative integer, got ${vaddr}`,
       );
     }
     if (!(region instanceof SharedArrayBuffer) || region.byteLength === 0) {
       throw new ThreadsEngineError('CONFIG', 'a region must be a non-empty SharedArrayBuffer');
     }
-    const end = vaddr + region.byteLength;
-    for (const g of d.regions) {
-      if (vaddr < g.vaddr + g.region.byteLength && g.vaddr < end) {
+    this.mapRootChecked(domain, vaddr, region, paddr, region.byteLength, 6);
+  }
+
+  private mapRootChecked(
+    domain: DomainId,
+    vaddr: number,
+    buffer: SharedArrayBuffer,
+    paddr: number | null,
+    bytes: number,
+    bits: number,
+  ): void {
+    const d = this.domain(domain);
+    const pages = Math.ceil(bytes / PAGE_BYTES);
+    if (vaddr + pages * PAGE_BYTES > 2 ** 32) {
+      throw new ThreadsEngineError('CONFIG', `mapping at ${vaddr} ends beyond 4 GiB`);
+    }
+    const end = vaddr + pages * PAGE_BYTES;
+    if (this.db.anyMapped(domain, vaddr / PAGE_BYTES, pages)) {
+      throw new ThreadsEngineError('OVERLAP', `memory at ${vaddr} overlaps a mapping in ${d.name}`);
+    }
+    for (const m of d.devices) {
+      if (vaddr < m.vaddr + m.size && m.vaddr < end) {
         throw new ThreadsEngineError(
           'OVERLAP',
-          `region at ${vaddr} overlaps the one at ${g.vaddr} in ${d.name}`,
+          `memory at ${vaddr} overlaps a register window in ${d.name}`,
         );
       }
     }
-    d.regions.push(paddr === undefined ? { vaddr, region } : { vaddr, region, paddr });
+    const id = this.db.addRegion(buffer, paddr);
+    this.db.mapRoot(domain, vaddr / PAGE_BYTES, id, 0, pages, bits);
+  }
+
+  /**
+   * Map fresh zeroed memory at `vaddr` in a domain (privileged; the sim's `mapAnonymous`):
+   * a new physical region of `bytes` rounded up to pages, mapped with `rights` as roots of
+   * the mapping tree (pages mapped or granted on from there are derived from them).
+   *
+   * @returns the new region
+   * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`, `CONFIG` (bad address or size), `OVERLAP`, `STATE`
+   */
+  mapAnonymous(domain: DomainId, vaddr: number, bytes: number, rights: Rights): PhysicalRegion {
+    this.requireSetup();
+    this.domain(domain);
+    if (!Number.isInteger(vaddr) || vaddr < 0 || vaddr % PAGE_BYTES !== 0) {
+      throw new ThreadsEngineError('CONFIG', `address must be page-aligned, got ${vaddr}`);
+    }
+    if (
+      !Number.isInteger(bytes) ||
+      bytes <= 0 ||
+      this.db.anyMapped(domain, vaddr / PAGE_BYTES, Math.ceil(bytes / PAGE_BYTES))
+    ) {
+      throw new ThreadsEngineError('OVERLAP', `bad or overlapping anonymous mapping at ${vaddr}`);
+    }
+    const r = this.createRegion(bytes);
+    this.mapRootChecked(domain, vaddr, r.buffer, r.paddr, r.buffer.byteLength, rightsBits(rights));
+    return r;
+  }
+
+  /**
+   * Whether a domain's worker has been handed a region's buffer (by setup or by a mapping that
+   * reached it). A worker keeps every buffer it was handed: unmap revokes pages, not buffers.
+   */
+  holds(domain: DomainId, region: PhysicalRegion | SharedArrayBuffer): boolean {
+    this.domain(domain);
+    const buffer = region instanceof SharedArrayBuffer ? region : region.buffer;
+    const r = this.db.regionOf(buffer);
+    return r !== undefined && this.db.holds(domain, r.id);
+  }
+
+  /** Counters of the kernel's mapping database (pages transferred, unheld item pages, revoked). */
+  get mappingCounters(): Readonly<MappingDbCounters & { badRequests: number }> {
+    return { ...this.db.counters, badRequests: this.badRequests };
   }
 
   /**
@@ -379,6 +537,10 @@ export class ThreadsEngine {
    */
   createRegion(bytes: number): PhysicalRegion {
     this.requireSetup();
+    return this.newRegion(bytes);
+  }
+
+  private newRegion(bytes: number): PhysicalRegion {
     if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 2 ** 30) {
       throw new ThreadsEngineError('CONFIG', `region size must be 1 B - 1 GiB, got ${bytes}`);
     }
@@ -387,7 +549,77 @@ export class ThreadsEngine {
     // one unbacked guard frame between regions: a DMA run off the end faults instead of landing next door
     this.nextPaddr += size + FRAME_BYTES;
     this.physical.push(r);
+    this.db.addRegion(r.buffer, r.paddr);
+    // the device worker takes it from its region port when an address first misses
+    this.regionPort?.postMessage(r);
     return r;
+  }
+
+  // ------------------------------------------------------------------ privileged (root task)
+
+  /**
+   * Allocate a new physical region at any time (setup or run time; the sim kernel's
+   * `allocateRegion`): its own `SharedArrayBuffer` of `bytes` rounded up to frames, at a fresh
+   * physical address, handed to the device worker before this returns (so DMA to it works
+   * once a domain knows its address). For root-task threads (memory source).
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` for a bad size, `STATE` after stop
+   */
+  allocateRegion(bytes: number): { readonly paddr: number; readonly region: PhysicalRegion } {
+    if (this.phase === 'stopped') throw new ThreadsEngineError('STATE', 'engine stopped');
+    const region = this.newRegion(bytes);
+    return { paddr: region.paddr, region };
+  }
+
+  /**
+   * Map physical memory into a domain (`space`) as roots of the mapping tree, at any time (the
+   * sim kernel's `mapPhysical`, sigma0's role). What was mapped there is revoked first. At run
+   * time the domain's worker gets the change (and the region, if it lacks it) before its next
+   * memory access after this returns.
+   *
+   * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`, `CONFIG` (not page-aligned, or not inside one physical region), `STATE` after stop
+   */
+  mapPhysical(space: DomainId, vaddr: number, paddr: number, bytes: number, rights: Rights): void {
+    if (this.phase === 'stopped') throw new ThreadsEngineError('STATE', 'engine stopped');
+    this.domain(space);
+    for (const [what, x] of [
+      ['vaddr', vaddr],
+      ['paddr', paddr],
+      ['bytes', bytes],
+    ] as const) {
+      if (!Number.isInteger(x) || x < 0 || x % PAGE_BYTES !== 0) {
+        throw new ThreadsEngineError('CONFIG', `${what} ${x} is not page-aligned`);
+      }
+    }
+    if (bytes === 0 || vaddr + bytes > 2 ** 32) {
+      throw new ThreadsEngineError('CONFIG', `bad mapping size ${bytes} at ${vaddr}`);
+    }
+    const p = this.physical.find(
+      (r) => paddr >= r.paddr && paddr + bytes <= r.paddr + r.buffer.byteLength,
+    );
+    if (p === undefined) {
+      throw new ThreadsEngineError('CONFIG', `physical range ${paddr}+${bytes} is not one region`);
+    }
+    const id = this.db.addRegion(p.buffer, p.paddr);
+    const pages = bytes / PAGE_BYTES;
+    this.db.mapRoot(
+      space,
+      vaddr / PAGE_BYTES,
+      id,
+      (paddr - p.paddr) / PAGE_BYTES,
+      pages,
+      rightsBits(rights),
+    );
+    if (this.phase === 'running') this.publishMemory();
+  }
+
+  /** A thread's name, domain (`space`) and state, or null for an unknown id (the sim kernel's `threadInfo`). */
+  threadInfo(id: ThreadId): ThreadsThreadInfo | null {
+    const t = this.threadList[id];
+    if (t === undefined || !Number.isInteger(id)) return null;
+    const state: ThreadStateName =
+      this.blocks === null ? 'inactive' : STATE_NAMES[this.blocks.state(id)]!;
+    return { id, name: t.name, space: t.domain, state };
   }
 
   /**
@@ -427,25 +659,28 @@ export class ThreadsEngine {
     this.deviceList.push({
       ...options,
       mmioBytes: size,
-      ring: new SharedArrayBuffer(MMIO_RING_BYTES),
-      mappedIn: null,
+      rings: [],
+      mappedIn: [],
     });
     return this.deviceList.length - 1;
   }
 
   /**
    * Map a device's register window into a domain at `vaddr`: `sys.mem.registers(vaddr)` there
-   * returns it. A device is mapped into one domain only (its ring has one producer).
+   * returns it. A device may be mapped into several domains (a driver and a device
+   * supervisor); each mapping gets its own MMIO ring (one producer each), which the device
+   * worker drains in turn: accesses through one mapping stay in order, accesses through two
+   * are ordered as two CPUs' would be (not at all).
    *
-   * @throws {@link ThreadsEngineError} `CONFIG` (unknown device, bad address, mapped elsewhere), `OVERLAP`, `STATE`
+   * @throws {@link ThreadsEngineError} `CONFIG` (unknown device, bad address, already mapped in this domain), `OVERLAP`, `STATE`
    */
   mapDevice(domain: DomainId, device: DeviceId, vaddr: number): void {
     this.requireSetup();
     const d = this.domain(domain);
     const dev = this.deviceList[device];
     if (dev === undefined) throw new ThreadsEngineError('CONFIG', `no device ${device}`);
-    if (dev.mappedIn !== null) {
-      throw new ThreadsEngineError('CONFIG', `device ${dev.name} is already mapped into a domain`);
+    if (dev.mappedIn.includes(domain)) {
+      throw new ThreadsEngineError('CONFIG', `device ${dev.name} is already mapped into ${d.name}`);
     }
     if (!Number.isInteger(vaddr) || vaddr < 0 || vaddr % 4 !== 0) {
       throw new ThreadsEngineError(
@@ -454,11 +689,14 @@ export class ThreadsEngine {
       );
     }
     const size = dev.mmioBytes!;
-    const spans = [
-      ...d.regions.map((g) => [g.vaddr, g.region.byteLength]),
-      ...d.devices.map((m) => [m.vaddr, m.size]),
-    ];
-    for (const [a, n] of spans) {
+    const first = Math.floor(vaddr / PAGE_BYTES);
+    if (this.db.anyMapped(domain, first, Math.floor((vaddr + size - 1) / PAGE_BYTES) - first + 1)) {
+      throw new ThreadsEngineError(
+        'OVERLAP',
+        `register window at ${vaddr} overlaps memory mapped in ${d.name}`,
+      );
+    }
+    for (const [a, n] of d.devices.map((m) => [m.vaddr, m.size])) {
       if (vaddr < a! + n! && a! < vaddr + size) {
         throw new ThreadsEngineError(
           'OVERLAP',
@@ -466,8 +704,10 @@ export class ThreadsEngine {
         );
       }
     }
-    dev.mappedIn = domain;
-    d.devices.push({ vaddr, size, ring: dev.ring, bell: this.deviceBell });
+    dev.mappedIn.push(domain);
+    const ring = new SharedArrayBuffer(MMIO_RING_BYTES);
+    dev.rings.push(ring);
+    d.devices.push({ vaddr, size, ring, bell: this.deviceBell });
   }
 
   /**
@@ -497,7 +737,10 @@ export class ThreadsEngine {
   ): Promise<void> {
     if (this.deviceList.length === 0) return;
     const w = defaultWorker('device-worker');
+    const channel = new MessageChannel();
+    this.regionPort = channel.port1;
     const data: DeviceWorkerData = {
+      regionPort: channel.port2,
       entry: w.entry,
       kernel: blocks.buffer,
       irqTable: irq?.buffer ?? null,
@@ -509,11 +752,15 @@ export class ThreadsEngine {
       devices: this.deviceList.map((d) => ({
         name: d.name,
         component: d.component,
-        ring: d.ring,
+        rings: d.rings,
         ...(d.wire === undefined ? {} : { wire: d.wire }),
       })),
     };
-    const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
+    const worker = new Worker(w.url, {
+      workerData: data,
+      execArgv: w.execArgv,
+      transferList: [channel.port2],
+    });
     this.deviceWorker = worker;
     this.deviceExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
@@ -536,7 +783,7 @@ export class ThreadsEngine {
           this.deviceFailure ??= `device worker exited with code ${code}`;
         }
         // its devices are gone: a domain waiting for a register read gets all ones
-        for (const d of this.deviceList) markMmioRingDead(d.ring);
+        for (const d of this.deviceList) for (const r of d.rings) markMmioRingDead(r);
         reject(new ThreadsEngineError('STATE', 'device worker exited before it was ready'));
       });
     });
@@ -578,6 +825,8 @@ export class ThreadsEngine {
     this.ipc = new IpcPath(blocks, this.options.latch ?? true, irqTable);
     const w = this.options.worker ?? defaultWorker();
     const epochMs = sharedNowMs();
+    const link = new SharedArrayBuffer(kernelLinkBytes(domains));
+    this.link = new Int32Array(link);
     try {
       await this.startDevices(blocks, irqTable, epochMs);
     } catch (e) {
@@ -585,8 +834,19 @@ export class ThreadsEngine {
       throw e;
     }
     const ready: Promise<void>[] = [];
+    const roots: { d: DomainRecord; scheduler: DomainScheduler }[] = [];
     this.domainList.forEach((d, index) => {
       if (d.threads.length === 0) return;
+      if (d.root) {
+        ready.push(
+          this.buildRoot(d, index, irqTable, epochMs).then(
+            (s) => void roots.push({ d, scheduler: s }),
+          ),
+        );
+        return;
+      }
+      const channel = new MessageChannel();
+      d.memoryPort = channel.port1;
       const data: DomainWorkerData = {
         entry: w.entry,
         kernel: blocks.buffer,
@@ -597,16 +857,23 @@ export class ThreadsEngine {
         spinMicros: this.options.spinMicros ?? 0,
         irqTable: irqTable?.buffer ?? null,
         threads: d.threads,
-        regions: d.regions,
+        memory: this.db.takeUpdate(index) ?? { regions: [], set: [], del: [] },
+        link,
+        memoryPort: channel.port2,
         devices: d.devices,
       };
-      const worker = new Worker(w.url, { workerData: data, execArgv: w.execArgv });
+      const worker = new Worker(w.url, {
+        workerData: data,
+        execArgv: w.execArgv,
+        transferList: [channel.port2],
+      });
       d.worker = worker;
       d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       ready.push(
         new Promise<void>((resolve, reject) => {
           worker.on('message', (m: WorkerReport) => {
             if (m.type === 'ready') resolve();
+            else if (m.type === 'kernel') this.kernelRequest(index, m);
             else this.onReport(d, m);
           });
           worker.on('error', (e) => {
@@ -637,6 +904,72 @@ export class ThreadsEngine {
       clearTimeout(timer);
     }
     for (const d of this.domainList) d.worker?.postMessage('start');
+    for (const { d, scheduler } of roots) {
+      d.run = scheduler.runAsync().then(
+        (how) => {
+          d.stopped = true;
+          d.counters = {
+            ...scheduler.counters,
+            ...scheduler.ipcCounters,
+            how: how === 'done' ? 1 : 0,
+          };
+        },
+        (e: unknown) => this.domainFailed(d, e instanceof Error ? e.message : String(e)),
+      );
+    }
+  }
+
+  /** Build a root-task domain's scheduler in the main thread (its threads are closures or components). */
+  private async buildRoot(
+    d: DomainRecord,
+    index: number,
+    irq: InterruptTable | null,
+    epochMs: number,
+  ): Promise<DomainScheduler> {
+    const blocks = this.blocks!;
+    const ipc = new IpcPath(blocks, this.options.latch ?? true, irq);
+    ipc.slow = this.mainSlow;
+    const memory = new DomainMemory(this.db.takeUpdate(index) ?? { regions: [], set: [], del: [] });
+    d.memory = memory;
+    const scheduler = new DomainScheduler({
+      domain: index,
+      blocks,
+      ipc,
+      clock: new CycleClock(this.hz, epochMs),
+      memory,
+      devices: new DomainDevices(d.devices),
+      slow: this.mainSlow,
+      onExit: (id, error) =>
+        this.onReport(
+          d,
+          error === undefined
+            ? { type: 'exit', id }
+            : {
+                type: 'exit',
+                id,
+                kind: 'THREAD_FAILED',
+                message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+                ...(error instanceof Error && error.stack !== undefined
+                  ? { stack: error.stack }
+                  : {}),
+              },
+        ),
+    });
+    for (const t of d.threads) {
+      try {
+        const body = this.rootBodies.get(t.id) ?? (await loadComponent(t.component));
+        scheduler.add(t.id, t.priority, body, t.pager);
+      } catch (e) {
+        ipc.kill(t.id);
+        this.onReport(d, {
+          type: 'exit',
+          id: t.id,
+          kind: 'COMPONENT_LOAD',
+          message: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        });
+      }
+    }
+    return scheduler;
   }
 
   /**
@@ -654,7 +987,9 @@ export class ThreadsEngine {
       d.stopped = true;
       if (blocks !== null) blocks.requestStop(index);
     });
-    const exits = this.domainList.flatMap((d) => (d.exited === null ? [] : [d.exited]));
+    const exits = this.domainList.flatMap((d) =>
+      d.exited !== null ? [d.exited] : d.run !== null ? [d.run] : [],
+    );
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.all(exits),
@@ -756,6 +1091,60 @@ export class ThreadsEngine {
     return this.ipc.interrupt(id, code);
   }
 
+  /**
+   * A domain worker's synchronous kernel request (`kernel-link.ts`): update the mapping
+   * database, post every changed domain its update and bump its generation, then answer.
+   */
+  private kernelRequest(domain: number, r: KernelRequest): void {
+    const blocks = this.blocks!;
+    let result = 0;
+    if (r.op === 'transfer') {
+      const ok =
+        blocks.isThread(r.from) &&
+        blocks.isThread(r.to) &&
+        (blocks.domainOf(r.from) === domain || blocks.domainOf(r.to) === domain);
+      if (ok) {
+        result = this.db.transfer(
+          blocks.domainOf(r.from),
+          blocks.domainOf(r.to),
+          r.items,
+          r.windowBase,
+          r.windowLog2,
+        );
+      } else this.badRequests++;
+    } else if (r.op === 'unmap') {
+      if (blocks.isThread(r.self) && blocks.domainOf(r.self) === domain) {
+        result = this.db.unmap(domain, r.fpage, r.flush);
+      } else this.badRequests++;
+    } else this.badRequests++;
+    this.publishMemory();
+    const w = this.link!;
+    const base = domain * LINK_WORDS;
+    Atomics.store(w, base + LINK_RESULT, result);
+    Atomics.store(w, base + LINK_FLAG, 1);
+    Atomics.notify(w, base + LINK_FLAG);
+  }
+
+  /** Post each domain whose page table changed its update, then bump its generation word. */
+  private publishMemory(): void {
+    const w = this.link!;
+    for (const d of this.db.dirtyDomains()) {
+      const rec = this.domainList[d];
+      if (rec?.memory) {
+        // a root domain's table lives in the main thread: apply at once
+        const u = this.db.takeUpdate(d);
+        if (u !== null) rec.memory.apply(u);
+        continue;
+      }
+      const port = rec?.memoryPort ?? null;
+      if (port === null) continue; // no worker: its changes wait (and its regions stay unheld)
+      const u = this.db.takeUpdate(d);
+      if (u === null) continue;
+      port.postMessage(u);
+      Atomics.add(w, d * LINK_WORDS + LINK_GEN, 1);
+    }
+  }
+
   private onReport(d: DomainRecord, m: WorkerReport): void {
     if (m.type === 'exit') {
       const t = this.threadList[m.id];
@@ -794,6 +1183,11 @@ export class ThreadsEngine {
       this.failureList.push(
         new ThreadFailedError('DOMAIN_FAILED', t.id, rec.name, d.name, message + note, stack),
       );
+    }
+    try {
+      this.ipc?.failTransfers(new Set(d.threads.map((t) => t.id)));
+    } catch {
+      // a lock held by the dead worker: those partners cannot be failed cleanly (as above)
     }
     this.notifyWaiters();
   }

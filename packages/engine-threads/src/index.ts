@@ -27,10 +27,12 @@ export {
   type DeviceId,
   type DeviceOptions,
   type DomainId,
+  type DomainOptions,
   type ThreadOptions,
   type ThreadStateName,
   ThreadsEngine,
   type ThreadsEngineOptions,
+  type ThreadsThreadInfo,
 } from './engine.js';
 export {
   ThreadFailedError,
@@ -57,7 +59,33 @@ export {
   IpcPath,
   ipcError,
 } from './ipc.js';
-export { DomainDevices, DomainMemory, type RegionGrant } from './memory.js';
+export {
+  type KernelRequest,
+  kernelLinkBytes,
+  LINK_FLAG,
+  LINK_GEN,
+  LINK_RESULT,
+  LINK_WORDS,
+  type SlowPath,
+  WorkerSlowPath,
+} from './kernel-link.js';
+export {
+  ADDRESS_LIMIT,
+  MappingDb,
+  type MappingDbCounters,
+  type MemoryUpdate,
+  PAGE_BYTES,
+  type RegionInfo,
+  validFpage,
+} from './mapping-db.js';
+export {
+  DomainDevices,
+  DomainMemory,
+  type MemoryLink,
+  type PageEntry,
+  type PageFault,
+  type RegionGrant,
+} from './memory.js';
 export {
   drainMmioRing,
   MMIO_RING_BYTES,
@@ -77,11 +105,12 @@ export type {
 } from './protocol.js';
 export {
   DomainScheduler,
+  ROOT_STEPS_PER_TURN,
   type SchedulerCounters,
   type SchedulerExit,
   type SchedulerOptions,
 } from './scheduler.js';
-export { type CallRecord, createThreadSys } from './thread-sys.js';
+export { type CallRecord, createThreadSys, WHOLE_SPACE } from './thread-sys.js';
 export {
   linkPorts,
   type UdpAddress,

@@ -16,8 +16,10 @@
  */
 import {
   ANY_THREAD,
+  type Fpage,
   type IpcErrorCode,
   type IpcResult,
+  type MapGrantItem,
   type Message,
   NIL_THREAD,
   type ThreadId,
@@ -26,6 +28,7 @@ import { sharedNowMs } from './clock.js';
 import {
   type ControlBlocks,
   FLAG_CALL,
+  FLAG_ITEM_SENDER,
   FLAG_MISSED,
   FLAG_SLEEPING,
   FLAG_WINDOW,
@@ -34,6 +37,7 @@ import {
   ThreadState,
 } from './control-blocks.js';
 import type { InterruptTable } from './interrupts.js';
+import type { SlowPath } from './kernel-link.js';
 
 /** Returned by an operation that left the caller blocked; its domain resumes it later. */
 export const BLOCKED: unique symbol = Symbol('blocked');
@@ -81,6 +85,12 @@ export class IpcPath {
   readonly irq: InterruptTable | null;
 
   /**
+   * The kernel slow path that transfers map/grant items (null: none, so a message with items
+   * fails with `message-overflow` as if the receiver had no window).
+   */
+  slow: SlowPath | null = null;
+
+  /**
    * @param blocks - the shared control blocks
    * @param latch - enable the preemption latch (default true)
    * @param irq - the interrupt table, if the system has interrupt lines
@@ -92,9 +102,10 @@ export class IpcPath {
   }
 
   /**
-   * Send `label`/`words` from `self` to `to`. With `call`, a successful delivery leaves `self`
-   * receive-blocked on `to` with `recvTimeoutMs`. `timeoutMs`: 0 fails at once if `to` is not
-   * waiting; `Infinity` never expires.
+   * Send `label`/`words` (and map/grant `items`) from `self` to `to`. With `call`, a
+   * successful delivery leaves `self` receive-blocked on `to` with `recvTimeoutMs` and the
+   * receive window `window`. `timeoutMs`: 0 fails at once if `to` is not waiting; `Infinity`
+   * never expires.
    */
   send(
     self: ThreadId,
@@ -104,6 +115,8 @@ export class IpcPath {
     timeoutMs: number,
     call: boolean,
     recvTimeoutMs: number,
+    items?: readonly MapGrantItem[],
+    window?: Fpage,
   ): IpcResult | Blocked {
     const b = this.blocks;
     if (!b.isThread(to) || to === self) return ipcError('non-existing-partner', 'send', to);
@@ -113,9 +126,10 @@ export class IpcPath {
       const r = irq.acknowledge(self, to);
       if (!r.ok || !call) return r;
       if (recvTimeoutMs === 0) return ipcError('timeout', 'receive', to);
-      return this.receive(self, to, recvTimeoutMs, false);
+      return this.receive(self, to, recvTimeoutMs, false, window);
     }
     b.lock2(self, to);
+    b.setWindow(self, window);
     const st = b.state(to);
     if (st === ThreadState.Dead) {
       b.unlock2(self, to);
@@ -124,6 +138,9 @@ export class IpcPath {
     if (st === ThreadState.ReceiveBlocked) {
       const p = b.partner(to);
       if (p === ANY_THREAD || p === self) {
+        if (items !== undefined && items.length > 0) {
+          return this.deliverItems(self, to, label, words, items, call, recvTimeoutMs);
+        }
         b.writeMessage(to, label, words);
         // a zero receive timeout cannot wait for the reply (L4: the receive phase fails at once)
         const wait = call && recvTimeoutMs !== 0;
@@ -147,7 +164,7 @@ export class IpcPath {
       b.unlock2(self, to);
       return ipcError('timeout', 'send', to);
     }
-    b.writeMessage(self, label, words);
+    b.writeMessage(self, label, words, items);
     b.setPartner(self, to);
     if (call) b.setFlags(self, FLAG_CALL);
     else b.clearFlags(self, FLAG_CALL);
@@ -157,6 +174,101 @@ export class IpcPath {
     b.setState(self, ThreadState.SendBlocked);
     b.unlock2(self, to);
     return BLOCKED;
+  }
+
+  /**
+   * Deliver a message with map/grant items to `to`, which is receive-blocked from `self` or
+   * from any thread (both locks held on entry, none on return). The receiver is held in
+   * {@link ThreadState.Transferring} while the kernel (main thread) transfers the items with
+   * no lock held, then completed: the items are in place before its receive returns.
+   */
+  private deliverItems(
+    self: ThreadId,
+    to: ThreadId,
+    label: number,
+    words: readonly number[],
+    items: readonly MapGrantItem[],
+    call: boolean,
+    recvTimeoutMs: number,
+  ): IpcResult | Blocked {
+    const b = this.blocks;
+    const log2 = b.windowLog2(to);
+    const slow = this.slow;
+    if (log2 === 0 || slow === null) {
+      // X.2: items sent to a receiver that accepts none fail the IPC on both sides
+      b.complete(to, ResultCode['message-overflow'] | RESULT_RECEIVE_PHASE, self);
+      b.unlock2(self, to);
+      b.ring(b.domainOf(to));
+      return ipcError('message-overflow', 'send', to);
+    }
+    const base = b.windowBase(to);
+    b.writeMessage(to, label, words, items);
+    b.setPartner(to, self); // the deliverer, should its worker die mid-transfer (failTransfers)
+    b.clearFlags(to, FLAG_ITEM_SENDER);
+    b.setState(to, ThreadState.Transferring);
+    b.setDeadline(to, Number.POSITIVE_INFINITY);
+    b.unlock2(self, to);
+    slow.transfer(self, to, items, base, log2);
+    const wait = call && recvTimeoutMs !== 0;
+    b.lock2(self, to);
+    const alive = b.state(to) === ThreadState.Transferring;
+    if (alive) b.complete(to, ResultCode.ok, self);
+    if (wait && alive) this.enterReceive(self, to, sharedNowMs() + recvTimeoutMs);
+    b.unlock2(self, to);
+    b.ring(b.domainOf(to));
+    this.counters.messages++;
+    if (!alive) return ipcError('non-existing-partner', call ? 'receive' : 'send', to);
+    if (wait) return BLOCKED;
+    return call ? ipcError('timeout', 'receive', to) : { ok: true, from: to, msg: EMPTY_MESSAGE };
+  }
+
+  /**
+   * Take the message of queued sender `s`, which carries map/grant items (locks of `self` and
+   * `other` held on entry, none on return; `s` already dequeued). The sender is held in
+   * {@link ThreadState.Transferring} while the kernel transfers the items, then completed.
+   */
+  private takeItems(
+    self: ThreadId,
+    s: ThreadId,
+    other: ThreadId,
+    window: Fpage | undefined,
+  ): IpcResult {
+    const b = this.blocks;
+    const slow = this.slow;
+    if (window === undefined || slow === null) {
+      b.clearFlags(s, FLAG_CALL);
+      b.complete(s, ResultCode['message-overflow'], self);
+      this.release(self, other);
+      b.ring(b.domainOf(s));
+      return ipcError('message-overflow', 'receive', s);
+    }
+    b.copyMessage(s, self);
+    const items = b.readItems(self);
+    const msg: Message = { label: b.label(self), words: b.readWords(self), items };
+    b.setFlags(s, FLAG_ITEM_SENDER); // (its partner is already `self`, the deliverer)
+    b.setState(s, ThreadState.Transferring);
+    b.setDeadline(s, Number.POSITIVE_INFINITY);
+    this.release(self, other);
+    slow.transfer(s, self, items, window.base, window.sizeLog2);
+    b.lock(s);
+    if (b.state(s) === ThreadState.Transferring) {
+      b.clearFlags(s, FLAG_ITEM_SENDER);
+      if ((b.flags(s) & FLAG_CALL) !== 0) {
+        const wait = b.receiveTimeout(s);
+        if (wait !== 0) this.enterReceive(s, self, sharedNowMs() + wait);
+        else {
+          b.clearFlags(s, FLAG_CALL);
+          b.complete(s, ResultCode.timeout | RESULT_RECEIVE_PHASE, self);
+        }
+      } else {
+        b.writeMessage(s, 0, EMPTY_WORDS);
+        b.complete(s, ResultCode.ok, self);
+      }
+    }
+    b.unlock(s);
+    b.ring(b.domainOf(s));
+    this.counters.messages++;
+    return { ok: true, from: s, msg };
   }
 
   /** `self` waits for a message from `from` (lock of `self` held). */
@@ -178,6 +290,7 @@ export class IpcPath {
     from: ThreadId,
     timeoutMs: number,
     checkLatch: boolean,
+    window?: Fpage,
   ): IpcResult | Blocked {
     const b = this.blocks;
     // From nil: nobody can send, so this only waits for the timeout (L4's sleep idiom).
@@ -214,6 +327,7 @@ export class IpcPath {
       }
       if (s !== NIL_THREAD) {
         b.dequeueSender(self, s);
+        if (b.itemCount(s) > 0) return this.takeItems(self, s, other, window);
         b.copyMessage(s, self);
         const msg: Message = { label: b.label(self), words: b.readWords(self) };
         if (this.irq?.isIrqThread(s)) {
@@ -242,6 +356,7 @@ export class IpcPath {
         this.release(self, other);
         return ipcError('timeout', 'receive', from);
       }
+      b.setWindow(self, window);
       this.enterReceive(self, from, sharedNowMs() + timeoutMs);
       this.release(self, other);
       return BLOCKED;
@@ -329,8 +444,18 @@ export class IpcPath {
       b.clearFlags(id, FLAG_SLEEPING);
       r = undefined;
     } else if (code === ResultCode.ok) {
-      r = { ok: true, from, msg: { label: b.label(id), words: b.readWords(id) } };
-      if (r.msg.words.length === 0 && r.msg.label === 0) r = { ok: true, from, msg: EMPTY_MESSAGE };
+      if (b.itemCount(id) > 0) {
+        r = {
+          ok: true,
+          from,
+          msg: { label: b.label(id), words: b.readWords(id), items: b.readItems(id) },
+        };
+      } else {
+        r = { ok: true, from, msg: { label: b.label(id), words: b.readWords(id) } };
+        if (r.msg.words.length === 0 && r.msg.label === 0) {
+          r = { ok: true, from, msg: EMPTY_MESSAGE };
+        }
+      }
     } else {
       const phase = (code & RESULT_RECEIVE_PHASE) !== 0 ? 'receive' : 'send';
       r = ipcError(ERROR_BY_CODE[code & ~RESULT_RECEIVE_PHASE]!, phase, from);
@@ -338,6 +463,27 @@ export class IpcPath {
     b.setState(id, ThreadState.Running);
     b.unlock(id);
     return r;
+  }
+
+  /**
+   * The worker of `dead` threads died: a thread left `Transferring` by one of them (it died
+   * between taking the partner's message and completing the transfer) fails with
+   * `non-existing-partner` — in the send phase if it was the sender, else the receive phase.
+   */
+  failTransfers(dead: ReadonlySet<ThreadId>): void {
+    const b = this.blocks;
+    for (let x = 1; x <= b.threads; x++) {
+      if (b.state(x) !== ThreadState.Transferring) continue;
+      b.lock(x);
+      const p = b.partner(x);
+      if (b.state(x) === ThreadState.Transferring && dead.has(p)) {
+        const sender = (b.flags(x) & FLAG_ITEM_SENDER) !== 0;
+        b.clearFlags(x, FLAG_CALL | FLAG_ITEM_SENDER);
+        b.complete(x, ResultCode['non-existing-partner'] | (sender ? 0 : RESULT_RECEIVE_PHASE), p);
+        b.unlock(x);
+        b.ring(b.domainOf(x));
+      } else b.unlock(x);
+    }
   }
 
   /**

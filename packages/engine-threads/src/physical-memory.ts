@@ -32,38 +32,54 @@ interface Resolved {
 /** {@link PhysicalMemory} over a set of regions with a frame table. */
 export class SharedPhysicalMemory implements PhysicalMemory {
   /** End of the highest region (the physical address space that exists). */
-  readonly size: number;
-  private readonly frameTable: Int32Array;
-  private readonly regions: Resolved[];
+  size = FRAME_BYTES;
+  private frameTable: Int32Array = new Int32Array(1).fill(-1);
+  private readonly regions: Resolved[] = [];
+  private readonly refresh: (() => boolean) | null;
 
   /**
    * @param regions - non-overlapping, frame-aligned regions
+   * @param refresh - asked when an address resolves to no region: it may add regions created
+   *   since (with {@link SharedPhysicalMemory.addRegion}) and returns whether it did, so the
+   *   lookup is tried once more (the device worker takes run-time regions this way)
    * @throws {@link ThreadsEngineError} `CONFIG` for a misaligned or overlapping region
    */
-  constructor(regions: readonly PhysicalRegion[]) {
-    let end = FRAME_BYTES;
-    for (const r of regions) {
-      if (r.paddr % FRAME_BYTES !== 0 || r.paddr <= 0 || r.buffer.byteLength % FRAME_BYTES !== 0) {
-        throw new ThreadsEngineError('CONFIG', `region at ${r.paddr} is not frame-aligned`);
-      }
-      end = Math.max(end, r.paddr + r.buffer.byteLength);
+  constructor(regions: readonly PhysicalRegion[], refresh?: () => boolean) {
+    this.refresh = refresh ?? null;
+    for (const r of regions) this.addRegion(r);
+  }
+
+  /**
+   * Add a region to the frame table.
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` for a misaligned or overlapping region
+   */
+  addRegion(region: PhysicalRegion): void {
+    const r = region;
+    if (r.paddr % FRAME_BYTES !== 0 || r.paddr <= 0 || r.buffer.byteLength % FRAME_BYTES !== 0) {
+      throw new ThreadsEngineError('CONFIG', `region at ${r.paddr} is not frame-aligned`);
     }
-    this.size = end;
-    this.frameTable = new Int32Array(end / FRAME_BYTES).fill(-1);
-    this.regions = regions.map((region, i) => {
-      const first = region.paddr / FRAME_BYTES;
-      for (let f = first; f < first + region.buffer.byteLength / FRAME_BYTES; f++) {
-        if (this.frameTable[f] !== -1) {
-          throw new ThreadsEngineError('CONFIG', `regions overlap at frame ${f}`);
-        }
-        this.frameTable[f] = i;
+    const end = r.paddr + r.buffer.byteLength;
+    if (end > this.size) {
+      const table = new Int32Array(end / FRAME_BYTES).fill(-1);
+      table.set(this.frameTable);
+      this.frameTable = table;
+      this.size = end;
+    }
+    const first = r.paddr / FRAME_BYTES;
+    const last = first + r.buffer.byteLength / FRAME_BYTES;
+    for (let f = first; f < last; f++) {
+      if (this.frameTable[f] !== -1) {
+        throw new ThreadsEngineError('CONFIG', `regions overlap at frame ${f}`);
       }
-      return {
-        region,
-        u8: new Uint8Array(region.buffer),
-        dv: new DataView(region.buffer),
-        i32: new Int32Array(region.buffer, 0, region.buffer.byteLength >> 2),
-      };
+    }
+    const i = this.regions.length;
+    for (let f = first; f < last; f++) this.frameTable[f] = i;
+    this.regions.push({
+      region,
+      u8: new Uint8Array(region.buffer),
+      dv: new DataView(region.buffer),
+      i32: new Int32Array(region.buffer, 0, region.buffer.byteLength >> 2),
     });
   }
 
@@ -77,6 +93,12 @@ export class SharedPhysicalMemory implements PhysicalMemory {
 
   /** The region holding all of `[paddr, paddr + length)`, or null. */
   private resolve(paddr: number, length: number): Resolved | null {
+    const r = this.lookup(paddr, length);
+    if (r !== null || this.refresh === null || !this.refresh()) return r;
+    return this.lookup(paddr, length);
+  }
+
+  private lookup(paddr: number, length: number): Resolved | null {
     if (!Number.isInteger(paddr) || paddr < 0 || length < 0 || paddr + length > this.size) {
       return null;
     }

@@ -3,9 +3,11 @@
  *
  * @module
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { ComponentRef } from './component.js';
 import type { ThreadFailureKind } from './errors.js';
-import type { RegionGrant } from './memory.js';
+import type { KernelRequest } from './kernel-link.js';
+import type { MemoryUpdate } from './mapping-db.js';
 import type { PhysicalRegion } from './physical-memory.js';
 import type { WireSpec } from './wire.js';
 
@@ -37,13 +39,16 @@ export interface DeviceWorkerData {
   readonly spinMicros: number;
   /** The worker's doorbell (one Int32 word): rung by every MMIO post. */
   readonly bell: SharedArrayBuffer;
-  /** Every physical region (DMA reaches all memory). */
+  /** Every physical region at start (DMA reaches all memory). */
   readonly regions: readonly PhysicalRegion[];
+  /** Regions created at run time arrive here (taken with `receiveMessageOnPort`). */
+  readonly regionPort: MessagePort;
   /** The devices: model reference, MMIO ring, wire. */
   readonly devices: readonly {
     readonly name: string;
     readonly component: ComponentRef;
-    readonly ring: SharedArrayBuffer;
+    /** One MMIO ring per domain the device is mapped into. */
+    readonly rings: readonly SharedArrayBuffer[];
     readonly wire?: WireSpec;
   }[];
 }
@@ -79,18 +84,25 @@ export interface DomainWorkerData {
     readonly id: number;
     readonly priority: number;
     readonly component: ComponentRef;
+    /** The thread's pager (0: none). */
+    readonly pager: number;
   }[];
   /** The interrupt table (null: no interrupt lines). */
   readonly irqTable: SharedArrayBuffer | null;
-  /** Regions granted to the domain. */
-  readonly regions: readonly RegionGrant[];
+  /** The domain's page table at start, with the regions it holds. */
+  readonly memory: MemoryUpdate;
+  /** The kernel link region (RPC slot and page-table generation per domain; `kernel-link.ts`). */
+  readonly link: SharedArrayBuffer;
+  /** The domain's memory port: page-table updates arrive here (taken with `receiveMessageOnPort`). */
+  readonly memoryPort: MessagePort;
   /** Device register windows mapped into the domain. */
   readonly devices: readonly DeviceMapping[];
 }
 
-/** A report from a domain worker to the engine. */
+/** A report (or kernel request) from a domain worker to the engine. */
 export type WorkerReport =
   | { readonly type: 'ready' }
+  | KernelRequest
   | {
       readonly type: 'exit';
       readonly id: number;

@@ -24,6 +24,8 @@ import {
 import { type CycleClock, sharedNowMs } from './clock.js';
 import { type ControlBlocks, MESSAGE_WORDS, ThreadState } from './control-blocks.js';
 import { BLOCKED, type Blocked, type IpcPath, ipcError } from './ipc.js';
+import type { SlowPath } from './kernel-link.js';
+import { validFpage } from './mapping-db.js';
 import { DomainDevices, type DomainMemory } from './memory.js';
 import { type CallRecord, createThreadSys } from './thread-sys.js';
 
@@ -35,8 +37,10 @@ export interface SchedulerCounters {
   sleeps: number;
   /** Times it went to sleep but the doorbell had changed since it looked (`not-equal`: no sleep). */
   racedSleeps: number;
-  /** Messages refused because they carry map/grant items (the slow path is not implemented). */
-  unsupportedItems: number;
+  /** Messages refused because a map/grant item is malformed (bad kind, fpage or send base). */
+  badItems: number;
+  /** Unmap requests (each a call into the kernel's slow path). */
+  unmaps: number;
   /** Interrupt attach requests refused because the system has no interrupt lines. */
   unsupportedIrq: number;
   /** Messages refused because a word is not a number. */
@@ -61,6 +65,8 @@ export interface SchedulerOptions {
   readonly devices?: DomainDevices;
   /** Spin this many microseconds on the doorbell before sleeping (0: block at once). */
   readonly spinMicros?: number;
+  /** The kernel slow path (map/grant transfers, unmap); default none. */
+  readonly slow?: SlowPath;
   /** Called when a thread's body returns (`error` undefined) or throws. */
   readonly onExit: (id: ThreadId, error: unknown) => void;
 }
@@ -73,6 +79,9 @@ interface LocalThread {
   resume: unknown;
 }
 
+/** Steps a root-task scheduler runs before it lets the main thread's event loop in. */
+export const ROOT_STEPS_PER_TURN = 64;
+
 /** Why {@link DomainScheduler.run} returned. */
 export type SchedulerExit = 'done' | 'stopped';
 
@@ -83,7 +92,8 @@ export class DomainScheduler {
     calls: 0,
     sleeps: 0,
     racedSleeps: 0,
-    unsupportedItems: 0,
+    badItems: 0,
+    unmaps: 0,
     unsupportedIrq: 0,
     badWords: 0,
     badCalls: 0,
@@ -101,10 +111,10 @@ export class DomainScheduler {
     this.hw = { memory: options.memory, devices: options.devices ?? new DomainDevices([]) };
   }
 
-  /** Add thread `id` running `body` (before {@link DomainScheduler.run}). */
-  add(id: ThreadId, priority: number, body: ThreadBody): void {
+  /** Add thread `id` running `body` (before {@link DomainScheduler.run}); `pager` takes its page faults. */
+  add(id: ThreadId, priority: number, body: ThreadBody, pager: ThreadId = NIL_THREAD): void {
     const req: CallRecord = { op: '', args: [undefined, undefined, undefined, undefined] };
-    const sys = createThreadSys(id, this.o.clock, this.o.blocks, req, this.hw);
+    const sys = createThreadSys(id, this.o.clock, this.o.blocks, req, this.hw, pager);
     const t: LocalThread = { id, priority, req, gen: null, resume: undefined };
     this.live++;
     try {
@@ -159,6 +169,56 @@ export class DomainScheduler {
       );
       if (how === 'not-equal') this.counters.racedSleeps++;
       else this.counters.sleeps++;
+    }
+  }
+
+  /** The IPC path's counters (messages, latched, missed sends). */
+  get ipcCounters(): Readonly<Record<string, number>> {
+    return { ...this.o.ipc.counters };
+  }
+
+  /**
+   * {@link DomainScheduler.run} for the main thread (root-task domains): the same loop, but it
+   * waits with `Atomics.waitAsync` and gives the event loop a turn every
+   * {@link ROOT_STEPS_PER_TURN} steps, so the kernel's slow path (worker requests) keeps being
+   * served while root threads run.
+   */
+  async runAsync(): Promise<SchedulerExit> {
+    const { blocks, domain } = this.o;
+    const words = blocks.words;
+    const bell = blocks.doorbellIndex(domain);
+    let seen = Atomics.load(words, bell) - 1;
+    let steps = 0;
+    for (;;) {
+      const v = Atomics.load(words, bell);
+      if (blocks.stopRequested(domain)) return 'stopped';
+      if (v !== seen) {
+        seen = v;
+        this.collect();
+      }
+      if (this.earliest !== Number.POSITIVE_INFINITY && sharedNowMs() >= this.earliest) {
+        this.expire();
+      }
+      if (this.ready.length > 0) {
+        this.step();
+        if (++steps % ROOT_STEPS_PER_TURN === 0) {
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        continue;
+      }
+      if (this.live === 0) return 'done';
+      const wait = this.earliest - sharedNowMs();
+      if (wait <= 0) continue;
+      const w = Atomics.waitAsync(
+        words,
+        bell,
+        v,
+        wait === Number.POSITIVE_INFINITY ? undefined : wait,
+      );
+      if (w.async) {
+        await w.value;
+        this.counters.sleeps++;
+      } else this.counters.racedSleeps++;
     }
   }
 
@@ -266,11 +326,27 @@ export class DomainScheduler {
         const call = c.op === 'call';
         if (call && !validWindow(a3)) return ipcError('malformed-item', 'receive', a0 as ThreadId);
         const timeout = c.op === 'reply' ? 0 : clock.timeoutMs(a2 as number | undefined);
-        return ipc.send(self, a0 as ThreadId, msg.label, msg.words, timeout, call, timeout);
+        return ipc.send(
+          self,
+          a0 as ThreadId,
+          msg.label,
+          msg.words,
+          timeout,
+          call,
+          timeout,
+          msg.items,
+          call ? (a3 as Fpage | undefined) : undefined,
+        );
       }
       case 'receive':
         if (!validWindow(a2)) return ipcError('malformed-item', 'receive', a0 as ThreadId);
-        return ipc.receive(self, a0 as ThreadId, clock.timeoutMs(a1 as number | undefined), true);
+        return ipc.receive(
+          self,
+          a0 as ThreadId,
+          clock.timeoutMs(a1 as number | undefined),
+          true,
+          a2 as Fpage | undefined,
+        );
       case 'replyWait':
         return this.replyWait(self, a0 as ThreadId, a1 as Message, a2 as number | undefined, a3);
       case 'sleep': {
@@ -288,10 +364,12 @@ export class DomainScheduler {
       case 'detach':
         ipc.irq?.detach(self, a0 as number);
         return undefined;
-      case 'access':
-        return this.o.memory.access(a0 as number, a1 as number);
-      case 'unmap':
-        return 0;
+      case 'unmap': {
+        const slow = this.o.slow;
+        if (slow === undefined || !validFpage(a0)) return 0;
+        this.counters.unmaps++;
+        return slow.unmap(self, a0, a1 === true);
+      }
       default:
         this.counters.badCalls++;
         return undefined;
@@ -311,10 +389,16 @@ export class DomainScheduler {
     if (to !== NIL_THREAD) {
       const bad = this.checkMessage(msg);
       if (bad !== null) return ipcError(bad, 'send', to);
-      const r = ipc.send(self, to, msg.label, msg.words, 0, false, 0);
+      const r = ipc.send(self, to, msg.label, msg.words, 0, false, 0, msg.items);
       if (r !== BLOCKED && !r.ok) return r;
     }
-    return ipc.receive(self, ANY_THREAD, clock.timeoutMs(timeout), true);
+    return ipc.receive(
+      self,
+      ANY_THREAD,
+      clock.timeoutMs(timeout),
+      true,
+      window as Fpage | undefined,
+    );
   }
 
   private checkMessage(msg: Message): IpcErrorCode | null {
@@ -326,12 +410,31 @@ export class DomainScheduler {
     ) {
       return 'malformed-item';
     }
-    if (msg.items !== undefined && msg.items.length > 0) {
-      this.counters.unsupportedItems++;
-      return 'malformed-item';
+    const items = msg.items;
+    let n = msg.words.length;
+    if (items !== undefined) {
+      // as the sim's msgWords: every item well-formed, or the message is refused at the sender
+      if (!Array.isArray(items)) {
+        this.counters.badItems++;
+        return 'malformed-item';
+      }
+      for (const it of items) {
+        if (
+          it === null ||
+          typeof it !== 'object' ||
+          (it.kind !== 'map' && it.kind !== 'grant') ||
+          !validFpage(it.fpage) ||
+          !Number.isInteger(it.sendBase) ||
+          it.sendBase < 0
+        ) {
+          this.counters.badItems++;
+          return 'malformed-item';
+        }
+      }
+      n += 2 * items.length;
     }
     const words = msg.words;
-    if (words.length > MESSAGE_WORDS) return 'message-overflow';
+    if (n > MESSAGE_WORDS) return 'message-overflow';
     // message registers hold numbers; anything else could throw inside a locked section
     for (let i = 0; i < words.length; i++) {
       if (typeof words[i] !== 'number') {
@@ -343,18 +446,7 @@ export class DomainScheduler {
   }
 }
 
-/** A receive window is accepted (and ignored: map/grant items are refused at the sender). */
+/** A receive window: none, or a well-formed fpage (as the sim's `validFpage`). */
 function validWindow(w: unknown): boolean {
-  if (w === undefined) return true;
-  const f = w as Fpage;
-  return (
-    f !== null &&
-    typeof f === 'object' &&
-    Number.isInteger(f.sizeLog2) &&
-    f.sizeLog2 >= 12 &&
-    f.sizeLog2 <= 32 &&
-    Number.isInteger(f.base) &&
-    f.base >= 0 &&
-    f.base % 2 ** f.sizeLog2 === 0
-  );
+  return w === undefined || validFpage(w);
 }

@@ -5,25 +5,41 @@
  *
  * @module
  */
-import type {
-  Access,
-  Cycles,
-  Fpage,
-  IpcResult,
-  KernelCall,
-  MemoryError,
-  MemoryView,
-  Message,
-  RegisterWindow,
-  Sys,
-  SysCall,
-  ThreadId,
-  Timeout,
+import {
+  type Access,
+  accessBits,
+  type Cycles,
+  type Fpage,
+  type IpcResult,
+  type KernelCall,
+  type MemoryError,
+  type MemoryView,
+  type Message,
+  NIL_THREAD,
+  PAGE_FAULT_LABEL,
+  PAGE_FAULT_REFUSED_LABEL,
+  type RegisterWindow,
+  type Sys,
+  type SysCall,
+  type ThreadId,
+  type Timeout,
 } from '@udf/l4-kernel';
 import type { CycleClock } from './clock.js';
 import { type ControlBlocks, FLAG_MISSED, FLAG_WINDOW } from './control-blocks.js';
 import type { AttachResult } from './interrupts.js';
+import { ADDRESS_LIMIT, PAGE_BYTES } from './mapping-db.js';
 import type { DomainDevices, DomainMemory } from './memory.js';
+
+/** The receive window of a page-fault IPC: the whole address space (as the sim's `WHOLE_SPACE`). */
+export const WHOLE_SPACE: Fpage = Object.freeze({
+  base: 0,
+  sizeLog2: 32,
+  rights: Object.freeze({ read: true, write: true, execute: true }),
+});
+
+function memError(error: MemoryError['error'], vaddr: number): MemoryError {
+  return { ok: false, error, vaddr };
+}
 
 /** The reusable kernel-call record a thread yields. */
 export interface CallRecord extends KernelCall {
@@ -31,13 +47,17 @@ export interface CallRecord extends KernelCall {
   args: unknown[];
 }
 
-/** Build the {@link Sys} of thread `id`; `req` is the record its generators yield; `hw` its domain's memory and devices. */
+/**
+ * Build the {@link Sys} of thread `id`; `req` is the record its generators yield; `hw` its
+ * domain's memory and devices; `pager` the thread its page faults go to (nil: none).
+ */
 export function createThreadSys(
   id: ThreadId,
   clock: CycleClock,
   blocks: ControlBlocks,
   req: CallRecord,
   hw: { readonly memory: DomainMemory; readonly devices: DomainDevices },
+  pager: ThreadId = NIL_THREAD,
 ): Sys {
   const args = req.args;
   function* send(to: ThreadId, msg: Message, timeout?: Timeout): SysCall<IpcResult> {
@@ -105,12 +125,44 @@ export function createThreadSys(
     args[0] = line;
     yield req as KernelCall<void>;
   }
+  // (yields KernelCall<never>, so it can be delegated to from access)
+  function* fault(addr: number, need: number): Generator<KernelCall<never>, IpcResult, unknown> {
+    req.op = 'call';
+    args[0] = pager;
+    args[1] = { label: PAGE_FAULT_LABEL, words: [addr, need] };
+    args[2] = undefined;
+    args[3] = WHOLE_SPACE;
+    return (yield req as KernelCall<never>) as IpcResult;
+  }
   function* access(vaddr: number, length: number, kind: Access): SysCall<MemoryView | MemoryError> {
-    req.op = 'access';
-    args[0] = vaddr;
-    args[1] = length;
-    args[2] = kind;
-    return (yield req as KernelCall<MemoryView | MemoryError>) as MemoryView | MemoryError;
+    if (
+      !Number.isInteger(vaddr) ||
+      !Number.isInteger(length) ||
+      vaddr < 0 ||
+      length <= 0 ||
+      vaddr + length > ADDRESS_LIMIT
+    ) {
+      return memError('out-of-range', vaddr);
+    }
+    const need = accessBits(kind);
+    const memory = hw.memory;
+    for (;;) {
+      const v = memory.view(vaddr, length, need);
+      if (!('error' in v) || v.error !== 'fault') return v as MemoryView | MemoryError;
+      const addr = v.vaddr;
+      if (pager === NIL_THREAD) return memError(v.mapped ? 'rights' : 'no-pager', addr);
+      // X.2: the faulting access is retried when the pager replies; a reply that maps nothing
+      // faults again. The reply's map item lands in the whole-space window (the kernel
+      // transfers it before this call returns).
+      const r = yield* fault(addr, need);
+      if (!r.ok)
+        return memError(r.error === 'non-existing-partner' ? 'no-pager' : 'unmapped', addr);
+      if (r.msg.label === PAGE_FAULT_REFUSED_LABEL) {
+        memory.sync();
+        const e = memory.lookup(Math.floor(addr / PAGE_BYTES));
+        return memError(e === undefined ? 'unmapped' : 'rights', addr);
+      }
+    }
   }
   function* unmap(fpage: Fpage, self = false): SysCall<number> {
     req.op = 'unmap';
