@@ -9,11 +9,12 @@ function simEngine(): ConformanceEngine {
   return {
     hz: sim.machine.hz,
     createSpace: (name) => k.createSpace(name),
-    createThread: (o) => k.createThread(o),
+    createThread: (o) => k.createThread({ ...o, body: o.body }), // builds the component here
     mapAnonymous: (space, vaddr, bytes, rights) => {
       k.mapAnonymous(space, vaddr, bytes, rights);
     },
     interruptLine: (line) => sim.machine.irq(line),
+    // virtual time: the whole span, whatever `until` says (nothing a case waits for differs)
     run: (seconds) => sim.runFor(sim.machine.cycles(seconds)),
   };
 }
