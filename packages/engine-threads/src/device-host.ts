@@ -15,10 +15,17 @@ import type {
 import type { CycleClock } from './clock.js';
 import type { InterruptTable } from './interrupts.js';
 
-interface TimerEvent {
-  at: Cycles;
-  seq: number;
-  fn: (() => void) | null;
+/** A scheduled event; it is its own handle (no closure per event). */
+class TimerEvent implements EventHandle {
+  constructor(
+    readonly at: Cycles,
+    readonly seq: number,
+    public fn: (() => void) | null,
+  ) {}
+
+  cancel(): void {
+    this.fn = null;
+  }
 }
 
 /**
@@ -73,16 +80,13 @@ export class RealTimeHost implements DeviceHost {
 
   /** Run `fn` at time `at` (cycles) or as soon after as the worker gets to it. */
   schedule(at: Cycles, fn: () => void): EventHandle {
-    const ev: TimerEvent = { at, seq: this.seq++, fn };
+    const ev = new TimerEvent(at, this.seq++, fn);
     const q = this.queue;
     let i = q.length;
     while (i > 0 && (q[i - 1]!.at > at || (q[i - 1]!.at === at && q[i - 1]!.seq > ev.seq))) i--;
-    q.splice(i, 0, ev);
-    return {
-      cancel: () => {
-        ev.fn = null;
-      },
-    };
+    if (i === q.length) q.push(ev);
+    else q.splice(i, 0, ev);
+    return ev;
   }
 
   /** Interrupt line `line` of the shared table. */
