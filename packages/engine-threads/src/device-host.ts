@@ -15,17 +15,31 @@ import type {
 import type { CycleClock } from './clock.js';
 import type { InterruptTable } from './interrupts.js';
 
-interface TimerEvent {
-  at: Cycles;
-  seq: number;
-  fn: (() => void) | null;
+/** A scheduled event; it is its own handle (no closure per event). */
+class TimerEvent implements EventHandle {
+  constructor(
+    readonly at: Cycles,
+    readonly seq: number,
+    public fn: (() => void) | null,
+  ) {}
+
+  cancel(): void {
+    this.fn = null;
+  }
 }
 
 /**
  * A {@link DeviceHost} in real time. Events are kept in time order (ties in scheduling order)
  * and run by {@link RealTimeHost.runDue}, which the device worker calls whenever it wakes; it
- * sleeps no longer than {@link RealTimeHost.nextDelayMs}. An event is late by however long the
- * worker's event loop takes to come round (well under a millisecond when idle).
+ * sleeps no longer than {@link RealTimeHost.nextDelayMs}. An event never runs before its time
+ * and is late by however long the worker takes to wake.
+ *
+ * **Device time.** While an event runs, {@link RealTimeHost.now} is the time the event was due
+ * (or the latest time the model has already seen, if that is later), not the wall clock: a
+ * model that chains steps (a DMA burst done, the next one `now() + burst` later) keeps its
+ * exact timing however late the worker woke, and every step of the chain that has come due by
+ * the wall clock runs in the same {@link RealTimeHost.runDue}. Outside events (register
+ * accesses, frames from the wire) `now()` is the wall clock. Device time never goes backwards.
  */
 export class RealTimeHost implements DeviceHost {
   /** Clock rate in Hz. */
@@ -39,6 +53,10 @@ export class RealTimeHost implements DeviceHost {
   private readonly lines = new Map<number, InterruptLine>();
   private queue: TimerEvent[] = [];
   private seq = 0;
+  /** Latest time `now()` has returned (device time never goes backwards). */
+  private seen = 0;
+  /** Due time of the event running now; -1 outside events. */
+  private running = -1;
 
   /**
    * @param clock - the engine's cycle clock
@@ -52,23 +70,23 @@ export class RealTimeHost implements DeviceHost {
     this.irqTable = irqTable;
   }
 
-  /** Current time in cycles. */
+  /** Current time in cycles: the wall clock, or inside an event the time it was due. */
   now(): Cycles {
-    return this.clock.now();
+    if (this.running >= 0) return this.running;
+    const t = this.clock.now();
+    if (t > this.seen) this.seen = t;
+    return this.seen;
   }
 
   /** Run `fn` at time `at` (cycles) or as soon after as the worker gets to it. */
   schedule(at: Cycles, fn: () => void): EventHandle {
-    const ev: TimerEvent = { at, seq: this.seq++, fn };
+    const ev = new TimerEvent(at, this.seq++, fn);
     const q = this.queue;
     let i = q.length;
     while (i > 0 && (q[i - 1]!.at > at || (q[i - 1]!.at === at && q[i - 1]!.seq > ev.seq))) i--;
-    q.splice(i, 0, ev);
-    return {
-      cancel: () => {
-        ev.fn = null;
-      },
-    };
+    if (i === q.length) q.push(ev);
+    else q.splice(i, 0, ev);
+    return ev;
   }
 
   /** Interrupt line `line` of the shared table. */
@@ -86,20 +104,28 @@ export class RealTimeHost implements DeviceHost {
     return l;
   }
 
-  /** Run every event that is due. @returns events run */
+  /**
+   * Run every event due by the wall clock now, in time order, each in its own device time —
+   * including events those events schedule, when they too are due by then. @returns events run
+   */
   runDue(): number {
     let n = 0;
     const q = this.queue;
-    while (q.length > 0 && q[0]!.at <= this.clock.now()) {
+    const wall = this.clock.now();
+    while (q.length > 0 && q[0]!.at <= wall) {
       const ev = q.shift()!;
       const fn = ev.fn;
       if (fn === null) continue;
       ev.fn = null;
       n++;
+      if (ev.at > this.seen) this.seen = ev.at;
+      this.running = this.seen;
       try {
         fn();
       } catch {
         this.eventErrors++;
+      } finally {
+        this.running = -1;
       }
     }
     return n;

@@ -64,13 +64,19 @@ function executeRings(devices: readonly Built[]): void {
 async function loop(devices: readonly Built[]): Promise<void> {
   while (!stopping) {
     const v = Atomics.load(bell, 0);
+    // events that came due before these accesses were posted happen first, in device time
+    host.runDue();
     executeRings(devices);
     host.runDue();
     if (Atomics.load(bell, 0) !== v) continue;
     const delay = host.nextDelayMs();
     if (delay < TIMER_GRANULARITY_MS) {
-      // an event due now or sooner than a timer can fire (DMA steps are microseconds apart):
-      // let sockets and messages in, then look again, instead of oversleeping on a timer
+      // the next event is sooner than a timer can fire (DMA steps, wire times and the hold-off
+      // are microseconds): sleep on the doorbell until it is due, the event loop held for at
+      // most that long (a datagram waits in the socket meanwhile), then give the event loop one
+      // turn for sockets and messages. Whatever came due meanwhile runs in one batch, each
+      // event in its own device time (RealTimeHost), so sleeping late costs no device timing.
+      if (delay > 0) Atomics.wait(bell, 0, v, delay);
       await new Promise<void>((r) => setImmediate(r));
       continue;
     }
@@ -123,7 +129,7 @@ async function main(): Promise<void> {
         linkPorts(dev.device.port, other);
       }
     } else {
-      const wire = new UdpWire(dev.device.port, w, kick);
+      const wire = new UdpWire(dev.device.port, w, kick, () => host.runDue());
       addresses[d.name] = await wire.bind(w.bind);
       wires.push(wire);
     }

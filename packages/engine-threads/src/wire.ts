@@ -63,11 +63,14 @@ export class UdpWire implements FrameEndpoint {
    * @param port - the NIC's port
    * @param spec - bind and peer addresses
    * @param onFrame - called after every frame handed to the NIC (the host wakes its event loop)
+   * @param beforeFrame - called before a frame is handed to the NIC (the host runs the device
+   *   events that came due before the frame arrived)
    */
   constructor(
     private readonly port: WirePort,
     spec: Extract<WireSpec, { kind: 'udp' }>,
     onFrame: () => void,
+    beforeFrame?: () => void,
   ) {
     this.peer = spec.peer ?? null;
     this.socket = createSocket('udp4');
@@ -77,6 +80,7 @@ export class UdpWire implements FrameEndpoint {
         return;
       }
       if (spec.peer === undefined) this.peer = { address: rinfo.address, port: rinfo.port };
+      beforeFrame?.();
       // the NIC copies what it keeps (FrameEndpoint contract); msg is ours until we return
       try {
         this.port.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
