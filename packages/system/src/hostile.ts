@@ -83,13 +83,13 @@ export function hostileSubstitute(hostile: {
   return (ref: ComponentRef, component) => {
     if (hostile.stack && component.kind === 'ip-stack' && component.space === 'stack-a')
       return {
-        module: '@udf/system',
+        module: '@udf/system/hostile-components',
         export: 'hostileStackServer',
         config: { ...(ref.config as object), hostile: hostile.stack },
       };
     if (hostile.driver && component.kind === 'dp83820-driver')
       return {
-        module: '@udf/system',
+        module: '@udf/system/hostile-components',
         export: 'hostileDriverServer',
         config: { ...(ref.config as object), hostile: hostile.driver },
       };
