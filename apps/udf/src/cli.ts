@@ -11,6 +11,7 @@
  *   udf validate <description>       check a description and print what it declares
  *   udf list                         the shipped placements
  *   udf chaos <description>          seeded driver faults under load, and each recovery
+ *   udf hostile                      hostile clients and drivers, and what they cost the others
  *
  * Exit codes: 0 done, 1 a run failed (completed steps are still printed and written), 2 bad input
  * (an option, a description, a path). Every failure is one line per problem; no stack traces.
@@ -28,6 +29,7 @@ import {
   runCommand,
   validateCommand,
 } from './commands.js';
+import { hostileCommand } from './hostile.js';
 import { ipbenchdCommand } from './ipbenchd.js';
 import { MAX_JOBS } from './pool.js';
 import { DEFAULT_CONFIGS } from './steps.js';
@@ -265,8 +267,10 @@ program
     listCommand();
   });
 
-program.addCommand(ipbenchdCommand());
-program.addCommand(chaosCommand());
+// Commands built apart do not inherit the program's exitOverride: without it commander exits 1
+// on a bad option of theirs, where udf promises 2.
+for (const cmd of [ipbenchdCommand(), chaosCommand(), hostileCommand()])
+  program.addCommand(cmd.exitOverride());
 
 try {
   await program.parseAsync();
