@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { chaosCommand } from './chaos.js';
+import { chaosCommand, integer, parseFaultKinds } from './chaos.js';
 import { HZ_RANGE, InputError, MAX_IPC_SCALE } from './check.js';
 import {
   compareCommand,
@@ -193,10 +193,26 @@ rampOptions(
     .description('run the ipbench ramp on one configuration')
     .argument('<description>', 'configuration name (see udf list) or description file'),
 )
+  .option(
+    '--chaos [kinds]',
+    'sim only: inject seeded driver faults into every step (kinds: a comma-separated list of kill, hang, corrupt, iommu; default all) and print each recovery next to what the step delivered; writes chaos.json',
+    parseFaultKinds('--chaos'),
+  )
+  .option(
+    '--seed <n>',
+    'with --chaos: seed of the faults (default 1)',
+    integer('--seed', 0, 0xffffffff),
+  )
+  .option(
+    '--faults <n>',
+    'with --chaos: faults per step, one per equal slot of its window (default 4; at least 10 ms of --duration each)',
+    integer('--faults', 1, 100),
+  )
   .addHelpText(
     'after',
     example(
       'udf run isolated --loads 100,450,900 --out results/isolated',
+      'udf run isolated --chaos kill,hang --seed 3 --loads 200,450',
       'udf run isolated --engine threads --loads 20,100',
       'udf run isolated --engine threads --wire udp:127.0.0.1:5555',
     ),
