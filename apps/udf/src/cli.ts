@@ -4,7 +4,7 @@
  * sim-only).
  *
  *   udf compare                      all configurations, 0 and 100 µs hold-off, the paper's ramp
- *   udf run <description>            one configuration's ramp
+ *   udf run <description>            one configuration's ramp (--chaos: with seeded driver faults)
  *   udf profile <description> --load 450   the Figure 1(a) execution profile at one load
  *   udf profile --calibration        how much each prediction moves with the calibration targets
  *   udf compare --band               Figure 1(b) across the PCI bus configurations
