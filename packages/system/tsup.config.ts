@@ -2,10 +2,16 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // the threads realiser names two modules by URL for the engine's workers to import: the
-  // component factories and the NIC device factory
-  entry: ['src/index.ts', 'src/threads-components.ts', 'src/threads-devices.ts'],
+  // component factories and the NIC device factory; `hostile-components` is the subpath export
+  // `@udf/system/hostile-components` (the hostile-domain components alone, for a worker)
+  entry: [
+    'src/index.ts',
+    'src/threads-components.ts',
+    'src/threads-devices.ts',
+    'src/hostile-components.ts',
+  ],
   format: ['esm', 'cjs'],
-  dts: { entry: 'src/index.ts' },
+  dts: { entry: ['src/index.ts', 'src/hostile-components.ts'] },
   sourcemap: true,
   clean: true,
   target: 'es2022',

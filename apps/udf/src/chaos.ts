@@ -27,7 +27,8 @@ export interface ChaosCliOptions {
   json?: boolean;
 }
 
-const integer = (name: string, lo: number, hi: number) => (text: string) => {
+/** An integer option parser for `name` accepting `lo` to `hi`. */
+export const integer = (name: string, lo: number, hi: number) => (text: string) => {
   const n = Number(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < lo || n > hi)
     throw new InvalidArgumentError(`${name}: expected an integer from ${lo} to ${hi}, got ${text}`);
@@ -39,15 +40,22 @@ const positive = (name: string, hi: number) => (text: string) => {
     throw new InvalidArgumentError(`${name}: expected a number in (0, ${hi}], got ${text}`);
   return n;
 };
-const kinds = (text: string): ChaosFaultKind[] => {
-  const parts = text.split(',').map((p) => p.trim());
-  const bad = parts.filter((p) => !(CHAOS_FAULT_KINDS as readonly string[]).includes(p));
-  if (bad.length > 0 || parts.length === 0)
-    throw new InvalidArgumentError(
-      `--kinds: expected a comma-separated list of ${CHAOS_FAULT_KINDS.join(', ')}, got "${text}"`,
-    );
-  return parts as ChaosFaultKind[];
-};
+/**
+ * Parse a comma-separated list of fault kinds (`kill,hang`).
+ * @throws InvalidArgumentError naming `option` for an unknown kind
+ */
+export const parseFaultKinds =
+  (option: string) =>
+  (text: string): ChaosFaultKind[] => {
+    const parts = text.split(',').map((p) => p.trim());
+    const bad = parts.filter((p) => !(CHAOS_FAULT_KINDS as readonly string[]).includes(p));
+    if (bad.length > 0 || parts.length === 0)
+      throw new InvalidArgumentError(
+        `${option}: expected a comma-separated list of ${CHAOS_FAULT_KINDS.join(', ')}, got "${text}"`,
+      );
+    return parts as ChaosFaultKind[];
+  };
+const kinds = parseFaultKinds('--kinds');
 
 const ms = (s: number, digits = 3) => (s * 1000).toFixed(digits);
 

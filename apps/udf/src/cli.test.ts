@@ -197,6 +197,16 @@ describe('udf', () => {
     expect(u.status).toBe(2);
     expect(u.stderr).toMatch(/no description "no-such-config"/);
     expect(udf('run', 'isolate').stderr).toMatch(/did you mean "isolated"/);
+    // commands built apart (chaos, hostile, ipbenchd) exit 2 on a bad option too, not commander's 1
+    for (const args of [
+      ['chaos', '--kinds', 'melt'],
+      ['hostile', '--duration', '0'],
+      ['ipbenchd', '--port', 'x'],
+    ]) {
+      const b = udf(...args);
+      expect(b.status, args.join(' ')).toBe(2);
+      expect(b.stderr).toMatch(new RegExp(args[1]!));
+    }
   });
 
   it.each([
@@ -205,6 +215,8 @@ describe('udf', () => {
     'profile',
     'validate',
     'list',
+    'chaos',
+    'hostile',
   ])('%s --help describes the command with an example', (cmd) => {
     const r = udf(cmd, '--help');
     expect(r.status).toBe(0);

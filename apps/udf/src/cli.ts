@@ -4,13 +4,14 @@
  * sim-only).
  *
  *   udf compare                      all configurations, 0 and 100 µs hold-off, the paper's ramp
- *   udf run <description>            one configuration's ramp
+ *   udf run <description>            one configuration's ramp (--chaos: with seeded driver faults)
  *   udf profile <description> --load 450   the Figure 1(a) execution profile at one load
  *   udf profile --calibration        how much each prediction moves with the calibration targets
  *   udf compare --band               Figure 1(b) across the PCI bus configurations
  *   udf validate <description>       check a description and print what it declares
  *   udf list                         the shipped placements
  *   udf chaos <description>          seeded driver faults under load, and each recovery
+ *   udf hostile                      hostile clients and drivers, and what they cost the others
  *
  * Exit codes: 0 done, 1 a run failed (completed steps are still printed and written), 2 bad input
  * (an option, a description, a path). Every failure is one line per problem; no stack traces.
@@ -19,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { chaosCommand } from './chaos.js';
+import { chaosCommand, integer, parseFaultKinds } from './chaos.js';
 import { HZ_RANGE, InputError, MAX_IPC_SCALE } from './check.js';
 import {
   compareCommand,
@@ -28,6 +29,7 @@ import {
   runCommand,
   validateCommand,
 } from './commands.js';
+import { hostileCommand } from './hostile.js';
 import { ipbenchdCommand } from './ipbenchd.js';
 import { MAX_JOBS } from './pool.js';
 import { DEFAULT_CONFIGS } from './steps.js';
@@ -191,10 +193,26 @@ rampOptions(
     .description('run the ipbench ramp on one configuration')
     .argument('<description>', 'configuration name (see udf list) or description file'),
 )
+  .option(
+    '--chaos [kinds]',
+    'sim only: inject seeded driver faults into every step (kinds: a comma-separated list of kill, hang, corrupt, iommu; default all) and print each recovery next to what the step delivered; writes chaos.json',
+    parseFaultKinds('--chaos'),
+  )
+  .option(
+    '--seed <n>',
+    'with --chaos: seed of the faults (default 1)',
+    integer('--seed', 0, 0xffffffff),
+  )
+  .option(
+    '--faults <n>',
+    'with --chaos: faults per step, one per equal slot of its window (default 4; at least 10 ms of --duration each)',
+    integer('--faults', 1, 100),
+  )
   .addHelpText(
     'after',
     example(
       'udf run isolated --loads 100,450,900 --out results/isolated',
+      'udf run isolated --chaos kill,hang --seed 3 --loads 200,450',
       'udf run isolated --engine threads --loads 20,100',
       'udf run isolated --engine threads --wire udp:127.0.0.1:5555',
     ),
@@ -265,8 +283,10 @@ program
     listCommand();
   });
 
-program.addCommand(ipbenchdCommand());
-program.addCommand(chaosCommand());
+// Commands built apart do not inherit the program's exitOverride: without it commander exits 1
+// on a bad option of theirs, where udf promises 2.
+for (const cmd of [ipbenchdCommand(), chaosCommand(), hostileCommand()])
+  program.addCommand(cmd.exitOverride());
 
 try {
   await program.parseAsync();

@@ -17,6 +17,13 @@ import { InputError, loadChecked, memoryNeeds } from './check.js';
 import { printProfile, printTable, toJsonDocument, writeOutputs } from './output.js';
 import { runSteps, type StepFailure } from './pool.js';
 import {
+  chaosConflicts,
+  formatRunChaos,
+  type RunChaosCliOptions,
+  runChaosSteps,
+  writeRunChaos,
+} from './run-chaos.js';
+import {
   checkWindow,
   DEFAULT_CONFIGS,
   descriptionPath,
@@ -246,8 +253,20 @@ function withPcap(steps: Step[], opts: RampCliOptions): Step[] {
   return steps.map((s) => ({ ...s, pcapDir }));
 }
 
-/** `udf run <description>`: one configuration's ramp. */
-export async function runCommand(description: string, opts: RampCliOptions): Promise<void> {
+/**
+ * `udf run <description>`: one configuration's ramp; with `--chaos`, every step with seeded
+ * driver faults (`run-chaos.ts`).
+ */
+export async function runCommand(
+  description: string,
+  opts: RampCliOptions & RunChaosCliOptions,
+): Promise<void> {
+  const conflicts = chaosConflicts(opts);
+  if (conflicts.length > 0) throw new InputError(conflicts);
+  if (opts.chaos !== undefined) {
+    await runChaosCommand(description, opts);
+    return;
+  }
   if (opts.wire !== undefined && opts.engine !== 'threads')
     throw new InputError(["--wire: only with --engine threads (the sim's wire is simulated)"]);
   if (opts.engine === 'threads') {
@@ -267,6 +286,28 @@ export async function runCommand(description: string, opts: RampCliOptions): Pro
   const steps = planSteps([descriptionPath(description)], toRamp(opts));
   const out = prepareOut(opts.out);
   await finish(await execute(withPcap(steps, opts), opts), opts, out, `udf run ${description}`);
+}
+
+/** `udf run <description> --chaos [kinds]`: the ramp, each step with seeded driver faults. */
+async function runChaosCommand(
+  description: string,
+  opts: RampCliOptions & RunChaosCliOptions,
+): Promise<void> {
+  const steps = planSteps([descriptionPath(description)], toRamp(opts));
+  const out = prepareOut(opts.out);
+  const showProgress = opts.progress && !opts.json;
+  const doc = await runChaosSteps(steps, opts, (r, i) => {
+    if (showProgress)
+      console.error(
+        `  step ${i + 1}/${steps.length}: ${r.holdoffUs} µs ${r.loadMbps} Mb/s, ${r.chaos.totals.faults} faults, ${r.chaos.totals.restarts} restarts`,
+      );
+  });
+  const file = writeRunChaos(doc, out);
+  if (opts.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else {
+    console.log(formatRunChaos(doc));
+    console.error(`wrote ${file}`);
+  }
 }
 
 /** Options of `udf profile`. */

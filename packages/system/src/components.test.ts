@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isPlainData, resolveComponent } from './components.js';
 import { AssemblyError } from './errors.js';
+import * as hostileModule from './hostile-components.js';
 
 describe('components as plain-data references', () => {
   it('plain data is what structured clone and JSON carry unchanged', () => {
@@ -59,5 +60,25 @@ describe('components as plain-data references', () => {
       };
       expect(typeof resolveComponent({ module, export: name, config })).toBe('function');
     }
+  });
+
+  it('the hostile components resolve under their subpath module and the package, and the subpath exports them', async () => {
+    const config = {
+      devices: [],
+      sessions: [],
+      manager: 1,
+      translationCache: { vaddr: 0x2800_0000, entries: 64 },
+      hostile: { startSeconds: 0.001, everySeconds: 0.001, acts: 1, garbage: 1 },
+    };
+    for (const module of ['@udf/system/hostile-components', '@udf/system'])
+      for (const name of ['hostileStackServer', 'hostileDriverServer'])
+        expect(typeof resolveComponent({ module, export: name, config })).toBe('function');
+    expect(() =>
+      resolveComponent({ module: '@udf/system', export: 'hostileNothing', config }),
+    ).toThrow(AssemblyError);
+    // what a threads-engine worker imports: the subpath resolves to the same module
+    const viaPackage = (await import('@udf/system/hostile-components')) as Record<string, unknown>;
+    expect(viaPackage.hostileStackServer).toBe(hostileModule.hostileStackServer);
+    expect(viaPackage.hostileDriverServer).toBe(hostileModule.hostileDriverServer);
   });
 });

@@ -3,7 +3,8 @@
  * structured clone (numbers, strings, booleans, null, arrays and plain objects only: no
  * closures, no live objects). A realiser resolves a reference to a thread body inside the
  * component's domain; on the sim engine through the static registry below (the threads engine
- * may `import()` the module in the domain's worker instead).
+ * may `import()` the module in the domain's worker instead: the hostile components have a module
+ * of their own for that, `@udf/system/hostile-components`).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { dp83820DriverServer } from '@udf/driver-dp83820';
 import type { ThreadBody } from '@udf/l4-kernel';
 import { socketEcho, socketKernelHalf, stackServer } from '@udf/lwip-lite';
 import { AssemblyError } from './errors.js';
+import { hostileDriverServer, hostileStackServer } from './hostile-components.js';
 
 /** A component named by module, export and plain configuration. */
 export interface ComponentRef {
@@ -34,6 +36,17 @@ const REGISTRY: Readonly<Record<string, Readonly<Record<string, Factory>>>> = {
     socketEcho: socketEcho as Factory,
     socketKernelHalf: socketKernelHalf as Factory,
   },
+  // The hostile-domain components (issue 18), under the subpath a threads-engine worker imports
+  // (`@udf/system/hostile-components`) and, as `realizeSim`'s substitutes name them, the package.
+  ...Object.fromEntries(
+    ['@udf/system/hostile-components', '@udf/system'].map((module) => [
+      module,
+      {
+        hostileStackServer: hostileStackServer as Factory,
+        hostileDriverServer: hostileDriverServer as Factory,
+      },
+    ]),
+  ),
 };
 
 /** True if `value` is plain data (what structured clone and JSON carry unchanged). */

@@ -83,13 +83,13 @@ export function hostileSubstitute(hostile: {
   return (ref: ComponentRef, component) => {
     if (hostile.stack && component.kind === 'ip-stack' && component.space === 'stack-a')
       return {
-        module: '@udf/system',
+        module: '@udf/system/hostile-components',
         export: 'hostileStackServer',
         config: { ...(ref.config as object), hostile: hostile.stack },
       };
     if (hostile.driver && component.kind === 'dp83820-driver')
       return {
-        module: '@udf/system',
+        module: '@udf/system/hostile-components',
         export: 'hostileDriverServer',
         config: { ...(ref.config as object), hostile: hostile.driver },
       };
@@ -159,6 +159,129 @@ export const HOSTILE_CASES: Readonly<Record<string, HostileRunOptions>> = {
   },
 };
 
+/** One case of {@link HOSTILE_CASES} as {@link hostileCases} measured it. */
+export interface HostileCaseResult {
+  /** The case's name, a key of {@link HOSTILE_CASES}. */
+  readonly case: string;
+  /** Who misbehaves: the client on nic0 (`stack-a`), the driver, or nobody (the baseline). */
+  readonly hostile: 'none' | 'client' | 'driver';
+  /** What it does: `garbage descriptors`, `corrupt ring indices`, `wake-up flood` or `-`. */
+  readonly behaviour: string;
+  /** Probes sent and lost by the ipbench clients of each NIC. */
+  readonly nics: Readonly<Record<string, { readonly sent: number; readonly lost: number }>>;
+  /** The honest side's NICs: nic1 for a hostile client, both otherwise. */
+  readonly honestNics: readonly string[];
+  /** Probes the honest side's clients sent, and lost. */
+  readonly honestSent: number;
+  readonly honestLost: number;
+  /** How often the hostile end misbehaved (garbage descriptors, index glitches, wake-ups); 0 for the baseline. */
+  readonly hostileActs: number;
+  /** {@link HostileCaseResult.hostileActs} in words, e.g. `320 garbage descriptors`. */
+  readonly hostileDid: string;
+  /** The counters the other side kept of it, by name (empty for the baseline). */
+  readonly counted: Readonly<Record<string, number>>;
+  /** {@link HostileCaseResult.counted} in words, e.g. `driver: 160 foreign + 80 out of range + 80 bad length`. */
+  readonly countedText: string;
+  /** Driver restarts by the device supervisor during the run. */
+  readonly restarts: number;
+}
+
+/** Options of {@link hostileCases}. */
+export interface HostileCasesOptions {
+  /** Offered load per ipbench client, Mb/s (default 100). */
+  readonly mbps?: number;
+  /** Seconds of load per case (default 0.03). */
+  readonly seconds?: number;
+}
+
+/**
+ * Run every case of {@link HOSTILE_CASES} on {@link HOSTILE_PLACEMENT} (sim engine, 4 ipbench
+ * clients per NIC) and return what each cost and what was counted. Deterministic: the same
+ * options give the same results.
+ */
+export async function hostileCases(
+  options: HostileCasesOptions = {},
+): Promise<HostileCaseResult[]> {
+  const rows: HostileCaseResult[] = [];
+  for (const [name, behaviour] of Object.entries(HOSTILE_CASES)) {
+    const r = await runHostile({
+      ...behaviour,
+      mbps: options.mbps ?? 100,
+      seconds: options.seconds ?? 0.03,
+    });
+    rows.push(hostileCase(name, behaviour, r));
+  }
+  return rows;
+}
+
+/** What one run of a case measured, named. */
+function hostileCase(name: string, options: HostileRunOptions, r: HostileRun): HostileCaseResult {
+  const n = (k: string) => r.counters[k] ?? 0;
+  const pick = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, n(k)]));
+  const nics: Record<string, { sent: number; lost: number }> = {};
+  for (const [nic, rs] of Object.entries(r.results))
+    nics[nic] = {
+      sent: rs.reduce((x, v) => x + v.sends, 0),
+      lost: rs.reduce((x, v) => x + v.lost, 0),
+    };
+  const hostile = options.stack ? 'client' : options.driver ? 'driver' : 'none';
+  const b = options.stack ?? options.driver;
+  const behaviour = b?.glitchSeconds
+    ? 'corrupt ring indices'
+    : b?.flood
+      ? 'wake-up flood'
+      : b
+        ? 'garbage descriptors'
+        : '-';
+  const h = options.driver ? 'drivers.driver.hostile' : 'stack0.hostile';
+  const acts =
+    behaviour === 'corrupt ring indices'
+      ? n(`${h}.glitches`)
+      : behaviour === 'wake-up flood'
+        ? n(`${h}.floodDelivered`)
+        : b
+          ? n(`${h}.garbageWritten`)
+          : 0;
+  const hostileDid =
+    behaviour === '-'
+      ? '-'
+      : `${acts} ${behaviour === 'corrupt ring indices' ? 'index glitches' : behaviour === 'wake-up flood' ? 'wake-ups' : 'garbage descriptors'}`;
+  const s0 = 'drivers.driver.sessions.0.';
+  let counted: Record<string, number> = {};
+  let countedText = '-';
+  if (hostile === 'client' && behaviour === 'corrupt ring indices') {
+    counted = pick(`${s0}corruptReads`, 'drivers.driver.sessions.1.corruptReads');
+    countedText = `driver: ${n(`${s0}corruptReads`)} corrupt reads (session 1: ${n('drivers.driver.sessions.1.corruptReads')})`;
+  } else if (hostile === 'client' && behaviour === 'wake-up flood') {
+    counted = pick(`${s0}notifications`, 'drivers.driver.idleWakeups');
+    countedText = `driver: ${n(`${s0}notifications`)} notifications, ${n('drivers.driver.idleWakeups')} idle wake-ups`;
+  } else if (hostile === 'client') {
+    counted = pick(`${s0}foreignDataspace`, `${s0}outOfRange`, `${s0}badLength`);
+    countedText = `driver: ${n(`${s0}foreignDataspace`)} foreign + ${n(`${s0}outOfRange`)} out of range + ${n(`${s0}badLength`)} bad length`;
+  } else if (hostile === 'driver' && behaviour === 'wake-up flood') {
+    counted = pick('stack0.thread.idleWakeups', 'stack1.thread.idleWakeups');
+    countedText = `stacks: ${n('stack0.thread.idleWakeups') + n('stack1.thread.idleWakeups')} idle wake-ups`;
+  } else if (hostile === 'driver') {
+    counted = pick('stack0.0.session.corrupt', 'stack1.0.session.corrupt');
+    countedText = `stacks: ${n('stack0.0.session.corrupt') + n('stack1.0.session.corrupt')} corrupt, dropped`;
+  }
+  const honestNics = hostile === 'client' ? ['nic1'] : Object.keys(nics);
+  return {
+    case: name,
+    hostile,
+    behaviour,
+    nics,
+    honestNics,
+    honestSent: honestNics.reduce((x, k) => x + (nics[k]?.sent ?? 0), 0),
+    honestLost: honestNics.reduce((x, k) => x + (nics[k]?.lost ?? 0), 0),
+    hostileActs: acts,
+    hostileDid,
+    counted,
+    countedText,
+    restarts: n('supervisor.driversRestarted'),
+  };
+}
+
 /**
  * Run every case of {@link HOSTILE_CASES} at `mbps` per ipbench client (4 clients per NIC) and
  * format one line per case: probes sent and lost on the hostile client's NIC (nic0) and the
@@ -169,36 +292,11 @@ export async function hostileReport(mbps = 100): Promise<string> {
     `hostile domains on a clustered driver (sim): ${mbps} Mb/s per client, 4 clients per NIC, 30 ms`,
     'case                          nic0 sent/lost  nic1 sent/lost  hostile end did          counted by the other side',
   ];
-  const sum = (rs: ClientResult[], f: (r: ClientResult) => number) =>
-    rs.reduce((n, r) => n + f(r), 0);
-  for (const [name, options] of Object.entries(HOSTILE_CASES)) {
-    const r = await runHostile({ ...options, mbps });
-    const c = r.counters;
-    const n = (k: string) => c[k] ?? 0;
-    const nic = (x: string) =>
-      `${sum(r.results[x]!, (v) => v.sends)}/${sum(r.results[x]!, (v) => v.lost)}`.padEnd(16);
-    const h = options.driver ? 'drivers.driver.hostile' : 'stack0.hostile';
-    const did = options.stack?.glitchSeconds
-      ? `${n(`${h}.glitches`)} index glitches`
-      : options.stack?.flood || options.driver?.flood
-        ? `${n(`${h}.floodDelivered`)} wake-ups`
-        : options.stack || options.driver
-          ? `${n(`${h}.garbageWritten`)} garbage descriptors`
-          : '-';
-    const s0 = (k: string) => n(`drivers.driver.sessions.0.${k}`);
-    const counted = options.stack?.glitchSeconds
-      ? `driver: ${s0('corruptReads')} corrupt reads (session 1: ${n('drivers.driver.sessions.1.corruptReads')})`
-      : options.stack?.flood
-        ? `driver: ${s0('notifications')} notifications, ${n('drivers.driver.idleWakeups')} idle wake-ups`
-        : options.stack
-          ? `driver: ${s0('foreignDataspace')} foreign + ${s0('outOfRange')} out of range + ${s0('badLength')} bad length`
-          : options.driver?.flood
-            ? `stacks: ${n('stack0.thread.idleWakeups') + n('stack1.thread.idleWakeups')} idle wake-ups`
-            : options.driver
-              ? `stacks: ${n('stack0.0.session.corrupt') + n('stack1.0.session.corrupt')} corrupt, dropped`
-              : '-';
+  const nic = (r: HostileCaseResult, x: string) =>
+    `${r.nics[x]?.sent ?? 0}/${r.nics[x]?.lost ?? 0}`.padEnd(16);
+  for (const r of await hostileCases({ mbps })) {
     lines.push(
-      `${name.padEnd(30)}${nic('nic0')}${nic('nic1')}${did.padEnd(25)}${counted}; restarts ${n('supervisor.driversRestarted')}`,
+      `${r.case.padEnd(30)}${nic(r, 'nic0')}${nic(r, 'nic1')}${r.hostileDid.padEnd(25)}${r.countedText}; restarts ${r.restarts}`,
     );
   }
   return lines.join('\n');
