@@ -40,7 +40,6 @@ import {
   SimEngine,
   type SpaceId,
   type Sys,
-  type ThreadBody,
   type ThreadId,
 } from '@udf/l4-kernel';
 import {
@@ -59,7 +58,7 @@ import {
   LINUX_BASELINE_COSTS,
   linuxStackCosts,
 } from './calibration.js';
-import { type ComponentRef, isPlainData, resolveComponent } from './components.js';
+import { type ComponentRef, resolveComponent } from './components.js';
 import {
   DeviceSupervisor,
   type DriverRestarter,
@@ -67,7 +66,6 @@ import {
   type SupervisedDriver,
 } from './device-supervisor.js';
 import { AssemblyError } from './errors.js';
-import { hostileDriverServer, hostileStackServer } from './hostile-components.js';
 import { MemoryServer } from './memory-server.js';
 import type {
   ComponentPlan,
@@ -123,25 +121,10 @@ export interface RealizeSimOptions {
    * Build another component in place of a planned driver or stack: called with the reference the
    * realiser would build and the component's plan, returns the reference to build instead (plain
    * data, like every reference). The hostile-domain tests put `hostileStackServer` and
-   * `hostileDriverServer` (exported by `@udf/system`, see `hostile-components.ts`) in a placement
+   * `hostileDriverServer` (registered in `components.ts`, module `@udf/system/hostile-components`) in a placement
    * this way. A restarted driver is rebuilt from the substitute.
    */
   readonly substitute?: (ref: ComponentRef, component: ComponentPlan) => ComponentRef;
-}
-
-/** Components of this package a substitute may name (`module: '@udf/system'`). */
-const OWN_COMPONENTS: Readonly<Record<string, (config: never) => ThreadBody>> = {
-  hostileStackServer: hostileStackServer as (config: never) => ThreadBody,
-  hostileDriverServer: hostileDriverServer as (config: never) => ThreadBody,
-};
-
-/** Resolve a reference: this package's own components, else the registry of `components.ts`. */
-function resolve(ref: ComponentRef): ThreadBody {
-  const own = ref.module === '@udf/system' ? OWN_COMPONENTS[ref.export] : undefined;
-  if (own === undefined) return resolveComponent(ref);
-  if (!isPlainData(ref.config))
-    throw new AssemblyError(`${ref.module}#${ref.export}: configuration is not plain data`);
-  return own(structuredClone(ref.config) as never);
 }
 
 /** A frame endpoint that shows each frame to a tap before passing it on. */
@@ -256,7 +239,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
         config: { ...(ref.config as object), reopened: reopened.map(([i, ds]) => [i, ds]) },
       };
       k.restartThread(thread, function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolve(again)(tsys);
+        yield* resolveComponent(again)(tsys);
       });
     },
   };
@@ -460,7 +443,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       space: drvSpace,
       priority: dp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolve(ref)(tsys);
+        yield* resolveComponent(ref)(tsys);
       },
     });
     driverThreads.set(dp.space, thread);
@@ -570,7 +553,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       space: space(sp.space),
       priority: sp.priority,
       body: function* (tsys: Sys): Generator<KernelCall, void, unknown> {
-        yield* resolve(ref)(tsys);
+        yield* resolveComponent(ref)(tsys);
       },
     });
     stackThreads.set(sp.space, stackId);
