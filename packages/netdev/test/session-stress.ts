@@ -95,6 +95,13 @@ export const Count = {
   exited: 19,
   /** Wake-ups after which the next pass found nothing to do. */
   idleWakeups: 20,
+  /**
+   * Client: decisions to wake merged into one already due in the same pass (the driver announced
+   * sleep, was found busy by its re-check, and announced again before the pass ended).
+   */
+  coalesced: 21,
+  /** Client: 1 if its last wake-up, telling the driver to exit, was accepted. */
+  exitWake: 22,
 } as const;
 
 const COUNT_SLOTS = 32;
@@ -212,6 +219,11 @@ export function client(config: SessionStressConfig) {
     const d = new Uint32Array(DESC_WORDS);
     const burst = bursts(config.seed, config.burst);
     let notifyDue = false;
+    /** As the stack's device: the decisions of one pass make one wake-up at its end. */
+    const decide = () => {
+      if (notifyDue) c[Count.coalesced]++;
+      notifyDue = true;
+    };
     let sent = 0;
     let expected = 0;
     let txOut = 0;
@@ -223,7 +235,7 @@ export function client(config: SessionStressConfig) {
       words[(off >> 2) + 1] = 0xffff_ffff;
       if (!net.postRx(config.dataspaceId, off, size)) return false;
       rxPosted[slot] = 1;
-      if (net.shouldNotify(1)) notifyDue = true;
+      if (net.shouldNotify(1)) decide();
       return true;
     };
     for (let i = 0; i < rxCount; i++) post(i);
@@ -290,7 +302,7 @@ export function client(config: SessionStressConfig) {
           txFree[txFreeCount++] = slot;
           break;
         }
-        if (net.shouldNotify(1)) notifyDue = true;
+        if (net.shouldNotify(1)) decide();
         sent++;
         txOut++;
         n++;
@@ -354,7 +366,8 @@ export function client(config: SessionStressConfig) {
     c[Count.exited] = 1;
     // Let the driver go: it sees `done` at its next pass or re-check, or when this wakes it.
     Atomics.store(flags, Flag.done, 1);
-    yield* sys.ipc.send(config.peer, WAKE, ZERO);
+    const last = yield* sys.ipc.send(config.peer, WAKE, ZERO);
+    if (last.ok) c[Count.exitWake] = 1;
   };
 }
 
