@@ -155,12 +155,15 @@ const SHAPES = [
     buffers: 32,
     burst: 16,
     frames: PACKETS,
+    /** Most decisions find the peer awake (the paper's high-load regime). */
+    mostlySuppressed: true,
   },
   {
     name: 'lock-step (4 buffers, bursts of 1-2)',
     buffers: 4,
     burst: 2,
     frames: Math.ceil(PACKETS / 2),
+    mostlySuppressed: false,
   },
 ] as const;
 
@@ -216,8 +219,11 @@ describe('the network session pair on the threads engine', () => {
       // Every accepted wake-up was received once (the driver also gets the client's exit call).
       expect(c.wakeReceived).toBe(d.wakeSent);
       expect(d.wakeReceived).toBe(c.wakeSent + c.exitWake);
-      // Notification suppression did its job: fewer wake-ups than decisions not to wake.
-      expect(c.suppressed + d.suppressed).toBeGreaterThan(c.notifications + d.notifications);
+      // Notification suppression did its job: wake-ups were skipped for a peer found awake; at
+      // the paper's high load (deep pools), far more often than sent.
+      expect(c.suppressed + d.suppressed).toBeGreaterThan(0);
+      if (shape.mostlySuppressed)
+        expect(c.suppressed + d.suppressed).toBeGreaterThan(c.notifications + d.notifications);
     },
   );
 

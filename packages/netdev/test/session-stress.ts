@@ -417,7 +417,7 @@ export function driver(config: SessionStressConfig) {
           d[DESC_DATASPACE] !== config.dataspaceId ||
           off % size !== 0 ||
           off >= txBase ||
-          d[DESC_LENGTH]! < 128
+          d[DESC_LENGTH]! < size
         ) {
           c[Count.corrupt]++;
           if (!net.deliverRx(d[0]!, off, 0, DescStatus.OutOfRange)) c[Count.returnFull]++;
