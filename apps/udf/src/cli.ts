@@ -1,5 +1,7 @@
 /**
- * `udf`: compare driver placement configurations under ipbench load on the sim engine.
+ * `udf`: compare driver placement configurations under ipbench load on the sim engine (or, with
+ * `--engine threads`, on real worker threads with real UDP load; the monolithic baseline is
+ * sim-only).
  *
  *   udf compare                      all configurations, 0 and 100 µs hold-off, the paper's ramp
  *   udf run <description>            one configuration's ramp
@@ -91,12 +93,12 @@ function rampOptions(cmd: Command): Command {
     )
     .option(
       '--duration <ms>',
-      `virtual milliseconds measured per step (up to ${MAX_WINDOW_MS})`,
+      `milliseconds measured per step, virtual on the sim, real on threads (up to ${MAX_WINDOW_MS})`,
       inRange(0, MAX_WINDOW_MS, { loOpen: true }),
     )
     .option(
       '--warmup <ms>',
-      `virtual milliseconds of warm-up per step (0 to ${MAX_WINDOW_MS})`,
+      `milliseconds of warm-up per step, virtual on the sim, real on threads (0 to ${MAX_WINDOW_MS})`,
       inRange(0, MAX_WINDOW_MS),
     )
     .option(
@@ -124,7 +126,18 @@ function rampOptions(cmd: Command): Command {
       `worker threads running steps side by side (1 to ${MAX_JOBS}, twice the cores)`,
       inRange(1, MAX_JOBS, { integer: true }),
     )
-    .addOption(new Option('--engine <engine>', 'execution engine').choices(['sim']).default('sim'))
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'execution engine: sim (the simulated 2004 machine, virtual time) or threads (real worker threads, real UDP load, real time; isolated, clustered and embedded only: the monolithic baseline is sim-only, its receive livelock being a uniprocessor interrupt-priority phenomenon)',
+      )
+        .choices(['sim', 'threads'])
+        .default('sim'),
+    )
+    .option(
+      '--wire <wire>',
+      "with --engine threads: the load's wire, udp (default: each NIC's UDP wire on 127.0.0.1) or in-process (shared-memory frame rings, no socket); or, with run, udp:HOST:PORT to serve until interrupted with NIC i on UDP PORT + i of HOST (one Ethernet frame per datagram) and no built-in load — send frames from the host (ping, UDP echo through a TAP bridge)",
+    )
     .option('--no-progress', 'no progress bar');
 }
 
@@ -134,7 +147,7 @@ const example = (...lines: string[]) =>
 const program = new Command()
   .name('udf')
   .description(
-    'Compare user-level driver placement configurations under ipbench UDP echo load (sim engine).',
+    'Compare user-level driver placement configurations under ipbench UDP echo load (sim engine by default; --engine threads for real worker threads, isolated/clustered/embedded only).',
   )
   .version(version, '-V, --version', 'print the version of udf')
   .exitOverride()
@@ -165,6 +178,7 @@ rampOptions(
       'udf compare --quick',
       'udf compare --configs isolated,monolithic --holdoff 0 --loads 100,450,900 --json',
       'udf compare --configs isolated,monolithic --band --loads 450,800,1000',
+      'udf compare --engine threads',
     ),
   )
   .action(async (opts) => {
@@ -177,7 +191,14 @@ rampOptions(
     .description('run the ipbench ramp on one configuration')
     .argument('<description>', 'configuration name (see udf list) or description file'),
 )
-  .addHelpText('after', example('udf run isolated --loads 100,450,900 --out results/isolated'))
+  .addHelpText(
+    'after',
+    example(
+      'udf run isolated --loads 100,450,900 --out results/isolated',
+      'udf run isolated --engine threads --loads 20,100',
+      'udf run isolated --engine threads --wire udp:127.0.0.1:5555',
+    ),
+  )
   .action(async (description: string, opts) => {
     await runCommand(description, opts);
   });

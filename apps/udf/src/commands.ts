@@ -25,6 +25,13 @@ import {
   type Step,
   shippedNames,
 } from './steps.js';
+import {
+  checkThreadsConfig,
+  parseWireChoice,
+  runThreadsConfigs,
+  serveThreads,
+  THREADS_DEFAULT_CONFIGS,
+} from './threads.js';
 
 /** Options of `udf compare` and `udf run` as commander parses them. */
 export interface RampCliOptions {
@@ -43,6 +50,7 @@ export interface RampCliOptions {
   engine: string;
   pcap?: string;
   band?: boolean;
+  wire?: string;
 }
 
 function toRamp(opts: RampCliOptions, defaults: RampOptions = {}): RampOptions {
@@ -142,15 +150,75 @@ async function finish(done: Executed, opts: RampCliOptions, out: string, title: 
   }
 }
 
+/** Options the threads engine does not take, as `--flag` names. */
+function simOnlyOptions(opts: RampCliOptions): string[] {
+  const out: string[] = [];
+  if (opts.band) out.push("--band (the PCI bus is the sim model's)");
+  if (opts.pcap !== undefined) out.push('--pcap (capture the UDP wire with tcpdump instead)');
+  if (opts.ipcScale !== undefined) out.push('--ipc-scale (real IPC has no cost table)');
+  if (opts.jobs !== undefined) out.push('--jobs (placements run one at a time)');
+  if (opts.quick) out.push('--quick (the threads default is already short)');
+  return out;
+}
+
+/** `udf compare/run --engine threads`: real load on real threads, one placement at a time. */
+async function threadsCommand(
+  files: string[],
+  opts: RampCliOptions,
+  title: string,
+  via?: 'udp' | 'in-process',
+) {
+  const bad = simOnlyOptions(opts);
+  if (bad.length > 0) throw new InputError(bad.map((b) => `--engine threads: ${b} is sim-only`));
+  for (const f of files) checkThreadsConfig(loadChecked(f));
+  const out = prepareOut(opts.out);
+  const showProgress = opts.progress && !opts.json;
+  const started = performance.now();
+  const done = await runThreadsConfigs(files, {
+    holdoffs: opts.holdoff,
+    loads: opts.loads,
+    durationMs: opts.duration,
+    warmupMs: opts.warmup,
+    packetSize: opts.packetSize,
+    ...(via !== undefined ? { via } : {}),
+    onStep: (r) => {
+      if (showProgress)
+        console.error(
+          `  ${r.config} ${r.holdoffUs} µs ${r.requestedMbps} Mb/s: ${r.achievedMbps.toFixed(1)} Mb/s, cpu ${r.cpuPercent.toFixed(1)} %`,
+        );
+    },
+  });
+  if (!opts.json) {
+    const wall = (performance.now() - started) / 1000;
+    console.error(
+      `${done.results.length} steps on the threads engine in ${wall.toFixed(1)} wall s (engine: threads; real time, real load over the ${via === 'in-process' ? 'in-process' : 'UDP'} wire)`,
+    );
+  }
+  await finish(done, opts, out, title);
+}
+
 /** `udf compare`: every configuration × hold-off × load. */
 export async function compareCommand(opts: RampCliOptions): Promise<void> {
-  const names = opts.configs ? opts.configs.split(',').map((s) => s.trim()) : [...DEFAULT_CONFIGS];
+  const threads = opts.engine === 'threads';
+  const defaults = threads ? THREADS_DEFAULT_CONFIGS : DEFAULT_CONFIGS;
+  const names = opts.configs ? opts.configs.split(',').map((s) => s.trim()) : [...defaults];
   if (names.some((n) => n === ''))
     throw new InputError([`--configs ${JSON.stringify(opts.configs)}: an empty name in the list`]);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined)
     throw new InputError([`--configs: "${dup}" is listed twice; list each configuration once`]);
   const files = names.map(descriptionPath);
+  if (opts.wire !== undefined && !threads)
+    throw new InputError(["--wire: only with --engine threads (the sim's wire is simulated)"]);
+  if (threads) {
+    const wire = opts.wire === undefined ? undefined : parseWireChoice(opts.wire);
+    if (wire !== undefined && 'serve' in wire)
+      throw new InputError([
+        '--wire udp:HOST:PORT serves one placement: use it with udf run CONFIG --engine threads',
+      ]);
+    await threadsCommand(files, opts, 'udf compare --engine threads', wire?.via);
+    return;
+  }
   if (opts.band && opts.pcap !== undefined)
     throw new InputError([
       '--band with --pcap: the captures of the four bus configurations of a step would share one file name; capture without --band (or with --configs and --loads narrowed to the step)',
@@ -180,6 +248,22 @@ function withPcap(steps: Step[], opts: RampCliOptions): Step[] {
 
 /** `udf run <description>`: one configuration's ramp. */
 export async function runCommand(description: string, opts: RampCliOptions): Promise<void> {
+  if (opts.wire !== undefined && opts.engine !== 'threads')
+    throw new InputError(["--wire: only with --engine threads (the sim's wire is simulated)"]);
+  if (opts.engine === 'threads') {
+    const wire = opts.wire === undefined ? undefined : parseWireChoice(opts.wire);
+    if (wire !== undefined && 'serve' in wire) {
+      await serveThreads(description, wire.serve);
+      return;
+    }
+    await threadsCommand(
+      [descriptionPath(description)],
+      opts,
+      `udf run ${description} --engine threads`,
+      wire?.via,
+    );
+    return;
+  }
   const steps = planSteps([descriptionPath(description)], toRamp(opts));
   const out = prepareOut(opts.out);
   await finish(await execute(withPcap(steps, opts), opts), opts, out, `udf run ${description}`);

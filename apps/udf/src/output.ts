@@ -26,6 +26,8 @@ export interface JsonRow {
   drops: number;
   /** Sum of the corruption counters ({@link corruptions}). */
   corrupt: number;
+  /** Threads engine: percent of one CPU per domain worker (and `devices`) over the window. */
+  cpuByDomain?: Record<string, number>;
   /** Every counter of the step, by component. */
   counters: Record<string, number>;
 }
@@ -67,6 +69,7 @@ export function toJsonDocument(results: readonly StepResult[]): JsonDocument {
       badPackets: r.badPackets,
       drops: packetDrops(r.counters),
       corrupt: corruptions(r.counters),
+      ...(r.cpuByDomain !== undefined ? { cpuByDomain: r.cpuByDomain } : {}),
       counters: r.counters,
     })),
     profiles: results.map((r) => ({
@@ -119,8 +122,11 @@ export function corruptions(counters: Record<string, number>): number {
 
 /** Print the comparison table: one line per configuration × hold-off × load. */
 export function printTable(results: readonly StepResult[]): void {
+  // rows from the threads engine carry an engine column (the sim's table stays as it was)
+  const marked = results.some((r) => r.engine !== 'sim');
   const head = [
     'config',
+    ...(marked ? ['engine'] : []),
     'holdoff',
     'offered',
     'achieved',
@@ -130,7 +136,7 @@ export function printTable(results: readonly StepResult[]): void {
     'drops',
     'corrupt',
   ];
-  const widths = [12, 8, 9, 9, 7, 10, 8, 8, 8];
+  const widths = [12, ...(marked ? [8] : []), 8, 9, 9, 7, 10, 8, 8, 8];
   console.log(head.map((h, i) => (i === 0 ? h.padEnd(widths[i]!) : pad(h, widths[i]!))).join(' '));
   console.log(widths.map((w) => '-'.repeat(w)).join(' '));
   let last = '';
@@ -139,22 +145,36 @@ export function printTable(results: readonly StepResult[]): void {
     if (last && key !== last) console.log('');
     last = key;
     const drops = packetDrops(r.counters);
+    const cells = [
+      `${r.holdoffUs} µs`,
+      r.requestedMbps.toFixed(0),
+      r.achievedMbps.toFixed(1),
+      r.cpuPercent.toFixed(1),
+      `${r.rttUs.avg.toFixed(1)} µs`,
+      String(r.lostPackets),
+      String(drops),
+      String(corruptions(r.counters)),
+    ];
+    if (marked) cells.unshift(r.engine);
     console.log(
-      [
-        r.config.padEnd(widths[0]!),
-        pad(`${r.holdoffUs} µs`, widths[1]!),
-        pad(r.requestedMbps.toFixed(0), widths[2]!),
-        pad(r.achievedMbps.toFixed(1), widths[3]!),
-        pad(r.cpuPercent.toFixed(1), widths[4]!),
-        pad(`${r.rttUs.avg.toFixed(1)} µs`, widths[5]!),
-        pad(String(r.lostPackets), widths[6]!),
-        pad(String(drops), widths[7]!),
-        pad(String(corruptions(r.counters)), widths[8]!),
-      ].join(' '),
+      [r.config.padEnd(widths[0]!), ...cells.map((c, i) => pad(c, widths[i + 1]!))].join(' '),
     );
   }
+  const perDomain = results.filter((r) => r.cpuByDomain !== undefined);
+  if (perDomain.length > 0) {
+    console.log('');
+    console.log('CPU per domain worker (engine: threads; % of one CPU over the window):');
+    for (const r of perDomain) {
+      const parts = Object.entries(r.cpuByDomain!).map(([d, v]) => `${d} ${v.toFixed(1)}`);
+      console.log(
+        `  ${r.config} ${r.holdoffUs} µs ${r.requestedMbps.toFixed(0)} Mb/s: ${parts.join(', ') || 'not measured (no per-thread CPU time on this OS)'}`,
+      );
+    }
+  }
   console.log(
-    '(offered/achieved: Mb/s of UDP payload over all NICs; cpu: 100 % minus the idle share; drops, corrupt: sums of the drop and corruption counters, each one in --json rows[].counters)',
+    marked
+      ? "(offered/achieved: Mb/s of UDP payload over all NICs; cpu: sim 100 % minus the idle share, threads the domain and device workers' CPU time over all CPUs; drops, corrupt: sums of the drop and corruption counters, each one in --json rows[].counters)"
+      : '(offered/achieved: Mb/s of UDP payload over all NICs; cpu: 100 % minus the idle share; drops, corrupt: sums of the drop and corruption counters, each one in --json rows[].counters)',
   );
 }
 
@@ -240,6 +260,8 @@ export async function writeOutputs(
       Math.abs(r.requestedMbps - 450) < Math.abs(best.requestedMbps - 450) ? r : best,
     ),
   );
+  // the threads engine charges no cycles: no profile to draw
+  if (near450.every((r) => Object.keys(r.profile).length === 0)) return files;
   write(
     'profile.svg',
     await profileChartSvg(

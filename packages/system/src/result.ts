@@ -67,8 +67,8 @@ export interface RttSummary {
 export interface StepResult {
   /** Configuration name (from the description). */
   readonly config: string;
-  /** Engine that ran it. */
-  readonly engine: 'sim';
+  /** Engine that ran it: the sim, or real worker threads (`@udf/engine-threads`). */
+  readonly engine: 'sim' | 'threads';
   /** The step's hold-off override, or the first NIC's hold-off when each NIC kept its own. */
   readonly holdoffUs: number;
   /** The hold-off each NIC ran with, in µs. */
@@ -90,11 +90,19 @@ export interface StepResult {
   readonly lostPackets: number;
   /** Echoes that did not match what was sent. */
   readonly badPackets: number;
-  /** Percent of CPU time per accounting category over the window (sums to 100). */
+  /**
+   * Percent of CPU time per accounting category over the window (sums to 100). Empty on the
+   * threads engine, which charges no cycles (its CPU comes from {@link StepResult.cpuByDomain}).
+   */
   readonly profile: Record<string, number>;
+  /**
+   * Threads engine only: percent of one CPU each domain's worker used over the window (and
+   * `devices`, the device worker), from Linux per-thread CPU time.
+   */
+  readonly cpuByDomain?: Record<string, number>;
   /** Counters of every component (drops by reason, interrupts, notifications, ...). */
   readonly counters: Record<string, number>;
-  /** Virtual seconds simulated (warm-up + window). */
+  /** Virtual seconds simulated (warm-up + window); on threads, real seconds of the step. */
   readonly simSeconds: number;
   /** Wall seconds the step took. */
   readonly wallSeconds: number;

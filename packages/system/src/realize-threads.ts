@@ -1,0 +1,578 @@
+/**
+ * The threads realiser: builds a {@link SystemPlan} on `@udf/engine-threads`, where every
+ * planned protection domain is a worker thread, the NICs are `Dp83820` models in the engine's
+ * device worker ("hardware"), and each NIC's wire is a real UDP port (one Ethernet frame per
+ * datagram) that the ipbench clients in the main thread — or a user's own tools — talk to.
+ *
+ * It builds the same components as {@link realizeSim}, from the same plain-data references: the
+ * dataspace manager (`dataspaceManagerServer`), the drivers (`dp83820DriverServer`), the stacks
+ * (`stackServer`) and their region mappers, each inside its own domain's worker. The memory
+ * source (sigma0's role) and the device supervisor are root-task threads in the main thread, as
+ * the engine's kernel slow path. Regions are allocated and mapped as the plan says: session
+ * control regions into driver and client, descriptor rings into the driver (physical: the NIC
+ * DMAs them), a counters page per domain; the manager's dataspaces and translation tables are
+ * regions the memory source allocates at run time and the manager maps to clients and drivers
+ * by IPC (map items through the engine's slow path), as on the sim.
+ *
+ * The monolithic baseline is refused ({@link ThreadsPlacementError}): its receive livelock is a
+ * uniprocessor, interrupt-priority phenomenon (driver and stack at interrupt priority starve the
+ * user-level echo of the one CPU), and on threads the OS schedules the workers on all CPUs with
+ * no notion of interrupt priority — there is nothing for it to show there.
+ *
+ * @module
+ */
+import { readCountersPage } from '@udf/dataspace';
+import {
+  type DeviceId,
+  type DomainId,
+  type PhysicalRegion,
+  ThreadsEngine,
+  type ThreadsEngineOptions,
+  type UdpAddress,
+} from '@udf/engine-threads';
+import { type Clock, RealClock, SimClient } from '@udf/ipbench';
+import type { ThreadId } from '@udf/l4-kernel';
+import { UdfError } from '@udf/lockfree';
+import type { StackServerConfig } from '@udf/lwip-lite';
+import { CALIBRATION, type CalibrationFactors, componentCosts } from './calibration.js';
+import type { ComponentRef } from './components.js';
+import { AssemblyError } from './errors.js';
+import {
+  type ComponentPlan,
+  type ManagerPlan,
+  ROOT_TASK_SPACE,
+  type StackPlan,
+  type SystemPlan,
+} from './plan.js';
+import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
+import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
+import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
+import { UdpFrameLink } from './threads-wire.js';
+
+/** A placement the threads engine cannot run (code `THREADS_PLACEMENT`). */
+export class ThreadsPlacementError extends UdfError {
+  /** @param message - which placement and why */
+  constructor(message: string) {
+    super('THREADS_PLACEMENT', message);
+  }
+}
+
+/** Why the monolithic baseline is sim-only (used in errors, CLI help and docs). */
+export const MONOLITHIC_SIM_ONLY =
+  'the monolithic baseline runs on the sim engine only: its receive livelock is a uniprocessor, interrupt-priority phenomenon (driver and stack at interrupt priority starve the user-level echo of the one CPU), and the threads engine has neither one CPU nor interrupt priority (the OS schedules the domain workers)';
+
+/**
+ * How each NIC is wired.
+ * - `load` (default): the plan's ipbench clients in the main thread on the other end of each
+ *   NIC's wire ({@link ThreadsSystem.clients}); `via` `'udp'` (default) is the engine's UDP wire
+ *   on 127.0.0.1 (any free port), `'in-process'` two shared-memory frame rings between the
+ *   device worker and the main thread (no socket; for fast runs and tests).
+ * - `udp`: NIC `i` bound to `bind.port + i` on `bind.address` (port 0: any free port), no
+ *   clients: a user's tools (or another process's load generator) are on the other end.
+ */
+export type ThreadsWire =
+  | { readonly kind: 'load'; readonly via?: 'udp' | 'in-process' }
+  | { readonly kind: 'udp'; readonly bind: UdpAddress };
+
+/** Options of {@link realizeThreads} that are not part of the plan. */
+export interface RealizeThreadsOptions {
+  /** Wiring (default `{ kind: 'load' }`). */
+  readonly wire?: ThreadsWire;
+  /** Engine options (spin, start timeout, worker script). */
+  readonly engine?: ThreadsEngineOptions;
+  /** Component cost factors handed to components (their charges are no-ops on threads). */
+  readonly calibration?: CalibrationFactors;
+  /** Clock the ipbench clients pace on (default a `RealClock`). */
+  readonly clock?: Clock;
+}
+
+/** What {@link realizeThreads} returns; call {@link ThreadsSystem.start} to run it. */
+export interface ThreadsSystem {
+  /** The plan that was built. */
+  readonly plan: SystemPlan;
+  /** The engine (set up; running after `start`). */
+  readonly engine: ThreadsEngine;
+  /** The ipbench clients (wire `load`), `clientsPerNic` per NIC; empty otherwise. */
+  readonly clients: SimClient[];
+  /** The clock the clients pace on. */
+  readonly clock: Clock;
+  /** Start the workers and the root task, bind the wires, open the clients' links. */
+  start(): Promise<void>;
+  /** Stop everything (idempotent). */
+  stop(): Promise<void>;
+  /** The UDP address of each NIC's wire by NIC name (after start). */
+  wires(): Readonly<Record<string, UdpAddress>>;
+  /** Every component's counters, flattened (`driver.rxFrames`, `nic0.rxOverruns`, ...). */
+  counters(): Record<string, number>;
+  /** True once every manager, driver and stack serves and every NIC's receiver is enabled. */
+  ready(): boolean;
+  /** Throw an {@link AssemblyError} if a component failed or a domain is not serving. */
+  checkStarted(): void;
+  /** Linux thread id of each domain's worker and of the device worker (`devices`), 0 unknown. */
+  threadIds(): Record<string, number>;
+  /** Domain name of each engine domain, in creation order (index = engine `DomainId`). */
+  readonly domains: readonly string[];
+  /** The regions the memory source allocated so far (dataspaces and translation tables). */
+  allocatedRegions(): readonly PhysicalRegion[];
+}
+
+function only<K extends ComponentPlan['kind']>(
+  plan: SystemPlan,
+  kind: K,
+): Extract<ComponentPlan, { kind: K }>[] {
+  return plan.components.filter((c): c is Extract<ComponentPlan, { kind: K }> => c.kind === kind);
+}
+
+/** URL of a module of this package next to this one (TypeScript sources under tests). */
+function moduleUrl(name: string): string {
+  const here = import.meta.url;
+  return new URL(`./${name}${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
+}
+
+/** Refuse what the threads engine cannot run. @throws ThreadsPlacementError */
+export function checkThreadsPlan(plan: SystemPlan): void {
+  const kernel = plan.spaces.find((s) => s.global);
+  const inKernel = only(plan, 'dp83820-driver').find((d) => d.inKernel);
+  const sockets = only(plan, 'ip-stack').find((s) => s.socketEcho !== null);
+  if (kernel || inKernel || sockets) {
+    throw new ThreadsPlacementError(`${plan.name}: ${MONOLITHIC_SIM_ONLY}`);
+  }
+}
+
+/**
+ * Build a plan on a fresh threads engine. Nothing runs until {@link ThreadsSystem.start}.
+ *
+ * @throws ThreadsPlacementError for the monolithic baseline (see {@link MONOLITHIC_SIM_ONLY})
+ * @throws AssemblyError if the plan is inconsistent
+ */
+export function realizeThreads(
+  plan: SystemPlan,
+  options: RealizeThreadsOptions = {},
+): ThreadsSystem {
+  checkThreadsPlan(plan);
+  const wire = options.wire ?? { kind: 'load' };
+  const engine = new ThreadsEngine({ hz: plan.machine.hz, ...options.engine });
+  const cc = componentCosts(options.calibration ?? CALIBRATION);
+  const components = moduleUrl('threads-components');
+  const hz = engine.hz;
+
+  // One engine domain (worker) per planned protection domain; the root task is the main thread.
+  const domainIds = new Map<string, DomainId>();
+  const domainNames: string[] = [];
+  for (const s of plan.spaces) {
+    if (s.name === ROOT_TASK_SPACE) continue;
+    domainIds.set(s.name, engine.createDomain(s.name));
+    domainNames.push(s.name);
+  }
+  const domain = (name: string): DomainId => {
+    const id = domainIds.get(name);
+    if (id === undefined) throw new AssemblyError(`plan names unknown domain "${name}"`);
+    return id;
+  };
+  // Linux thread ids, written by each worker (a probe thread per domain, the NIC factory).
+  const tids = new SharedArrayBuffer(4 * (domainNames.length + 1));
+
+  // Regions: each a region of its own (physical: DMA reaches it), granted where the plan says.
+  const counterPages: { domain: string; buffer: SharedArrayBuffer }[] = [];
+  const regionPaddr = new Map<string, number>();
+  for (const r of plan.regions) {
+    if (r.purpose === 'counters') {
+      const buffer = new SharedArrayBuffer(r.bytes);
+      for (const m of r.mappings) engine.grantRegion(domain(m.space), m.vaddr, buffer);
+      counterPages.push({ domain: r.mappings[0]!.space, buffer });
+      continue;
+    }
+    const region = engine.createRegion(r.bytes);
+    regionPaddr.set(r.name, region.paddr);
+    for (const m of r.mappings) engine.grantRegion(domain(m.space), m.vaddr, region);
+  }
+
+  // NICs in the device worker, wired as asked.
+  const supPlan = only(plan, 'device-supervisor')[0]!;
+  const inProcess = wire.kind === 'load' && wire.via === 'in-process';
+  const nics = plan.devices.map((dev, i) => {
+    const stats = new NicStatsPage();
+    const rings = inProcess ? { toNic: FrameRing.create(), fromNic: FrameRing.create() } : null;
+    const config: ThreadsNicConfig = {
+      irqLine: dev.irq,
+      mac: dev.mac,
+      eeprom64: dev.eeprom64,
+      timing: {
+        pciClockHz: dev.pci.clockHz,
+        pciBusBytes: dev.pci.busBytes,
+        readLatencyClocks: dev.pci.readLatencyClocks,
+      },
+      stats: stats.buffer,
+      ...(i === 0 ? { probe: { out: tids, slot: domainNames.length } } : {}),
+      ...(rings ? { inProcess: { toNic: rings.toNic.buffer, fromNic: rings.fromNic.buffer } } : {}),
+    };
+    const bind: UdpAddress =
+      wire.kind === 'udp'
+        ? { address: wire.bind.address, port: wire.bind.port === 0 ? 0 : wire.bind.port + i }
+        : { address: '127.0.0.1', port: 0 };
+    const id: DeviceId = engine.createDevice({
+      name: dev.name,
+      component: { module: moduleUrl('threads-devices'), export: 'dp83820Device', config },
+      ...(rings ? {} : { wire: { kind: 'udp', bind } }),
+    });
+    if (supPlan.registers.find((r) => r.device === dev.name) === undefined)
+      throw new AssemblyError(`supervisor has no window for ${dev.name}`);
+    return { plan: dev, id, stats, rings };
+  });
+
+  // Root task (main thread): the memory source and the device supervisor. Their thread ids are
+  // handed out now, so components can name them in their configuration.
+  const sourcePlan = only(plan, 'memory-source')[0]!;
+  const mgrPlan: ManagerPlan = only(plan, 'dataspace-manager')[0]!;
+  if (mgrPlan.memorySource !== sourcePlan.thread)
+    throw new AssemblyError(`manager's memory source "${mgrPlan.memorySource}" is not planned`);
+  if (mgrPlan.supervisor !== supPlan.thread)
+    throw new AssemblyError('the device supervisor must serve the planned manager');
+  const root: ThreadsRootTask = createRootTask(engine, {
+    source: { name: sourcePlan.thread, priority: sourcePlan.priority },
+    supervisor: { name: supPlan.thread, priority: supPlan.priority },
+    ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
+    domainOf: (t: ThreadId) => engine.threadInfo(t)?.space,
+  });
+  // The supervisor's own mapping of every NIC's registers (the reset path), in the root task.
+  for (const n of nics) {
+    const w = supPlan.registers.find((r) => r.device === n.plan.name)!;
+    engine.mapDevice(root.domain, n.id, w.vaddr);
+  }
+  const create = (
+    d: string,
+    name: string,
+    priority: number,
+    ref: ComponentRef,
+    pager?: ThreadId,
+  ): ThreadId => {
+    const id = engine.createThread({
+      domain: domain(d),
+      name,
+      priority,
+      component: { module: ref.module, export: ref.export, config: ref.config },
+      ...(pager !== undefined ? { pager } : {}),
+    });
+    return id;
+  };
+
+  // The dataspace manager, its frames from the memory source.
+  const managerId = create(mgrPlan.space, mgrPlan.thread, mgrPlan.priority, {
+    module: components,
+    export: 'dataspaceManagerServer',
+    config: {
+      pool: { vaddr: mgrPlan.pool.vaddr, bytes: mgrPlan.pool.bytes },
+      memorySource: root.sourceId,
+      supervisor: root.supervisorId,
+      counters: mgrPlan.counters,
+      scanInterval: Math.max(1, Math.round(mgrPlan.pinScanSeconds * hz)),
+      pinQuota: {
+        maxPinnedPages: mgrPlan.pinQuotaPages,
+        maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
+      },
+      costs: cc.dataspace,
+    },
+  });
+  if (supPlan.manager !== mgrPlan.thread)
+    throw new AssemblyError('the device supervisor must serve the planned manager');
+  root.prepare(managerId);
+  let promised = 0;
+  for (const s of sourcePlan.serves) {
+    if (s.thread !== mgrPlan.thread)
+      throw new AssemblyError(`memory source serves unknown "${s.thread}"`);
+    root.budget(managerId, s.bytes);
+    promised += s.bytes;
+  }
+  if (promised > plan.machine.memoryBytes)
+    throw new AssemblyError(
+      `cannot allocate the memory source's budgets: ${promised} bytes (${plan.machine.memoryBytes} in the machine)`,
+    );
+
+  // Drivers: one thread per driver component; their register windows mapped per plan.
+  const driverThreads = new Map<string, ThreadId>();
+  const driverSessions: { sessions: { client: number; index: number }[] }[] = [];
+  const driverRefs: {
+    space: string;
+    thread: string;
+    priority: number;
+    config: Record<string, unknown>;
+  }[] = [];
+  for (const dp of only(plan, 'dp83820-driver')) {
+    const devices = dp.devices.map((d) => {
+      const n = nics.find((x) => x.plan.name === d.device)!;
+      engine.mapDevice(domain(dp.space), n.id, d.registers);
+      const paddr = regionPaddr.get(d.dma.region);
+      if (paddr === undefined) throw new AssemblyError(`no region ${d.dma.region}`);
+      return {
+        registers: d.registers,
+        irq: d.irq,
+        dma: { vaddr: d.dma.vaddr, paddr, bytes: d.dma.bytes },
+        holdoff: d.holdoffUnits,
+        rxDescriptors: d.rxDescriptors,
+        txDescriptors: d.txDescriptors,
+        interruptPolicy: d.interruptPolicy,
+      };
+    });
+    const sessions = dp.sessions.map((i) => {
+      const s = plan.sessions[i]!;
+      return {
+        index: s.index,
+        device: dp.devices.findIndex((d) => d.device === s.nic),
+        client: 0,
+        controlVaddr: s.controlVaddr,
+        capacity: s.ringCapacity,
+        ...(s.steering
+          ? {
+              steering: {
+                ipv4: s.steering.ipv4,
+                buffersAt: s.steering.driverBuffersVaddr,
+                bytes: s.steering.bytes,
+              },
+            }
+          : {}),
+      };
+    });
+    driverSessions.push({ sessions });
+    driverRefs.push({
+      space: dp.space,
+      thread: dp.thread,
+      priority: dp.priority,
+      config: {
+        devices,
+        sessions,
+        manager: managerId,
+        translationCache: dp.translationCache,
+        notifyAvoidance: dp.notifyAvoidance,
+        supervisor: root.supervisorId,
+        counters: dp.counters,
+        costs: cc.driver,
+      },
+    });
+  }
+  // Stacks and their region mappers come after the drivers in the sim's creation order; here
+  // the driver's configuration needs the stacks' ids and vice versa, so the driver threads are
+  // created first with their ids reserved, and the stack ids patched into their sessions below.
+  for (const d of driverRefs) {
+    const id = create(d.space, d.thread, d.priority, {
+      module: components,
+      export: 'dp83820DriverServer',
+      config: d.config,
+    });
+    driverThreads.set(d.space, id);
+    const devs = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!.devices;
+    root.superviseDriver(
+      id,
+      devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr),
+    );
+  }
+
+  const stackThreads = new Map<string, ThreadId>();
+  for (const sp of only(plan, 'ip-stack') as StackPlan[]) {
+    const driverThread = driverThreads.get(sp.driverSpace);
+    if (driverThread === undefined)
+      throw new AssemblyError(`stack "${sp.thread}": no driver in domain "${sp.driverSpace}"`);
+    const spacePriority = plan.spaces.find((x) => x.name === sp.space)!.priority;
+    const rm = create(sp.space, sp.regionMapper, spacePriority, {
+      module: components,
+      export: 'regionMapper',
+      config: {},
+    });
+    const config: StackServerConfig = {
+      manager: managerId,
+      driver: driverThread,
+      regionMapper: rm,
+      sessions: sp.interfaces.map((itf) => {
+        const s = plan.sessions[itf.session]!;
+        return {
+          index: s.index,
+          controlVaddr: s.controlVaddr,
+          ringCapacity: s.ringCapacity,
+          buffersVaddr: s.buffersVaddr,
+          bufferCount: s.bufferCount,
+          bufferSize: s.bufferSize,
+          mac: itf.mac,
+          ip: itf.ip,
+          netmask: itf.netmask,
+        };
+      }),
+      policy: plan.sessions[sp.interfaces[0]!.session]!.notify,
+      echoPort: sp.echoPort,
+      costs: cc.lwip,
+      loopCosts: cc.stackLoop,
+      counters: sp.counters,
+    };
+    const id = create(
+      sp.space,
+      sp.thread,
+      sp.priority,
+      { module: components, export: 'stackServer', config },
+      rm,
+    );
+    stackThreads.set(sp.space, id);
+  }
+  // The sessions' client ids: config objects are cloned when the workers start, so patching
+  // them now (before start) is what the workers see.
+  for (const d of driverSessions) {
+    for (const s of d.sessions) {
+      const clientSpace = plan.sessions[s.index]!.clientSpace;
+      const id = stackThreads.get(clientSpace);
+      if (id === undefined) throw new AssemblyError(`no stack in domain "${clientSpace}"`);
+      s.client = id;
+    }
+  }
+
+  // A probe per domain: reports the worker's Linux thread id (for CPU per domain).
+  domainNames.forEach((name, slot) => {
+    create(name, `${name}/tid-probe`, 0, {
+      module: components,
+      export: 'threadIdProbe',
+      config: { out: tids, slot },
+    });
+  });
+
+  // Load clients on each NIC's wire, in the main thread on a real clock.
+  const clock = options.clock ?? new RealClock();
+  const clients: SimClient[] = [];
+  const links: {
+    nic: string;
+    rings: { toNic: FrameRing; fromNic: FrameRing } | null;
+    link: UdpFrameLink | InProcessFrameLink | null;
+    clients: SimClient[];
+  }[] = [];
+  for (const n of nics) {
+    const mine: SimClient[] = [];
+    if (wire.kind === 'load') {
+      for (const c of n.plan.clients) {
+        const client = new SimClient({
+          clock,
+          mac: c.mac,
+          ip: c.ip,
+          port: c.port,
+          targetMac: n.plan.mac,
+          targetIp: c.targetIp,
+          targetPort: plan.load.echoPort,
+          packetSize: plan.load.packetSize,
+        });
+        mine.push(client);
+        clients.push(client);
+      }
+    }
+    links.push({ nic: n.plan.name, rings: n.rings, link: null, clients: mine });
+  }
+
+  const pages = counterPages.map((p) => {
+    const expected = plan.components.filter(
+      (c) =>
+        c.space === p.domain &&
+        (c.kind === 'dataspace-manager' || c.kind === 'dp83820-driver' || c.kind === 'ip-stack'),
+    );
+    return { ...p, expected, read: () => readCountersPage(p.buffer, 0) };
+  });
+  const notReady = () => pages.find((p) => p.read().ready < p.expected.length);
+
+  let started = false;
+  let stopped = false;
+  const start = async () => {
+    if (started) throw new AssemblyError('threads system already started');
+    started = true;
+    await engine.start(); // the root-task domain runs in this thread from here
+    if (wire.kind === 'load') {
+      for (const l of links) {
+        let link: UdpFrameLink | InProcessFrameLink;
+        if (l.rings) {
+          link = new InProcessFrameLink(l.rings.toNic, l.rings.fromNic);
+          link.open();
+        } else {
+          const addr = engine.wires[l.nic];
+          if (addr === undefined) throw new AssemblyError(`no wire address for ${l.nic}`);
+          link = new UdpFrameLink(addr);
+          await link.open();
+        }
+        for (const c of l.clients) {
+          link.attach(c.mac, c);
+          c.attach(link);
+        }
+        l.link = link;
+      }
+    }
+  };
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const l of links) await l.link?.close();
+    for (const l of links) {
+      // the device side's pump stops on a closed ring (also when no link was opened)
+      l.rings?.toNic.close();
+      l.rings?.fromNic.close();
+    }
+    await engine.stop();
+  };
+
+  const counters = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    const put = (prefix: string, obj: object) => {
+      for (const [key, v] of Object.entries(obj)) {
+        if (typeof v === 'number') out[`${prefix}.${key}`] = v;
+        else if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) put(`${prefix}.${key}`, v);
+      }
+    };
+    for (const n of nics) put(n.plan.name, n.stats.read());
+    for (const l of links) if (l.link) put(`${l.nic}.link`, l.link.counters);
+    for (const p of pages) Object.assign(out, p.read().counters);
+    put('memory-source', root.sourceStats);
+    put('supervisor', root.supervisorStats);
+    for (const [d, c] of Object.entries(engine.counters)) put(`engine.${d}`, c);
+    const dc = engine.deviceCounters;
+    if (dc) put('engine.devices', dc);
+    return out;
+  };
+
+  const failed = () => engine.failures.length > 0 || engine.deviceError !== null;
+  const ready = () =>
+    started && !failed() && notReady() === undefined && nics.every((n) => n.stats.receiving);
+
+  const checkStarted = () => {
+    if (engine.deviceError !== null)
+      throw new AssemblyError(`the device worker failed: ${engine.deviceError}`);
+    const dead = engine.failures;
+    if (dead.length > 0) {
+      throw new AssemblyError(
+        `components failed during start-up: ${dead.map((f) => `${f.message}`).join('; ')}`,
+      );
+    }
+    const late = notReady();
+    if (late !== undefined) {
+      throw new AssemblyError(
+        `domain "${late.domain}" did not start: ${late.read().ready} of ${late.expected.map((c) => c.thread).join(', ')} ready`,
+      );
+    }
+    const off = nics.find((n) => !n.stats.receiving);
+    if (off !== undefined) throw new AssemblyError(`${off.plan.name}: receiver not enabled`);
+  };
+
+  const threadIds = (): Record<string, number> => {
+    const t = new Int32Array(tids);
+    const out: Record<string, number> = {};
+    domainNames.forEach((name, i) => {
+      out[name] = Atomics.load(t, i);
+    });
+    if (nics.length > 0) out.devices = Atomics.load(t, domainNames.length);
+    return out;
+  };
+
+  return {
+    plan,
+    engine,
+    clients,
+    clock,
+    start,
+    stop,
+    wires: () => engine.wires,
+    counters,
+    ready,
+    checkStarted,
+    threadIds,
+    domains: domainNames,
+    allocatedRegions: () => root.regions,
+  };
+}
