@@ -175,6 +175,9 @@ export function realizeThreads(
   // Regions: each a region of its own (physical: DMA reaches it), granted where the plan says.
   const counterPages: { domain: string; buffer: SharedArrayBuffer }[] = [];
   const regionPaddr = new Map<string, number>();
+  // (the root task's mappings — the supervisor's view of each session's control region — are
+  // granted once the root-task domain exists, below)
+  const rootGrants: { vaddr: number; region: PhysicalRegion }[] = [];
   for (const r of plan.regions) {
     if (r.purpose === 'counters') {
       const buffer = new SharedArrayBuffer(r.bytes);
@@ -184,7 +187,10 @@ export function realizeThreads(
     }
     const region = engine.createRegion(r.bytes);
     regionPaddr.set(r.name, region.paddr);
-    for (const m of r.mappings) engine.grantRegion(domain(m.space), m.vaddr, region);
+    for (const m of r.mappings) {
+      if (m.space === ROOT_TASK_SPACE) rootGrants.push({ vaddr: m.vaddr, region });
+      else engine.grantRegion(domain(m.space), m.vaddr, region);
+    }
   }
 
   // NICs in the device worker, wired as asked.
@@ -234,6 +240,7 @@ export function realizeThreads(
     ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
     domainOf: (t: ThreadId) => engine.threadInfo(t)?.space,
   });
+  for (const g of rootGrants) engine.grantRegion(root.domain, g.vaddr, g.region);
   // The supervisor's own mapping of every NIC's registers (the reset path), in the root task.
   for (const n of nics) {
     const w = supPlan.registers.find((r) => r.device === n.plan.name)!;
