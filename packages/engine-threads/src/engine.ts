@@ -1134,36 +1134,57 @@ export class ThreadsEngine {
    * its device windows. Its partners may name it again at once: until the worker runs it, a
    * send to it blocks (it is inactive).
    *
-   * @returns settles when the fresh worker has built the thread and runs
-   * @throws {@link ThreadsEngineError} as {@link ThreadsEngine.stopThread}; `STATE` if another live thread shares the domain
+   * Root-task threads' next kernel calls wait until then (see {@link ThreadsEngine.stopThread}).
+   *
+   * @returns settles when the fresh worker has built the thread and runs; rejects with
+   *   {@link ThreadsEngineError} as {@link ThreadsEngine.stopThread} would throw
    */
-  async restartThread(thread: ThreadId, component?: ComponentRef): Promise<void> {
-    if (this.phase !== 'running') throw new ThreadsEngineError('STATE', 'engine not running');
+  restartThread(thread: ThreadId, component?: ComponentRef): Promise<void> {
+    if (this.phase !== 'running') {
+      return Promise.reject(new ThreadsEngineError('STATE', 'engine not running'));
+    }
     const t = this.thread(thread);
-    const d = this.restartable(t);
+    let d: DomainRecord;
+    try {
+      d = this.restartable(t);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const index = t.domain;
     if (d.worker !== null) this.stopThread(thread);
-    while (this.recovery !== null || d.worker !== null) {
-      await (this.recovery ?? d.exited);
-    }
-    if (this.phase !== 'running') return;
-    const blocks = this.blocks!;
-    blocks.revive(thread);
-    blocks.setHang(index, false);
-    for (const m of d.devices) fenceMmioRing(m.ring, false);
-    const spec = d.threads.find((x) => x.id === thread)!;
-    t.exited = false;
-    d.stopped = false;
-    d.counters = null;
-    this.restartCounters.threadsRestarted++;
-    const worker = this.spawn(
-      d,
-      index,
-      [{ ...spec, component: component ?? spec.component }],
-      this.db.snapshot(index),
+    const prior = this.recovery; // the old worker's cleanup
+    const run = (async () => {
+      await prior;
+      while (d.worker !== null) await d.exited;
+      if (this.phase !== 'running') return;
+      const blocks = this.blocks!;
+      blocks.revive(thread);
+      blocks.setHang(index, false);
+      for (const m of d.devices) fenceMmioRing(m.ring, false);
+      const spec = d.threads.find((x) => x.id === thread)!;
+      t.exited = false;
+      d.stopped = false;
+      d.counters = null;
+      this.restartCounters.threadsRestarted++;
+      await this.spawn(
+        d,
+        index,
+        [{ ...spec, component: component ?? spec.component }],
+        this.db.snapshot(index),
+      );
+      (d.worker as Worker | null)?.postMessage('start');
+    })();
+    // root-task threads' next kernel calls wait until the fresh worker runs (as on the sim,
+    // where the restart is one step of the supervisor)
+    const gate: Promise<void> = run.then(
+      () => {},
+      () => {},
     );
-    await worker;
-    (d.worker as Worker | null)?.postMessage('start');
+    this.recovery = gate;
+    void gate.then(() => {
+      if (this.recovery === gate) this.recovery = null;
+    });
+    return run;
   }
 
   /** The domain of a thread that stop/restart may act on. */
@@ -1367,6 +1388,15 @@ export class ThreadsEngine {
         }, timeoutMs);
       }
     });
+  }
+
+  /**
+   * The components' clock: cycles since the engine started, as `sys.now()` reads it in every
+   * domain (0 before start).
+   */
+  now(): number {
+    if (this.blocks === null) return 0;
+    return (sharedNowMs() - this.epochMs) * (this.hz / 1000);
   }
 
   /** A thread's state from its control block ('inactive' before start). */
