@@ -46,6 +46,12 @@ import {
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
+import {
+  driversRestartable,
+  THREADS_MIN_HEARTBEAT_SECONDS,
+  ThreadsDriverRestarter,
+  type ThreadsRestartView,
+} from './threads-restart.js';
 import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
 
@@ -114,6 +120,12 @@ export interface ThreadsSystem {
   readonly domains: readonly string[];
   /** The regions the memory source allocated so far (dataspaces and translation tables). */
   allocatedRegions(): readonly PhysicalRegion[];
+  /**
+   * Driver restart (isolated, clustered): the supervisor restarts a driver that dies or hangs,
+   * as on the sim (see `threads-restart.ts`). Null where drivers share a worker with other
+   * components (embedded): those are reset on a quota disable only.
+   */
+  readonly restart: ThreadsRestartView | null;
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -282,7 +294,19 @@ export function realizeThreads(
   });
   if (supPlan.manager !== mgrPlan.thread)
     throw new AssemblyError('the device supervisor must serve the planned manager');
-  root.prepare(managerId);
+  // Driver restart where each driver has a worker of its own (threads-restart.ts).
+  const restarter = driversRestartable(plan) ? new ThreadsDriverRestarter(engine) : null;
+  const restartDrivers: ThreadId[] = [];
+  const heartbeat = Math.max(
+    THREADS_MIN_HEARTBEAT_SECONDS,
+    Math.min(...only(plan, 'dp83820-driver').map((d) => d.heartbeatSeconds)),
+  );
+  root.prepare(
+    managerId,
+    restarter === null
+      ? undefined
+      : { restarter, heartbeatInterval: Math.max(1, Math.round(heartbeat * hz)) },
+  );
   let promised = 0;
   for (const s of sourcePlan.serves) {
     if (s.thread !== mgrPlan.thread)
@@ -351,6 +375,7 @@ export function realizeThreads(
         translationCache: dp.translationCache,
         notifyAvoidance: dp.notifyAvoidance,
         supervisor: root.supervisorId,
+        supervised: restarter !== null,
         counters: dp.counters,
         costs: cc.driver,
       },
@@ -367,10 +392,29 @@ export function realizeThreads(
     });
     driverThreads.set(d.space, id);
     const devs = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!.devices;
-    root.superviseDriver(
-      id,
-      devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr),
-    );
+    const registers = devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr);
+    if (restarter === null) {
+      root.superviseDriver(id, registers);
+      continue;
+    }
+    // restartable: the supervisor is its exit handler, watches its sessions' heartbeat
+    const sessions = driverSessions[driverRefs.indexOf(d)]!.sessions;
+    root.superviseDriver(id, registers, {
+      exitNotifier: engine.superviseThread(id, root.supervisorId),
+      sessions: sessions.map((s) => ({
+        vaddr: supPlan.sessions.find((x) => x.index === s.index)!.vaddr,
+        capacity: plan.sessions[s.index]!.ringCapacity,
+        get client() {
+          return s.client; // patched below, with the stacks' ids
+        },
+      })),
+    });
+    restarter.add({
+      thread: id,
+      component: { module: components, export: 'dp83820DriverServer', config: d.config },
+      lines: devs.map((x) => x.irq),
+    });
+    restartDrivers.push(id);
   }
 
   const stackThreads = new Map<string, ThreadId>();
@@ -581,5 +625,9 @@ export function realizeThreads(
     threadIds,
     domains: domainNames,
     allocatedRegions: () => root.regions,
+    restart:
+      restarter === null
+        ? null
+        : { restarter, drivers: restartDrivers, records: () => root.supervisorRestarts },
   };
 }
