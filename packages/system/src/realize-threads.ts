@@ -55,6 +55,10 @@ import {
 import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
 
+// Driver restart on threads is public with the realiser that wires it (threads-restart*.ts).
+export * from './threads-restart.js';
+export * from './threads-restart-measure.js';
+
 /** A placement the threads engine cannot run (code `THREADS_PLACEMENT`). */
 export class ThreadsPlacementError extends UdfError {
   /** @param message - which placement and why */
