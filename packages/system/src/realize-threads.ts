@@ -94,6 +94,13 @@ export interface RealizeThreadsOptions {
   readonly calibration?: CalibrationFactors;
   /** Clock the ipbench clients pace on (default a `RealClock`). */
   readonly clock?: Clock;
+  /**
+   * Restart drivers that die or hang where the placement allows it (default true; see
+   * {@link ThreadsSystem.restart}). False: drivers are reset on a quota disable only, as
+   * without restart — no heartbeat checks, so a worker the OS leaves unscheduled is never
+   * restarted in the middle of a measurement.
+   */
+  readonly restart?: boolean;
 }
 
 /** What {@link realizeThreads} returns; call {@link ThreadsSystem.start} to run it. */
@@ -299,7 +306,10 @@ export function realizeThreads(
   if (supPlan.manager !== mgrPlan.thread)
     throw new AssemblyError('the device supervisor must serve the planned manager');
   // Driver restart where each driver has a worker of its own (threads-restart.ts).
-  const restarter = driversRestartable(plan) ? new ThreadsDriverRestarter(engine) : null;
+  const restarter =
+    options.restart !== false && driversRestartable(plan)
+      ? new ThreadsDriverRestarter(engine)
+      : null;
   const restartDrivers: ThreadId[] = [];
   const heartbeat = Math.max(
     THREADS_MIN_HEARTBEAT_SECONDS,
