@@ -87,6 +87,8 @@ describe('driver restart on the threads engine (issue 18)', () => {
     expect(driversRestartable(system('embedded'))).toBe(false);
     const embedded = realizeThreads(system('embedded'));
     expect(embedded.restart).toBe(null);
+    expect(realizeThreads(system('isolated')).restart).not.toBe(null);
+    expect(realizeThreads(system('isolated'), { restart: false }).restart).toBe(null);
   });
 
   it('a driver killed with worker.terminate() under an echo load is restarted with the same thread id; the stack keeps its ARP entry, session and counters; no pin leaks', async () => {
