@@ -298,6 +298,14 @@ export class DomainScheduler {
         return;
       }
       t.resume = undefined;
+      if (t.req.unstarted !== 0) {
+        // A Sys operation was called without `yield*`: its kernel call would silently not
+        // happen (the sim kernel fails the thread the same way).
+        t.req.unstarted = 0;
+        this.counters.badCalls++;
+        this.exit(t, new Error(`thread ${t.id} called a kernel operation without yield*`));
+        return;
+      }
       if (r.done === true) {
         this.exit(t, undefined);
         return;

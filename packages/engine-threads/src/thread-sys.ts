@@ -45,6 +45,11 @@ function memError(error: MemoryError['error'], vaddr: number): MemoryError {
 export interface CallRecord extends KernelCall {
   op: string;
   args: unknown[];
+  /**
+   * Operations created and not yet started (as the sim kernel's `unstarted`): one called
+   * without `yield*` never starts, and the scheduler fails the thread instead of skipping it.
+   */
+  unstarted?: number;
 }
 
 /**
@@ -60,7 +65,14 @@ export function createThreadSys(
   pager: ThreadId = NIL_THREAD,
 ): Sys {
   const args = req.args;
+  req.unstarted = 0;
+  // Each operation counts itself as created until its body starts (see CallRecord.unstarted).
+  const made = <T>(g: T): T => {
+    req.unstarted!++;
+    return g;
+  };
   function* send(to: ThreadId, msg: Message, timeout?: Timeout): SysCall<IpcResult> {
+    req.unstarted!--;
     req.op = 'send';
     args[0] = to;
     args[1] = msg;
@@ -68,6 +80,7 @@ export function createThreadSys(
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* receive(from: ThreadId, timeout?: Timeout, window?: Fpage): SysCall<IpcResult> {
+    req.unstarted!--;
     req.op = 'receive';
     args[0] = from;
     args[1] = timeout;
@@ -80,6 +93,7 @@ export function createThreadSys(
     timeout?: Timeout,
     window?: Fpage,
   ): SysCall<IpcResult> {
+    req.unstarted!--;
     req.op = 'call';
     args[0] = to;
     args[1] = msg;
@@ -88,6 +102,7 @@ export function createThreadSys(
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* reply(to: ThreadId, msg: Message): SysCall<IpcResult> {
+    req.unstarted!--;
     req.op = 'reply';
     args[0] = to;
     args[1] = msg;
@@ -99,6 +114,7 @@ export function createThreadSys(
     timeout?: Timeout,
     window?: Fpage,
   ): SysCall<IpcResult> {
+    req.unstarted!--;
     req.op = 'replyWait';
     args[0] = to;
     args[1] = msg;
@@ -107,20 +123,24 @@ export function createThreadSys(
     return (yield req as KernelCall<IpcResult>) as IpcResult;
   }
   function* yieldCpu(): SysCall<void> {
+    req.unstarted!--;
     req.op = 'yield';
     yield req as KernelCall<void>;
   }
   function* sleep(cycles: Cycles): SysCall<void> {
+    req.unstarted!--;
     req.op = 'sleep';
     args[0] = cycles;
     yield req as KernelCall<void>;
   }
   function* attach(line: number): SysCall<AttachResult> {
+    req.unstarted!--;
     req.op = 'attach';
     args[0] = line;
     return (yield req as KernelCall<AttachResult>) as AttachResult;
   }
   function* detach(line: number): SysCall<void> {
+    req.unstarted!--;
     req.op = 'detach';
     args[0] = line;
     yield req as KernelCall<void>;
@@ -135,6 +155,7 @@ export function createThreadSys(
     return (yield req as KernelCall<never>) as IpcResult;
   }
   function* access(vaddr: number, length: number, kind: Access): SysCall<MemoryView | MemoryError> {
+    req.unstarted!--;
     if (
       !Number.isInteger(vaddr) ||
       !Number.isInteger(length) ||
@@ -165,6 +186,7 @@ export function createThreadSys(
     }
   }
   function* unmap(fpage: Fpage, self = false): SysCall<number> {
+    req.unstarted!--;
     req.op = 'unmap';
     args[0] = fpage;
     args[1] = self;
@@ -178,11 +200,22 @@ export function createThreadSys(
     hz: clock.hz,
     now: () => clock.now(),
     charge: () => {},
-    yieldCpu,
-    sleep,
-    ipc: { send, receive, call, reply, replyWait },
-    irq: { attach, detach },
-    mem: { access, registers, unmap, translate },
+    yieldCpu: () => made(yieldCpu()),
+    sleep: (cycles) => made(sleep(cycles)),
+    ipc: {
+      send: (to, msg, timeout) => made(send(to, msg, timeout)),
+      receive: (from, timeout, window) => made(receive(from, timeout, window)),
+      call: (to, msg, timeout, window) => made(call(to, msg, timeout, window)),
+      reply: (to, msg) => made(reply(to, msg)),
+      replyWait: (to, msg, timeout, window) => made(replyWait(to, msg, timeout, window)),
+    },
+    irq: { attach: (line) => made(attach(line)), detach: (line) => made(detach(line)) },
+    mem: {
+      access: (vaddr, length, kind) => made(access(vaddr, length, kind)),
+      registers,
+      unmap: (fpage, self) => made(unmap(fpage, self)),
+      translate,
+    },
     preemption: {
       begin: () => blocks.openWindow(id),
       preempted: () => (blocks.flags(id) & FLAG_MISSED) !== 0,
