@@ -5,12 +5,13 @@ import {
   FLAG_MISSED,
   FLAG_WINDOW,
   kernelRegionBytes,
+  LOCK_OWNER_MAIN,
   MESSAGE_WORDS,
   ThreadState,
 } from './control-blocks.js';
 
 function region(threads = 3, domains = 2) {
-  const domainOf = [0, 0, 1, 1];
+  const domainOf = [0, 0, 1, 1, 2];
   return new ControlBlocks(new SharedArrayBuffer(kernelRegionBytes(threads, domains)), {
     threads,
     domains,
@@ -91,5 +92,47 @@ describe('ControlBlocks locks', () => {
     b.lock(1); // held by "a worker that died"
     b.lockTimeoutMs = 20;
     expect(() => b.lock(1)).toThrow(expect.objectContaining({ code: 'DEADLOCK' }));
+  });
+
+  it("a lock word names its holder; recoverLocks releases only a dead owner's locks and rebuilds their sender queues", () => {
+    const b = region(4, 3);
+    const dead = new ControlBlocks(b.buffer); // the view of a worker of domain 1 (tag 2)
+    dead.owner = 2;
+    // thread 2 send-blocked on thread 1, queued properly
+    b.lock2(1, 2);
+    b.setPartner(2, 1);
+    b.enqueueSender(1, 2);
+    b.setState(2, ThreadState.SendBlocked);
+    b.unlock2(1, 2);
+    // the dead worker took 1 and 3, began queueing 3 on 1 (head linked, tail not), and died
+    dead.lock(1);
+    dead.lock(3);
+    dead.setPartner(3, 1);
+    dead.setState(3, ThreadState.SendBlocked);
+    b.lock(4); // a live owner's lock
+    expect([b.lockOwner(1), b.lockOwner(3), b.lockOwner(4)]).toEqual([2, 2, LOCK_OWNER_MAIN]);
+    expect(b.recoverLocks(2)).toEqual([1, 3]);
+    expect([b.lockOwner(1), b.lockOwner(3), b.lockOwner(4)]).toEqual([0, 0, LOCK_OWNER_MAIN]);
+    b.lock(1);
+    const queue: number[] = [];
+    for (let s = b.firstSender(1); s !== 0; s = b.nextSender(s)) queue.push(s);
+    b.unlock(1);
+    expect(queue).toEqual([2, 3]); // the old order kept, the half-queued sender appended
+  });
+
+  it('revive makes a dead thread inactive with an empty block', () => {
+    const b = region();
+    b.lock(1);
+    b.setPartner(1, 2);
+    b.setDeadline(1, 5);
+    b.setState(1, ThreadState.Dead);
+    b.unlock(1);
+    expect(b.revive(1)).toBe(true);
+    expect([b.state(1), b.partner(1), b.deadline(1)]).toEqual([
+      ThreadState.Inactive,
+      0,
+      Number.POSITIVE_INFINITY,
+    ]);
+    expect(b.revive(1)).toBe(false); // only a dead thread
   });
 });

@@ -16,7 +16,9 @@
  * preemption-window bits (single atomic stores by the owner, see {@link ControlBlocks.openWindow})
  * and the sender-queue links of a queued sender, which belong to the lock of the thread whose
  * queue it is in. The lock is a three-state futex mutex (free, held, held with waiters), so a
- * holder that the OS deschedules does not make the others spin for its whole timeslice.
+ * holder that the OS deschedules does not make the others spin for its whole timeslice; the
+ * word also names its holder (an owner tag), so the locks of a worker the engine terminated can
+ * be released ({@link ControlBlocks.recoverLocks}).
  *
  * @module
  */
@@ -78,6 +80,15 @@ export const ResultCode = {
 export const RESULT_RECEIVE_PHASE = 16;
 
 const MAGIC = 0x55444654; // "UDFT"
+
+/**
+ * Owner tag of locks taken by the main thread (the engine and root-task threads). A lock word
+ * is `owner * 4 + s`, `s` 1 (held) or 2 (held, with waiters); a domain worker's tag is its
+ * domain index + 1, the device worker's {@link LOCK_OWNER_DEVICES}.
+ */
+export const LOCK_OWNER_MAIN = 2 ** 29 - 1;
+/** Owner tag of locks taken by the device worker (interrupt delivery). */
+export const LOCK_OWNER_DEVICES = 2 ** 29 - 2;
 const HEADER_BYTES = 64;
 const DOMAIN_BYTES = 64;
 const INT_FIELDS = 16;
@@ -111,6 +122,7 @@ const WORDS = 4;
 // int32 fields of a domain record
 const DOORBELL = 0;
 const STOP = 1;
+const HANG = 2;
 
 /** Bytes of a kernel region for `threads` thread slots (ids 1..threads) and `domains` domains. */
 export function kernelRegionBytes(threads: number, domains: number): number {
@@ -195,41 +207,136 @@ export class ControlBlocks {
 
   // ------------------------------------------------------------------ locks
 
+  /**
+   * The owner tag this side writes into the lock words it takes (see {@link LOCK_OWNER_MAIN}):
+   * a domain worker sets its domain index + 1, so that after the engine terminates the worker,
+   * {@link ControlBlocks.recoverLocks} can release exactly the locks it died holding.
+   */
+  owner = LOCK_OWNER_MAIN;
+
   /** Acquire thread `id`'s block lock. */
   lock(id: ThreadId): void {
     const i32 = this.i32;
     const w = this.at(id, LOCK);
-    let c = Atomics.compareExchange(i32, w, 0, 1);
+    const held = this.owner * 4;
+    let c = Atomics.compareExchange(i32, w, 0, held | 1);
     if (c === 0) return;
     for (let spin = 0; spin < 64; spin++) {
       if (Atomics.load(i32, w) === 0) {
-        c = Atomics.compareExchange(i32, w, 0, 1);
+        c = Atomics.compareExchange(i32, w, 0, held | 1);
         if (c === 0) return;
       }
     }
-    if (c !== 2) c = Atomics.exchange(i32, w, 2);
     const limit = this.lockTimeoutMs;
     const until = limit === Number.POSITIVE_INFINITY ? limit : performance.now() + limit;
-    while (c !== 0) {
-      if (until === Number.POSITIVE_INFINITY) Atomics.wait(i32, w, 2);
+    for (;;) {
+      c = Atomics.load(i32, w);
+      if (c === 0) {
+        // taken as "held with waiters": others may still sleep on it
+        if (Atomics.compareExchange(i32, w, 0, held | 2) === 0) return;
+        continue;
+      }
+      if ((c & 3) !== 2) {
+        // mark the holder's word "with waiters", keeping its owner tag
+        const n = (c & ~3) | 2;
+        if (Atomics.compareExchange(i32, w, c, n) !== c) continue;
+        c = n;
+      }
+      if (until === Number.POSITIVE_INFINITY) Atomics.wait(i32, w, c);
       else {
         const left = until - performance.now();
         if (left <= 0) {
           throw new ThreadsEngineError('DEADLOCK', `control block ${id} stayed locked ${limit} ms`);
         }
-        Atomics.wait(i32, w, 2, left);
+        Atomics.wait(i32, w, c, left);
       }
-      c = Atomics.exchange(i32, w, 2);
     }
   }
 
   /** Release thread `id`'s block lock. */
   unlock(id: ThreadId): void {
     const w = this.at(id, LOCK);
-    if (Atomics.sub(this.i32, w, 1) !== 1) {
-      Atomics.store(this.i32, w, 0);
-      Atomics.notify(this.i32, w, 1);
+    if ((Atomics.exchange(this.i32, w, 0) & 3) === 2) Atomics.notify(this.i32, w, 1);
+  }
+
+  /** The owner tag in thread `id`'s lock word (0: free). */
+  lockOwner(id: ThreadId): number {
+    return Atomics.load(this.i32, this.at(id, LOCK)) >>> 2;
+  }
+
+  /**
+   * Release every block lock held by `owner` — a domain worker the engine terminated (it must
+   * have exited: nothing of it runs any more) — and repair what its half-done critical
+   * sections may have left: each such block's sender queue is rebuilt from the invariant (a
+   * thread is queued on `r` iff it is send-blocked with partner `r`) and its domain's doorbell
+   * rung (a completion it made and did not ring for is then seen).
+   *
+   * @returns the blocks whose locks were released
+   */
+  recoverLocks(owner: number): ThreadId[] {
+    const i32 = this.i32;
+    const out: ThreadId[] = [];
+    for (let id = 1; id <= this.threads; id++) {
+      const w = this.at(id, LOCK);
+      const v = Atomics.load(i32, w);
+      if (v === 0 || v >>> 2 !== owner) continue;
+      if (Atomics.compareExchange(i32, w, v, 0) !== v) continue;
+      Atomics.notify(i32, w);
+      out.push(id);
     }
+    for (const id of out) {
+      this.lock(id);
+      this.rebuildQueue(id);
+      this.unlock(id);
+      this.ring(this.domainOf(id));
+    }
+    return out;
+  }
+
+  /** Rebuild `r`'s sender queue from the threads send-blocked on it, keeping valid order (lock of `r` held). */
+  private rebuildQueue(r: ThreadId): void {
+    const i32 = this.i32;
+    const members = new Set<ThreadId>();
+    for (let x = 1; x <= this.threads; x++) {
+      if (x !== r && this.state(x) === ThreadState.SendBlocked && this.partner(x) === r) {
+        members.add(x);
+      }
+    }
+    const order: ThreadId[] = [];
+    const seen = new Set<ThreadId>();
+    for (let s = i32[this.at(r, SQ_HEAD)]!; s !== 0 && this.isThread(s) && !seen.has(s); ) {
+      seen.add(s);
+      if (members.has(s)) order.push(s);
+      s = i32[this.at(s, SQ_NEXT)]!;
+    }
+    for (const x of members) if (!seen.has(x)) order.push(x);
+    i32[this.at(r, SQ_HEAD)] = 0;
+    i32[this.at(r, SQ_TAIL)] = 0;
+    for (const x of order) this.enqueueSender(r, x);
+  }
+
+  /**
+   * Make a dead thread startable again (the engine's restart): its block back to
+   * {@link ThreadState.Inactive}, no partner, flags, window, queue or deadline. Only for a
+   * thread that is {@link ThreadState.Dead} (its partners were failed when it died).
+   *
+   * @returns whether it was dead (and is now inactive)
+   */
+  revive(id: ThreadId): boolean {
+    this.lock(id);
+    const dead = this.state(id) === ThreadState.Dead;
+    if (dead) {
+      const i32 = this.i32;
+      for (const f of [PARTNER, FLAGS, RESULT, FROM, SQ_HEAD, SQ_TAIL, SQ_NEXT, SQ_PREV, ITEMS]) {
+        i32[this.at(id, f)] = 0;
+      }
+      i32[this.at(id, WIN_LOG2)] = 0;
+      i32[this.at(id, WIN_PAGE)] = 0;
+      this.f64[this.atF(id, DEADLINE)] = Number.POSITIVE_INFINITY;
+      this.setState(id, ThreadState.Inactive);
+    }
+    this.unlock(id);
+    return dead;
   }
 
   /** Acquire two blocks' locks in id order (the global lock order), or one if `a === b`. */
@@ -472,6 +579,19 @@ export class ControlBlocks {
   requestStop(domain: number): void {
     Atomics.store(this.i32, (HEADER_BYTES + domain * DOMAIN_BYTES) / 4 + STOP, 1);
     this.ring(domain);
+  }
+  /**
+   * Fault injection: make `domain`'s worker hang at its scheduler's next step — it blocks
+   * forever without running any thread (a hung driver, as the sim kernel's `injectHang`), until
+   * the engine terminates it. 0 clears the request (a restarted worker must not hang again).
+   */
+  setHang(domain: number, on: boolean): void {
+    Atomics.store(this.i32, (HEADER_BYTES + domain * DOMAIN_BYTES) / 4 + HANG, on ? 1 : 0);
+    this.ring(domain);
+  }
+  /** The index of `domain`'s hang word (the scheduler checks it and waits on it). */
+  hangIndex(domain: number): number {
+    return (HEADER_BYTES + domain * DOMAIN_BYTES) / 4 + HANG;
   }
   /** Whether a stop was requested for `domain`. */
   stopRequested(domain: number): boolean {

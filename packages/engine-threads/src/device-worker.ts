@@ -11,7 +11,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import type { DeviceHost, MmioDevice } from '@udf/l4-kernel';
 import type { WirePort } from '@udf/netdev';
 import { CycleClock } from './clock.js';
-import { ControlBlocks } from './control-blocks.js';
+import { ControlBlocks, LOCK_OWNER_DEVICES } from './control-blocks.js';
 import { RealTimeHost } from './device-host.js';
 import { InterruptTable } from './interrupts.js';
 import { drainMmioRing } from './mmio-ring.js';
@@ -24,6 +24,7 @@ const port = parentPort!;
 const post = (m: DeviceWorkerReport) => port.postMessage(m);
 
 const blocks = new ControlBlocks(data.kernel);
+blocks.owner = LOCK_OWNER_DEVICES;
 const irq = data.irqTable === null ? null : new InterruptTable(blocks, data.irqTable);
 // regions created at run time arrive on the region port; the frame table takes them when an
 // address does not resolve (the engine posts a region before anyone can know its address)
@@ -55,7 +56,7 @@ const TIMER_GRANULARITY_MS = 1;
 const spinMs = data.spinMicros / 1000;
 let stopping = false;
 
-const drain = { entries: 0, errors: 0 };
+const drain = { entries: 0, errors: 0, fenced: 0 };
 
 function executeRings(devices: readonly Built[]): void {
   for (const d of devices) for (const r of d.rings) drainMmioRing(r, d.device, drain);
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
     counters: {
       mmioEntries: drain.entries,
       mmioErrors: drain.errors,
+      mmioFenced: drain.fenced,
       eventErrors: host.eventErrors,
       wireRx: wires.reduce((s, w) => s + w.counters.rxFrames, 0),
       wireTx: wires.reduce((s, w) => s + w.counters.txFrames, 0),

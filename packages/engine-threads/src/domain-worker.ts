@@ -26,6 +26,9 @@ function describe(e: unknown): { message: string; stack?: string } {
 }
 
 const blocks = new ControlBlocks(data.kernel);
+// the locks this worker takes carry its tag: should the engine terminate it holding one, the
+// main thread releases exactly those (ControlBlocks.recoverLocks)
+blocks.owner = data.domain + 1;
 const irq = data.irqTable === null ? null : new InterruptTable(blocks, data.irqTable);
 const ipc = new IpcPath(blocks, data.latch, irq);
 const memory = new DomainMemory(data.memory, {

@@ -8,10 +8,13 @@
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import {
+  EXIT_FAILED,
+  EXIT_RETURNED,
   type InterruptLine,
   PENTIUM4_XEON_2_66,
   type Rights,
   rightsBits,
+  THREAD_EXIT_LABEL,
   type ThreadBody,
   type ThreadId,
 } from '@udf/l4-kernel';
@@ -19,7 +22,14 @@ import { CycleClock, sharedNowMs } from './clock.js';
 import { type ComponentRef, loadComponent } from './component.js';
 import { ControlBlocks, kernelRegionBytes, ThreadState } from './control-blocks.js';
 import { ThreadFailedError, ThreadsEngineError } from './errors.js';
-import { InterruptTable, interruptTableBytes, MAX_IRQ_LINES } from './interrupts.js';
+import {
+  InterruptTable,
+  IRQ_ASSERTED,
+  IRQ_DELIVERED,
+  IRQ_QUEUED,
+  interruptTableBytes,
+  MAX_IRQ_LINES,
+} from './interrupts.js';
 import { IpcPath } from './ipc.js';
 import {
   type KernelRequest,
@@ -30,9 +40,9 @@ import {
   LINK_WORDS,
   type SlowPath,
 } from './kernel-link.js';
-import { MappingDb, type MappingDbCounters, PAGE_BYTES } from './mapping-db.js';
+import { MappingDb, type MappingDbCounters, type MemoryUpdate, PAGE_BYTES } from './mapping-db.js';
 import { DomainDevices, DomainMemory } from './memory.js';
-import { MMIO_RING_BYTES, markMmioRingDead } from './mmio-ring.js';
+import { fenceMmioRing, MMIO_RING_BYTES, markMmioRingDead } from './mmio-ring.js';
 import { FRAME_BYTES, type PhysicalRegion } from './physical-memory.js';
 import type {
   DeviceMapping,
@@ -191,6 +201,10 @@ interface DomainRecord {
   /** Settles when the worker has exited. */
   exited: Promise<void> | null;
   stopped: boolean;
+  /** Its worker is being terminated on purpose ({@link ThreadsEngine.stopThread}): no exit notices. */
+  terminating: boolean;
+  /** Why the worker failed (its `error` event), reported when it has exited. */
+  error: { message: string; stack?: string } | null;
   counters: Readonly<Record<string, number>> | null;
 }
 
@@ -198,7 +212,16 @@ interface ThreadRecord {
   readonly name: string;
   readonly domain: DomainId;
   exited: boolean;
+  /** An exit notifier of the engine (no domain of its own; never runs). */
+  readonly kernel?: boolean;
+  /** Its exit notifier, if supervised ({@link ThreadsEngine.superviseThread}). */
+  notifier?: ThreadId;
+  /** Its supervisor, if supervised. */
+  supervisor?: ThreadId;
 }
+
+/** Domain index of the engine's exit notifiers in a {@link ThreadRecord} (placed with the interrupt threads). */
+const KERNEL_DOMAIN = -1;
 
 function defaultWorker(name = 'domain-worker'): {
   url: URL;
@@ -273,6 +296,16 @@ export class ThreadsEngine {
     },
   };
   private waiters: (() => void)[] = [];
+  /** Settles when the engine has cleaned up after the last worker it terminated. */
+  private recovery: Promise<void> | null = null;
+  private epochMs = 0;
+  private readonly supervisedFailureList: ThreadFailedError[] = [];
+  private readonly restartCounters = {
+    exitNotices: 0,
+    workersTerminated: 0,
+    threadsRestarted: 0,
+    locksRecovered: 0,
+  };
 
   /** @param options - see {@link ThreadsEngineOptions} */
   constructor(options: ThreadsEngineOptions = {}) {
@@ -334,9 +367,31 @@ export class ThreadsEngine {
     return { number: line, raise: () => irq.raise(line), lower: () => irq.lower(line) };
   }
 
-  /** Failures so far: threads whose body threw, whose component did not load, or whose domain worker died. */
+  /**
+   * Failures so far: threads whose body threw, whose component did not load, or whose domain
+   * worker died — except supervised threads (see {@link ThreadsEngine.supervisedFailures}).
+   */
   get failures(): readonly ThreadFailedError[] {
     return this.failureList;
+  }
+
+  /** Failures of supervised threads: their supervisor was told, the run went on. */
+  get supervisedFailures(): readonly ThreadFailedError[] {
+    return this.supervisedFailureList;
+  }
+
+  /**
+   * Counters of supervision and restart: exit notices sent, workers terminated by
+   * {@link ThreadsEngine.stopThread}, threads restarted, control-block locks recovered from
+   * terminated workers.
+   */
+  get restartStats(): Readonly<{
+    exitNotices: number;
+    workersTerminated: number;
+    threadsRestarted: number;
+    locksRecovered: number;
+  }> {
+    return { ...this.restartCounters };
   }
 
   /** Counters each stopped domain reported (by domain name); empty while running. */
@@ -365,6 +420,8 @@ export class ThreadsEngine {
       worker: null,
       exited: null,
       stopped: false,
+      terminating: false,
+      error: null,
       counters: null,
     });
     return this.domainList.length - 1;
@@ -798,12 +855,16 @@ export class ThreadsEngine {
   async start(): Promise<void> {
     this.requireSetup();
     this.phase = 'running';
-    const domainOf: number[] = [0];
-    for (let id = 1; id < this.threadList.length; id++) domainOf.push(this.threadList[id]!.domain);
-    // interrupt threads follow the components' threads, in a domain of their own with no
-    // worker (ringing its doorbell wakes nobody)
-    const irqBase = this.threadList.length;
+    // interrupt threads (and exit notifiers) are in a domain of their own with no worker
+    // (ringing its doorbell wakes nobody)
     const irqDomain = this.domainList.length;
+    const domainOf: number[] = [0];
+    for (let id = 1; id < this.threadList.length; id++) {
+      const d = this.threadList[id]!.domain;
+      domainOf.push(d === KERNEL_DOMAIN ? irqDomain : d);
+    }
+    // interrupt threads follow the components' threads
+    const irqBase = this.threadList.length;
     for (let l = 0; l < this.irqLines; l++) domainOf.push(irqDomain);
     const threads = domainOf.length - 1;
     const domains = this.domainList.length + 1;
@@ -823,8 +884,8 @@ export class ThreadsEngine {
           });
     this.irq = irqTable;
     this.ipc = new IpcPath(blocks, this.options.latch ?? true, irqTable);
-    const w = this.options.worker ?? defaultWorker();
     const epochMs = sharedNowMs();
+    this.epochMs = epochMs;
     const link = new SharedArrayBuffer(kernelLinkBytes(domains));
     this.link = new Int32Array(link);
     try {
@@ -845,47 +906,7 @@ export class ThreadsEngine {
         );
         return;
       }
-      const channel = new MessageChannel();
-      d.memoryPort = channel.port1;
-      const data: DomainWorkerData = {
-        entry: w.entry,
-        kernel: blocks.buffer,
-        domain: index,
-        hz: this.hz,
-        epochMs,
-        latch: this.options.latch ?? true,
-        spinMicros: this.options.spinMicros ?? 0,
-        irqTable: irqTable?.buffer ?? null,
-        threads: d.threads,
-        memory: this.db.takeUpdate(index) ?? { regions: [], set: [], del: [] },
-        link,
-        memoryPort: channel.port2,
-        devices: d.devices,
-      };
-      const worker = new Worker(w.url, {
-        workerData: data,
-        execArgv: w.execArgv,
-        transferList: [channel.port2],
-      });
-      d.worker = worker;
-      d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          worker.on('message', (m: WorkerReport) => {
-            if (m.type === 'ready') resolve();
-            else if (m.type === 'kernel') this.kernelRequest(index, m);
-            else this.onReport(d, m);
-          });
-          worker.on('error', (e) => {
-            this.domainFailed(d, e.message, e.stack);
-            reject(e);
-          });
-          worker.on('exit', (code) => {
-            if (!d.stopped) this.domainFailed(d, `worker exited with code ${code}`);
-            reject(new ThreadsEngineError('STATE', `domain ${d.name} exited before it was ready`));
-          });
-        }),
-      );
+      ready.push(this.spawn(d, index, d.threads, this.db.takeUpdate(index)));
     });
     const limit = this.options.startTimeoutMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -919,6 +940,319 @@ export class ThreadsEngine {
     }
   }
 
+  /**
+   * Start a worker for domain `d` running `threads`, its page table `memory` (null: empty);
+   * settles when it has built its components (it runs once it gets `start`).
+   */
+  private spawn(
+    d: DomainRecord,
+    index: number,
+    threads: DomainRecord['threads'],
+    memory: MemoryUpdate | null,
+  ): Promise<void> {
+    const w = this.options.worker ?? defaultWorker();
+    const blocks = this.blocks!;
+    const channel = new MessageChannel();
+    d.memoryPort = channel.port1;
+    const data: DomainWorkerData = {
+      entry: w.entry,
+      kernel: blocks.buffer,
+      domain: index,
+      hz: this.hz,
+      epochMs: this.epochMs,
+      latch: this.options.latch ?? true,
+      spinMicros: this.options.spinMicros ?? 0,
+      irqTable: this.irq?.buffer ?? null,
+      threads,
+      memory: memory ?? { regions: [], set: [], del: [] },
+      link: this.link!.buffer as SharedArrayBuffer,
+      memoryPort: channel.port2,
+      devices: d.devices,
+    };
+    const worker = new Worker(w.url, {
+      workerData: data,
+      execArgv: w.execArgv,
+      transferList: [channel.port2],
+    });
+    d.worker = worker;
+    d.error = null;
+    d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: WorkerReport) => {
+        if (d.worker !== worker) return; // a terminated worker's late word
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'kernel') this.kernelRequest(index, m);
+        else this.onReport(d, m);
+      });
+      worker.on('error', (e) => {
+        d.error ??= { message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}) };
+        reject(e);
+      });
+      worker.on('exit', (code) => {
+        this.workerExited(d, index, worker, code);
+        reject(new ThreadsEngineError('STATE', `domain ${d.name} exited before it was ready`));
+      });
+    });
+  }
+
+  /**
+   * A domain worker exited. Unless it stopped on request or ran out of threads, its threads
+   * died with it: release the control-block locks it held (it may have been terminated inside
+   * a locked section), mark its threads dead and fail their partners with
+   * `non-existing-partner`; a supervised thread's supervisor gets an exit notice (not when the
+   * engine terminated the worker on purpose, {@link ThreadsEngine.stopThread}), any other
+   * thread is a `DOMAIN_FAILED` failure.
+   */
+  private workerExited(d: DomainRecord, index: number, worker: Worker, code: number): void {
+    if (d.worker !== worker) return;
+    d.worker = null;
+    d.memoryPort?.close();
+    d.memoryPort = null;
+    if (this.phase === 'stopped' || this.blocks === null) return;
+    const blocks = this.blocks;
+    const on = d.terminating;
+    d.terminating = false;
+    if (d.stopped && !on) return; // its scheduler returned: nothing was held
+    d.stopped = true;
+    const message = d.error?.message ?? `worker exited with code ${code}`;
+    const stack = d.error?.stack;
+    const recovered = blocks.recoverLocks(index + 1);
+    this.restartCounters.locksRecovered += recovered.length;
+    for (const t of d.threads) {
+      const rec = this.threadList[t.id]!;
+      let note = '';
+      try {
+        if (blocks.state(t.id) !== ThreadState.Dead) this.ipc!.kill(t.id);
+      } catch (e) {
+        // a lock held by another worker that died: its partners cannot be failed cleanly
+        note = ` (partners not failed: ${(e as Error).message})`;
+      }
+      if (rec.exited) continue;
+      rec.exited = true;
+      if (on) continue; // stopped on purpose: as the sim's kill, no notice
+      const f = new ThreadFailedError(
+        'DOMAIN_FAILED',
+        t.id,
+        rec.name,
+        d.name,
+        message + note,
+        stack,
+      );
+      if (rec.supervisor !== undefined) {
+        this.supervisedFailureList.push(f);
+        this.notifyExit(t.id, EXIT_FAILED);
+      } else this.failureList.push(f);
+    }
+    try {
+      this.ipc?.failTransfers(new Set(d.threads.map((t) => t.id)));
+    } catch {
+      // a lock held by another dead worker: those partners cannot be failed cleanly (as above)
+    }
+    this.notifyWaiters();
+  }
+
+  /** Send thread `id`'s supervisor its exit notice from its notifier (one pending at a time). */
+  private notifyExit(id: ThreadId, how: number): void {
+    const rec = this.threadList[id]!;
+    const n = rec.notifier;
+    const ipc = this.ipc;
+    if (n === undefined || rec.supervisor === undefined || ipc === null) return;
+    if (ipc.blocks.state(n) === ThreadState.SendBlocked) return; // one already waits
+    this.restartCounters.exitNotices++;
+    ipc.send(n, rec.supervisor, THREAD_EXIT_LABEL, [id, how], Number.POSITIVE_INFINITY, false, 0);
+  }
+
+  // ------------------------------------------------------------------ supervision and restart
+
+  /**
+   * Supervise a thread (the sim kernel's `superviseThread`, L4's exception handler for death):
+   * when its body returns or throws, or its domain worker exits or fails, the run goes on —
+   * no entry in {@link ThreadsEngine.failures} — its partners get `non-existing-partner`, and
+   * `handler` receives an IPC from the returned notifier id with label `THREAD_EXIT_LABEL` and
+   * words `[thread, how]` (`EXIT_RETURNED` or `EXIT_FAILED`), as on the sim. The handler need
+   * not reply. A thread stopped with {@link ThreadsEngine.stopThread} sends no notice.
+   *
+   * @returns the exit notifier's thread id (the `from` of the notices)
+   * @throws {@link ThreadsEngineError} `NO_SUCH_THREAD`, `STATE` after start
+   */
+  superviseThread(thread: ThreadId, handler: ThreadId): ThreadId {
+    this.requireSetup();
+    const t = this.thread(thread);
+    const h = this.thread(handler);
+    if (t.kernel === true || h.kernel === true || thread === handler) {
+      throw new ThreadsEngineError('NO_SUCH_THREAD', `cannot supervise ${thread} by ${handler}`);
+    }
+    t.supervisor = handler;
+    if (t.notifier === undefined) {
+      t.notifier = this.threadList.length;
+      this.threadList.push({
+        name: `exit-${t.name}`,
+        domain: KERNEL_DOMAIN,
+        exited: true,
+        kernel: true,
+      });
+    }
+    return t.notifier;
+  }
+
+  /**
+   * Stop a thread by terminating its domain's worker (`worker.terminate()`) — a hung driver
+   * cannot be stopped any other way. Its domain's device windows are fenced at once (what it
+   * posted and the device has not executed is dropped); once the worker has exited, the
+   * control-block locks it died holding are released, its threads are dead and their partners
+   * get `non-existing-partner`. Root-task threads' next kernel calls wait for that cleanup.
+   * No exit notice is sent. Nothing if the thread's worker is already gone.
+   *
+   * Every other live thread of the domain dies with it, so this is refused for a domain that
+   * has live unsupervised threads (a driver embedded with its client's stack).
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` (a root-task thread, or a domain shared with live unsupervised threads), `STATE` before start
+   */
+  stopThread(thread: ThreadId): void {
+    if (this.phase !== 'running') throw new ThreadsEngineError('STATE', 'engine not running');
+    const t = this.thread(thread);
+    const d = this.restartable(t);
+    const worker = d.worker;
+    if (worker === null || d.terminating) return;
+    d.terminating = true;
+    for (const m of d.devices) fenceMmioRing(m.ring, true);
+    this.restartCounters.workersTerminated++;
+    const exited = d.exited ?? Promise.resolve();
+    void worker.terminate();
+    const prior = this.recovery;
+    const done: Promise<void> = Promise.all([prior, exited]).then(() => {
+      if (this.recovery === done) this.recovery = null;
+    });
+    this.recovery = done;
+  }
+
+  /**
+   * Restart a thread with the same id (the sim kernel's `restartThread`): a live one is stopped
+   * first ({@link ThreadsEngine.stopThread}); once its domain's worker is gone, a fresh worker
+   * for the domain runs just this thread, built from `component` (default: the reference it
+   * was created with) — the domain keeps its mappings (the mapping database's view of it) and
+   * its device windows. Its partners may name it again at once: until the worker runs it, a
+   * send to it blocks (it is inactive).
+   *
+   * Root-task threads' next kernel calls wait until then (see {@link ThreadsEngine.stopThread}).
+   *
+   * @returns settles when the fresh worker has built the thread and runs; rejects with
+   *   {@link ThreadsEngineError} as {@link ThreadsEngine.stopThread} would throw
+   */
+  restartThread(thread: ThreadId, component?: ComponentRef): Promise<void> {
+    if (this.phase !== 'running') {
+      return Promise.reject(new ThreadsEngineError('STATE', 'engine not running'));
+    }
+    const t = this.thread(thread);
+    let d: DomainRecord;
+    try {
+      d = this.restartable(t);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const index = t.domain;
+    if (d.worker !== null) this.stopThread(thread);
+    const prior = this.recovery; // the old worker's cleanup
+    const run = (async () => {
+      await prior;
+      while (d.worker !== null) await d.exited;
+      if (this.phase !== 'running') return;
+      const blocks = this.blocks!;
+      blocks.revive(thread);
+      blocks.setHang(index, false);
+      for (const m of d.devices) fenceMmioRing(m.ring, false);
+      const spec = d.threads.find((x) => x.id === thread)!;
+      t.exited = false;
+      d.stopped = false;
+      d.counters = null;
+      this.restartCounters.threadsRestarted++;
+      await this.spawn(
+        d,
+        index,
+        [{ ...spec, component: component ?? spec.component }],
+        this.db.snapshot(index),
+      );
+      (d.worker as Worker | null)?.postMessage('start');
+    })();
+    // root-task threads' next kernel calls wait until the fresh worker runs (as on the sim,
+    // where the restart is one step of the supervisor)
+    const gate: Promise<void> = run.then(
+      () => {},
+      () => {},
+    );
+    this.recovery = gate;
+    void gate.then(() => {
+      if (this.recovery === gate) this.recovery = null;
+    });
+    return run;
+  }
+
+  /** The domain of a thread that stop/restart may act on. */
+  private restartable(t: ThreadRecord): DomainRecord {
+    const d = this.domainList[t.domain];
+    if (d === undefined || d.root || t.kernel === true) {
+      throw new ThreadsEngineError('CONFIG', `thread ${t.name} is not in a domain worker`);
+    }
+    const others = d.threads.filter((x) => {
+      const r = this.threadList[x.id]!;
+      return r !== t && !r.exited && r.supervisor === undefined;
+    });
+    if (others.length > 0) {
+      throw new ThreadsEngineError(
+        'CONFIG',
+        `thread ${t.name} shares domain ${d.name} with live unsupervised threads (${others.map((x) => this.threadList[x.id]!.name).join(', ')}): its worker cannot be replaced`,
+      );
+    }
+    return d;
+  }
+
+  /**
+   * True if interrupt line `line` has work its handler has not finished: asserted, queued for
+   * the handler, or delivered and not acknowledged (the sim kernel's `interruptPending`).
+   */
+  interruptPending(line: number): boolean {
+    const irq = this.irq;
+    if (irq === null || !Number.isInteger(line) || line < 0 || line >= irq.lines) return false;
+    return (irq.state(line) & (IRQ_ASSERTED | IRQ_QUEUED | IRQ_DELIVERED)) !== 0;
+  }
+
+  /**
+   * Fault injection: the worker of `thread`'s domain hangs — at its next scheduling step it
+   * blocks forever, running none of its threads, without dying (only a supervisor watching a
+   * heartbeat can tell; {@link ThreadsEngine.stopThread} ends it).
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` for a root-task thread, `STATE` before start
+   */
+  injectHang(thread: ThreadId): void {
+    if (this.phase !== 'running') throw new ThreadsEngineError('STATE', 'engine not running');
+    const t = this.thread(thread);
+    const d = this.domainList[t.domain];
+    if (d === undefined || d.root) {
+      throw new ThreadsEngineError('CONFIG', `thread ${t.name} is not in a domain worker`);
+    }
+    this.blocks!.setHang(t.domain, true);
+  }
+
+  /**
+   * Fault injection: terminate the worker of `thread`'s domain as if it had crashed
+   * (`worker.terminate()`): unlike {@link ThreadsEngine.stopThread}, its supervised threads'
+   * supervisors get exit notices (`EXIT_FAILED`).
+   *
+   * @throws {@link ThreadsEngineError} `CONFIG` for a root-task thread, `STATE` before start
+   */
+  killWorker(thread: ThreadId): Promise<void> {
+    if (this.phase !== 'running') throw new ThreadsEngineError('STATE', 'engine not running');
+    const t = this.thread(thread);
+    const d = this.domainList[t.domain];
+    if (d === undefined || d.root) {
+      throw new ThreadsEngineError('CONFIG', `thread ${t.name} is not in a domain worker`);
+    }
+    d.error ??= { message: 'worker terminated (fault injection)' };
+    const exited = d.exited ?? Promise.resolve();
+    void d.worker?.terminate();
+    return exited;
+  }
+
   /** Build a root-task domain's scheduler in the main thread (its threads are closures or components). */
   private async buildRoot(
     d: DomainRecord,
@@ -939,6 +1273,7 @@ export class ThreadsEngine {
       memory,
       devices: new DomainDevices(d.devices),
       slow: this.mainSlow,
+      gate: () => this.recovery,
       onExit: (id, error) =>
         this.onReport(
           d,
@@ -1024,7 +1359,7 @@ export class ThreadsEngine {
    */
   async join(ids?: readonly ThreadId[], timeoutMs?: number): Promise<void> {
     if (this.phase === 'setup') throw new ThreadsEngineError('STATE', 'engine not started');
-    const list = ids ?? this.threadList.map((_, i) => i).slice(1);
+    const list = ids ?? this.threadList.flatMap((t, i) => (i > 0 && t?.kernel !== true ? [i] : []));
     for (const id of list) this.thread(id);
     const done = () => this.phase === 'stopped' || list.every((id) => this.threadList[id]!.exited);
     if (done()) return;
@@ -1053,6 +1388,15 @@ export class ThreadsEngine {
         }, timeoutMs);
       }
     });
+  }
+
+  /**
+   * The components' clock: cycles since the engine started, as `sys.now()` reads it in every
+   * domain (0 before start).
+   */
+  now(): number {
+    if (this.blocks === null) return 0;
+    return (sharedNowMs() - this.epochMs) * (this.hz / 1000);
   }
 
   /** A thread's state from its control block ('inactive' before start). */
@@ -1150,11 +1494,14 @@ export class ThreadsEngine {
       const t = this.threadList[m.id];
       if (t === undefined || t.exited) return;
       t.exited = true;
-      if (m.kind !== undefined) {
-        this.failureList.push(
-          new ThreadFailedError(m.kind, m.id, t.name, d.name, m.message ?? 'failed', m.stack),
-        );
-      }
+      const f =
+        m.kind === undefined
+          ? null
+          : new ThreadFailedError(m.kind, m.id, t.name, d.name, m.message ?? 'failed', m.stack);
+      if (t.supervisor !== undefined) {
+        if (f !== null) this.supervisedFailureList.push(f);
+        this.notifyExit(m.id, f === null ? EXIT_RETURNED : EXIT_FAILED);
+      } else if (f !== null) this.failureList.push(f);
       this.notifyWaiters();
     } else if (m.type === 'stopped') {
       // the scheduler returned: the worker's exit that follows is not a failure

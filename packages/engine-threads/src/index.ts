@@ -16,6 +16,8 @@ export {
   FLAG_SLEEPING,
   FLAG_WINDOW,
   kernelRegionBytes,
+  LOCK_OWNER_DEVICES,
+  LOCK_OWNER_MAIN,
   MESSAGE_WORDS,
   RESULT_RECEIVE_PHASE,
   ResultCode,
@@ -88,6 +90,7 @@ export {
 } from './memory.js';
 export {
   drainMmioRing,
+  fenceMmioRing,
   MMIO_RING_BYTES,
   MMIO_RING_ENTRIES,
   type MmioDrainCounters,

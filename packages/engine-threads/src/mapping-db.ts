@@ -280,6 +280,29 @@ export class MappingDb {
     return { regions, set, del };
   }
 
+  /**
+   * `domain`'s whole page table as one update from an empty table, for a fresh worker of the
+   * domain (a restart): every mapped page and the regions they are in (those count as held
+   * from now on; pending changes are included and cleared).
+   */
+  snapshot(domain: number): MemoryUpdate {
+    const s = this.space(domain);
+    const regions: RegionInfo[] = [];
+    const set: number[] = [];
+    const held = new Set<number>();
+    for (const [vpage, m] of s.pages) {
+      if (!held.has(m.region)) {
+        held.add(m.region);
+        regions.push(this.regionList[m.region]!);
+      }
+      set.push(vpage, m.region, m.page, m.rights);
+    }
+    s.held.clear();
+    for (const r of held) s.held.add(r);
+    s.dirty.clear();
+    return { regions, set, del: [] };
+  }
+
   /** Whether `domain`'s worker holds region `id` (test and isolation checks). */
   holds(domain: number, id: number): boolean {
     return this.space(domain).held.has(id);

@@ -18,6 +18,7 @@ const HEAD = 0; // entries posted (producer)
 const TAIL = 1; // entries executed (consumer)
 const VALUE = 2; // result of the last read
 const DEAD = 3; // nonzero: the device worker is gone (reads return all ones, writes are dropped)
+const FENCE = 4; // nonzero: the producer's domain was stopped (the device drops what it posted)
 const HEADER = 16;
 const ENTRY = 3; // op, offset, value
 const OP_WRITE = 1;
@@ -49,6 +50,17 @@ export function markMmioRingDead(ring: SharedArrayBuffer): void {
   const r = new Int32Array(ring);
   Atomics.store(r, DEAD, 1);
   Atomics.notify(r, TAIL);
+}
+
+/**
+ * Fence a ring (`on`) or lift the fence: while fenced, the device worker drops every entry in
+ * it — writes ignored, reads answered all ones — instead of executing it. The engine fences a
+ * domain's rings when it stops the domain's worker (a driver it terminates cannot touch its
+ * devices with accesses it posted and the device had not executed yet), and lifts the fence
+ * before a fresh worker for the domain starts.
+ */
+export function fenceMmioRing(ring: SharedArrayBuffer, on: boolean): void {
+  Atomics.store(new Int32Array(ring), FENCE, on ? 1 : 0);
 }
 
 /** The producer side: a {@link RegisterWindow} over a device's ring. */
@@ -143,6 +155,8 @@ export interface MmioDrainCounters {
   entries: number;
   /** Accesses the device model threw on (a model bug): counted, reads return all ones. */
   errors: number;
+  /** Accesses dropped because their ring was fenced (a stopped domain's, see {@link fenceMmioRing}). */
+  fenced?: number;
 }
 
 /**
@@ -160,6 +174,14 @@ export function drainMmioRing(
   const head = Atomics.load(ring, HEAD);
   let tail = Atomics.load(ring, TAIL);
   const n = head - tail;
+  if (n > 0 && Atomics.load(ring, FENCE) !== 0) {
+    // a stopped producer's accesses: dropped (a reader still waiting gets all ones)
+    Atomics.store(ring, VALUE, -1);
+    Atomics.store(ring, TAIL, head);
+    Atomics.notify(ring, TAIL);
+    if (counters) counters.fenced = (counters.fenced ?? 0) + n;
+    return n;
+  }
   while (tail < head) {
     const e = HEADER + (tail % MMIO_RING_ENTRIES) * ENTRY;
     const op = ring[e]!;

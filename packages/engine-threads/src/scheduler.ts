@@ -69,6 +69,13 @@ export interface SchedulerOptions {
   readonly slow?: SlowPath;
   /** Called when a thread's body returns (`error` undefined) or throws. */
   readonly onExit: (id: ThreadId, error: unknown) => void;
+  /**
+   * Root-task schedulers only ({@link DomainScheduler.runAsync}): a promise to wait for before a
+   * thread's next kernel call is executed, or null. The engine's recovery after it terminated a
+   * worker (its locks released, its threads' partners failed) — so a supervisor that stopped a
+   * driver makes its next IPC only once that is done.
+   */
+  readonly gate?: () => Promise<void> | null;
 }
 
 interface LocalThread {
@@ -77,6 +84,8 @@ interface LocalThread {
   readonly req: CallRecord;
   gen: Generator<unknown, void, unknown> | null;
   resume: unknown;
+  /** A kernel call yielded and not yet executed (held at the gate). */
+  held: CallRecord | null;
 }
 
 /** Steps a root-task scheduler runs before it lets the main thread's event loop in. */
@@ -104,6 +113,7 @@ export class DomainScheduler {
   private readonly blocked: LocalThread[] = [];
   private live = 0;
   private earliest = Number.POSITIVE_INFINITY;
+  private gated: Promise<void> | null = null;
 
   /** @param options - see {@link SchedulerOptions} */
   constructor(options: SchedulerOptions) {
@@ -115,7 +125,7 @@ export class DomainScheduler {
   add(id: ThreadId, priority: number, body: ThreadBody, pager: ThreadId = NIL_THREAD): void {
     const req: CallRecord = { op: '', args: [undefined, undefined, undefined, undefined] };
     const sys = createThreadSys(id, this.o.clock, this.o.blocks, req, this.hw, pager);
-    const t: LocalThread = { id, priority, req, gen: null, resume: undefined };
+    const t: LocalThread = { id, priority, req, gen: null, resume: undefined, held: null };
     this.live++;
     try {
       t.gen = body(sys);
@@ -136,10 +146,15 @@ export class DomainScheduler {
     const words = blocks.words;
     const bell = blocks.doorbellIndex(domain);
     const spinMs = (this.o.spinMicros ?? 0) / 1000;
+    const hang = blocks.hangIndex(domain);
     let seen = Atomics.load(words, bell) - 1;
     for (;;) {
       const v = Atomics.load(words, bell);
       if (blocks.stopRequested(domain)) return 'stopped';
+      if (Atomics.load(words, hang) !== 0) {
+        // injected hang: block for good, running nothing (only terminating the worker ends it)
+        for (;;) Atomics.wait(words, hang, Atomics.load(words, hang));
+      }
       if (v !== seen) {
         seen = v;
         this.collect();
@@ -201,6 +216,11 @@ export class DomainScheduler {
       }
       if (this.ready.length > 0) {
         this.step();
+        const g = this.gated;
+        if (g !== null) {
+          this.gated = null;
+          await g;
+        }
         if (++steps % ROOT_STEPS_PER_TURN === 0) {
           await new Promise<void>((r) => setImmediate(r));
         }
@@ -267,20 +287,33 @@ export class DomainScheduler {
 
   private step(): void {
     const t = this.pick();
-    let r: IteratorResult<unknown, void>;
-    try {
-      r = t.gen!.next(t.resume);
-    } catch (e) {
-      this.exit(t, e ?? new Error('thread threw a nullish value'));
-      return;
-    }
-    t.resume = undefined;
-    if (r.done === true) {
-      this.exit(t, undefined);
-      return;
+    let call = t.held;
+    if (call !== null) t.held = null;
+    else {
+      let r: IteratorResult<unknown, void>;
+      try {
+        r = t.gen!.next(t.resume);
+      } catch (e) {
+        this.exit(t, e ?? new Error('thread threw a nullish value'));
+        return;
+      }
+      t.resume = undefined;
+      if (r.done === true) {
+        this.exit(t, undefined);
+        return;
+      }
+      call = r.value as CallRecord;
+      const g = this.o.gate?.() ?? null;
+      if (g !== null) {
+        // executed once the engine's recovery is done (runAsync waits for it)
+        t.held = call;
+        this.ready.unshift(t);
+        this.gated = g;
+        return;
+      }
     }
     this.counters.calls++;
-    const out = this.exec(t, r.value as CallRecord);
+    const out = this.exec(t, call);
     if (out === BLOCKED) {
       this.blocked.push(t);
       const d = this.o.blocks.deadline(t.id);

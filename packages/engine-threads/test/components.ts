@@ -287,3 +287,51 @@ export function* exiter(sys: Sys) {
   yield* sys.ipc.receive(ANY_THREAD);
   process.exit(3);
 }
+
+/**
+ * A server whose state lives in its domain's memory (not in the worker): it counts requests in
+ * the word at `vaddr` and replies `[count]`; with `throwAt`, it throws when the count reaches it.
+ */
+export function countingServer(config: { vaddr: number; throwAt?: number }) {
+  return function* (sys: Sys) {
+    const v = yield* sys.mem.access(config.vaddr, 4, 'write');
+    if ('ok' in v) throw new Error('no counter page');
+    const count = new Int32Array(v.buffer, v.byteOffset, 1);
+    let r = yield* sys.ipc.receive(ANY_THREAD);
+    for (;;) {
+      if (!r.ok) {
+        r = yield* sys.ipc.receive(ANY_THREAD);
+        continue;
+      }
+      const n = Atomics.add(count, 0, 1) + 1;
+      if (n === config.throwAt) throw new Error('driver bug');
+      r = yield* sys.ipc.replyWait(r.from, { label: 1, words: [n] });
+    }
+  };
+}
+
+/**
+ * Calls `server` in a loop until `stop[0]` is set; out = [done, ok replies, errors, hung (a
+ * call that did not return within `timeout`)]: the load under which a server is killed.
+ */
+export function hammer(config: {
+  server: number;
+  out: SharedArrayBuffer;
+  stop: SharedArrayBuffer;
+  timeout: number;
+}) {
+  return function* (sys: Sys) {
+    const out = new Float64Array(config.out);
+    const stop = new Int32Array(config.stop);
+    while (Atomics.load(stop, 0) === 0) {
+      const r = yield* sys.ipc.call(config.server, { label: 1, words: [] }, config.timeout);
+      if (r.ok) out[1] = out[1]! + 1;
+      else if (r.error === 'timeout') out[3] = out[3]! + 1;
+      else {
+        out[2] = out[2]! + 1;
+        yield* sys.sleep(100_000); // (0.1 ms at 1 GHz) while it restarts
+      }
+    }
+    out[0] = 1;
+  };
+}

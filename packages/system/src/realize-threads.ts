@@ -46,8 +46,18 @@ import {
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
+import {
+  driversRestartable,
+  THREADS_MIN_HEARTBEAT_SECONDS,
+  ThreadsDriverRestarter,
+  type ThreadsRestartView,
+} from './threads-restart.js';
 import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
+
+// Driver restart on threads is public with the realiser that wires it (threads-restart*.ts).
+export * from './threads-restart.js';
+export * from './threads-restart-measure.js';
 
 /** A placement the threads engine cannot run (code `THREADS_PLACEMENT`). */
 export class ThreadsPlacementError extends UdfError {
@@ -84,6 +94,13 @@ export interface RealizeThreadsOptions {
   readonly calibration?: CalibrationFactors;
   /** Clock the ipbench clients pace on (default a `RealClock`). */
   readonly clock?: Clock;
+  /**
+   * Restart drivers that die or hang where the placement allows it (default true; see
+   * {@link ThreadsSystem.restart}). False: drivers are reset on a quota disable only, as
+   * without restart — no heartbeat checks, so a worker the OS leaves unscheduled is never
+   * restarted in the middle of a measurement.
+   */
+  readonly restart?: boolean;
 }
 
 /** What {@link realizeThreads} returns; call {@link ThreadsSystem.start} to run it. */
@@ -114,6 +131,12 @@ export interface ThreadsSystem {
   readonly domains: readonly string[];
   /** The regions the memory source allocated so far (dataspaces and translation tables). */
   allocatedRegions(): readonly PhysicalRegion[];
+  /**
+   * Driver restart (isolated, clustered): the supervisor restarts a driver that dies or hangs,
+   * as on the sim (see `threads-restart.ts`). Null where drivers share a worker with other
+   * components (embedded): those are reset on a quota disable only.
+   */
+  readonly restart: ThreadsRestartView | null;
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -175,6 +198,9 @@ export function realizeThreads(
   // Regions: each a region of its own (physical: DMA reaches it), granted where the plan says.
   const counterPages: { domain: string; buffer: SharedArrayBuffer }[] = [];
   const regionPaddr = new Map<string, number>();
+  // (the root task's mappings — the supervisor's view of each session's control region — are
+  // granted once the root-task domain exists, below)
+  const rootGrants: { vaddr: number; region: PhysicalRegion }[] = [];
   for (const r of plan.regions) {
     if (r.purpose === 'counters') {
       const buffer = new SharedArrayBuffer(r.bytes);
@@ -184,7 +210,10 @@ export function realizeThreads(
     }
     const region = engine.createRegion(r.bytes);
     regionPaddr.set(r.name, region.paddr);
-    for (const m of r.mappings) engine.grantRegion(domain(m.space), m.vaddr, region);
+    for (const m of r.mappings) {
+      if (m.space === ROOT_TASK_SPACE) rootGrants.push({ vaddr: m.vaddr, region });
+      else engine.grantRegion(domain(m.space), m.vaddr, region);
+    }
   }
 
   // NICs in the device worker, wired as asked.
@@ -234,6 +263,7 @@ export function realizeThreads(
     ackTimeout: Math.max(1, Math.round(supPlan.ackSeconds * hz)),
     domainOf: (t: ThreadId) => engine.threadInfo(t)?.space,
   });
+  for (const g of rootGrants) engine.grantRegion(root.domain, g.vaddr, g.region);
   // The supervisor's own mapping of every NIC's registers (the reset path), in the root task.
   for (const n of nics) {
     const w = supPlan.registers.find((r) => r.device === n.plan.name)!;
@@ -275,7 +305,22 @@ export function realizeThreads(
   });
   if (supPlan.manager !== mgrPlan.thread)
     throw new AssemblyError('the device supervisor must serve the planned manager');
-  root.prepare(managerId);
+  // Driver restart where each driver has a worker of its own (threads-restart.ts).
+  const restarter =
+    options.restart !== false && driversRestartable(plan)
+      ? new ThreadsDriverRestarter(engine)
+      : null;
+  const restartDrivers: ThreadId[] = [];
+  const heartbeat = Math.max(
+    THREADS_MIN_HEARTBEAT_SECONDS,
+    Math.min(...only(plan, 'dp83820-driver').map((d) => d.heartbeatSeconds)),
+  );
+  root.prepare(
+    managerId,
+    restarter === null
+      ? undefined
+      : { restarter, heartbeatInterval: Math.max(1, Math.round(heartbeat * hz)) },
+  );
   let promised = 0;
   for (const s of sourcePlan.serves) {
     if (s.thread !== mgrPlan.thread)
@@ -344,6 +389,7 @@ export function realizeThreads(
         translationCache: dp.translationCache,
         notifyAvoidance: dp.notifyAvoidance,
         supervisor: root.supervisorId,
+        supervised: restarter !== null,
         counters: dp.counters,
         costs: cc.driver,
       },
@@ -360,10 +406,29 @@ export function realizeThreads(
     });
     driverThreads.set(d.space, id);
     const devs = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!.devices;
-    root.superviseDriver(
-      id,
-      devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr),
-    );
+    const registers = devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr);
+    if (restarter === null) {
+      root.superviseDriver(id, registers);
+      continue;
+    }
+    // restartable: the supervisor is its exit handler, watches its sessions' heartbeat
+    const sessions = driverSessions[driverRefs.indexOf(d)]!.sessions;
+    root.superviseDriver(id, registers, {
+      exitNotifier: engine.superviseThread(id, root.supervisorId),
+      sessions: sessions.map((s) => ({
+        vaddr: supPlan.sessions.find((x) => x.index === s.index)!.vaddr,
+        capacity: plan.sessions[s.index]!.ringCapacity,
+        get client() {
+          return s.client; // patched below, with the stacks' ids
+        },
+      })),
+    });
+    restarter.add({
+      thread: id,
+      component: { module: components, export: 'dp83820DriverServer', config: d.config },
+      lines: devs.map((x) => x.irq),
+    });
+    restartDrivers.push(id);
   }
 
   const stackThreads = new Map<string, ThreadId>();
@@ -574,5 +639,9 @@ export function realizeThreads(
     threadIds,
     domains: domainNames,
     allocatedRegions: () => root.regions,
+    restart:
+      restarter === null
+        ? null
+        : { restarter, drivers: restartDrivers, records: () => root.supervisorRestarts },
   };
 }

@@ -22,8 +22,11 @@ import {
 } from '@udf/l4-kernel';
 import {
   DeviceSupervisor,
+  type DeviceSupervisorConfig,
   type DeviceSupervisorStats,
+  type DriverRestartRecord,
   emptyDeviceSupervisorStats,
+  type SupervisedDriver,
 } from './device-supervisor.js';
 import type { MemoryServerStats } from './memory-server.js';
 
@@ -53,10 +56,25 @@ export interface ThreadsRootTask {
   budget(thread: ThreadId, bytes: number): void;
   /** The root-task domain. */
   readonly domain: DomainId;
-  /** Supervise a driver thread whose devices' windows are at `registers` in the root task. */
-  superviseDriver(thread: ThreadId, registers: readonly number[]): void;
-  /** Complete the supervisor's configuration (before start): the manager it serves. */
-  prepare(manager: ThreadId): void;
+  /**
+   * Supervise a driver thread whose devices' windows are at `registers` in the root task;
+   * `restart` adds its sessions and exit notifier (a driver the supervisor may restart).
+   */
+  superviseDriver(
+    thread: ThreadId,
+    registers: readonly number[],
+    restart?: Pick<SupervisedDriver, 'sessions' | 'exitNotifier'>,
+  ): void;
+  /**
+   * Complete the supervisor's configuration (before start): the manager it serves and, to
+   * restart drivers, its restarter and heartbeat interval.
+   */
+  prepare(
+    manager: ThreadId,
+    restart?: Pick<DeviceSupervisorConfig, 'restarter' | 'heartbeatInterval'>,
+  ): void;
+  /** Every driver restart the supervisor made, in order. */
+  readonly supervisorRestarts: readonly DriverRestartRecord[];
   /** Counters of the memory source. */
   readonly sourceStats: MemoryServerStats;
   /** Counters of the device supervisor. */
@@ -179,7 +197,7 @@ export function createRootTask(engine: ThreadsEngine, options: RootTaskOptions):
     priority: options.source.priority,
     body: (sys) => source.body(sys),
   });
-  const drivers: { thread: ThreadId; registers: number[] }[] = [];
+  const drivers: SupervisedDriver[] = [];
   let supervisor: DeviceSupervisor | null = null;
   const supervisorId = engine.createThread({
     domain: root,
@@ -194,8 +212,11 @@ export function createRootTask(engine: ThreadsEngine, options: RootTaskOptions):
     supervisorId,
     domain: root,
     budget: (thread, bytes) => source.budget(thread, bytes),
-    superviseDriver: (thread, registers) => {
-      drivers.push({ thread, registers: [...registers] });
+    superviseDriver: (thread, registers, restart) => {
+      drivers.push({ thread, registers: [...registers], ...restart });
+    },
+    get supervisorRestarts() {
+      return supervisor?.restarts ?? [];
     },
     get sourceStats() {
       return source.stats;
@@ -204,11 +225,12 @@ export function createRootTask(engine: ThreadsEngine, options: RootTaskOptions):
       return supervisor?.stats ?? emptyDeviceSupervisorStats();
     },
     regions,
-    prepare: (manager: ThreadId) => {
+    prepare: (manager, restart) => {
       supervisor = new DeviceSupervisor({
         manager,
         drivers,
         ackTimeout: options.ackTimeout,
+        ...restart,
       });
     },
   };
