@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { readCountersPage } from '@udf/dataspace';
+import { type IommuDomainConfig, readCountersPage } from '@udf/dataspace';
 import {
   type DeviceId,
   type DomainId,
@@ -46,6 +46,7 @@ import {
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
+import { createThreadsIommu, type ThreadsIommu } from './threads-iommu.js';
 import {
   driversRestartable,
   THREADS_MIN_HEARTBEAT_SECONDS,
@@ -55,6 +56,8 @@ import {
 import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
 
+// IOMMU tables on threads (threads-iommu.ts).
+export * from './threads-iommu.js';
 // Driver restart on threads is public with the realiser that wires it (threads-restart*.ts).
 export * from './threads-restart.js';
 export * from './threads-restart-measure.js';
@@ -137,6 +140,10 @@ export interface ThreadsSystem {
    * components (embedded): those are reset on a quota disable only.
    */
   readonly restart: ThreadsRestartView | null;
+  /** One IOMMU table per driver whose NICs are behind an IOMMU (`iommu: true`), else empty. */
+  readonly iommu: readonly ThreadsIommu[];
+  /** A planned physical region (descriptor rings, session control, ...) by plan name. */
+  physicalRegion(name: string): PhysicalRegion | undefined;
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -174,7 +181,13 @@ export function realizeThreads(
 ): ThreadsSystem {
   checkThreadsPlan(plan);
   const wire = options.wire ?? { kind: 'load' };
-  const engine = new ThreadsEngine({ hz: plan.machine.hz, ...options.engine });
+  // Interrupt lines: the engine's default 64, or more when IOMMU fault lines lie beyond.
+  const lines = Math.max(64, ...plan.devices.map((d) => (d.iommuFaultIrq ?? -1) + 1));
+  const engine = new ThreadsEngine({
+    hz: plan.machine.hz,
+    ...(lines > 64 ? { interruptLines: lines } : {}),
+    ...options.engine,
+  });
   const cc = componentCosts(options.calibration ?? CALIBRATION);
   const components = moduleUrl('threads-components');
   const hz = engine.hz;
@@ -198,6 +211,7 @@ export function realizeThreads(
   // Regions: each a region of its own (physical: DMA reaches it), granted where the plan says.
   const counterPages: { domain: string; buffer: SharedArrayBuffer }[] = [];
   const regionPaddr = new Map<string, number>();
+  const physicalRegions = new Map<string, PhysicalRegion>();
   // (the root task's mappings — the supervisor's view of each session's control region — are
   // granted once the root-task domain exists, below)
   const rootGrants: { vaddr: number; region: PhysicalRegion }[] = [];
@@ -210,17 +224,29 @@ export function realizeThreads(
     }
     const region = engine.createRegion(r.bytes);
     regionPaddr.set(r.name, region.paddr);
+    physicalRegions.set(r.name, region);
     for (const m of r.mappings) {
       if (m.space === ROOT_TASK_SPACE) rootGrants.push({ vaddr: m.vaddr, region });
       else engine.grantRegion(domain(m.space), m.vaddr, region);
     }
   }
 
+  // IOMMU tables: one region per driver behind an IOMMU, mapped into the manager's domain; each
+  // of the driver's NICs gets it in the device worker, and the manager the drivers' ids below.
+  const iommu = createThreadsIommu(
+    engine,
+    plan,
+    regionPaddr,
+    domain(only(plan, 'dataspace-manager')[0]!.space),
+  );
+  const iommuDomains: IommuDomainConfig[] = [];
+
   // NICs in the device worker, wired as asked.
   const supPlan = only(plan, 'device-supervisor')[0]!;
   const inProcess = wire.kind === 'load' && wire.via === 'in-process';
   const nics = plan.devices.map((dev, i) => {
     const stats = new NicStatsPage();
+    const table = iommu.find((t) => t.devices.includes(dev.name));
     const rings = inProcess ? { toNic: FrameRing.create(), fromNic: FrameRing.create() } : null;
     const config: ThreadsNicConfig = {
       irqLine: dev.irq,
@@ -234,6 +260,15 @@ export function realizeThreads(
       stats: stats.buffer,
       ...(i === 0 ? { probe: { out: tids, slot: domainNames.length } } : {}),
       ...(rings ? { inProcess: { toNic: rings.toNic.buffer, fromNic: rings.fromNic.buffer } } : {}),
+      ...(table && dev.iommu
+        ? {
+            iommu: {
+              table: table.region.buffer,
+              frames: table.frames,
+              ...(dev.iommuFaultIrq !== null ? { faultLine: dev.iommuFaultIrq } : {}),
+            },
+          }
+        : {}),
     };
     const bind: UdpAddress =
       wire.kind === 'udp'
@@ -301,6 +336,8 @@ export function realizeThreads(
         maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
       },
       costs: cc.dataspace,
+      // filled in with the drivers' ids below, before start (configs are cloned at start)
+      iommu: iommuDomains,
     },
   });
   if (supPlan.manager !== mgrPlan.thread)
@@ -407,13 +444,23 @@ export function realizeThreads(
     driverThreads.set(d.space, id);
     const devs = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!.devices;
     const registers = devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr);
+    // The IOMMU: the manager writes the driver's table; its fault lines go to the supervisor,
+    // which treats a fault as a crash of the driver.
+    const table = iommu.find((t) => t.driverSpace === d.space);
+    if (table) iommuDomains.push({ driver: id, vaddr: table.vaddr, frames: table.frames });
+    const faults = {
+      faultLines: devs.map((x) => plan.devices.find((p) => p.name === x.device)!.iommuFaultIrq),
+    };
     if (restarter === null) {
-      root.superviseDriver(id, registers);
+      // (no sessions to watch: the same as none given; `sessions: []` only because the root
+      // task's option type does not name `faultLines` yet — the supervisor takes it all)
+      root.superviseDriver(id, registers, { sessions: [], ...faults });
       continue;
     }
     // restartable: the supervisor is its exit handler, watches its sessions' heartbeat
     const sessions = driverSessions[driverRefs.indexOf(d)]!.sessions;
     root.superviseDriver(id, registers, {
+      ...faults,
       exitNotifier: engine.superviseThread(id, root.supervisorId),
       sessions: sessions.map((s) => ({
         vaddr: supPlan.sessions.find((x) => x.index === s.index)!.vaddr,
@@ -639,6 +686,8 @@ export function realizeThreads(
     threadIds,
     domains: domainNames,
     allocatedRegions: () => root.regions,
+    iommu,
+    physicalRegion: (name) => physicalRegions.get(name),
     restart:
       restarter === null
         ? null
