@@ -46,6 +46,7 @@ import {
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
+import { threadsComponentRef } from './threads-hostile.js';
 import { createThreadsIommu, type ThreadsIommu } from './threads-iommu.js';
 import {
   driversRestartable,
@@ -56,6 +57,8 @@ import {
 import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
 
+// Hostile components on threads (threads-hostile.ts).
+export * from './threads-hostile.js';
 // IOMMU tables on threads (threads-iommu.ts).
 export * from './threads-iommu.js';
 // Driver restart on threads is public with the realiser that wires it (threads-restart*.ts).
@@ -104,6 +107,14 @@ export interface RealizeThreadsOptions {
    * restarted in the middle of a measurement.
    */
   readonly restart?: boolean;
+  /**
+   * Build another component in place of a planned driver or stack, as `realizeSim`'s option of
+   * the same name: called with the reference the realiser would build and the component's plan,
+   * returns the reference to build instead (plain data). `module: '@udf/system'` may name
+   * `hostileStackServer` and `hostileDriverServer` (`hostile-components.ts`; the workers import
+   * them from `threads-hostile.ts`). A restarted driver is rebuilt from the substitute.
+   */
+  readonly substitute?: (ref: ComponentRef, component: ComponentPlan) => ComponentRef;
 }
 
 /** What {@link realizeThreads} returns; call {@link ThreadsSystem.start} to run it. */
@@ -190,6 +201,10 @@ export function realizeThreads(
   });
   const cc = componentCosts(options.calibration ?? CALIBRATION);
   const components = moduleUrl('threads-components');
+  // what a substitute puts in place of a planned driver or stack (threads-hostile.ts)
+  const hostileUrl = moduleUrl('threads-hostile');
+  const substitute = (ref: ComponentRef, c: ComponentPlan): ComponentRef =>
+    options.substitute ? threadsComponentRef(options.substitute(ref, c), hostileUrl) : ref;
   const hz = engine.hz;
 
   // One engine domain (worker) per planned protection domain; the root task is the main thread.
@@ -436,13 +451,14 @@ export function realizeThreads(
   // the driver's configuration needs the stacks' ids and vice versa, so the driver threads are
   // created first with their ids reserved, and the stack ids patched into their sessions below.
   for (const d of driverRefs) {
-    const id = create(d.space, d.thread, d.priority, {
-      module: components,
-      export: 'dp83820DriverServer',
-      config: d.config,
-    });
+    const dp = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!;
+    const ref = substitute(
+      { module: components, export: 'dp83820DriverServer', config: d.config },
+      dp,
+    );
+    const id = create(d.space, d.thread, d.priority, ref);
     driverThreads.set(d.space, id);
-    const devs = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!.devices;
+    const devs = dp.devices;
     const registers = devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr);
     // The IOMMU: the manager writes the driver's table; its fault lines go to the supervisor,
     // which treats a fault as a crash of the driver.
@@ -472,7 +488,7 @@ export function realizeThreads(
     });
     restarter.add({
       thread: id,
-      component: { module: components, export: 'dp83820DriverServer', config: d.config },
+      component: ref,
       lines: devs.map((x) => x.irq),
     });
     restartDrivers.push(id);
@@ -517,7 +533,7 @@ export function realizeThreads(
       sp.space,
       sp.thread,
       sp.priority,
-      { module: components, export: 'stackServer', config },
+      substitute({ module: components, export: 'stackServer', config }, sp),
       rm,
     );
     stackThreads.set(sp.space, id);
