@@ -1,0 +1,142 @@
+// Hostile domains on the threads engine (issue 18), with real workers: the sim's hostile
+// behaviours (`hostile-components.ts`, engine-agnostic) put in place by `realizeThreads`'
+// `substitute`, in the clustered placement of `hostile.ts` (one driver domain, two NICs, a stack
+// domain per NIC: the hostile client on nic0, an honest one on nic1). No timed assertions: the
+// acts run on real time, and the checks are on what was counted.
+import type { ClientResult } from '@udf/ipbench';
+import { describe, expect, it } from 'vitest';
+import { HOSTILE_PLACEMENT, hostileSubstitute } from './hostile.js';
+import type { HostileBehaviour } from './hostile-components.js';
+import { plan } from './plan.js';
+import { realizeThreads, type ThreadsSystem } from './realize-threads.js';
+import { THREADS_OWN_COMPONENTS, threadsComponentRef } from './threads-hostile.js';
+import { primeThreadsSystem, startThreadsSystem } from './threads-runner.js';
+
+const DRV = 'drivers.driver';
+const lost = (rs: ClientResult[]) => rs.reduce((n, r) => n + r.lost, 0);
+const sends = (rs: ClientResult[]) => rs.reduce((n, r) => n + r.sends, 0);
+const bad = (rs: ClientResult[]) => rs.reduce((n, r) => n + r.bad, 0);
+
+/** The placement with a long pin-time quota (real time on threads; NICs idle between phases). */
+function hostilePlan() {
+  const p = plan(HOSTILE_PLACEMENT);
+  return {
+    ...p,
+    components: p.components.map((c) =>
+      c.kind === 'dataspace-manager' ? { ...c, maxPinSeconds: 600 } : c,
+    ),
+  };
+}
+
+/** `seconds` of echo on both NICs, results by NIC. */
+async function echo(
+  built: ThreadsSystem,
+  seconds: number,
+): Promise<Record<string, ClientResult[]>> {
+  const results: Record<string, ClientResult[]> = {};
+  let at = 0;
+  const runs: Promise<void>[] = [];
+  for (const d of built.plan.devices) {
+    const mine: ClientResult[] = [];
+    results[d.name] = mine;
+    for (let j = 0; j < d.clients.length; j++) {
+      runs.push(
+        built.clients[at++]!.start({
+          rateMbps: 0.5,
+          packetSize: 256,
+          warmupS: 0.05,
+          durationS: seconds,
+          cooldownS: 0.3,
+        }).then((r) => {
+          mine.push(r);
+        }),
+      );
+    }
+  }
+  await Promise.all(runs);
+  return results;
+}
+
+/**
+ * Start with the hostile components in place; prime (ARP); echo on both NICs for `seconds`
+ * while the hostile end acts; once it has done all its acts, a short echo more (it wakes the
+ * driver, which then takes what the last acts left in the rings). Results of both, by NIC.
+ */
+async function runHostileThreads(
+  hostile: { stack?: HostileBehaviour; driver?: HostileBehaviour },
+  seconds: number,
+): Promise<{ built: ThreadsSystem; results: Record<string, ClientResult[]> }> {
+  const built = realizeThreads(hostilePlan(), {
+    wire: { kind: 'load', via: 'in-process' },
+    substitute: hostileSubstitute(hostile),
+  });
+  await startThreadsSystem(built);
+  await primeThreadsSystem(built);
+  const during = await echo(built, seconds);
+  const acts = (hostile.stack ?? hostile.driver)!.acts;
+  const key = hostile.stack ? 'stack0.hostile.acts' : `${DRV}.hostile.acts`;
+  const end = performance.now() + 60_000;
+  while ((built.counters()[key] ?? 0) < acts) {
+    if (performance.now() > end) throw new Error('the hostile end did not finish its acts');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const after = await echo(built, 0.3);
+  const results: Record<string, ClientResult[]> = {};
+  for (const k of Object.keys(during)) results[k] = [...during[k]!, ...after[k]!];
+  return { built, results };
+}
+
+describe('hostile domains on the threads engine', () => {
+  it('a substitute naming @udf/system components is pointed at the module the workers import', () => {
+    const ref = { module: '@udf/system', export: 'hostileStackServer', config: { a: 1 } };
+    expect(threadsComponentRef(ref, 'file:///x.js')).toEqual({ ...ref, module: 'file:///x.js' });
+    const other = { module: '@udf/system', export: 'nothingOfOurs', config: {} };
+    expect(threadsComponentRef(other, 'file:///x.js')).toBe(other);
+    expect(THREADS_OWN_COMPONENTS).toEqual(['hostileStackServer', 'hostileDriverServer']);
+  });
+
+  it('a client writing garbage descriptors: each counted by the driver on its own session; the honest session keeps serving; nothing valid lost; no exception escapes', async () => {
+    // Acts from 0.3 s after the stack starts, every 50 ms, 20 times: they overlap the load.
+    const { built, results } = await runHostileThreads(
+      { stack: { startSeconds: 0.3, everySeconds: 0.05, acts: 20, garbage: 16 } },
+      1.5,
+    );
+    try {
+      const c = built.counters();
+      expect(built.engine.failures).toEqual([]);
+      expect(built.engine.supervisedFailures).toEqual([]);
+      expect(c['supervisor.driversRestarted']).toBe(0);
+      const written = c['stack0.hostile.garbageWritten']!;
+      console.log(
+        'threads hostile client (garbage):',
+        JSON.stringify({
+          acts: c['stack0.hostile.acts'],
+          written,
+          nic0: { sends: sends(results.nic0!), lost: lost(results.nic0!) },
+          nic1: { sends: sends(results.nic1!), lost: lost(results.nic1!) },
+        }),
+      );
+      expect(written).toBeGreaterThan(100);
+      // The driver took every one, rejected it before the device saw it, and said why.
+      const s0 = (k: string) => c[`${DRV}.sessions.0.${k}`]!;
+      expect(s0('rxRejected') + s0('txRejected')).toBe(written);
+      expect(s0('foreignDataspace') + s0('outOfRange') + s0('badLength')).toBe(written);
+      expect(s0('foreignDataspace')).toBeGreaterThan(0);
+      expect(s0('outOfRange')).toBeGreaterThan(0);
+      expect(s0('badLength')).toBeGreaterThan(0);
+      // The honest session's counters are clean.
+      for (const k of ['rxRejected', 'txRejected', 'foreignDataspace', 'outOfRange', 'badLength'])
+        expect(c[`${DRV}.sessions.1.${k}`], k).toBe(0);
+      // The rejected descriptors came back to the hostile client, which dropped them.
+      expect(c['stack0.0.session.corrupt']).toBe(written);
+      expect(c['stack1.0.session.corrupt']).toBe(0);
+      // Nothing valid lost, on either NIC.
+      expect(sends(results.nic1!)).toBeGreaterThan(0);
+      expect(lost(results.nic1!)).toBe(0);
+      expect(lost(results.nic0!)).toBe(0);
+      expect(bad(results.nic0!) + bad(results.nic1!)).toBe(0);
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
+});
