@@ -139,4 +139,76 @@ describe('hostile domains on the threads engine', () => {
       await built.stop();
     }
   }, 90_000);
+  it('a driver writing garbage into its clients\u2019 return rings: counted and dropped by every client, nothing valid lost', async () => {
+    const { built, results } = await runHostileThreads(
+      { driver: { startSeconds: 0.3, everySeconds: 0.05, acts: 20, garbage: 8 } },
+      1.5,
+    );
+    try {
+      const c = built.counters();
+      expect(built.engine.failures).toEqual([]);
+      expect(built.engine.supervisedFailures).toEqual([]);
+      const written = c[`${DRV}.hostile.garbageWritten`]!;
+      console.log(
+        'threads hostile driver (garbage):',
+        JSON.stringify({
+          written,
+          corrupt: [c['stack0.0.session.corrupt'], c['stack1.0.session.corrupt']],
+          nic0: { sends: sends(results.nic0!), lost: lost(results.nic0!) },
+          nic1: { sends: sends(results.nic1!), lost: lost(results.nic1!) },
+          restarts: c['supervisor.driversRestarted'],
+        }),
+      );
+      expect(written).toBeGreaterThan(100);
+      expect(c['stack0.0.session.corrupt']! + c['stack1.0.session.corrupt']!).toBe(written);
+      expect(c['stack0.0.session.corrupt']).toBeGreaterThan(0);
+      expect(c['stack1.0.session.corrupt']).toBeGreaterThan(0);
+      expect(c['supervisor.driversRestarted']).toBe(0);
+      expect(lost(results.nic0!) + lost(results.nic1!)).toBe(0);
+      expect(bad(results.nic0!) + bad(results.nic1!)).toBe(0);
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
+
+  it('a client flooding its driver with wake-ups: counted on its session, the other session loses nothing', async () => {
+    const { built, results } = await runHostileThreads(
+      {
+        stack: {
+          startSeconds: 0.3,
+          everySeconds: 0.5,
+          acts: 2,
+          flood: { burst: 4, periodSeconds: 1e-4 },
+        },
+      },
+      1.5,
+    );
+    try {
+      const c = built.counters();
+      expect(built.engine.failures).toEqual([]);
+      expect(built.engine.supervisedFailures).toEqual([]);
+      const delivered = c['stack0.hostile.floodDelivered']!;
+      console.log(
+        'threads hostile client (flood):',
+        JSON.stringify({
+          sent: c['stack0.hostile.floodSent'],
+          delivered,
+          notifications: [
+            c[`${DRV}.sessions.0.notifications`],
+            c[`${DRV}.sessions.1.notifications`],
+          ],
+          idleWakeups: c[`${DRV}.idleWakeups`],
+          nic0: { sends: sends(results.nic0!), lost: lost(results.nic0!) },
+          nic1: { sends: sends(results.nic1!), lost: lost(results.nic1!) },
+        }),
+      );
+      expect(delivered).toBeGreaterThan(100);
+      expect(c[`${DRV}.sessions.0.notifications`]).toBeGreaterThanOrEqual(delivered);
+      expect(c['supervisor.driversRestarted']).toBe(0);
+      expect(lost(results.nic1!)).toBe(0);
+      expect(bad(results.nic0!) + bad(results.nic1!)).toBe(0);
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
 });
