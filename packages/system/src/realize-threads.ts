@@ -112,7 +112,7 @@ export interface RealizeThreadsOptions {
    * the same name: called with the reference the realiser would build and the component's plan,
    * returns the reference to build instead (plain data). `module: '@udf/system'` may name
    * `hostileStackServer` and `hostileDriverServer` (`hostile-components.ts`; the workers import
-   * them from `threads-hostile.ts`). A restarted driver is rebuilt from the substitute.
+   * them from this package's entry module, see `threads-hostile.ts`). A restarted driver is rebuilt from the substitute.
    */
   readonly substitute?: (ref: ComponentRef, component: ComponentPlan) => ComponentRef;
 }
@@ -201,8 +201,10 @@ export function realizeThreads(
   });
   const cc = componentCosts(options.calibration ?? CALIBRATION);
   const components = moduleUrl('threads-components');
-  // what a substitute puts in place of a planned driver or stack (threads-hostile.ts)
-  const hostileUrl = moduleUrl('threads-hostile');
+  // What a substitute puts in place of a planned driver or stack (threads-hostile.ts): this
+  // package's components are imported from its own entry module, which exports them (in the
+  // sources and in the build alike).
+  const hostileUrl = moduleUrl('index');
   const substitute = (ref: ComponentRef, c: ComponentPlan): ComponentRef =>
     options.substitute ? threadsComponentRef(options.substitute(ref, c), hostileUrl) : ref;
   const hz = engine.hz;
