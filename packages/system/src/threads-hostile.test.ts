@@ -211,4 +211,68 @@ describe('hostile domains on the threads engine', () => {
       await built.stop();
     }
   }, 90_000);
+  it('a client corrupting its ring indices for a while: every corrupt read counted on its own session; the other session loses nothing; its own frames flow again once restored', async () => {
+    const { built, results } = await runHostileThreads(
+      { stack: { startSeconds: 0.3, everySeconds: 0.3, acts: 3, glitchSeconds: 0.05 } },
+      1.5,
+    );
+    try {
+      const c = built.counters();
+      expect(built.engine.failures).toEqual([]);
+      expect(built.engine.supervisedFailures).toEqual([]);
+      const nic0 = results.nic0!;
+      console.log(
+        'threads hostile client (ring indices):',
+        JSON.stringify({
+          glitches: c['stack0.hostile.glitches'],
+          corruptReads: [c[`${DRV}.sessions.0.corruptReads`], c[`${DRV}.sessions.1.corruptReads`]],
+          nic0: { sends: sends(nic0), lost: lost(nic0) },
+          nic1: { sends: sends(results.nic1!), lost: lost(results.nic1!) },
+          restarts: c['supervisor.driversRestarted'],
+        }),
+      );
+      expect(c['stack0.hostile.glitches']).toBe(3);
+      expect(c[`${DRV}.sessions.0.corruptReads`]).toBeGreaterThan(0);
+      expect(c[`${DRV}.sessions.1.corruptReads`]).toBe(0);
+      expect(c[`${DRV}.sessionCorruptions`]).toBe(c[`${DRV}.sessions.0.corruptReads`]);
+      expect(lost(results.nic1!)).toBe(0);
+      // the hostile client hurt itself while its indices were garbage (3 × 50 ms), and only then
+      expect(lost(nic0)).toBeLessThan(0.3 * sends(nic0));
+      expect(c['stack0.0.session.rxFrames']).toBeGreaterThan(0.7 * sends(nic0));
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
+
+  it('a client writing random words over its whole session region: no exception escapes, counted on its session, the other session loses nothing', async () => {
+    const { built, results } = await runHostileThreads(
+      { stack: { startSeconds: 0.3, everySeconds: 0.2, acts: 5, scribble: true } },
+      1.5,
+    );
+    try {
+      const c = built.counters();
+      expect(built.engine.failures).toEqual([]);
+      expect(built.engine.supervisedFailures).toEqual([]);
+      const s0 = (k: string) => c[`${DRV}.sessions.0.${k}`]!;
+      const s1 = (k: string) => c[`${DRV}.sessions.1.${k}`]!;
+      console.log(
+        'threads hostile client (scribble):',
+        JSON.stringify({
+          words: c['stack0.hostile.wordsScribbled'],
+          session0: [s0('corruptReads'), s0('rxRejected'), s0('txRejected')],
+          nic0: { sends: sends(results.nic0!), lost: lost(results.nic0!) },
+          nic1: { sends: sends(results.nic1!), lost: lost(results.nic1!) },
+          restarts: c['supervisor.driversRestarted'],
+        }),
+      );
+      expect(c['stack0.hostile.wordsScribbled']).toBeGreaterThan(1000);
+      expect(s0('corruptReads') + s0('rxRejected') + s0('txRejected')).toBeGreaterThan(0);
+      for (const k of ['corruptReads', 'rxRejected', 'txRejected']) expect(s1(k), k).toBe(0);
+      expect(c['stack1.0.session.corrupt']).toBe(0);
+      expect(lost(results.nic1!)).toBe(0);
+      expect(bad(results.nic1!)).toBe(0);
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
 });
