@@ -275,4 +275,63 @@ describe('hostile domains on the threads engine', () => {
       await built.stop();
     }
   }, 90_000);
+  it('a client writing "awake" into its idle driver\u2019s bit: the supervisor probes instead of restarting, and the other session is served', async () => {
+    const p = hostilePlan();
+    const built = realizeThreads(
+      {
+        ...p,
+        // a 200 ms heartbeat: several checks in the run, and time for the driver to answer
+        components: p.components.map((c) =>
+          c.kind === 'dp83820-driver' ? { ...c, heartbeatSeconds: 0.2 } : c,
+        ),
+      },
+      {
+        wire: { kind: 'load', via: 'in-process' },
+        substitute: hostileSubstitute({
+          stack: { startSeconds: 0.3, everySeconds: 0.05, acts: 30, fakeAwake: true },
+        }),
+      },
+    );
+    try {
+      await startThreadsSystem(built);
+      await primeThreadsSystem(built);
+      // No load: the driver sleeps, and its bit says it is awake with nothing moving.
+      const end = performance.now() + 60_000;
+      while ((built.counters()['stack0.hostile.fakedAwake'] ?? 0) < 30) {
+        if (performance.now() > end) throw new Error('the hostile client did not finish');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const c = built.counters();
+      console.log(
+        'threads hostile client (fake awake):',
+        JSON.stringify({
+          fakedAwake: c['stack0.hostile.fakedAwake'],
+          heartbeatChecks: c['supervisor.heartbeatChecks'],
+          probesAnswered: c['supervisor.probesAnswered'],
+          hangsDetected: c['supervisor.hangsDetected'],
+        }),
+      );
+      expect(built.engine.failures).toEqual([]);
+      expect(c['supervisor.hangsDetected']).toBe(0);
+      expect(c['supervisor.driversRestarted']).toBe(0);
+      expect(c['supervisor.probesAnswered']).toBeGreaterThan(0);
+      // the honest session still echoes
+      const nic1 = built.clients.slice(built.plan.devices[0]!.clients.length);
+      const rs = await Promise.all(
+        nic1.map((x) =>
+          x.start({
+            rateMbps: 0.5,
+            packetSize: 256,
+            warmupS: 0.05,
+            durationS: 0.5,
+            cooldownS: 0.3,
+          }),
+        ),
+      );
+      expect(sends(rs)).toBeGreaterThan(0);
+      expect(lost(rs)).toBe(0);
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
 });
