@@ -334,4 +334,83 @@ describe('hostile domains on the threads engine', () => {
       await built.stop();
     }
   }, 90_000);
+  it('a driver corrupting its ring indices for a while: counted by every client, nothing valid lost once restored', async () => {
+    // The flood wakes the clients while the indices are garbage, so they read them.
+    const { built, results } = await runHostileThreads(
+      {
+        driver: {
+          startSeconds: 0.3,
+          everySeconds: 0.3,
+          acts: 3,
+          glitchSeconds: 0.05,
+          flood: { burst: 1, periodSeconds: 1e-3 },
+        },
+      },
+      1.5,
+    );
+    try {
+      const c = built.counters();
+      expect(built.engine.failures).toEqual([]);
+      expect(built.engine.supervisedFailures).toEqual([]);
+      console.log(
+        'threads hostile driver (ring indices):',
+        JSON.stringify({
+          glitches: c[`${DRV}.hostile.glitches`],
+          corruptions: [
+            c['stack0.0.session.sessionCorruptions'],
+            c['stack1.0.session.sessionCorruptions'],
+          ],
+          nic0: { sends: sends(results.nic0!), lost: lost(results.nic0!) },
+          nic1: { sends: sends(results.nic1!), lost: lost(results.nic1!) },
+          restarts: c['supervisor.driversRestarted'],
+        }),
+      );
+      expect(c[`${DRV}.hostile.glitches`]).toBe(3);
+      expect(c['stack0.0.session.sessionCorruptions']).toBeGreaterThan(0);
+      expect(c['stack1.0.session.sessionCorruptions']).toBeGreaterThan(0);
+      for (const nic of ['nic0', 'nic1']) {
+        const rs = results[nic]!;
+        expect(lost(rs), nic).toBeLessThan(0.3 * sends(rs));
+      }
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
+
+  it('a driver flooding its clients with wake-ups: counted as idle wake-ups by them, nothing valid lost', async () => {
+    const { built, results } = await runHostileThreads(
+      {
+        driver: {
+          startSeconds: 0.3,
+          everySeconds: 0.5,
+          acts: 2,
+          flood: { burst: 4, periodSeconds: 1e-4 },
+        },
+      },
+      1.5,
+    );
+    try {
+      const c = built.counters();
+      expect(built.engine.failures).toEqual([]);
+      expect(built.engine.supervisedFailures).toEqual([]);
+      const delivered = c[`${DRV}.hostile.floodDelivered`]!;
+      const idle = c['stack0.thread.idleWakeups']! + c['stack1.thread.idleWakeups']!;
+      console.log(
+        'threads hostile driver (flood):',
+        JSON.stringify({
+          sent: c[`${DRV}.hostile.floodSent`],
+          delivered,
+          idleWakeups: idle,
+          nic0: { sends: sends(results.nic0!), lost: lost(results.nic0!) },
+          nic1: { sends: sends(results.nic1!), lost: lost(results.nic1!) },
+        }),
+      );
+      expect(delivered).toBeGreaterThan(100);
+      expect(idle).toBeGreaterThan(delivered / 2);
+      expect(c['supervisor.driversRestarted']).toBe(0);
+      expect(lost(results.nic0!) + lost(results.nic1!)).toBe(0);
+    } finally {
+      await built.stop();
+    }
+  }, 90_000);
 });
