@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { readCountersPage } from '@udf/dataspace';
+import { type IommuDomainConfig, readCountersPage } from '@udf/dataspace';
 import {
   type DeviceId,
   type DomainId,
@@ -46,6 +46,8 @@ import {
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
+import { threadsComponentRef } from './threads-hostile.js';
+import { createThreadsIommu, type ThreadsIommu } from './threads-iommu.js';
 import {
   driversRestartable,
   THREADS_MIN_HEARTBEAT_SECONDS,
@@ -55,6 +57,10 @@ import {
 import { createRootTask, type ThreadsRootTask } from './threads-root-task.js';
 import { UdpFrameLink } from './threads-wire.js';
 
+// Hostile components on threads (threads-hostile.ts).
+export * from './threads-hostile.js';
+// IOMMU tables on threads (threads-iommu.ts).
+export * from './threads-iommu.js';
 // Driver restart on threads is public with the realiser that wires it (threads-restart*.ts).
 export * from './threads-restart.js';
 export * from './threads-restart-measure.js';
@@ -101,6 +107,14 @@ export interface RealizeThreadsOptions {
    * restarted in the middle of a measurement.
    */
   readonly restart?: boolean;
+  /**
+   * Build another component in place of a planned driver or stack, as `realizeSim`'s option of
+   * the same name: called with the reference the realiser would build and the component's plan,
+   * returns the reference to build instead (plain data). `module: '@udf/system'` may name
+   * `hostileStackServer` and `hostileDriverServer` (`hostile-components.ts`; the workers import
+   * them from this package's entry module, see `threads-hostile.ts`). A restarted driver is rebuilt from the substitute.
+   */
+  readonly substitute?: (ref: ComponentRef, component: ComponentPlan) => ComponentRef;
 }
 
 /** What {@link realizeThreads} returns; call {@link ThreadsSystem.start} to run it. */
@@ -137,6 +151,10 @@ export interface ThreadsSystem {
    * components (embedded): those are reset on a quota disable only.
    */
   readonly restart: ThreadsRestartView | null;
+  /** One IOMMU table per driver whose NICs are behind an IOMMU (`iommu: true`), else empty. */
+  readonly iommu: readonly ThreadsIommu[];
+  /** A planned physical region (descriptor rings, session control, ...) by plan name. */
+  physicalRegion(name: string): PhysicalRegion | undefined;
 }
 
 function only<K extends ComponentPlan['kind']>(
@@ -174,9 +192,21 @@ export function realizeThreads(
 ): ThreadsSystem {
   checkThreadsPlan(plan);
   const wire = options.wire ?? { kind: 'load' };
-  const engine = new ThreadsEngine({ hz: plan.machine.hz, ...options.engine });
+  // Interrupt lines: the engine's default 64, or more when IOMMU fault lines lie beyond.
+  const lines = Math.max(64, ...plan.devices.map((d) => (d.iommuFaultIrq ?? -1) + 1));
+  const engine = new ThreadsEngine({
+    hz: plan.machine.hz,
+    ...(lines > 64 ? { interruptLines: lines } : {}),
+    ...options.engine,
+  });
   const cc = componentCosts(options.calibration ?? CALIBRATION);
   const components = moduleUrl('threads-components');
+  // What a substitute puts in place of a planned driver or stack (threads-hostile.ts): this
+  // package's components are imported from its own entry module, which exports them (in the
+  // sources and in the build alike).
+  const hostileUrl = moduleUrl('index');
+  const substitute = (ref: ComponentRef, c: ComponentPlan): ComponentRef =>
+    options.substitute ? threadsComponentRef(options.substitute(ref, c), hostileUrl) : ref;
   const hz = engine.hz;
 
   // One engine domain (worker) per planned protection domain; the root task is the main thread.
@@ -198,6 +228,7 @@ export function realizeThreads(
   // Regions: each a region of its own (physical: DMA reaches it), granted where the plan says.
   const counterPages: { domain: string; buffer: SharedArrayBuffer }[] = [];
   const regionPaddr = new Map<string, number>();
+  const physicalRegions = new Map<string, PhysicalRegion>();
   // (the root task's mappings — the supervisor's view of each session's control region — are
   // granted once the root-task domain exists, below)
   const rootGrants: { vaddr: number; region: PhysicalRegion }[] = [];
@@ -210,17 +241,29 @@ export function realizeThreads(
     }
     const region = engine.createRegion(r.bytes);
     regionPaddr.set(r.name, region.paddr);
+    physicalRegions.set(r.name, region);
     for (const m of r.mappings) {
       if (m.space === ROOT_TASK_SPACE) rootGrants.push({ vaddr: m.vaddr, region });
       else engine.grantRegion(domain(m.space), m.vaddr, region);
     }
   }
 
+  // IOMMU tables: one region per driver behind an IOMMU, mapped into the manager's domain; each
+  // of the driver's NICs gets it in the device worker, and the manager the drivers' ids below.
+  const iommu = createThreadsIommu(
+    engine,
+    plan,
+    regionPaddr,
+    domain(only(plan, 'dataspace-manager')[0]!.space),
+  );
+  const iommuDomains: IommuDomainConfig[] = [];
+
   // NICs in the device worker, wired as asked.
   const supPlan = only(plan, 'device-supervisor')[0]!;
   const inProcess = wire.kind === 'load' && wire.via === 'in-process';
   const nics = plan.devices.map((dev, i) => {
     const stats = new NicStatsPage();
+    const table = iommu.find((t) => t.devices.includes(dev.name));
     const rings = inProcess ? { toNic: FrameRing.create(), fromNic: FrameRing.create() } : null;
     const config: ThreadsNicConfig = {
       irqLine: dev.irq,
@@ -234,6 +277,15 @@ export function realizeThreads(
       stats: stats.buffer,
       ...(i === 0 ? { probe: { out: tids, slot: domainNames.length } } : {}),
       ...(rings ? { inProcess: { toNic: rings.toNic.buffer, fromNic: rings.fromNic.buffer } } : {}),
+      ...(table && dev.iommu
+        ? {
+            iommu: {
+              table: table.region.buffer,
+              frames: table.frames,
+              ...(dev.iommuFaultIrq !== null ? { faultLine: dev.iommuFaultIrq } : {}),
+            },
+          }
+        : {}),
     };
     const bind: UdpAddress =
       wire.kind === 'udp'
@@ -301,6 +353,8 @@ export function realizeThreads(
         maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
       },
       costs: cc.dataspace,
+      // filled in with the drivers' ids below, before start (configs are cloned at start)
+      iommu: iommuDomains,
     },
   });
   if (supPlan.manager !== mgrPlan.thread)
@@ -399,21 +453,32 @@ export function realizeThreads(
   // the driver's configuration needs the stacks' ids and vice versa, so the driver threads are
   // created first with their ids reserved, and the stack ids patched into their sessions below.
   for (const d of driverRefs) {
-    const id = create(d.space, d.thread, d.priority, {
-      module: components,
-      export: 'dp83820DriverServer',
-      config: d.config,
-    });
+    const dp = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!;
+    const ref = substitute(
+      { module: components, export: 'dp83820DriverServer', config: d.config },
+      dp,
+    );
+    const id = create(d.space, d.thread, d.priority, ref);
     driverThreads.set(d.space, id);
-    const devs = only(plan, 'dp83820-driver').find((x) => x.space === d.space)!.devices;
+    const devs = dp.devices;
     const registers = devs.map((x) => supPlan.registers.find((r) => r.device === x.device)!.vaddr);
+    // The IOMMU: the manager writes the driver's table; its fault lines go to the supervisor,
+    // which treats a fault as a crash of the driver.
+    const table = iommu.find((t) => t.driverSpace === d.space);
+    if (table) iommuDomains.push({ driver: id, vaddr: table.vaddr, frames: table.frames });
+    const faults = {
+      faultLines: devs.map((x) => plan.devices.find((p) => p.name === x.device)!.iommuFaultIrq),
+    };
     if (restarter === null) {
-      root.superviseDriver(id, registers);
+      // (no sessions to watch: the same as none given; `sessions: []` only because the root
+      // task's option type does not name `faultLines` yet — the supervisor takes it all)
+      root.superviseDriver(id, registers, { sessions: [], ...faults });
       continue;
     }
     // restartable: the supervisor is its exit handler, watches its sessions' heartbeat
     const sessions = driverSessions[driverRefs.indexOf(d)]!.sessions;
     root.superviseDriver(id, registers, {
+      ...faults,
       exitNotifier: engine.superviseThread(id, root.supervisorId),
       sessions: sessions.map((s) => ({
         vaddr: supPlan.sessions.find((x) => x.index === s.index)!.vaddr,
@@ -425,7 +490,7 @@ export function realizeThreads(
     });
     restarter.add({
       thread: id,
-      component: { module: components, export: 'dp83820DriverServer', config: d.config },
+      component: ref,
       lines: devs.map((x) => x.irq),
     });
     restartDrivers.push(id);
@@ -470,7 +535,7 @@ export function realizeThreads(
       sp.space,
       sp.thread,
       sp.priority,
-      { module: components, export: 'stackServer', config },
+      substitute({ module: components, export: 'stackServer', config }, sp),
       rm,
     );
     stackThreads.set(sp.space, id);
@@ -639,6 +704,8 @@ export function realizeThreads(
     threadIds,
     domains: domainNames,
     allocatedRegions: () => root.regions,
+    iommu,
+    physicalRegion: (name) => physicalRegions.get(name),
     restart:
       restarter === null
         ? null

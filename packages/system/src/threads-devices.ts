@@ -8,6 +8,7 @@
  * @module
  */
 import { workerData } from 'node:worker_threads';
+import { IommuTable } from '@udf/dataspace';
 import { Dp83820, type Dp83820Stats, emptyDp83820Stats } from '@udf/driver-dp83820';
 import type { DeviceWorkerData } from '@udf/engine-threads';
 import type { DeviceHost } from '@udf/l4-kernel';
@@ -44,6 +45,16 @@ export interface ThreadsNicConfig {
    * `fromNic` ({@link FrameRing} memories shared with the main thread).
    */
   readonly inProcess?: { readonly toNic: SharedArrayBuffer; readonly fromNic: SharedArrayBuffer };
+  /**
+   * The NIC sits behind an IOMMU: its driver's table (an `IommuTable` of `frames` frames at
+   * offset 0 of `table`, formatted by the realiser and written by the dataspace manager), and the
+   * interrupt line the model raises on a refused DMA (the device supervisor's).
+   */
+  readonly iommu?: {
+    readonly table: SharedArrayBuffer;
+    readonly frames: number;
+    readonly faultLine?: number;
+  };
 }
 
 /**
@@ -74,6 +85,14 @@ export function dp83820Device(host: DeviceHost, config: ThreadsNicConfig): Dp838
     mac: config.mac,
     eeprom64: config.eeprom64,
     timing: config.timing,
+    ...(config.iommu
+      ? {
+          iommu: {
+            table: new IommuTable(config.iommu.table, 0, config.iommu.frames),
+            faultLine: config.iommu.faultLine,
+          },
+        }
+      : {}),
   });
   if (config.probe !== undefined) {
     Atomics.store(new Int32Array(config.probe.out), config.probe.slot, linuxThreadId());
