@@ -204,7 +204,7 @@ export function realizeThreads(
   // What a substitute puts in place of a planned driver or stack (threads-hostile.ts): this
   // package's components are imported from its own entry module, which exports them (in the
   // sources and in the build alike).
-  const hostileUrl = moduleUrl('index');
+  const hostileUrl = moduleUrl('hostile-components');
   const substitute = (ref: ComponentRef, c: ComponentPlan): ComponentRef =>
     options.substitute ? threadsComponentRef(options.substitute(ref, c), hostileUrl) : ref;
   const hz = engine.hz;
