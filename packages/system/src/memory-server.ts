@@ -20,6 +20,29 @@ import {
 } from '@udf/l4-kernel';
 
 const PAGE = 4096;
+
+/**
+ * The `[vaddr, bytes]` of a well-formed memory-source request (label
+ * {@link MEMORY_SOURCE_LABEL}, two integer words, page-aligned, a positive size), or null. Both
+ * engines' memory sources check requests with it.
+ */
+export function sourceRequest(msg: Message): { vaddr: number; bytes: number } | null {
+  const [vaddr, bytes] = msg.words;
+  if (
+    msg.label !== MEMORY_SOURCE_LABEL ||
+    msg.words.length !== 2 ||
+    vaddr === undefined ||
+    bytes === undefined ||
+    !Number.isInteger(vaddr) ||
+    !Number.isInteger(bytes) ||
+    bytes <= 0 ||
+    vaddr % PAGE !== 0 ||
+    bytes % PAGE !== 0
+  ) {
+    return null;
+  }
+  return { vaddr, bytes };
+}
 const RW = { read: true, write: true, execute: false } as const;
 
 /** Counters of a {@link MemoryServer}. */
@@ -66,25 +89,14 @@ export class MemoryServer {
   }
 
   private serve(from: ThreadId, msg: Message): Message {
-    const [vaddr, bytes] = msg.words;
     const budget = this.budgets.get(from);
     const space = this.kernel.threadInfo(from)?.space ?? -1;
-    if (
-      msg.label !== MEMORY_SOURCE_LABEL ||
-      msg.words.length !== 2 ||
-      budget === undefined ||
-      space < 0 ||
-      vaddr === undefined ||
-      bytes === undefined ||
-      !Number.isInteger(vaddr) ||
-      !Number.isInteger(bytes) ||
-      bytes <= 0 ||
-      vaddr % PAGE !== 0 ||
-      bytes % PAGE !== 0
-    ) {
+    const req = sourceRequest(msg);
+    if (req === null || budget === undefined || space < 0) {
       this.stats.refused++;
       return { label: MemorySourceStatus.REFUSED, words: [] };
     }
+    const { vaddr, bytes } = req;
     const used = this.used.get(from) ?? 0;
     if (used + bytes > budget) {
       this.stats.noMemory++;

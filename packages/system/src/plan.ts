@@ -700,3 +700,25 @@ export function plan(sys: SystemDescription, overrides: PlanOverrides = {}): Sys
     },
   };
 }
+
+/**
+ * The sessions of a stack as its `stackServer` configuration names them (both realisers build
+ * the stack from this): per interface, the session's rings and buffer dataspace and the
+ * interface's addresses.
+ */
+export function stackSessions(plan: SystemPlan, stack: StackPlan) {
+  return stack.interfaces.map((itf) => {
+    const s = plan.sessions[itf.session]!;
+    return {
+      index: s.index,
+      controlVaddr: s.controlVaddr,
+      ringCapacity: s.ringCapacity,
+      buffersVaddr: s.buffersVaddr,
+      bufferCount: s.bufferCount,
+      bufferSize: s.bufferSize,
+      mac: itf.mac,
+      ip: itf.ip,
+      netmask: itf.netmask,
+    };
+  });
+}

@@ -74,6 +74,7 @@ import type {
   StackPlan,
   SystemPlan,
 } from './plan.js';
+import { stackSessions } from './plan.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
 
@@ -524,20 +525,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       manager: managerId,
       driver: driverThread,
       regionMapper: rmThread,
-      sessions: sp.interfaces.map((itf) => {
-        const s = plan.sessions[itf.session]!;
-        return {
-          index: s.index,
-          controlVaddr: s.controlVaddr,
-          ringCapacity: s.ringCapacity,
-          buffersVaddr: s.buffersVaddr,
-          bufferCount: s.bufferCount,
-          bufferSize: s.bufferSize,
-          mac: itf.mac,
-          ip: itf.ip,
-          netmask: itf.netmask,
-        };
-      }),
+      sessions: stackSessions(plan, sp),
       policy: mine[0]!.notify,
       echoPort: sp.echoPort,
       costs: linux ? linuxStackCosts(cc.lwip) : cc.lwip,

@@ -43,6 +43,7 @@ import {
   ROOT_TASK_SPACE,
   type StackPlan,
   type SystemPlan,
+  stackSessions,
 } from './plan.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
@@ -511,20 +512,7 @@ export function realizeThreads(
       manager: managerId,
       driver: driverThread,
       regionMapper: rm,
-      sessions: sp.interfaces.map((itf) => {
-        const s = plan.sessions[itf.session]!;
-        return {
-          index: s.index,
-          controlVaddr: s.controlVaddr,
-          ringCapacity: s.ringCapacity,
-          buffersVaddr: s.buffersVaddr,
-          bufferCount: s.bufferCount,
-          bufferSize: s.bufferSize,
-          mac: itf.mac,
-          ip: itf.ip,
-          netmask: itf.netmask,
-        };
-      }),
+      sessions: stackSessions(plan, sp),
       policy: plan.sessions[sp.interfaces[0]!.session]!.notify,
       echoPort: sp.echoPort,
       costs: cc.lwip,

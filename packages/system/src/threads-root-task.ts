@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { MEMORY_SOURCE_LABEL, MemorySourceStatus } from '@udf/dataspace';
+import { MemorySourceStatus } from '@udf/dataspace';
 import type { DomainId, PhysicalRegion, ThreadsEngine } from '@udf/engine-threads';
 import {
   ANY_THREAD,
@@ -28,9 +28,8 @@ import {
   emptyDeviceSupervisorStats,
   type SupervisedDriver,
 } from './device-supervisor.js';
-import type { MemoryServerStats } from './memory-server.js';
+import { type MemoryServerStats, sourceRequest } from './memory-server.js';
 
-const PAGE = 4096;
 const RW = { read: true, write: true, execute: false } as const;
 
 /** Name of the root-task domain on the threads engine (its threads run in the main thread). */
@@ -127,25 +126,14 @@ export class ThreadsMemorySource {
 
   /** Answer one request. */
   serve(from: ThreadId, msg: Message): Message {
-    const [vaddr, bytes] = msg.words;
     const budget = this.budgets.get(from);
     const domain = this.domainOf(from);
-    if (
-      msg.label !== MEMORY_SOURCE_LABEL ||
-      msg.words.length !== 2 ||
-      budget === undefined ||
-      domain === undefined ||
-      vaddr === undefined ||
-      bytes === undefined ||
-      !Number.isInteger(vaddr) ||
-      !Number.isInteger(bytes) ||
-      bytes <= 0 ||
-      vaddr % PAGE !== 0 ||
-      bytes % PAGE !== 0
-    ) {
+    const req = sourceRequest(msg);
+    if (req === null || budget === undefined || domain === undefined) {
       this.stats.refused++;
       return { label: MemorySourceStatus.REFUSED, words: [] };
     }
+    const { vaddr, bytes } = req;
     const used = this.used.get(from) ?? 0;
     if (used + bytes > budget) {
       this.stats.noMemory++;
