@@ -62,7 +62,24 @@ describe('Notifier policies', () => {
     expect(consumer.isAsleep()).toBe(false);
     expect(n.afterEnqueue(0)).toBe(false);
     expect(n.onDry()).toBe(false);
-    expect(n.stats).toEqual({ notifications: 2, suppressed: 0 });
+    expect(n.stats).toEqual({ notifications: 4, suppressed: 0 });
+  });
+
+  it('wakeupsAfterEnqueue: always asks for one wake-up per item, the others for at most one', () => {
+    const always = new Notifier(makeBit().producer, { kind: 'always' });
+    expect(always.wakeupsAfterEnqueue(5)).toBe(5);
+    expect(always.wakeupsAfterEnqueue(0)).toBe(0);
+    const { consumer, producer } = makeBit();
+    const asleep = new Notifier(producer, { kind: 'when-asleep' });
+    expect(asleep.wakeupsAfterEnqueue(5)).toBe(0);
+    consumer.prepareSleep();
+    expect(asleep.wakeupsAfterEnqueue(5)).toBe(1);
+    const d = makeBit();
+    const deferred = new Notifier(d.producer, { kind: 'deferred', batch: 4 });
+    d.consumer.prepareSleep();
+    expect(deferred.wakeupsAfterEnqueue(3)).toBe(0);
+    expect(deferred.wakeupsAfterEnqueue(3)).toBe(1);
+    expect([always.stats.notifications, asleep.stats.notifications]).toEqual([5, 1]);
   });
 
   it('when-asleep: wakes only a consumer that asked, once per request', () => {

@@ -118,7 +118,7 @@ export type NotifyPolicy =
 
 /** Counters of a {@link Notifier}. */
 export interface NotifierStats {
-  /** Decisions to send a wake-up. */
+  /** Wake-ups asked for (with `always`, one per enqueued item). */
   notifications: number;
   /** Decisions not to send one (consumer awake, or items deferred). */
   suppressed: number;
@@ -167,25 +167,41 @@ export class Notifier {
   /**
    * Call after publishing `n` items (with the ring's index store).
    *
+   * With `always`, the policy asks for one wake-up per item; a caller that sends one wake-up
+   * for the whole batch when this returns `true` sends fewer than {@link NotifierStats.notifications}
+   * counts. Use {@link Notifier.wakeupsAfterEnqueue} to send one per item.
+   *
    * @returns whether to send a wake-up now
    */
   afterEnqueue(n: number): boolean {
-    if (n <= 0) return false;
+    return this.wakeupsAfterEnqueue(n) > 0;
+  }
+
+  /**
+   * Call after publishing `n` items (with the ring's index store): how many wake-ups the policy
+   * asks for now. `always` asks for `n`, one per item (the baseline the paper's lock-free queues
+   * avoid: a kernel interaction per enqueued item); `when-asleep` and `deferred` ask for at most
+   * one.
+   *
+   * @returns the number of wake-ups to send (0 for `n <= 0`)
+   */
+  wakeupsAfterEnqueue(n: number): number {
+    if (n <= 0) return 0;
     switch (this.policy.kind) {
       case 'always':
         this.bit.takeWakeRequest();
-        this.stats.notifications++;
-        return true;
+        this.stats.notifications += n;
+        return n;
       case 'when-asleep':
-        return this.decide(this.bit.takeWakeRequest());
+        return this.decide(this.bit.takeWakeRequest()) ? 1 : 0;
       case 'deferred':
         this.pending += n;
         if (this.pending < this.batch) {
           this.stats.suppressed++;
-          return false;
+          return 0;
         }
         this.pending = 0;
-        return this.decide(this.bit.takeWakeRequest());
+        return this.decide(this.bit.takeWakeRequest()) ? 1 : 0;
     }
   }
 

@@ -234,6 +234,14 @@ abstract class NetSessionEnd {
     return this.notifier.afterEnqueue(n);
   }
 
+  /**
+   * After enqueueing `n` items for the peer: how many wake-ups to send it now, under this end's
+   * notification policy — one per item under `always`, at most one otherwise.
+   */
+  notificationsFor(n = 1): number {
+    return this.notifier.wakeupsAfterEnqueue(n);
+  }
+
   /** When this end has nothing more to enqueue for now: whether a deferred wake-up is due. */
   shouldNotifyOnDry(): boolean {
     return this.notifier.onDry();

@@ -406,6 +406,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
       client: 0,
       controlVaddr: s.controlVaddr,
       capacity: s.ringCapacity,
+      notify: s.notify,
       ...(s.steering
         ? {
             steering: {

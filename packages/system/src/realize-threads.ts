@@ -421,6 +421,7 @@ export function realizeThreads(
         client: 0,
         controlVaddr: s.controlVaddr,
         capacity: s.ringCapacity,
+        notify: s.notify,
         ...(s.steering
           ? {
               steering: {

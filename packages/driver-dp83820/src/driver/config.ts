@@ -6,7 +6,7 @@
  * @module
  */
 import type { KernelCall, Sys, ThreadId } from '@udf/l4-kernel';
-import { UdfError } from '@udf/lockfree';
+import { type NotifyPolicy, UdfError } from '@udf/lockfree';
 import type { DP83820_STEERING_COSTS, Dp83820DriverCosts, Dp83820SteeringCosts } from './costs.js';
 import type { InterruptPolicyName } from './interrupt-policy.js';
 
@@ -67,6 +67,12 @@ export interface Dp83820SessionConfig {
   readonly region: number;
   /** Descriptors per ring, as agreed with the client. */
   readonly capacity: number;
+  /**
+   * When the driver wakes the client after returning completions: `when-asleep` (default, the
+   * paper's suppression), `always` (one wake-up per completion, the per-item baseline), or
+   * `deferred`.
+   */
+  readonly notify?: NotifyPolicy;
   /** Dataspaces the client's buffers live in; the driver associates them with the session. */
   readonly dataspaces: readonly number[];
   /**

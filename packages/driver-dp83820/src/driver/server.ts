@@ -28,6 +28,7 @@ import {
   TranslationCache,
 } from '@udf/dataspace';
 import { ANY_THREAD, type KernelCall, NEVER, type Sys, type ThreadId } from '@udf/l4-kernel';
+import type { NotifyPolicy } from '@udf/lockfree';
 import type { Dp83820DeviceConfig, Dp83820SessionConfig } from './config.js';
 import type { Dp83820DriverCosts } from './costs.js';
 import { Dp83820Driver } from './driver.js';
@@ -44,6 +45,8 @@ export interface Dp83820ServerSession {
   readonly controlVaddr: number;
   /** Descriptors per ring. */
   readonly capacity: number;
+  /** When the driver wakes the client (default: only when it is asleep, the paper's policy). */
+  readonly notify?: NotifyPolicy;
   /**
    * Receive steering on a shared device: the session's IPv4 address (`10.0.0.1` = `0x0a000001`),
    * where to map its buffer dataspace in the driver's space, and its size in bytes.
@@ -132,6 +135,7 @@ export function dp83820DriverServer(
         client: s.client,
         region: s.controlVaddr,
         capacity: s.capacity,
+        ...(s.notify ? { notify: s.notify } : {}),
         dataspaces: [ds],
         ...steering,
       });

@@ -82,12 +82,12 @@ describe('SessionNetDevice: the stack on a driver session', () => {
     expect(txPool.available).toBe(8);
     expect(inputOutcomes(stack.counters)).toBe(21);
     // The driver was awake all along: the paper's policy suppresses every wake-up.
-    expect(device.takeNotify()).toBe(false);
+    expect(device.takeNotify()).toBe(0);
     driver.prepareSleep();
     fake.deliver(udpFrame(PEER, 1, 7, new Uint8Array(8)));
     stack.poll(0);
-    expect(device.takeNotify()).toBe(true);
-    expect(device.takeNotify()).toBe(false);
+    expect(device.takeNotify()).toBe(1);
+    expect(device.takeNotify()).toBe(0);
   });
 
   it('counts, and survives, descriptors a hostile driver forges', () => {

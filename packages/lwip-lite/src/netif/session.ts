@@ -119,7 +119,8 @@ export class SessionNetDevice implements NetDevice {
   private readonly rxPosted: Uint8Array;
   private readonly txPosted: Uint8Array;
   private readonly desc = new Uint32Array(DESC_WORDS);
-  private notifyDue = false;
+  /** Wake-ups due to the driver (the policy's count; restart steps ask for one). */
+  private notifyDue = 0;
   private aborted = false;
   private rxWithDriver = 0;
   private rxWithStack = 0;
@@ -185,13 +186,13 @@ export class SessionNetDevice implements NetDevice {
       this.waiting = true;
       this.stats.restarts++;
       c.acknowledge(e);
-      this.notifyDue = true;
+      if (this.notifyDue === 0) this.notifyDue = 1;
       return true;
     }
     if (this.waiting && c.driverEpoch() === e) {
       this.waiting = false;
       this.refill();
-      this.notifyDue = true;
+      if (this.notifyDue === 0) this.notifyDue = 1;
       return true;
     }
     return false;
@@ -255,10 +256,15 @@ export class SessionNetDevice implements NetDevice {
     return n;
   }
 
-  /** True (once) if the session's notification policy asks to wake the driver. */
-  takeNotify(): boolean {
-    const due = this.notifyDue || this.client.shouldNotifyOnDry();
-    this.notifyDue = false;
+  /**
+   * How many wake-ups the session's notification policy asks the driver to be sent now, and
+   * forget them: 0 or 1 under `when-asleep` and `deferred`; under `always`, one per frame and
+   * receive buffer enqueued since the last call (the per-item baseline).
+   */
+  takeNotify(): number {
+    let due = this.notifyDue;
+    if (due === 0 && this.client.shouldNotifyOnDry()) due = 1;
+    this.notifyDue = 0;
     return due;
   }
 
@@ -319,7 +325,7 @@ export class SessionNetDevice implements NetDevice {
     this.txPosted[pbuf.id] = 1;
     this.txWithDriver++;
     this.stats.txFrames++;
-    if (this.client.shouldNotify(1)) this.notifyDue = true;
+    this.notifyDue += this.client.notificationsFor(1);
     return true;
   }
 
@@ -361,7 +367,7 @@ export class SessionNetDevice implements NetDevice {
     this.rxPosted[p.id] = 1;
     this.rxWithDriver++;
     // A driver that ran out of receive buffers may be asleep waiting for them.
-    if (this.client.shouldNotify(1)) this.notifyDue = true;
+    this.notifyDue += this.client.notificationsFor(1);
     return true;
   }
 
