@@ -1,8 +1,9 @@
 // The threads-engine bench (issue 16): in one run, side by side, on real workers and the NICs' UDP
 // wires, with one closed-loop echo load (1024-byte payloads) from this thread:
 //   1. isolated vs embedded: echoes/s and CPU per echo (target: isolated ≥ 0.9× embedded);
-//   2. wake-ups per echo with the paper's notification suppression (`notify: when-asleep`, the
-//      default) vs `notify: always` (target: ≥ 10× fewer with suppression);
+//   2. wake-up (notification) IPCs per echo with the paper's notification suppression (`notify:
+//      when-asleep`, the default) vs `notify: always`, the per-item baseline that wakes the peer
+//      after every enqueued frame and completion (target: ≥ 10× fewer with suppression);
 //   3. udf isolated vs a plain `node:dgram` echo server in a worker (target: ≥ 0.5×).
 // Rounds are interleaved (the order reverses every round) and the ratios are medians of per-round
 // ratios, so a change in the machine's load hits both sides of a ratio alike. Targets are
@@ -88,6 +89,14 @@ const COUNTER_SUFFIXES = {
   driverToClient: '.thread.wakeups',
   /** Frames the NIC dropped for want of a free receive descriptor (why the loop loses some). */
   rxOverruns: '.rxOverruns',
+  /** Notification IPCs the driver sent to a client that was receiving (a wake-up) ... */
+  driverNotified: '.driver.notificationsSent',
+  /** ... and those that found the client not receiving (the zero-timeout send failed). */
+  driverMissed: '.driver.notificationsMissed',
+  /** Notification IPCs the stack sent to the driver, received ... */
+  stackNotified: '.thread.notificationsSent',
+  /** ... and not. */
+  stackMissed: '.thread.notificationsMissed',
 } as const;
 
 /** One measured window of one target. */
@@ -144,6 +153,10 @@ async function measure(
       clientToDriver: wake(COUNTER_SUFFIXES.clientToDriver),
       driverToClient: wake(COUNTER_SUFFIXES.driverToClient),
       rxOverruns: wake(COUNTER_SUFFIXES.rxOverruns),
+      driverNotified: wake(COUNTER_SUFFIXES.driverNotified),
+      driverMissed: wake(COUNTER_SUFFIXES.driverMissed),
+      stackNotified: wake(COUNTER_SUFFIXES.stackNotified),
+      stackMissed: wake(COUNTER_SUFFIXES.stackMissed),
     },
     hotThreads: t.hotThreads,
   };
@@ -172,6 +185,7 @@ function figures(s: Sample) {
     cpuUsPerEcho: per(runNs / 1000),
     cpuPercent,
     ipcWakeupsPerEcho: per(w.interrupts + w.clientToDriver + w.driverToClient),
+    notificationsPerEcho: per(w.driverNotified + w.driverMissed + w.stackNotified + w.stackMissed),
     clientToDriverPerEcho: per(w.clientToDriver),
     interruptsPerEcho: per(w.interrupts),
     driverToClientPerEcho: per(w.driverToClient),
@@ -286,6 +300,7 @@ function report(
   const eps = (f: Figures) => f.echoesPerSecond;
   const cpu = (f: Figures) => f.cpuUsPerEcho;
   const ipc = (f: Figures) => f.ipcWakeupsPerEcho;
+  const ntf = (f: Figures) => f.notificationsPerEcho;
   const c2d = (f: Figures) => f.clientToDriverPerEcho;
   const slp = (f: Figures) => f.sleepsPerEcho;
   const ratios = {
@@ -294,6 +309,7 @@ function report(
       cpuPerEcho: ratio(ISO, EMB, cpu),
     },
     alwaysOverWhenAsleep: {
+      notifications: ratio(ALW, ISO, ntf),
       ipcWakeups: ratio(ALW, ISO, ipc),
       clientToDriver: ratio(ALW, ISO, c2d),
       workerSleeps: ratio(ALW, ISO, slp),
@@ -315,7 +331,7 @@ function report(
   };
   const targetsMet = {
     isolatedVsEmbedded: ratios.isolatedOverEmbedded.echoesPerSecond >= 0.9,
-    suppression: ratios.alwaysOverWhenAsleep.ipcWakeups >= 10,
+    suppression: ratios.alwaysOverWhenAsleep.notifications >= 10,
     isolatedVsPlain: ratios.isolatedOverPlain.echoesPerSecond >= 0.5,
   };
   const wallSeconds = (performance.now() - started) / 1000;
@@ -328,6 +344,7 @@ function report(
           echoesPerSecond: med(n, eps),
           echoesPerSecondRange: range(n, eps),
           cpuUsPerEcho: med(n, cpu),
+          notificationsPerEcho: med(n, ntf),
           ipcWakeupsPerEcho: med(n, ipc),
           interruptsPerEcho: med(n, (f) => f.interruptsPerEcho),
           clientToDriverPerEcho: med(n, c2d),
@@ -378,7 +395,7 @@ function report(
   log('');
   log('medians over rounds (echo/s also min–max); per echo = per datagram echoed');
   log(
-    `${'target'.padEnd(24)} ${'echo/s'.padStart(7)} ${'(min–max)'.padStart(15)} ${'CPU µs/echo'.padStart(11)} ${'IPC wake/echo'.padStart(13)} ${'cli→drv'.padStart(8)} ${'sleeps/echo'.padStart(11)} ${'RTT µs'.padStart(7)} ${'lost'.padStart(5)} ${'ovrn'.padStart(5)}  CPU % by thread`,
+    `${'target'.padEnd(24)} ${'echo/s'.padStart(7)} ${'(min–max)'.padStart(15)} ${'CPU µs/echo'.padStart(11)} ${'notif/echo'.padStart(10)} ${'IPC wake/echo'.padStart(13)} ${'cli→drv'.padStart(8)} ${'sleeps/echo'.padStart(11)} ${'RTT µs'.padStart(7)} ${'lost'.padStart(5)} ${'ovrn'.padStart(5)}  CPU % by thread`,
   );
   for (const n of names) {
     const [lo, hi] = range(n, eps);
@@ -387,7 +404,7 @@ function report(
       .join(', ');
     const udf = n !== PLAIN;
     log(
-      `${n.padEnd(24)} ${f0(med(n, eps)).padStart(7)} ${`(${f0(lo)}–${f0(hi)})`.padStart(15)} ${f1(med(n, cpu)).padStart(11)} ${(udf ? f3(med(n, ipc)) : '-').padStart(13)} ${(udf ? f3(med(n, c2d)) : '-').padStart(8)} ${f3(med(n, slp)).padStart(11)} ${f0(med(n, (f) => f.rttUs)).padStart(7)} ${String(byTarget.get(n)!.reduce((a, f) => a + f.lost, 0)).padStart(5)} ${(udf ? String(byTarget.get(n)!.reduce((a, f) => a + f.rxOverruns, 0)) : '-').padStart(5)}  ${pct}`,
+      `${n.padEnd(24)} ${f0(med(n, eps)).padStart(7)} ${`(${f0(lo)}–${f0(hi)})`.padStart(15)} ${f1(med(n, cpu)).padStart(11)} ${(udf ? f3(med(n, ntf)) : '-').padStart(10)} ${(udf ? f3(med(n, ipc)) : '-').padStart(13)} ${(udf ? f3(med(n, c2d)) : '-').padStart(8)} ${f3(med(n, slp)).padStart(11)} ${f0(med(n, (f) => f.rttUs)).padStart(7)} ${String(byTarget.get(n)!.reduce((a, f) => a + f.lost, 0)).padStart(5)} ${(udf ? String(byTarget.get(n)!.reduce((a, f) => a + f.rxOverruns, 0)) : '-').padStart(5)}  ${pct}`,
     );
   }
   log('');
@@ -409,7 +426,7 @@ function report(
     `  1. isolated / embedded    echo/s ${f2(r.isolatedOverEmbedded.echoesPerSecond)}×  (target ≥ 0.9×: ${verdict(targetsMet.isolatedVsEmbedded)});  CPU per echo ${f2(r.isolatedOverEmbedded.cpuPerEcho)}×`,
   );
   log(
-    `  2. notify always / when-asleep   IPC wake-ups ${f2(r.alwaysOverWhenAsleep.ipcWakeups)}×  (target ≥ 10×: ${verdict(targetsMet.suppression)});  client→driver ${f1(r.alwaysOverWhenAsleep.clientToDriver)}×;  worker sleeps ${f2(r.alwaysOverWhenAsleep.workerSleeps)}×`,
+    `  2. notify always / when-asleep   notification IPCs ${f2(r.alwaysOverWhenAsleep.notifications)}×  (target ≥ 10×: ${verdict(targetsMet.suppression)});  IPC wake-ups received ${f2(r.alwaysOverWhenAsleep.ipcWakeups)}×;  client→driver ${f1(r.alwaysOverWhenAsleep.clientToDriver)}×;  worker sleeps ${f2(r.alwaysOverWhenAsleep.workerSleeps)}×`,
   );
   log(
     `  3. isolated / plain dgram echo/s ${f2(r.isolatedOverPlain.echoesPerSecond)}×  (target ≥ 0.5×: ${verdict(targetsMet.isolatedVsPlain)});  CPU per echo ${f2(r.isolatedOverPlain.cpuPerEcho)}×`,
@@ -421,7 +438,7 @@ function report(
     );
   log('');
   log(
-    "IPC wake/echo: IPC receives that woke the driver or the stack (driver interrupts + client→driver notifications + driver→client notifications, from the components' counters pages); cli→drv: the client→driver part, which the session's notify policy governs; lost: probes not echoed within 200 ms (re-sent); ovrn: NIC receive overruns (no free descriptor); sleeps/echo: voluntary context switches (real futex sleeps) of the driver and stack workers (of the echo worker for plain), /proc/self/task/TID/status. CPU: schedstat run time of every domain worker and the device worker (the plain echo's worker), load generator excluded.",
+    "notif/echo: notification IPCs the driver and the stack issued to each other (zero-timeout sends, delivered or not: each is a kernel entry) — `always` issues one per enqueued frame and per completion, the paper's policy only to a peer that announced sleep; IPC wake/echo: IPC receives that woke the driver or the stack (driver interrupts + client→driver notifications + driver→client notifications, from the components' counters pages); cli→drv: the client→driver part, which the session's notify policy governs; lost: probes not echoed within 200 ms (re-sent); ovrn: NIC receive overruns (no free descriptor); sleeps/echo: voluntary context switches (real futex sleeps) of the driver and stack workers (of the echo worker for plain), /proc/self/task/TID/status. CPU: schedstat run time of every domain worker and the device worker (the plain echo's worker), load generator excluded.",
   );
   log(
     `manager maxPinSeconds ${BENCH_MAX_PIN_SECONDS} in every udf system (the default 1 s disables a driver idle for a second). load average at end ${loadEnd.map((x) => x.toFixed(2)).join(' ')}; ${wallSeconds.toFixed(0)} s`,

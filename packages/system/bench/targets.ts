@@ -53,8 +53,8 @@ export const BENCH_MAX_PIN_SECONDS = 3600;
 /**
  * A placement as the bench runs it: renamed, the pin-time quota at
  * {@link BENCH_MAX_PIN_SECONDS}, and with `notify` every session's notification policy set
- * (`always`: the client wakes the driver after every enqueue instead of only when the driver
- * announced sleep).
+ * (`always`: each end wakes the other after every enqueued frame, buffer and completion instead
+ * of only when the other announced sleep).
  */
 export function benchSystem(
   sys: SystemDescription,
