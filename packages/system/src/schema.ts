@@ -266,7 +266,10 @@ export const SessionSchema = z
       .int()
       .refine((n) => n === 2048 || n === 4096, '2048 or 4096')
       .default(2048),
-    /** When the client wakes the driver: the paper's suppression, always, or batched. */
+    /**
+     * When the client wakes the driver: the paper's suppression, always (a wake-up per item, on
+     * both ends), or batched (the driver's end then wakes the client only when it is asleep).
+     */
     notify: z.enum(['when-asleep', 'always', 'deferred']).default('when-asleep'),
     /** With `notify: deferred`, the client wakes the driver once per this many frames. */
     deferredBatch: z.number().int().min(1).max(4096).default(16),

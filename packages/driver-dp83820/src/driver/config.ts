@@ -69,8 +69,9 @@ export interface Dp83820SessionConfig {
   readonly capacity: number;
   /**
    * When the driver wakes the client after returning completions: `when-asleep` (default, the
-   * paper's suppression), `always` (one wake-up per completion, the per-item baseline), or
-   * `deferred`.
+   * paper's suppression) or `always` (one wake-up per completion, the per-item baseline). The
+   * driver already batches by interrupt: `deferred` (a client-side policy) means `when-asleep`
+   * on this end.
    */
   readonly notify?: NotifyPolicy;
   /** Dataspaces the client's buffers live in; the driver associates them with the session. */

@@ -612,7 +612,7 @@ export class Dp83820Driver {
         buffer: view.buffer,
         byteOffset: view.byteOffset,
         capacity: s.config.capacity,
-        ...(s.config.notify ? { policy: s.config.notify } : {}),
+        ...(s.config.notify?.kind === 'always' ? { policy: s.config.notify } : {}),
       });
     }
     // A driver restarted after a crash: its clients first reclaim what the dead one held.
