@@ -471,9 +471,8 @@ export function realizeThreads(
       faultLines: devs.map((x) => plan.devices.find((p) => p.name === x.device)!.iommuFaultIrq),
     };
     if (restarter === null) {
-      // (no sessions to watch: the same as none given; `sessions: []` only because the root
-      // task's option type does not name `faultLines` yet — the supervisor takes it all)
-      root.superviseDriver(id, registers, { sessions: [], ...faults });
+      // not restartable: reset on a quota disable, its fault lines taken; no sessions watched
+      root.superviseDriver(id, registers, faults);
       continue;
     }
     // restartable: the supervisor is its exit handler, watches its sessions' heartbeat
