@@ -45,6 +45,7 @@ import {
   type SystemPlan,
   stackSessions,
 } from './plan.js';
+import { ThreadRunLedger } from './threads-cpu.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
 import { threadsComponentRef } from './threads-hostile.js';
@@ -140,8 +141,16 @@ export interface ThreadsSystem {
   ready(): boolean;
   /** Throw an {@link AssemblyError} if a component failed or a domain is not serving. */
   checkStarted(): void;
-  /** Linux thread id of each domain's worker and of the device worker (`devices`), 0 unknown. */
+  /**
+   * Linux thread id of each domain's worker and of the device worker (`devices`), 0 unknown. A
+   * restarted driver's domain names its fresh worker once that runs.
+   */
   threadIds(): Record<string, number>;
+  /**
+   * Each domain's (and the device worker's) run time across its workers: the CPU meter's
+   * source, which keeps a restarted driver's dead worker's time in its domain's total.
+   */
+  readonly cpu: ThreadRunLedger;
   /** Domain name of each engine domain, in creation order (index = engine `DomainId`). */
   readonly domains: readonly string[];
   /** The regions the memory source allocated so far (dataspaces and translation tables). */
@@ -223,8 +232,21 @@ export function realizeThreads(
     if (id === undefined) throw new AssemblyError(`plan names unknown domain "${name}"`);
     return id;
   };
-  // Linux thread ids, written by each worker (a probe thread per domain, the NIC factory).
+
+  // Linux thread ids, written by each worker (a probe thread per domain, the NIC factory; the
+  // restarter, for a restarted driver's fresh worker); read through one ledger, so a domain's
+  // run time carries its dead workers'.
   const tids = new SharedArrayBuffer(4 * (domainNames.length + 1));
+  const threadIds = (): Record<string, number> => {
+    const t = new Int32Array(tids);
+    const out: Record<string, number> = {};
+    domainNames.forEach((name, i) => {
+      out[name] = Atomics.load(t, i);
+    });
+    if (plan.devices.length > 0) out.devices = Atomics.load(t, domainNames.length);
+    return out;
+  };
+  const cpu = new ThreadRunLedger(threadIds);
 
   // Regions: each a region of its own (physical: DMA reaches it), granted where the plan says.
   const counterPages: { domain: string; buffer: SharedArrayBuffer }[] = [];
@@ -363,7 +385,13 @@ export function realizeThreads(
   // Driver restart where each driver has a worker of its own (threads-restart.ts).
   const restarter =
     options.restart !== false && driversRestartable(plan)
-      ? new ThreadsDriverRestarter(engine)
+      ? new ThreadsDriverRestarter(engine, [], {
+          ledger: cpu,
+          moved: (name, tid) => {
+            const slot = domainNames.indexOf(name);
+            if (slot >= 0) Atomics.store(new Int32Array(tids), slot, tid);
+          },
+        })
       : null;
   const restartDrivers: ThreadId[] = [];
   const heartbeat = Math.max(
@@ -492,6 +520,9 @@ export function realizeThreads(
       thread: id,
       component: ref,
       lines: devs.map((x) => x.irq),
+      // its worker, and those it waits on: the device worker (register reads), the manager's
+      domain: d.space,
+      waitsOn: ['devices', mgrPlan.space],
     });
     restartDrivers.push(id);
   }
@@ -667,16 +698,6 @@ export function realizeThreads(
     if (off !== undefined) throw new AssemblyError(`${off.plan.name}: receiver not enabled`);
   };
 
-  const threadIds = (): Record<string, number> => {
-    const t = new Int32Array(tids);
-    const out: Record<string, number> = {};
-    domainNames.forEach((name, i) => {
-      out[name] = Atomics.load(t, i);
-    });
-    if (nics.length > 0) out.devices = Atomics.load(t, domainNames.length);
-    return out;
-  };
-
   return {
     plan,
     engine,
@@ -689,6 +710,7 @@ export function realizeThreads(
     ready,
     checkStarted,
     threadIds,
+    cpu,
     domains: domainNames,
     allocatedRegions: () => root.regions,
     iommu,
