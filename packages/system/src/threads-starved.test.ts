@@ -69,12 +69,12 @@ describe('ThreadsDriverRestarter.starved', () => {
     }
   });
 
-  it('not starved: a thread that ran a tenth of the interval (a spinning driver) whatever it waited, or waited under half', () => {
+  it('not starved: a thread that ran a tenth of the interval (a spinning driver) whatever it waited, or waited less than the share', () => {
     const { restarter, interval } = setup();
     restarter.starved(DRIVER);
     interval({ 10: { wait: 0.8, run: THREADS_STARVED_RUN_SHARE } });
     expect(restarter.starved(DRIVER)).toBe(false);
-    interval({ 20: { wait: 0.45, run: 0 } });
+    interval({ 20: { wait: THREADS_STARVED_SHARE - 0.05, run: 0 } });
     expect(restarter.starved(DRIVER)).toBe(false);
     // a driver blocked for good (no run, no wait: asleep) is not starved either
     interval({});
