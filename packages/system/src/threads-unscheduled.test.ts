@@ -6,7 +6,6 @@
 // driver's worker is frozen with injectHang). Without the rule the driver is restarted within two
 // periods; with it not, until the device worker is scheduled again — then the frozen driver is
 // judged and restarted.
-import { readFileSync as realReadFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadSystem } from './load.js';
