@@ -113,6 +113,14 @@ export interface DriverRestarter {
    * or raised (the kernel's view of the driver's interrupt lines).
    */
   interruptPending(thread: ThreadId): boolean;
+  /**
+   * Optional; called at every heartbeat check of the driver: true if the interval since its
+   * previous check says nothing about the driver, because the system did not let it run — the
+   * threads engine's restarter answers from Linux's run-queue wait of the driver's worker and
+   * the workers it waits on. A driver that looks hung over such an interval is not judged; the
+   * next interval is. Absent (the sim, where a ready driver runs within its timeslice): never.
+   */
+  starved?(thread: ThreadId): boolean;
 }
 
 /** Configuration of a {@link DeviceSupervisor}. */
@@ -385,12 +393,16 @@ export class DeviceSupervisor {
   /**
    * A heartbeat check of one driver: hung if, in some session, the heartbeat has not moved since
    * the last check while work was pending at both checks — the session's (the driver is awake,
-   * or its client submitted frames) or its devices' (an interrupt it has not acknowledged).
+   * or its client submitted frames) or its devices' (an interrupt it has not acknowledged) — and
+   * the restarter does not say the driver was starved of the CPU meanwhile
+   * ({@link DriverRestarter.starved}).
    */
   private hung(w: Watched): boolean {
     this.stats.heartbeatChecks++;
     let hung = false;
-    const device = this.config.restarter?.interruptPending(w.config.thread) ?? false;
+    const restarter = this.config.restarter;
+    const starved = restarter?.starved?.(w.config.thread) ?? false;
+    const device = restarter?.interruptPending(w.config.thread) ?? false;
     for (let i = 0; i < w.monitors.length; i++) {
       const m = w.monitors[i]!;
       const beat = m.control.heartbeat();
@@ -399,7 +411,7 @@ export class DeviceSupervisor {
       w.lastBeat[i] = beat;
       w.wasPending[i] = pending;
     }
-    return hung;
+    return hung && !starved;
   }
 
   /** True if the driver can be restarted: a restarter, its records, and budget left. */

@@ -40,11 +40,13 @@ import { AssemblyError } from './errors.js';
 import {
   type ComponentPlan,
   type ManagerPlan,
+  PAGE_BYTES,
   ROOT_TASK_SPACE,
   type StackPlan,
   type SystemPlan,
   stackSessions,
 } from './plan.js';
+import { ThreadRunLedger } from './threads-cpu.js';
 import { NicStatsPage, type ThreadsNicConfig } from './threads-devices.js';
 import { FrameRing, InProcessFrameLink } from './threads-frame-ring.js';
 import { threadsComponentRef } from './threads-hostile.js';
@@ -140,8 +142,16 @@ export interface ThreadsSystem {
   ready(): boolean;
   /** Throw an {@link AssemblyError} if a component failed or a domain is not serving. */
   checkStarted(): void;
-  /** Linux thread id of each domain's worker and of the device worker (`devices`), 0 unknown. */
+  /**
+   * Linux thread id of each domain's worker and of the device worker (`devices`), 0 unknown. A
+   * restarted driver's domain names its fresh worker once that runs.
+   */
   threadIds(): Record<string, number>;
+  /**
+   * Each domain's (and the device worker's) run time across its workers: the CPU meter's
+   * source, which keeps a restarted driver's dead worker's time in its domain's total.
+   */
+  readonly cpu: ThreadRunLedger;
   /** Domain name of each engine domain, in creation order (index = engine `DomainId`). */
   readonly domains: readonly string[];
   /** The regions the memory source allocated so far (dataspaces and translation tables). */
@@ -169,6 +179,32 @@ function only<K extends ComponentPlan['kind']>(
 function moduleUrl(name: string): string {
   const here = import.meta.url;
   return new URL(`./${name}${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
+}
+
+/**
+ * The most pages one driver of `plan` keeps pinned for its devices' receive rings when no frame
+ * arrives: per device, its receive descriptors times the pages one receive buffer can span (one
+ * if buffers are page-contained — their size divides the page —, else one more than their size
+ * in pages, for a buffer that crosses a page boundary), summed over the driver's devices; the
+ * largest over the drivers. The dataspace manager lets a driver hold this many pages pinned past
+ * the pin-time quota (`PinQuota.maxLongPinnedPages` in `@udf/dataspace`): a device owns its
+ * posted receive buffers for as long as the wire is idle.
+ */
+export function postedReceivePages(plan: SystemPlan): number {
+  let most = 0;
+  for (const d of only(plan, 'dp83820-driver')) {
+    let pages = 0;
+    for (const dev of d.devices) {
+      const size = Math.max(
+        1,
+        ...plan.sessions.filter((s) => s.nic === dev.device).map((s) => s.bufferSize),
+      );
+      const span = PAGE_BYTES % size === 0 ? 1 : Math.ceil(size / PAGE_BYTES) + 1;
+      pages += dev.rxDescriptors * span;
+    }
+    most = Math.max(most, pages);
+  }
+  return most;
 }
 
 /** Refuse what the threads engine cannot run. @throws ThreadsPlacementError */
@@ -223,8 +259,21 @@ export function realizeThreads(
     if (id === undefined) throw new AssemblyError(`plan names unknown domain "${name}"`);
     return id;
   };
-  // Linux thread ids, written by each worker (a probe thread per domain, the NIC factory).
+
+  // Linux thread ids, written by each worker (a probe thread per domain, the NIC factory; the
+  // restarter, for a restarted driver's fresh worker); read through one ledger, so a domain's
+  // run time carries its dead workers'.
   const tids = new SharedArrayBuffer(4 * (domainNames.length + 1));
+  const threadIds = (): Record<string, number> => {
+    const t = new Int32Array(tids);
+    const out: Record<string, number> = {};
+    domainNames.forEach((name, i) => {
+      out[name] = Atomics.load(t, i);
+    });
+    if (plan.devices.length > 0) out.devices = Atomics.load(t, domainNames.length);
+    return out;
+  };
+  const cpu = new ThreadRunLedger(threadIds);
 
   // Regions: each a region of its own (physical: DMA reaches it), granted where the plan says.
   const counterPages: { domain: string; buffer: SharedArrayBuffer }[] = [];
@@ -363,7 +412,13 @@ export function realizeThreads(
   // Driver restart where each driver has a worker of its own (threads-restart.ts).
   const restarter =
     options.restart !== false && driversRestartable(plan)
-      ? new ThreadsDriverRestarter(engine)
+      ? new ThreadsDriverRestarter(engine, [], {
+          ledger: cpu,
+          moved: (name, tid) => {
+            const slot = domainNames.indexOf(name);
+            if (slot >= 0) Atomics.store(new Int32Array(tids), slot, tid);
+          },
+        })
       : null;
   const restartDrivers: ThreadId[] = [];
   const heartbeat = Math.max(
@@ -472,9 +527,8 @@ export function realizeThreads(
       faultLines: devs.map((x) => plan.devices.find((p) => p.name === x.device)!.iommuFaultIrq),
     };
     if (restarter === null) {
-      // (no sessions to watch: the same as none given; `sessions: []` only because the root
-      // task's option type does not name `faultLines` yet — the supervisor takes it all)
-      root.superviseDriver(id, registers, { sessions: [], ...faults });
+      // not restartable: reset on a quota disable, its fault lines taken; no sessions watched
+      root.superviseDriver(id, registers, faults);
       continue;
     }
     // restartable: the supervisor is its exit handler, watches its sessions' heartbeat
@@ -494,6 +548,9 @@ export function realizeThreads(
       thread: id,
       component: ref,
       lines: devs.map((x) => x.irq),
+      // its worker, and those it waits on: the device worker (register reads), the manager's
+      domain: d.space,
+      waitsOn: ['devices', mgrPlan.space],
     });
     restartDrivers.push(id);
   }
@@ -669,16 +726,6 @@ export function realizeThreads(
     if (off !== undefined) throw new AssemblyError(`${off.plan.name}: receiver not enabled`);
   };
 
-  const threadIds = (): Record<string, number> => {
-    const t = new Int32Array(tids);
-    const out: Record<string, number> = {};
-    domainNames.forEach((name, i) => {
-      out[name] = Atomics.load(t, i);
-    });
-    if (nics.length > 0) out.devices = Atomics.load(t, domainNames.length);
-    return out;
-  };
-
   return {
     plan,
     engine,
@@ -691,6 +738,7 @@ export function realizeThreads(
     ready,
     checkStarted,
     threadIds,
+    cpu,
     domains: domainNames,
     allocatedRegions: () => root.regions,
     iommu,

@@ -2,11 +2,13 @@
 // workers — a driver killed with worker.terminate() or hung under an echo load is restarted
 // with the same thread id, and its client keeps its state. No timed assertions: the figures
 // are printed (docs/restart.md, "On the threads engine").
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSystem } from './load.js';
 import { plan } from './plan.js';
 import { realizeThreads, type ThreadsSystem } from './realize-threads.js';
+import { ThreadCpuMeter } from './threads-cpu.js';
 import { driversRestartable, THREADS_MIN_HEARTBEAT_SECONDS } from './threads-restart.js';
 import { faultUnderLoad } from './threads-restart-measure.js';
 import { primeThreadsSystem, startThreadsSystem } from './threads-runner.js';
@@ -100,11 +102,33 @@ describe('driver restart on the threads engine (issue 18)', () => {
       const free = await settle(built, 'manager.freeFrames');
       const before = built.counters();
       expect(before['stack0.0.arpOut']).toBeGreaterThan(0);
+      // CPU per domain across the restart: a meter window open over it, the driver's old worker
+      const meter = new ThreadCpuMeter(built.cpu);
+      const space = built.plan.components.find((c) => c.kind === 'dp83820-driver')!.space;
+      const oldTid = built.threadIds()[space]!;
+      const ranBefore = built.cpu.runNs(space);
+      meter.start();
       const { record } = await faultUnderLoad(built, { kind: 'kill', rateMbps: 0.5 });
       console.log('threads restart (kill, isolated):', JSON.stringify(record));
       await restarted(built, 1);
       await echoesAfter(built);
+      const cpu = meter.stop();
       const after = built.counters();
+      if (process.platform === 'linux') {
+        // the meter follows the fresh worker: a live thread of this process, not the dead one
+        const newTid = built.threadIds()[space]!;
+        expect(newTid).not.toBe(oldTid);
+        expect(existsSync(`/proc/self/task/${newTid}`)).toBe(true);
+        expect(existsSync(`/proc/self/task/${oldTid}`)).toBe(false);
+        expect(built.restart!.restarter.stats.workersFollowed).toBe(1);
+        // and the domain's total kept the dead worker's time: it never dropped
+        const ranAfter = built.cpu.runNs(space)!;
+        expect(ranAfter).toBeGreaterThan(ranBefore!);
+        expect(cpu.perThread?.[space]).toBeGreaterThan(0);
+        console.log(
+          `driver domain CPU: ${(ranBefore! / 1e6).toFixed(1)} ms before (tid ${oldTid}), ${(ranAfter / 1e6).toFixed(1)} ms after (tid ${newTid}); window share ${cpu.perThread?.[space]?.toFixed(4)}`,
+        );
+      }
       // detected by the engine's exit notice; the run went on
       expect(engine.failures).toEqual([]);
       expect(engine.supervisedFailures.length).toBe(1);

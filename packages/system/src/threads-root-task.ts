@@ -57,12 +57,13 @@ export interface ThreadsRootTask {
   readonly domain: DomainId;
   /**
    * Supervise a driver thread whose devices' windows are at `registers` in the root task;
-   * `restart` adds its sessions and exit notifier (a driver the supervisor may restart).
+   * `watch` adds what else the supervisor watches of it: its devices' IOMMU fault lines, and,
+   * for a driver the supervisor may restart, its sessions and exit notifier.
    */
   superviseDriver(
     thread: ThreadId,
     registers: readonly number[],
-    restart?: Pick<SupervisedDriver, 'sessions' | 'exitNotifier'>,
+    watch?: Pick<SupervisedDriver, 'sessions' | 'exitNotifier' | 'faultLines'>,
   ): void;
   /**
    * Complete the supervisor's configuration (before start): the manager it serves and, to
@@ -200,8 +201,8 @@ export function createRootTask(engine: ThreadsEngine, options: RootTaskOptions):
     supervisorId,
     domain: root,
     budget: (thread, bytes) => source.budget(thread, bytes),
-    superviseDriver: (thread, registers, restart) => {
-      drivers.push({ thread, registers: [...registers], ...restart });
+    superviseDriver: (thread, registers, watch) => {
+      drivers.push({ thread, registers: [...registers], ...watch });
     },
     get supervisorRestarts() {
       return supervisor?.restarts ?? [];

@@ -164,7 +164,7 @@ export async function runThreadsRamp(
       rateMbps: (options.loadsMbps[0]! * p.devices.length) / Math.max(1, built.clients.length),
       packetSize: p.load.packetSize,
     });
-    const meter = new ThreadCpuMeter(() => built.threadIds());
+    const meter = new ThreadCpuMeter(built.cpu);
     const holdoffUs = options.holdoffUs ?? p.devices[0]!.holdoffUnits * 100;
     for (const [index, load] of options.loadsMbps.entries()) {
       const wall0 = performance.now();
