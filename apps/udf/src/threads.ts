@@ -30,9 +30,6 @@ export const THREADS_DEFAULT_DURATION_MS = 1000;
 /** Default real milliseconds of warm-up per step on threads. */
 export const THREADS_DEFAULT_WARMUP_MS = 300;
 
-/** The pin-time quota `udf run --wire` serves with (the schema's maximum), in seconds. */
-export const SERVE_MAX_PIN_SECONDS = 3600;
-
 /** A parsed `--wire udp:HOST:PORT`. */
 export interface WireOption {
   readonly address: string;
@@ -135,18 +132,9 @@ export async function runThreadsConfigs(
 export async function serveThreads(description: string, wire: WireOption): Promise<void> {
   const sys = loadChecked(descriptionPath(description));
   checkThreadsConfig(sys);
-  // An idle NIC keeps its posted receive buffers pinned; under the manager's pin-time quota
-  // (maxPinSeconds, default 1 s) an idle driver would be disabled after that long. A server
-  // that waits for a user's frames raises the limit to the schema's maximum, and says so.
-  const planned = plan(sys);
-  const manager = planned.components.find((c) => c.kind === 'dataspace-manager');
-  const quota = manager?.kind === 'dataspace-manager' ? manager.maxPinSeconds : undefined;
-  const p = {
-    ...planned,
-    components: planned.components.map((c) =>
-      c.kind === 'dataspace-manager' ? { ...c, maxPinSeconds: SERVE_MAX_PIN_SECONDS } : c,
-    ),
-  };
+  // An idle NIC keeps its posted receive buffers pinned: the manager allows a driver that many
+  // long pins (postedReceivePages), so a server waiting for a user's frames keeps the quota.
+  const p = plan(sys);
   const built = realizeThreads(p, { wire: { kind: 'udp', bind: wire } });
   try {
     await startThreadsSystem(built);
@@ -162,9 +150,6 @@ export async function serveThreads(description: string, wire: WireOption): Promi
       `  ${dev.name}: udp ${a?.address}:${a?.port}, MAC ${dev.mac}, stack ${dev.targetIps.join(', ')}, UDP echo port ${p.load.echoPort} (ARP and ICMP echo answered)`,
     );
   }
-  console.log(
-    `  (pin-time quota raised from ${quota} s to ${SERVE_MAX_PIN_SECONDS} s: receive buffers posted on an idle NIC stay pinned, and the description's limit would disable an idle driver)`,
-  );
   console.log('press Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     const done = () => {

@@ -87,8 +87,14 @@ export interface FramePool {
 export interface PinQuota {
   /** Most pages pinned at once. */
   readonly maxPinnedPages: number;
-  /** Longest a page may stay pinned, in cycles. */
+  /** Longest a page may stay pinned, in cycles (beyond {@link PinQuota.maxLongPinnedPages}). */
   readonly maxPinCycles: Cycles;
+  /**
+   * How many pages may stay pinned longer than {@link PinQuota.maxPinCycles} without the driver
+   * being over its quota (default 0): its devices' posted receive buffers, which a device owns
+   * for as long as no frame arrives. Only long pins beyond these count as pin-time abuse.
+   */
+  readonly maxLongPinnedPages?: number;
 }
 
 /** Options of {@link AnonymousManager}. */
@@ -402,7 +408,7 @@ export class AnonymousManager {
    */
   private scan(sys: Sys, cache: CacheRecord, now: Cycles): boolean {
     let pinned = 0;
-    let overTime = false;
+    let longPinned = 0;
     let examined = 0;
     const { table, entryOwner, pinnedSince } = cache;
     for (let e = 0; e < table.entries; e++) {
@@ -416,13 +422,14 @@ export class AnonymousManager {
       if ((table.flags(e) & ENTRY_PIN) !== 0) {
         pinned++;
         if (Number.isNaN(pinnedSince[e]!)) pinnedSince[e] = now;
-        else if (now - pinnedSince[e]! > cache.quota.maxPinCycles) overTime = true;
+        else if (now - pinnedSince[e]! > cache.quota.maxPinCycles) longPinned++;
       } else {
         pinnedSince[e] = Number.NaN;
         if (owner === HELD) this.releaseHeld(cache, e);
       }
     }
     sys.charge('Translation', examined * this.costs.pinScanEntry);
+    const overTime = longPinned > (cache.quota.maxLongPinnedPages ?? 0);
     return overTime || pinned > cache.quota.maxPinnedPages;
   }
 

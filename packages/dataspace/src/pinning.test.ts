@@ -139,6 +139,27 @@ describe('pin bit with quotas', () => {
     expect(w.manager.stats().pinsRecovered).toBe(1);
   });
 
+  it.each([
+    [2, 2, false],
+    [2, 3, true],
+  ])('allows %i pages pinned past the pin-time quota (posted receive buffers): %i long pins disable: %s', (allowance, held, disables) => {
+    const disabled: ThreadId[] = [];
+    const { w, driverId } = scenario(
+      {
+        pinQuota: { maxPinnedPages: 16, maxPinCycles: 50_000, maxLongPinnedPages: allowance },
+        scanInterval: 10_000,
+        onDriverDisabled: (d) => disabled.push(d),
+      },
+      function* (sys, tc, ds) {
+        for (let p = 0; p < held; p++) tc.pin(ds.id, p * PAGE_SIZE);
+        yield* sys.sleep(400_000);
+      },
+    );
+    w.run(1_000_000);
+    expect(disabled).toEqual(disables ? [driverId] : []);
+    expect(w.manager.stats().pinsRecovered).toBe(disables ? held : 0);
+  });
+
   it('defers the release of pinned frames on close until the driver unpins', () => {
     const { w, snapshots } = scenario(
       { scanInterval: 10_000 },

@@ -722,3 +722,30 @@ export function stackSessions(plan: SystemPlan, stack: StackPlan) {
     };
   });
 }
+
+/**
+ * The most pages one driver of `plan` keeps pinned for its devices' receive rings when no frame
+ * arrives: per device, its receive descriptors times the pages one receive buffer can span (one
+ * if buffers are page-contained — their size divides the page —, else one more than their size
+ * in pages, for a buffer that crosses a page boundary), summed over the driver's devices; the
+ * largest over the drivers. The dataspace manager lets a driver hold this many pages pinned past
+ * the pin-time quota (`PinQuota.maxLongPinnedPages` in `@udf/dataspace`): a device owns its
+ * posted receive buffers for as long as the wire is idle.
+ */
+export function postedReceivePages(plan: SystemPlan): number {
+  let most = 0;
+  for (const d of plan.components) {
+    if (d.kind !== 'dp83820-driver') continue;
+    let pages = 0;
+    for (const dev of d.devices) {
+      const size = Math.max(
+        1,
+        ...plan.sessions.filter((s) => s.nic === dev.device).map((s) => s.bufferSize),
+      );
+      const span = PAGE_BYTES % size === 0 ? 1 : Math.ceil(size / PAGE_BYTES) + 1;
+      pages += dev.rxDescriptors * span;
+    }
+    most = Math.max(most, pages);
+  }
+  return most;
+}

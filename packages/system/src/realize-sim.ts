@@ -74,7 +74,7 @@ import type {
   StackPlan,
   SystemPlan,
 } from './plan.js';
-import { stackSessions } from './plan.js';
+import { postedReceivePages, stackSessions } from './plan.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
 
@@ -270,6 +270,7 @@ export function realizeSim(plan: SystemPlan, options: RealizeSimOptions = {}): A
     pinQuota: {
       maxPinnedPages: mgrPlan.pinQuotaPages,
       maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
+      maxLongPinnedPages: postedReceivePages(plan),
     },
     costs: cc.dataspace,
     // Filled in once the drivers' thread ids are known, before any thread runs.

@@ -41,6 +41,7 @@ import {
   type ComponentPlan,
   type ManagerPlan,
   PAGE_BYTES,
+  postedReceivePages,
   ROOT_TASK_SPACE,
   type StackPlan,
   type SystemPlan,
@@ -179,32 +180,6 @@ function only<K extends ComponentPlan['kind']>(
 function moduleUrl(name: string): string {
   const here = import.meta.url;
   return new URL(`./${name}${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
-}
-
-/**
- * The most pages one driver of `plan` keeps pinned for its devices' receive rings when no frame
- * arrives: per device, its receive descriptors times the pages one receive buffer can span (one
- * if buffers are page-contained — their size divides the page —, else one more than their size
- * in pages, for a buffer that crosses a page boundary), summed over the driver's devices; the
- * largest over the drivers. The dataspace manager lets a driver hold this many pages pinned past
- * the pin-time quota (`PinQuota.maxLongPinnedPages` in `@udf/dataspace`): a device owns its
- * posted receive buffers for as long as the wire is idle.
- */
-export function postedReceivePages(plan: SystemPlan): number {
-  let most = 0;
-  for (const d of only(plan, 'dp83820-driver')) {
-    let pages = 0;
-    for (const dev of d.devices) {
-      const size = Math.max(
-        1,
-        ...plan.sessions.filter((s) => s.nic === dev.device).map((s) => s.bufferSize),
-      );
-      const span = PAGE_BYTES % size === 0 ? 1 : Math.ceil(size / PAGE_BYTES) + 1;
-      pages += dev.rxDescriptors * span;
-    }
-    most = Math.max(most, pages);
-  }
-  return most;
 }
 
 /** Refuse what the threads engine cannot run. @throws ThreadsPlacementError */
@@ -401,6 +376,7 @@ export function realizeThreads(
       pinQuota: {
         maxPinnedPages: mgrPlan.pinQuotaPages,
         maxPinCycles: Math.round(mgrPlan.maxPinSeconds * hz),
+        maxLongPinnedPages: postedReceivePages(plan),
       },
       costs: cc.dataspace,
       // filled in with the drivers' ids below, before start (configs are cloned at start)

@@ -3,8 +3,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSystem } from './load.js';
-import { plan, type SystemPlan } from './plan.js';
-import { postedReceivePages } from './realize-threads.js';
+import { plan, postedReceivePages, type SystemPlan } from './plan.js';
 
 const apps = resolve(import.meta.dirname, '../../../apps');
 const system = (name: string) => plan(loadSystem(resolve(apps, name, 'system.yaml')));
