@@ -40,7 +40,6 @@ import { AssemblyError } from './errors.js';
 import {
   type ComponentPlan,
   type ManagerPlan,
-  PAGE_BYTES,
   postedReceivePages,
   ROOT_TASK_SPACE,
   type StackPlan,
