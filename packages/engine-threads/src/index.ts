@@ -13,6 +13,7 @@ export {
   ControlBlocks,
   FLAG_CALL,
   FLAG_MISSED,
+  FLAG_OVERFLOW,
   FLAG_SLEEPING,
   FLAG_WINDOW,
   kernelRegionBytes,

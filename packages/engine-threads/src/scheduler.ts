@@ -22,7 +22,7 @@ import {
   type ThreadId,
 } from '@udf/l4-kernel';
 import { type CycleClock, sharedNowMs } from './clock.js';
-import { type ControlBlocks, MESSAGE_WORDS, ThreadState } from './control-blocks.js';
+import { type ControlBlocks, ThreadState } from './control-blocks.js';
 import { BLOCKED, type Blocked, type IpcPath, ipcError } from './ipc.js';
 import type { SlowPath } from './kernel-link.js';
 import { validFpage } from './mapping-db.js';
@@ -452,7 +452,6 @@ export class DomainScheduler {
       return 'malformed-item';
     }
     const items = msg.items;
-    let n = msg.words.length;
     if (items !== undefined) {
       // as the sim's msgWords: every item well-formed, or the message is refused at the sender
       if (!Array.isArray(items)) {
@@ -472,10 +471,10 @@ export class DomainScheduler {
           return 'malformed-item';
         }
       }
-      n += 2 * items.length;
     }
+    // More words than the registers hold is not refused here: X.2 reports the overflow at
+    // transfer time to both partners (IpcPath.send).
     const words = msg.words;
-    if (n > MESSAGE_WORDS) return 'message-overflow';
     // message registers hold numbers; anything else could throw inside a locked section
     for (let i = 0; i < words.length; i++) {
       if (typeof words[i] !== 'number') {
