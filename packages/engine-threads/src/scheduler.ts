@@ -23,6 +23,7 @@ import {
 } from '@udf/l4-kernel';
 import { type CycleClock, sharedNowMs } from './clock.js';
 import { type ControlBlocks, ThreadState } from './control-blocks.js';
+import { type CounterBoard, PUBLISH_STEPS } from './counter-board.js';
 import { BLOCKED, type Blocked, type IpcPath, ipcError } from './ipc.js';
 import type { SlowPath } from './kernel-link.js';
 import { validFpage } from './mapping-db.js';
@@ -76,6 +77,11 @@ export interface SchedulerOptions {
    * driver makes its next IPC only once that is done.
    */
   readonly gate?: () => Promise<void> | null;
+  /**
+   * The counter board this domain publishes its counters to (its record `domain`), so they can
+   * be read while it runs; default none.
+   */
+  readonly board?: CounterBoard;
 }
 
 interface LocalThread {
@@ -114,6 +120,7 @@ export class DomainScheduler {
   private live = 0;
   private earliest = Number.POSITIVE_INFINITY;
   private gated: Promise<void> | null = null;
+  private unpublished = 0;
 
   /** @param options - see {@link SchedulerOptions} */
   constructor(options: SchedulerOptions) {
@@ -150,7 +157,7 @@ export class DomainScheduler {
     let seen = Atomics.load(words, bell) - 1;
     for (;;) {
       const v = Atomics.load(words, bell);
-      if (blocks.stopRequested(domain)) return 'stopped';
+      if (blocks.stopRequested(domain)) return this.published('stopped');
       if (Atomics.load(words, hang) !== 0) {
         // injected hang: block for good, running nothing (only terminating the worker ends it)
         for (;;) Atomics.wait(words, hang, Atomics.load(words, hang));
@@ -164,9 +171,10 @@ export class DomainScheduler {
       }
       if (this.ready.length > 0) {
         this.step();
+        if (++this.unpublished === PUBLISH_STEPS) this.publish();
         continue;
       }
-      if (this.live === 0) return 'done';
+      if (this.live === 0) return this.published('done');
       if (spinMs > 0) {
         const until = sharedNowMs() + spinMs;
         while (Atomics.load(words, bell) === v && sharedNowMs() < until) {
@@ -176,6 +184,7 @@ export class DomainScheduler {
       }
       const wait = this.earliest - sharedNowMs();
       if (wait <= 0) continue;
+      this.publish();
       const how = Atomics.wait(
         words,
         bell,
@@ -206,7 +215,7 @@ export class DomainScheduler {
     let steps = 0;
     for (;;) {
       const v = Atomics.load(words, bell);
-      if (blocks.stopRequested(domain)) return 'stopped';
+      if (blocks.stopRequested(domain)) return this.published('stopped');
       if (v !== seen) {
         seen = v;
         this.collect();
@@ -216,6 +225,7 @@ export class DomainScheduler {
       }
       if (this.ready.length > 0) {
         this.step();
+        if (++this.unpublished === PUBLISH_STEPS) this.publish();
         const g = this.gated;
         if (g !== null) {
           this.gated = null;
@@ -226,9 +236,10 @@ export class DomainScheduler {
         }
         continue;
       }
-      if (this.live === 0) return 'done';
+      if (this.live === 0) return this.published('done');
       const wait = this.earliest - sharedNowMs();
       if (wait <= 0) continue;
+      this.publish();
       const w = Atomics.waitAsync(
         words,
         bell,
@@ -240,6 +251,20 @@ export class DomainScheduler {
         this.counters.sleeps++;
       } else this.counters.racedSleeps++;
     }
+  }
+
+  /**
+   * Copy the counters to the counter board, if there is one (no allocation). The scheduler does
+   * this before it sleeps, every {@link PUBLISH_STEPS} steps and when it returns.
+   */
+  publish(): void {
+    this.unpublished = 0;
+    this.o.board?.publish(this.o.domain, this.counters, this.o.ipc.counters);
+  }
+
+  private published(how: SchedulerExit): SchedulerExit {
+    this.publish();
+    return how;
   }
 
   /** Move threads whose IPC a partner (or a timeout) completed to the ready queue. */
