@@ -130,7 +130,11 @@ export class DomainScheduler {
 
   /** Add thread `id` running `body` (before {@link DomainScheduler.run}); `pager` takes its page faults. */
   add(id: ThreadId, priority: number, body: ThreadBody, pager: ThreadId = NIL_THREAD): void {
-    const req: CallRecord = { op: '', args: [undefined, undefined, undefined, undefined] };
+    const req: CallRecord = {
+      op: '',
+      args: [undefined, undefined, undefined, undefined],
+      unstarted: 0,
+    };
     const sys = createThreadSys(id, this.o.clock, this.o.blocks, req, this.hw, pager);
     const t: LocalThread = { id, priority, req, gen: null, resume: undefined, held: null };
     this.live++;
