@@ -348,15 +348,7 @@ export class IpcPath {
       }
       if (s !== NIL_THREAD) {
         b.dequeueSender(self, s);
-        const sf = b.flags(s);
-        if ((sf & FLAG_OVERFLOW) !== 0) {
-          // X.2: the transfer overflows; both partners see it, the sender in its send phase
-          b.clearFlags(s, FLAG_CALL | FLAG_OVERFLOW);
-          b.complete(s, ResultCode['message-overflow'], self);
-          this.release(self, other);
-          b.ring(b.domainOf(s));
-          return ipcError('message-overflow', 'receive', s);
-        }
+        // (an overflowing sender kept no words and no items: it takes this path, see below)
         if (b.itemCount(s) > 0) return this.takeItems(self, s, other, window);
         b.copyMessage(s, self);
         const msg: Message = { label: b.label(self), words: b.readWords(self) };
@@ -365,6 +357,15 @@ export class IpcPath {
           this.release(self, other);
           this.counters.messages++;
           return { ok: true, from: s, msg };
+        }
+        const sf = b.flags(s);
+        if ((sf & FLAG_OVERFLOW) !== 0) {
+          // X.2: the transfer overflows; both partners see it, the sender in its send phase
+          b.clearFlags(s, FLAG_CALL | FLAG_OVERFLOW);
+          b.complete(s, ResultCode['message-overflow'], self);
+          this.release(self, other);
+          b.ring(b.domainOf(s));
+          return ipcError('message-overflow', 'receive', s);
         }
         if ((sf & FLAG_CALL) !== 0) {
           const wait = b.receiveTimeout(s);
