@@ -74,7 +74,8 @@ async function main(): Promise<void> {
   }
   port.once('message', () => {
     const how = scheduler.run();
-    post({ type: 'stopped', how, counters: { ...scheduler.counters, ...ipc.counters } });
+    const counters = { ...scheduler.counters, ...ipc.counters, how: how === 'done' ? 1 : 0 };
+    post({ type: 'stopped', how, counters });
   });
   post({ type: 'ready' });
 }

@@ -93,7 +93,9 @@ describe('ThreadsEngine IPC across worker domains', () => {
       } finally {
         await e.stop();
       }
-      // after stop: the final values (at least what was read while running)
+      // after stop: each domain's final report (how: 0, stopped), at least what was read running
+      expect(e.counters.server?.how).toBe(0);
+      expect(e.counters.client?.how).toBe(0);
       expect(e.counters.server!.calls!).toBeGreaterThanOrEqual(second.server!.calls!);
       expect(e.domainCounters(a)!.messages!).toBeGreaterThanOrEqual(second.client!.messages!);
     },
