@@ -65,6 +65,13 @@ export const FLAG_MISSED = 4;
 export const FLAG_SLEEPING = 8;
 /** Flag: the `Transferring` thread is the sender (a receiver is taking its items), not the receiver. */
 export const FLAG_ITEM_SENDER = 16;
+/**
+ * Flag: the send-blocked thread's message has more words than the message registers hold
+ * (X.2 message overflow): its words were not written, and the receiver that takes it reports
+ * `message-overflow` to both. Set only while the thread is send-blocked; whoever ends that
+ * (the receiver, a timeout, a cancel, the receiver's death) clears it.
+ */
+export const FLAG_OVERFLOW = 32;
 
 /** Result codes in a block's result word (OR {@link RESULT_RECEIVE_PHASE} for the receive phase). */
 export const ResultCode = {

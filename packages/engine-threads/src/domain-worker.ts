@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CycleClock } from './clock.js';
 import { loadComponent } from './component.js';
 import { ControlBlocks } from './control-blocks.js';
+import { CounterBoard } from './counter-board.js';
 import { InterruptTable } from './interrupts.js';
 import { IpcPath } from './ipc.js';
 import { WorkerSlowPath } from './kernel-link.js';
@@ -53,6 +54,7 @@ const scheduler = new DomainScheduler({
   memory,
   devices: new DomainDevices(data.devices),
   spinMicros: data.spinMicros,
+  board: new CounterBoard(data.board),
   onExit: (id, error) =>
     post(
       error === undefined
@@ -72,7 +74,8 @@ async function main(): Promise<void> {
   }
   port.once('message', () => {
     const how = scheduler.run();
-    post({ type: 'stopped', how, counters: { ...scheduler.counters, ...ipc.counters } });
+    const counters = { ...scheduler.counters, ...ipc.counters, how: how === 'done' ? 1 : 0 };
+    post({ type: 'stopped', how, counters });
   });
   post({ type: 'ready' });
 }

@@ -21,6 +21,7 @@ import {
 import { CycleClock, sharedNowMs } from './clock.js';
 import { type ComponentRef, loadComponent } from './component.js';
 import { ControlBlocks, kernelRegionBytes, ThreadState } from './control-blocks.js';
+import { CounterBoard, counterBoardBytes } from './counter-board.js';
 import { ThreadFailedError, ThreadsEngineError } from './errors.js';
 import {
   InterruptTable,
@@ -266,6 +267,8 @@ export class ThreadsEngine {
   private blocks: ControlBlocks | null = null;
   private ipc: IpcPath | null = null;
   private irq: InterruptTable | null = null;
+  /** Every domain's counters, published by its scheduler while it runs (null before start). */
+  private board: CounterBoard | null = null;
   private readonly irqLines: number;
   private readonly deviceList: DeviceRecord[] = [];
   private readonly physical: PhysicalRegion[] = [];
@@ -394,11 +397,39 @@ export class ThreadsEngine {
     return { ...this.restartCounters };
   }
 
-  /** Counters each stopped domain reported (by domain name); empty while running. */
+  /**
+   * Every started domain's counters, by domain name, readable at any time — while the workers
+   * run, too. A running domain's are the values its scheduler last published (it does so
+   * whenever it goes to sleep, every 64 steps while busy, and when it returns), read as a
+   * consistent snapshot from shared memory: `calls`, `sleeps`, `racedSleeps`, `badItems`,
+   * `unmaps`, `unsupportedIrq`, `badWords`, `badCalls` (its scheduler, see
+   * {@link SchedulerCounters}) and `messages`, `latched`, `missedSends` (its IPC path, see
+   * {@link IpcCounters}). A domain whose scheduler has returned reports its final values and
+   * `how` (1: its threads were done, 0: stopped). A restarted domain's counters start again
+   * from zero with its new worker. Empty before {@link ThreadsEngine.start}; a domain without
+   * threads has none. Each call reads afresh (a new object; the workers are not disturbed).
+   */
   get counters(): Readonly<Record<string, Readonly<Record<string, number>>>> {
     const out: Record<string, Readonly<Record<string, number>>> = {};
-    for (const d of this.domainList) if (d.counters !== null) out[d.name] = d.counters;
+    const board = this.board;
+    this.domainList.forEach((d, i) => {
+      if (d.counters !== null) out[d.name] = d.counters;
+      else if (board !== null && d.threads.length > 0) out[d.name] = board.read(i);
+    });
     return out;
+  }
+
+  /**
+   * One domain's counters now (see {@link ThreadsEngine.counters}), or null before
+   * {@link ThreadsEngine.start} or if the domain has no threads.
+   *
+   * @throws {@link ThreadsEngineError} `NO_SUCH_DOMAIN`
+   */
+  domainCounters(domain: DomainId): Readonly<Record<string, number>> | null {
+    const d = this.domain(domain);
+    if (d.counters !== null) return d.counters;
+    if (this.board === null || d.threads.length === 0) return null;
+    return this.board.read(domain);
   }
 
   /**
@@ -888,6 +919,7 @@ export class ThreadsEngine {
     this.epochMs = epochMs;
     const link = new SharedArrayBuffer(kernelLinkBytes(domains));
     this.link = new Int32Array(link);
+    this.board = new CounterBoard(new SharedArrayBuffer(counterBoardBytes(this.domainList.length)));
     try {
       await this.startDevices(blocks, irqTable, epochMs);
     } catch (e) {
@@ -968,6 +1000,7 @@ export class ThreadsEngine {
       link: this.link!.buffer as SharedArrayBuffer,
       memoryPort: channel.port2,
       devices: d.devices,
+      board: this.board!.buffer,
     };
     const worker = new Worker(w.url, {
       workerData: data,
@@ -1165,6 +1198,7 @@ export class ThreadsEngine {
       t.exited = false;
       d.stopped = false;
       d.counters = null;
+      this.board!.reset(index);
       this.restartCounters.threadsRestarted++;
       await this.spawn(
         d,
@@ -1274,6 +1308,7 @@ export class ThreadsEngine {
       devices: new DomainDevices(d.devices),
       slow: this.mainSlow,
       gate: () => this.recovery,
+      board: this.board!,
       onExit: (id, error) =>
         this.onReport(
           d,

@@ -13,6 +13,7 @@ export {
   ControlBlocks,
   FLAG_CALL,
   FLAG_MISSED,
+  FLAG_OVERFLOW,
   FLAG_SLEEPING,
   FLAG_WINDOW,
   kernelRegionBytes,
@@ -24,6 +25,13 @@ export {
   ThreadState,
   type ThreadStateValue,
 } from './control-blocks.js';
+export {
+  CounterBoard,
+  counterBoardBytes,
+  DOMAIN_COUNTER_NAMES,
+  type DomainCounters,
+  PUBLISH_STEPS,
+} from './counter-board.js';
 export { RealTimeHost } from './device-host.js';
 export {
   type DeviceId,

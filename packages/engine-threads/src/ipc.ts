@@ -19,6 +19,7 @@ import {
   type Fpage,
   type IpcErrorCode,
   type IpcResult,
+  MAX_MESSAGE_WORDS,
   type MapGrantItem,
   type Message,
   NIL_THREAD,
@@ -30,6 +31,7 @@ import {
   FLAG_CALL,
   FLAG_ITEM_SENDER,
   FLAG_MISSED,
+  FLAG_OVERFLOW,
   FLAG_SLEEPING,
   FLAG_WINDOW,
   RESULT_RECEIVE_PHASE,
@@ -105,7 +107,9 @@ export class IpcPath {
    * Send `label`/`words` (and map/grant `items`) from `self` to `to`. With `call`, a
    * successful delivery leaves `self` receive-blocked on `to` with `recvTimeoutMs` and the
    * receive window `window`. `timeoutMs`: 0 fails at once if `to` is not waiting; `Infinity`
-   * never expires.
+   * never expires. A message of more words (items count two) than the message registers hold
+   * overflows at transfer time, as in X.2: both partners get `message-overflow` (the sender in
+   * its send phase, the receiver in its receive phase) when they meet, whichever came first.
    */
   send(
     self: ThreadId,
@@ -128,6 +132,8 @@ export class IpcPath {
       if (recvTimeoutMs === 0) return ipcError('timeout', 'receive', to);
       return this.receive(self, to, recvTimeoutMs, false, window);
     }
+    const overflow =
+      words.length + (items === undefined ? 0 : 2 * items.length) > MAX_MESSAGE_WORDS;
     b.lock2(self, to);
     b.setWindow(self, window);
     const st = b.state(to);
@@ -138,6 +144,7 @@ export class IpcPath {
     if (st === ThreadState.ReceiveBlocked) {
       const p = b.partner(to);
       if (p === ANY_THREAD || p === self) {
+        if (overflow) return this.failBoth(self, to);
         if (items !== undefined && items.length > 0) {
           return this.deliverItems(self, to, label, words, items, call, recvTimeoutMs);
         }
@@ -164,7 +171,12 @@ export class IpcPath {
       b.unlock2(self, to);
       return ipcError('timeout', 'send', to);
     }
-    b.writeMessage(self, label, words, items);
+    if (overflow) {
+      // the words do not fit the registers: none are kept; the receiver that takes this
+      // sender reports the overflow to both (FLAG_OVERFLOW is clear while not send-blocked)
+      b.writeMessage(self, label, EMPTY_WORDS);
+      b.setFlags(self, FLAG_OVERFLOW);
+    } else b.writeMessage(self, label, words, items);
     b.setPartner(self, to);
     if (call) b.setFlags(self, FLAG_CALL);
     else b.clearFlags(self, FLAG_CALL);
@@ -194,13 +206,8 @@ export class IpcPath {
     const b = this.blocks;
     const log2 = b.windowLog2(to);
     const slow = this.slow;
-    if (log2 === 0 || slow === null) {
-      // X.2: items sent to a receiver that accepts none fail the IPC on both sides
-      b.complete(to, ResultCode['message-overflow'] | RESULT_RECEIVE_PHASE, self);
-      b.unlock2(self, to);
-      b.ring(b.domainOf(to));
-      return ipcError('message-overflow', 'send', to);
-    }
+    // X.2: items sent to a receiver that accepts none fail the IPC on both sides
+    if (log2 === 0 || slow === null) return this.failBoth(self, to);
     const base = b.windowBase(to);
     b.writeMessage(to, label, words, items);
     b.setPartner(to, self); // the deliverer, should its worker die mid-transfer (failTransfers)
@@ -220,6 +227,20 @@ export class IpcPath {
     if (!alive) return ipcError('non-existing-partner', call ? 'receive' : 'send', to);
     if (wait) return BLOCKED;
     return call ? ipcError('timeout', 'receive', to) : { ok: true, from: to, msg: EMPTY_MESSAGE };
+  }
+
+  /**
+   * X.2 transfer error (message overflow) between sender `self` and `to`, which is
+   * receive-blocked from it or from any thread (both locks held on entry, none on return): the
+   * receiver wakes with `message-overflow` in its receive phase, the sender gets it in its send
+   * phase (a call does not go on to receive).
+   */
+  private failBoth(self: ThreadId, to: ThreadId): IpcResult {
+    const b = this.blocks;
+    b.complete(to, ResultCode['message-overflow'] | RESULT_RECEIVE_PHASE, self);
+    b.unlock2(self, to);
+    b.ring(b.domainOf(to));
+    return ipcError('message-overflow', 'send', to);
   }
 
   /**
@@ -327,6 +348,7 @@ export class IpcPath {
       }
       if (s !== NIL_THREAD) {
         b.dequeueSender(self, s);
+        // (an overflowing sender kept no words and no items: it takes this path, see below)
         if (b.itemCount(s) > 0) return this.takeItems(self, s, other, window);
         b.copyMessage(s, self);
         const msg: Message = { label: b.label(self), words: b.readWords(self) };
@@ -336,7 +358,16 @@ export class IpcPath {
           this.counters.messages++;
           return { ok: true, from: s, msg };
         }
-        if ((b.flags(s) & FLAG_CALL) !== 0) {
+        const sf = b.flags(s);
+        if ((sf & FLAG_OVERFLOW) !== 0) {
+          // X.2: the transfer overflows; both partners see it, the sender in its send phase
+          b.clearFlags(s, FLAG_CALL | FLAG_OVERFLOW);
+          b.complete(s, ResultCode['message-overflow'], self);
+          this.release(self, other);
+          b.ring(b.domainOf(s));
+          return ipcError('message-overflow', 'receive', s);
+        }
+        if ((sf & FLAG_CALL) !== 0) {
           const wait = b.receiveTimeout(s);
           if (wait !== 0) this.enterReceive(s, self, sharedNowMs() + wait);
           else {
@@ -404,7 +435,7 @@ export class IpcPath {
           return false;
         }
         b.dequeueSender(owner, id);
-        b.clearFlags(id, FLAG_CALL);
+        b.clearFlags(id, FLAG_CALL | FLAG_OVERFLOW);
         b.complete(id, ResultCode[code], owner);
         b.unlock2(id, owner);
         b.ring(b.domainOf(id));
@@ -526,7 +557,7 @@ export class IpcPath {
       const st = b.state(x);
       if (b.partner(x) === id && st === ThreadState.SendBlocked) {
         b.dequeueSender(id, x);
-        b.clearFlags(x, FLAG_CALL);
+        b.clearFlags(x, FLAG_CALL | FLAG_OVERFLOW);
         b.complete(x, ResultCode['non-existing-partner'], id);
         b.unlock2(id, x);
         b.ring(b.domainOf(x));

@@ -97,6 +97,8 @@ export interface DomainWorkerData {
   readonly memoryPort: MessagePort;
   /** Device register windows mapped into the domain. */
   readonly devices: readonly DeviceMapping[];
+  /** The counter board (`counter-board.ts`): the scheduler publishes to record `domain`. */
+  readonly board: SharedArrayBuffer;
 }
 
 /** A report (or kernel request) from a domain worker to the engine. */

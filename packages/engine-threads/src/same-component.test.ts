@@ -26,8 +26,8 @@ function ops(silentId: number, selfId: number, collectorId: number): Op[] {
     { op: 'send', to: selfId },
     { op: 'receive', from: 999 },
     { op: 'call', to: -7 },
-    // An oversized message is left out: the sim reports X.2's overflow at transfer time (to both
-    // partners), this engine refuses it at the sender (see the README's differences).
+    // (An oversized message overflows at transfer time on both engines, reported to both
+    // partners: the conformance suite's message-size case covers it.)
     { op: 'self' },
   ];
 }

@@ -22,7 +22,8 @@ import {
   type ThreadId,
 } from '@udf/l4-kernel';
 import { type CycleClock, sharedNowMs } from './clock.js';
-import { type ControlBlocks, MESSAGE_WORDS, ThreadState } from './control-blocks.js';
+import { type ControlBlocks, ThreadState } from './control-blocks.js';
+import { type CounterBoard, PUBLISH_STEPS } from './counter-board.js';
 import { BLOCKED, type Blocked, type IpcPath, ipcError } from './ipc.js';
 import type { SlowPath } from './kernel-link.js';
 import { validFpage } from './mapping-db.js';
@@ -76,6 +77,11 @@ export interface SchedulerOptions {
    * driver makes its next IPC only once that is done.
    */
   readonly gate?: () => Promise<void> | null;
+  /**
+   * The counter board this domain publishes its counters to (its record `domain`), so they can
+   * be read while it runs; default none.
+   */
+  readonly board?: CounterBoard;
 }
 
 interface LocalThread {
@@ -114,6 +120,7 @@ export class DomainScheduler {
   private live = 0;
   private earliest = Number.POSITIVE_INFINITY;
   private gated: Promise<void> | null = null;
+  private unpublished = 0;
 
   /** @param options - see {@link SchedulerOptions} */
   constructor(options: SchedulerOptions) {
@@ -123,7 +130,11 @@ export class DomainScheduler {
 
   /** Add thread `id` running `body` (before {@link DomainScheduler.run}); `pager` takes its page faults. */
   add(id: ThreadId, priority: number, body: ThreadBody, pager: ThreadId = NIL_THREAD): void {
-    const req: CallRecord = { op: '', args: [undefined, undefined, undefined, undefined] };
+    const req: CallRecord = {
+      op: '',
+      args: [undefined, undefined, undefined, undefined],
+      unstarted: 0,
+    };
     const sys = createThreadSys(id, this.o.clock, this.o.blocks, req, this.hw, pager);
     const t: LocalThread = { id, priority, req, gen: null, resume: undefined, held: null };
     this.live++;
@@ -150,7 +161,7 @@ export class DomainScheduler {
     let seen = Atomics.load(words, bell) - 1;
     for (;;) {
       const v = Atomics.load(words, bell);
-      if (blocks.stopRequested(domain)) return 'stopped';
+      if (blocks.stopRequested(domain)) return this.published('stopped');
       if (Atomics.load(words, hang) !== 0) {
         // injected hang: block for good, running nothing (only terminating the worker ends it)
         for (;;) Atomics.wait(words, hang, Atomics.load(words, hang));
@@ -164,9 +175,10 @@ export class DomainScheduler {
       }
       if (this.ready.length > 0) {
         this.step();
+        if (++this.unpublished === PUBLISH_STEPS) this.publish();
         continue;
       }
-      if (this.live === 0) return 'done';
+      if (this.live === 0) return this.published('done');
       if (spinMs > 0) {
         const until = sharedNowMs() + spinMs;
         while (Atomics.load(words, bell) === v && sharedNowMs() < until) {
@@ -176,6 +188,7 @@ export class DomainScheduler {
       }
       const wait = this.earliest - sharedNowMs();
       if (wait <= 0) continue;
+      this.publish();
       const how = Atomics.wait(
         words,
         bell,
@@ -206,7 +219,7 @@ export class DomainScheduler {
     let steps = 0;
     for (;;) {
       const v = Atomics.load(words, bell);
-      if (blocks.stopRequested(domain)) return 'stopped';
+      if (blocks.stopRequested(domain)) return this.published('stopped');
       if (v !== seen) {
         seen = v;
         this.collect();
@@ -216,6 +229,7 @@ export class DomainScheduler {
       }
       if (this.ready.length > 0) {
         this.step();
+        if (++this.unpublished === PUBLISH_STEPS) this.publish();
         const g = this.gated;
         if (g !== null) {
           this.gated = null;
@@ -226,9 +240,10 @@ export class DomainScheduler {
         }
         continue;
       }
-      if (this.live === 0) return 'done';
+      if (this.live === 0) return this.published('done');
       const wait = this.earliest - sharedNowMs();
       if (wait <= 0) continue;
+      this.publish();
       const w = Atomics.waitAsync(
         words,
         bell,
@@ -240,6 +255,20 @@ export class DomainScheduler {
         this.counters.sleeps++;
       } else this.counters.racedSleeps++;
     }
+  }
+
+  /**
+   * Copy the counters to the counter board, if there is one (no allocation). The scheduler does
+   * this before it sleeps, every {@link PUBLISH_STEPS} steps and when it returns.
+   */
+  publish(): void {
+    this.unpublished = 0;
+    this.o.board?.publish(this.o.domain, this.counters, this.o.ipc.counters);
+  }
+
+  private published(how: SchedulerExit): SchedulerExit {
+    this.publish();
+    return how;
   }
 
   /** Move threads whose IPC a partner (or a timeout) completed to the ready queue. */
@@ -452,7 +481,6 @@ export class DomainScheduler {
       return 'malformed-item';
     }
     const items = msg.items;
-    let n = msg.words.length;
     if (items !== undefined) {
       // as the sim's msgWords: every item well-formed, or the message is refused at the sender
       if (!Array.isArray(items)) {
@@ -472,10 +500,10 @@ export class DomainScheduler {
           return 'malformed-item';
         }
       }
-      n += 2 * items.length;
     }
+    // More words than the registers hold is not refused here: X.2 reports the overflow at
+    // transfer time to both partners (IpcPath.send).
     const words = msg.words;
-    if (n > MESSAGE_WORDS) return 'message-overflow';
     // message registers hold numbers; anything else could throw inside a locked section
     for (let i = 0; i < words.length; i++) {
       if (typeof words[i] !== 'number') {

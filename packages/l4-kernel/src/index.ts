@@ -12,3 +12,4 @@ export * from './machine/event-queue.js';
 export * from './machine/machine.js';
 export * from './machine/memory.js';
 export * from './sys.js';
+export * from './sys-calls.js';
