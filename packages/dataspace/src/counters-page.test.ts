@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { COUNTERS_PAGE_BYTES, CountersPage, readCountersPage } from './counters-page.js';
 import { DataspaceError } from './errors.js';
@@ -52,5 +53,48 @@ describe('counters page', () => {
     const page = new CountersPage(new SharedArrayBuffer(COUNTERS_PAGE_BYTES), 0);
     const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`c${i}`, 0]));
     expect(() => page.bind('x', many)).toThrow(/too many counters/);
+  });
+
+  it('a reader on another thread never sees a half-written name table while a writer binds', async () => {
+    const rounds = 300;
+    const sab = new SharedArrayBuffer(rounds * COUNTERS_PAGE_BYTES);
+    const go = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(new URL('../test/ts-worker.mjs', import.meta.url), {
+      workerData: {
+        entry: new URL('../test/counters-writer.ts', import.meta.url).href,
+        sab,
+        rounds,
+        binds: 100,
+        go,
+      },
+    });
+    const exited = new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', resolve);
+    });
+    while (Atomics.load(go, 0) === 0) await new Promise((r) => setTimeout(r, 1));
+    let reads = 0;
+    let torn = 0;
+    while (Atomics.load(go, 0) === 1) {
+      const snap = readCountersPage(sab, Atomics.load(go, 1) * COUNTERS_PAGE_BYTES);
+      // every name read carries its own value: component i counted i frames
+      for (const [name, v] of Object.entries(snap.counters)) {
+        const m = /component(\d+)\.frames$/.exec(name);
+        if (m === null || Number(m[1]) !== v) torn++;
+      }
+      reads++;
+    }
+    await exited;
+    expect(reads).toBeGreaterThan(100);
+    expect(torn).toBe(0);
+  }, 60_000);
+
+  it('a page whose domain scribbled over the name table reads as no names, without throwing', () => {
+    const sab = new SharedArrayBuffer(COUNTERS_PAGE_BYTES);
+    const page = new CountersPage(sab, 0);
+    page.bind('driver', { frames: 3 });
+    expect(readCountersPage(sab, 0).counters).toEqual({ 'driver.frames': 3 });
+    new Uint8Array(sab).fill(0x7b, 32, 40); // '{{{{…' over the table
+    expect(readCountersPage(sab, 0).counters).toEqual({});
   });
 });

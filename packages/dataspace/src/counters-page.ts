@@ -4,8 +4,10 @@
  * objects. The assembler's heap is no channel between domains (issue 11 item 4).
  *
  * Layout (little-endian): word 0 magic, word 1 ready components, word 2 counters, word 3 bytes of
- * the name table; the name table (UTF-8 JSON array of dotted names) from byte 16; the values as
- * `Float64` from {@link COUNTERS_VALUES_OFFSET}.
+ * the name table, word 4 the name table's sequence number (odd while a bind rewrites it: a reader
+ * on another thread retries rather than parse a half-written table); the name table (UTF-8 JSON
+ * array of dotted names) from byte 32; the values as `Float64` from
+ * {@link COUNTERS_VALUES_OFFSET}.
  *
  * A component binds its plain counters object once ({@link CountersPage.bind}): every numeric
  * property becomes an accessor onto its slot in the page, so `stats.rxFrames++` writes the page
@@ -25,7 +27,11 @@ export const COUNTERS_VALUES_OFFSET = 6144;
 /** Magic word of an initialised counters page ('CNTR'). */
 export const COUNTERS_PAGE_MAGIC = 0x434e5452;
 
-const HEADER = 16;
+const HEADER = 32;
+/** Word index of the name table's sequence number. */
+const SEQ = 4;
+/** Reads of a table being rewritten before a reader gives up on names for this snapshot. */
+const READ_ATTEMPTS = 10_000;
 const MAX_COUNTERS = (COUNTERS_PAGE_BYTES - COUNTERS_VALUES_OFFSET) / 8;
 
 /** The writer's side of a counters page, inside the domain that owns it. */
@@ -73,9 +79,11 @@ export class CountersPage {
     const text = new TextEncoder().encode(JSON.stringify(this.names));
     if (HEADER + text.length > COUNTERS_VALUES_OFFSET)
       throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page: name table full');
+    Atomics.add(this.words, SEQ, 1); // odd: being rewritten
     this.bytes.set(text, HEADER);
-    this.words[3] = text.length;
+    Atomics.store(this.words, 3, text.length);
     Atomics.store(this.words, 2, this.names.length);
+    Atomics.add(this.words, SEQ, 1); // even: consistent
     return counters;
   }
 
@@ -128,17 +136,45 @@ export interface CountersSnapshot {
 export function readCountersPage(buffer: SharedArrayBuffer, byteOffset: number): CountersSnapshot {
   const words = new Int32Array(buffer, byteOffset, HEADER / 4);
   if (Atomics.load(words, 0) !== COUNTERS_PAGE_MAGIC) return { ready: 0, counters: {} };
-  const n = Atomics.load(words, 2);
-  const names = readNames(words, new Uint8Array(buffer, byteOffset, COUNTERS_VALUES_OFFSET));
+  const bytes = new Uint8Array(buffer, byteOffset, COUNTERS_VALUES_OFFSET);
+  // A consistent (names, count) pair: retry while a bind on another thread rewrites the table.
+  let names: string[] = [];
+  let n = 0;
+  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    const seq = Atomics.load(words, SEQ);
+    if ((seq & 1) !== 0) continue;
+    n = Atomics.load(words, 2);
+    const table = copyNames(words, bytes);
+    if (Atomics.load(words, SEQ) !== seq) continue;
+    names = parseNames(table);
+    break;
+  }
   const values = new Float64Array(buffer, byteOffset + COUNTERS_VALUES_OFFSET, n);
   const counters: Record<string, number> = {};
   for (let i = 0; i < n && i < names.length; i++) counters[names[i]!] = values[i]!;
   return { ready: Atomics.load(words, 1), counters };
 }
 
+/** The writer's own read of its table (no other thread writes it). */
 function readNames(words: Int32Array, bytes: Uint8Array): string[] {
-  const length = words[3]!;
-  if (length === 0) return [];
-  // A copy: TextDecoder does not read shared memory.
-  return JSON.parse(new TextDecoder().decode(bytes.slice(HEADER, HEADER + length))) as string[];
+  const table = copyNames(words, bytes);
+  return table === null ? [] : (JSON.parse(table) as string[]);
+}
+
+/** A consistent table's names; a table its domain scribbled over reads as no names (no throw). */
+function parseNames(table: string | null): string[] {
+  if (table === null) return [];
+  try {
+    const names: unknown = JSON.parse(table);
+    return Array.isArray(names) ? names.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The name table's text, copied out of shared memory (TextDecoder does not read it). */
+function copyNames(words: Int32Array, bytes: Uint8Array): string | null {
+  const length = Atomics.load(words, 3);
+  if (length <= 0 || HEADER + length > bytes.length) return null;
+  return new TextDecoder().decode(bytes.slice(HEADER, HEADER + length));
 }
