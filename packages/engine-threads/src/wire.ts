@@ -94,7 +94,7 @@ export class UdpWire implements FrameEndpoint {
     this.peer = spec.peer ?? null;
     const lookup = (
       name: string,
-      family: unknown,
+      _family: unknown,
       cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
     ): void => {
       if (name === this.resolvedName) {
