@@ -8,7 +8,8 @@
 // ratios, so a change in the machine's load hits both sides of a ratio alike. Targets are
 // reported, not asserted.
 //
-// Run: pnpm --filter @udf/system bench [-- --rounds N --seconds S --window W --json]
+// Run: pnpm --filter @udf/system bench [-- --rounds N --seconds S --window W --json --ab X]
+// (--ab: one more row against isolated, see AB below). Profiling one target: bench/profile.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
