@@ -4,6 +4,12 @@
  * wires their ports, then loops: execute posted register accesses from each device's MMIO ring
  * in order, run due device events, and wait (`Atomics.waitAsync` on the doorbell, so the event
  * loop stays free for sockets) until a domain posts, a frame arrives or the next event is due.
+ * An event due within microseconds is waited for by spinning, one due within a millisecond by a
+ * timed `Atomics.wait`. Rings of the doorbell notify only while the loop has announced a sleep
+ * (bit 0 of the doorbell; see `mmio-ring.ts`). Each arriving frame first catches the device up:
+ * events due, then posted register accesses. The `stopped` report counts how the loop spent its
+ * turns (loops, spins, timed waits, event-loop turns, idle waits, events run) beside the MMIO and
+ * wire counters.
  *
  * @module
  */
