@@ -51,7 +51,8 @@ export class RealTimeHost implements DeviceHost {
   private readonly clock: CycleClock;
   private readonly irqTable: InterruptTable | null;
   private readonly lines = new Map<number, InterruptLine>();
-  private queue: TimerEvent[] = [];
+  /** Pending events: a binary min-heap by (time, scheduling order). */
+  private readonly queue: TimerEvent[] = [];
   private seq = 0;
   /** Latest time `now()` has returned (device time never goes backwards). */
   private seen = 0;
@@ -82,11 +83,49 @@ export class RealTimeHost implements DeviceHost {
   schedule(at: Cycles, fn: () => void): EventHandle {
     const ev = new TimerEvent(at, this.seq++, fn);
     const q = this.queue;
+    // sift up in the binary heap (earliest first, ties in scheduling order)
     let i = q.length;
-    while (i > 0 && (q[i - 1]!.at > at || (q[i - 1]!.at === at && q[i - 1]!.seq > ev.seq))) i--;
-    if (i === q.length) q.push(ev);
-    else q.splice(i, 0, ev);
+    q.push(ev);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = q[p]!;
+      if (pe.at < at || (pe.at === at && pe.seq < ev.seq)) break;
+      q[i] = pe;
+      i = p;
+    }
+    q[i] = ev;
     return ev;
+  }
+
+  /** Remove and return the earliest event (the queue is not empty). */
+  private pop(): TimerEvent {
+    const q = this.queue;
+    const top = q[0]!;
+    const last = q.pop()!;
+    const n = q.length;
+    if (n > 0) {
+      // sift the last event down from the root
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        let c = l;
+        let ce = q[l]!;
+        if (r < n) {
+          const re = q[r]!;
+          if (re.at < ce.at || (re.at === ce.at && re.seq < ce.seq)) {
+            c = r;
+            ce = re;
+          }
+        }
+        if (last.at < ce.at || (last.at === ce.at && last.seq < ce.seq)) break;
+        q[i] = ce;
+        i = c;
+      }
+      q[i] = last;
+    }
+    return top;
   }
 
   /** Interrupt line `line` of the shared table. */
@@ -113,7 +152,7 @@ export class RealTimeHost implements DeviceHost {
     const q = this.queue;
     const wall = this.clock.now();
     while (q.length > 0 && q[0]!.at <= wall) {
-      const ev = q.shift()!;
+      const ev = this.pop();
       const fn = ev.fn;
       if (fn === null) continue;
       ev.fn = null;
@@ -134,7 +173,7 @@ export class RealTimeHost implements DeviceHost {
   /** Milliseconds until the next event (Infinity: none; 0: due now). */
   nextDelayMs(): number {
     const q = this.queue;
-    while (q.length > 0 && q[0]!.fn === null) q.shift();
+    while (q.length > 0 && q[0]!.fn === null) this.pop();
     if (q.length === 0) return Number.POSITIVE_INFINITY;
     return Math.max(0, ((q[0]!.at - this.clock.now()) / this.hz) * 1000);
   }

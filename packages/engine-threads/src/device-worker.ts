@@ -4,6 +4,12 @@
  * wires their ports, then loops: execute posted register accesses from each device's MMIO ring
  * in order, run due device events, and wait (`Atomics.waitAsync` on the doorbell, so the event
  * loop stays free for sockets) until a domain posts, a frame arrives or the next event is due.
+ * An event due within microseconds is waited for by spinning, one due within a millisecond by a
+ * timed `Atomics.wait`. Rings of the doorbell notify only while the loop has announced a sleep
+ * (bit 0 of the doorbell; see `mmio-ring.ts`). Each arriving frame first catches the device up:
+ * events due, then posted register accesses. The `stopped` report counts how the loop spent its
+ * turns (loops, spins, timed waits, event-loop turns, idle waits, events run) beside the MMIO and
+ * wire counters.
  *
  * @module
  */
@@ -14,7 +20,7 @@ import { CycleClock } from './clock.js';
 import { ControlBlocks, LOCK_OWNER_DEVICES } from './control-blocks.js';
 import { RealTimeHost } from './device-host.js';
 import { InterruptTable } from './interrupts.js';
-import { drainMmioRing } from './mmio-ring.js';
+import { DEVICE_BELL_SLEEPING, drainMmioRing, ringDeviceBell } from './mmio-ring.js';
 import { type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
 import type { DeviceWorkerData, DeviceWorkerReport } from './protocol.js';
 import { linkPorts, UdpWire } from './wire.js';
@@ -38,11 +44,24 @@ const memory: SharedPhysicalMemory = new SharedPhysicalMemory(data.regions, () =
   }
 });
 const host = new RealTimeHost(new CycleClock(data.hz, data.epochMs), memory, irq);
+// The doorbell: every ring adds DEVICE_BELL_RING; bit 0 (DEVICE_BELL_SLEEPING) is set by the loop
+// while it waits, and only then does a ring notify (see mmio-ring.ts).
 const bell = new Int32Array(data.bell);
-const kick = () => {
-  Atomics.add(bell, 0, 1);
-  Atomics.notify(bell, 0);
-};
+const kick = () => ringDeviceBell(bell);
+
+/**
+ * Announce a sleep on the doorbell: set DEVICE_BELL_SLEEPING if the doorbell still reads `v`.
+ * @returns the value to wait on, or -1 if the doorbell was rung since `v` (do not sleep)
+ */
+function announceSleep(v: number): number {
+  const s = v | DEVICE_BELL_SLEEPING;
+  return Atomics.compareExchange(bell, 0, v, s) === v ? s : -1;
+}
+
+/** Awake again: clear DEVICE_BELL_SLEEPING (rings need not notify). */
+function awake(): void {
+  Atomics.and(bell, 0, ~DEVICE_BELL_SLEEPING);
+}
 
 interface Built {
   readonly name: string;
@@ -53,32 +72,80 @@ interface Built {
 
 // libuv timers (and so Atomics.waitAsync timeouts) have millisecond resolution
 const TIMER_GRANULARITY_MS = 1;
+/**
+ * Events due sooner than this are waited for spinning, not sleeping: a wake-up costs ≈ 30 µs
+ * here and a short timed `Atomics.wait` overshoots by ≈ 50–80 µs (Linux's default timer slack
+ * is 50 µs), so a sleep shorter than this costs more CPU and far more latency than spinning.
+ * Measured: DESIGN.md "Facts measured on this machine"; the overshoot with `bench/profile.ts`.
+ */
+const SHORT_SPIN_MS = 0.02;
+/** Longest the loop spins through short waits without giving the event loop (sockets) a turn. */
+const MAX_HOLD_MS = 0.2;
 const spinMs = data.spinMicros / 1000;
 let stopping = false;
 
 const drain = { entries: 0, errors: 0, fenced: 0 };
+/** How the loop spent its turns (for profiling the device worker). */
+const turns = {
+  loops: 0,
+  shortSpins: 0,
+  shortWaits: 0,
+  immediates: 0,
+  asyncWaits: 0,
+  events: 0,
+};
 
 function executeRings(devices: readonly Built[]): void {
   for (const d of devices) for (const r of d.rings) drainMmioRing(r, d.device, drain);
 }
 
+/** Run the events due, then the posted register accesses, then the events due after them. */
+function catchUp(devices: readonly Built[]): void {
+  turns.events += host.runDue();
+  executeRings(devices);
+  turns.events += host.runDue();
+}
+
 async function loop(devices: readonly Built[]): Promise<void> {
+  let turnAt = performance.now();
+  const turn = async () => {
+    turns.immediates++;
+    await new Promise<void>((r) => setImmediate(r));
+    turnAt = performance.now();
+  };
   while (!stopping) {
+    turns.loops++;
     const v = Atomics.load(bell, 0);
     // events that came due before these accesses were posted happen first, in device time
-    host.runDue();
-    executeRings(devices);
-    host.runDue();
+    catchUp(devices);
     if (Atomics.load(bell, 0) !== v) continue;
     const delay = host.nextDelayMs();
     if (delay < TIMER_GRANULARITY_MS) {
       // the next event is sooner than a timer can fire (DMA steps, wire times and the hold-off
-      // are microseconds): sleep on the doorbell until it is due, the event loop held for at
-      // most that long (a datagram waits in the socket meanwhile), then give the event loop one
-      // turn for sockets and messages. Whatever came due meanwhile runs in one batch, each
-      // event in its own device time (RealTimeHost), so sleeping late costs no device timing.
-      if (delay > 0) Atomics.wait(bell, 0, v, delay);
-      await new Promise<void>((r) => setImmediate(r));
+      // are microseconds). Sooner than SHORT_SPIN_MS: spin until it is due — sleeping would
+      // cost more (a futex sleep and wake-up, and the kernel's timer slack makes a short timed
+      // wait last ≈ 50–80 µs more). Later: sleep on the doorbell until it is due. Either way
+      // the event loop is held for at most that long (a datagram waits in the socket
+      // meanwhile); it gets a turn after a sleep, or when spinning has held it for
+      // MAX_HOLD_MS. Whatever came due meanwhile runs in one batch, each event in its own
+      // device time (RealTimeHost), so waking late costs no device timing.
+      if (delay > 0 && delay < SHORT_SPIN_MS) {
+        turns.shortSpins++;
+        const until = performance.now() + delay;
+        let now = 0;
+        do now = performance.now();
+        while (now < until && Atomics.load(bell, 0) === v);
+        if (now - turnAt >= MAX_HOLD_MS) await turn();
+        continue;
+      }
+      if (delay > 0) {
+        const s = announceSleep(v);
+        if (s === -1) continue;
+        turns.shortWaits++;
+        Atomics.wait(bell, 0, s, delay);
+        awake();
+      }
+      await turn();
       continue;
     }
     if (spinMs > 0) {
@@ -89,8 +156,13 @@ async function loop(devices: readonly Built[]): Promise<void> {
       }
       if (Atomics.load(bell, 0) !== v) continue;
     }
-    const w = Atomics.waitAsync(bell, 0, v, delay === Number.POSITIVE_INFINITY ? undefined : delay);
+    const s = announceSleep(v);
+    if (s === -1) continue;
+    turns.asyncWaits++;
+    const w = Atomics.waitAsync(bell, 0, s, delay === Number.POSITIVE_INFINITY ? undefined : delay);
     if (w.async) await w.value;
+    awake();
+    turnAt = performance.now();
   }
 }
 
@@ -130,7 +202,9 @@ async function main(): Promise<void> {
         linkPorts(dev.device.port, other);
       }
     } else {
-      const wire = new UdpWire(dev.device.port, w, kick, () => host.runDue());
+      // before each frame: the events due and the register accesses posted meanwhile (a driver
+      // spinning on a read while the worker serves a burst of datagrams gets its answer)
+      const wire = new UdpWire(dev.device.port, w, kick, () => catchUp(devices));
       addresses[d.name] = await wire.bind(w.bind);
       wires.push(wire);
     }
@@ -147,6 +221,7 @@ async function main(): Promise<void> {
   post({
     type: 'stopped',
     counters: {
+      ...turns,
       mmioEntries: drain.entries,
       mmioErrors: drain.errors,
       mmioFenced: drain.fenced,

@@ -8,6 +8,16 @@
  * Single producer: only threads of the one domain holding the device post, and they run
  * cooperatively in one worker. The consumer is the device worker.
  *
+ * Wake-ups cost only when someone sleeps: `Atomics.notify` takes a process-wide lock in V8 even
+ * when no thread waits, so a notify per access would cost every register access a trip through
+ * that lock (and a futex call when it is contended). The producer announces its sleep in a word
+ * of the ring before it waits on TAIL, and the device notifies TAIL only when that word is set;
+ * the device worker announces its sleep in bit 0 of its doorbell (`ringDeviceBell`), and a
+ * producer notifies the doorbell only when that bit is set. Both are the "store my flag, then
+ * load yours" pattern, race-free with sequentially consistent `Atomics`: of a sleeper that sets
+ * its flag and then re-reads the word it waits on, and a waker that changes that word and then
+ * reads the flag, at least one sees the other's write.
+ *
  * @module
  */
 import type { MmioDevice, RegisterWindow } from '@udf/l4-kernel';
@@ -19,11 +29,27 @@ const TAIL = 1; // entries executed (consumer)
 const VALUE = 2; // result of the last read
 const DEAD = 3; // nonzero: the device worker is gone (reads return all ones, writes are dropped)
 const FENCE = 4; // nonzero: the producer's domain was stopped (the device drops what it posted)
+const WAITING = 5; // nonzero: the producer sleeps on TAIL (a read's result or room): notify it
 const HEADER = 16;
 const ENTRY = 3; // op, offset, value
 const OP_WRITE = 1;
 const OP_READ = 2;
 const SPINS = 2000;
+
+/** Bit 0 of the device worker's doorbell: it sleeps (or is about to) and must be notified. */
+export const DEVICE_BELL_SLEEPING = 1;
+/** What a ring adds to the device worker's doorbell (bit 0 is {@link DEVICE_BELL_SLEEPING}). */
+export const DEVICE_BELL_RING = 2;
+
+/**
+ * Ring the device worker's doorbell (word 0 of `bell`): change the word, and notify only if the
+ * worker announced that it sleeps ({@link DEVICE_BELL_SLEEPING}).
+ */
+export function ringDeviceBell(bell: Int32Array): void {
+  if ((Atomics.add(bell, 0, DEVICE_BELL_RING) & DEVICE_BELL_SLEEPING) !== 0) {
+    Atomics.notify(bell, 0);
+  }
+}
 
 /** Bytes of one MMIO ring. */
 export const MMIO_RING_BYTES = (HEADER + MMIO_RING_ENTRIES * ENTRY) * 4;
@@ -93,10 +119,15 @@ export class MmioWindow implements RegisterWindow {
     const r = this.ring;
     const head = Atomics.load(r, HEAD);
     // full: wait for the device to execute entries (it is running: it was rung for them)
-    while (head - Atomics.load(r, TAIL) >= MMIO_RING_ENTRIES) {
-      if (Atomics.load(r, DEAD) !== 0) return 0;
-      const t = Atomics.load(r, TAIL);
-      if (head - t >= MMIO_RING_ENTRIES) Atomics.wait(r, TAIL, t, 1);
+    if (head - Atomics.load(r, TAIL) >= MMIO_RING_ENTRIES) {
+      Atomics.store(r, WAITING, 1);
+      for (;;) {
+        if (Atomics.load(r, DEAD) !== 0) break;
+        const t = Atomics.load(r, TAIL);
+        if (head - t < MMIO_RING_ENTRIES) break;
+        Atomics.wait(r, TAIL, t, 1);
+      }
+      Atomics.store(r, WAITING, 0);
     }
     if (Atomics.load(r, DEAD) !== 0) return 0;
     const e = HEADER + (head % MMIO_RING_ENTRIES) * ENTRY;
@@ -104,8 +135,7 @@ export class MmioWindow implements RegisterWindow {
     r[e + 1] = offset;
     r[e + 2] = value;
     Atomics.store(r, HEAD, head + 1);
-    Atomics.add(this.bell, 0, 1);
-    Atomics.notify(this.bell, 0);
+    ringDeviceBell(this.bell);
     return head + 1;
   }
 
@@ -137,12 +167,18 @@ export class MmioWindow implements RegisterWindow {
         if (Atomics.load(r, TAIL) >= seq) return Atomics.load(r, VALUE) >>> 0;
       }
       this.counters.sleptReads++;
+      // announce the sleep first, then look again (the device notifies only if it sees it)
+      Atomics.store(r, WAITING, 1);
       for (;;) {
         const t = Atomics.load(r, TAIL);
-        if (t >= seq) return Atomics.load(r, VALUE) >>> 0;
+        if (t >= seq) {
+          Atomics.store(r, WAITING, 0);
+          return Atomics.load(r, VALUE) >>> 0;
+        }
         if (Atomics.load(r, DEAD) !== 0) break;
         Atomics.wait(r, TAIL, t);
       }
+      Atomics.store(r, WAITING, 0);
     }
     this.counters.deadAccesses++;
     return 0xffff_ffff;
@@ -196,7 +232,7 @@ export function drainMmioRing(
       Atomics.store(ring, VALUE, v);
       tail++;
       Atomics.store(ring, TAIL, tail);
-      Atomics.notify(ring, TAIL);
+      if (Atomics.load(ring, WAITING) !== 0) Atomics.notify(ring, TAIL);
     } else {
       try {
         device.write32(offset, ring[e + 2]! >>> 0);
@@ -207,7 +243,8 @@ export function drainMmioRing(
       Atomics.store(ring, TAIL, tail);
     }
   }
-  if (n > 0) Atomics.notify(ring, TAIL); // a producer waiting for room
+  // a producer waiting for room
+  if (n > 0 && Atomics.load(ring, WAITING) !== 0) Atomics.notify(ring, TAIL);
   if (counters) counters.entries += n;
   return n;
 }

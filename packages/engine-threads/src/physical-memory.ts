@@ -29,6 +29,35 @@ interface Resolved {
   readonly i32: Int32Array;
 }
 
+/** Entries of each view cache of {@link SharedPhysicalMemory} (a power of two). */
+const VIEW_CACHE = 512;
+
+/**
+ * A direct-mapped cache of byte views (`subarray`s): DMA moves the same buffers over and over
+ * (descriptor rings recycle them, bursts fall at the same offsets), so the views its copies need
+ * are made once and then found again, and a copy allocates nothing.
+ */
+class ViewCache {
+  private readonly views: (Uint8Array | undefined)[] = new Array(VIEW_CACHE);
+
+  /** A view of `length` bytes of `bytes` from `offset` (in range: the caller checked). */
+  get(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+    const i = ((offset >>> 2) ^ Math.imul(length, 0x9e3779b1)) & (VIEW_CACHE - 1);
+    const v = this.views[i];
+    if (
+      v !== undefined &&
+      v.buffer === bytes.buffer &&
+      v.byteOffset === bytes.byteOffset + offset &&
+      v.length === length
+    ) {
+      return v;
+    }
+    const w = bytes.subarray(offset, offset + length);
+    this.views[i] = w;
+    return w;
+  }
+}
+
 /** {@link PhysicalMemory} over a set of regions with a frame table. */
 export class SharedPhysicalMemory implements PhysicalMemory {
   /** End of the highest region (the physical address space that exists). */
@@ -36,6 +65,8 @@ export class SharedPhysicalMemory implements PhysicalMemory {
   private frameTable: Int32Array = new Int32Array(1).fill(-1);
   private readonly regions: Resolved[] = [];
   private readonly refresh: (() => boolean) | null;
+  private readonly memoryViews = new ViewCache();
+  private readonly callerViews = new ViewCache();
 
   /**
    * @param regions - non-overlapping, frame-aligned regions
@@ -155,6 +186,36 @@ export class SharedPhysicalMemory implements PhysicalMemory {
     if (r === null) return false;
     const o = paddr - r.region.paddr;
     dst.set(r.u8.subarray(o, o + dst.length));
+    return true;
+  }
+
+  /**
+   * Copy `length` bytes of `src` from `srcOffset` into memory at `paddr`, allocating nothing
+   * once the views involved have been seen (the device's DMA path); false (nothing copied)
+   * unless inside one region. A range outside `src` is a `RangeError`.
+   */
+  copyInRange(paddr: number, src: Uint8Array, srcOffset: number, length: number): boolean {
+    if (srcOffset < 0 || length < 0 || srcOffset + length > src.length) {
+      throw new RangeError(`source range ${srcOffset}+${length} outside ${src.length} bytes`);
+    }
+    const r = this.resolve(paddr, length);
+    if (r === null) return false;
+    r.u8.set(this.callerViews.get(src, srcOffset, length), paddr - r.region.paddr);
+    return true;
+  }
+
+  /**
+   * Copy `length` bytes of memory at `paddr` into `dst` at `dstOffset`, allocating nothing once
+   * the views involved have been seen; false (nothing copied) unless inside one region. A range
+   * outside `dst` is a `RangeError`.
+   */
+  copyOutRange(paddr: number, dst: Uint8Array, dstOffset: number, length: number): boolean {
+    if (dstOffset < 0 || length < 0 || dstOffset + length > dst.length) {
+      throw new RangeError(`destination range ${dstOffset}+${length} outside ${dst.length} bytes`);
+    }
+    const r = this.resolve(paddr, length);
+    if (r === null) return false;
+    dst.set(this.memoryViews.get(r.u8, paddr - r.region.paddr, length), dstOffset);
     return true;
   }
 }

@@ -185,3 +185,39 @@ describe('UdpWire with a fixed peer', () => {
     }
   });
 });
+
+describe('UdpWire sending from one reused datagram buffer', () => {
+  it('a burst of frames transmitted back to back, each overwritten by the NIC right after, all arrive intact', async () => {
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const got: Buffer[] = [];
+    sock.on('message', (m) => got.push(m));
+    const port = { connect: () => {}, receive: () => {} };
+    const wire = new UdpWire(port, { kind: 'udp' }, () => {});
+    try {
+      const me = await wire.bind();
+      // the first frame from the load generator makes it the peer
+      sock.send(testFrame(MAC, PEER, 64, 1), me.port, me.address);
+      await until('peer known', () => wire.counters.rxFrames === 1);
+      // the NIC's staging buffer: one region it rewrites for every frame it sends
+      const staging = new Uint8Array(1514);
+      // few enough that the receiving socket's buffer (≈ 200 KiB by default) holds them all
+      const n = 48;
+      for (let i = 0; i < n; i++) {
+        const len = 60 + ((i * 37) % 1000);
+        staging.fill(i & 0xff, 0, len);
+        wire.receive(staging.subarray(0, len));
+      }
+      staging.fill(0xee);
+      await until('all frames out', () => got.length === n);
+      got.forEach((m, i) => {
+        expect(m.length).toBe(60 + ((i * 37) % 1000));
+        expect(m.every((b) => b === (i & 0xff))).toBe(true);
+      });
+      expect(wire.counters.txFrames).toBe(n);
+    } finally {
+      wire.close();
+      sock.close();
+    }
+  });
+});

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import type { FrameEndpoint, WirePort } from '@udf/netdev';
 
 /** A UDP address. */
@@ -51,13 +52,31 @@ export interface WireCounters {
 const MIN_FRAME = 14;
 const MAX_FRAME = 1518;
 
-/** A UDP wire for one NIC port, in the thread that hosts the NIC. */
+/**
+ * A UDP wire for one NIC port, in the thread that hosts the NIC.
+ *
+ * Sending costs no allocation of ours per frame: the frame is copied into one datagram buffer
+ * the wire keeps, and the socket sends it at once. That needs the send to happen inside
+ * `socket.send` — `node:dgram` resolves the destination first, by default a `dns.lookup` that
+ * answers on a later tick even for a numeric address — so the socket resolves through a cache
+ * that answers at once once it knows a name ({@link UdpWire.receive}). If the socket could not
+ * send at once (its send queue is not empty: the kernel's buffer was full), the datagram keeps
+ * the buffer and the wire takes a fresh one for the next frame.
+ */
 export class UdpWire implements FrameEndpoint {
   /** Counters. */
   readonly counters: WireCounters = { rxFrames: 0, txFrames: 0, dropped: 0 };
   private readonly socket: Socket;
   private peer: UdpAddress | null;
   private bound: UdpAddress | null = null;
+  /** The datagram buffer of the next frame sent. */
+  private out = Buffer.allocUnsafeSlow(MAX_FRAME);
+  /** The last name resolved, and its address: answered at once (no tick) from now on. */
+  private resolvedName = '';
+  private resolvedAddress = '';
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.counters.dropped++;
+  };
 
   /**
    * @param port - the NIC's port
@@ -73,13 +92,38 @@ export class UdpWire implements FrameEndpoint {
     beforeFrame?: () => void,
   ) {
     this.peer = spec.peer ?? null;
-    this.socket = createSocket('udp4');
+    const lookup = (
+      name: string,
+      _family: unknown,
+      cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+    ): void => {
+      if (name === this.resolvedName) {
+        cb(null, this.resolvedAddress, 4);
+        return;
+      }
+      dnsLookup(name, 4, (err, address, fam) => {
+        if (err === null) {
+          this.resolvedName = name;
+          this.resolvedAddress = address;
+        }
+        cb(err, address, fam);
+      });
+    };
+    this.socket = createSocket({
+      type: 'udp4',
+      lookup: lookup as unknown as SocketOptions['lookup'],
+    });
     this.socket.on('message', (msg, rinfo) => {
       if (msg.length < MIN_FRAME || msg.length > MAX_FRAME) {
         this.counters.dropped++;
         return;
       }
-      if (spec.peer === undefined) this.peer = { address: rinfo.address, port: rinfo.port };
+      if (spec.peer === undefined) {
+        const p = this.peer;
+        // the same sender as the last frame (the usual case): no new peer record
+        if (p === null || p.port !== rinfo.port || p.address !== rinfo.address)
+          this.peer = { address: rinfo.address, port: rinfo.port };
+      }
       beforeFrame?.();
       // the NIC copies what it keeps (FrameEndpoint contract); msg is ours until we return
       try {
@@ -119,11 +163,21 @@ export class UdpWire implements FrameEndpoint {
       this.counters.dropped++;
       return;
     }
+    if (frame.length > MAX_FRAME) {
+      this.counters.dropped++;
+      return;
+    }
     this.counters.txFrames++;
-    // send copies synchronously into the kernel only later: give it its own bytes
-    this.socket.send(Buffer.from(frame), p.port, p.address, (err) => {
-      if (err) this.counters.dropped++;
-    });
+    if (this.bound === null || p.address !== this.resolvedName) {
+      // the send happens on a later tick (binding, or resolving a new name): its own bytes
+      this.socket.send(Buffer.from(frame), p.port, p.address, this.onSent);
+      return;
+    }
+    const out = this.out;
+    out.set(frame);
+    this.socket.send(out, 0, frame.length, p.port, p.address, this.onSent);
+    // queued rather than sent (the kernel's buffer was full): the datagram keeps `out`
+    if (this.socket.getSendQueueCount() > 0) this.out = Buffer.allocUnsafeSlow(MAX_FRAME);
   }
 
   /** Close the socket. */

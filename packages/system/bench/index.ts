@@ -9,8 +9,12 @@
 // ratios, so a change in the machine's load hits both sides of a ratio alike. Targets are
 // reported, not asserted.
 //
-// Run: pnpm --filter @udf/system bench [-- --rounds N --seconds S --window W --json]
+// Run: pnpm --filter @udf/system bench [-- --rounds N --seconds S --window W --json --ab X]
+// (--ab: one more row against isolated, see AB below). Profiling one target: bench/profile.ts.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { detectCpuSource } from '@udf/system';
 import { ClosedLoop } from './closed-loop.js';
@@ -53,22 +57,66 @@ for (const [k, v, ok] of [
   if (!ok) throw new Error(`--${k}: ${v} is out of range`);
 }
 /**
- * `--ab spin:N` or `--ab holdoff:N`: one more row, isolated with the engine's domain and device
- * workers spinning N µs on their doorbells before they sleep, or with an N µs interrupt hold-off,
- * measured against plain isolated in the same rounds.
+ * `--ab spin:N`, `--ab holdoff:N`, `--ab slack:N` or `--ab base:DIR`: one more row, isolated
+ * with a change, measured against plain isolated in the same rounds:
+ * - `spin:N`: the engine's domain and device workers spin N µs on their doorbells before they
+ *   sleep;
+ * - `holdoff:N`: an N µs interrupt hold-off;
+ * - `slack:N`: the system's workers are created while this process's timer slack
+ *   (`/proc/self/timerslack_ns`, inherited by the threads it creates) is N ns, so a short timed
+ *   `Atomics.wait` overshoots by less (Linux's default slack is 50 µs);
+ * - `base:DIR`: the same system built from another checkout of udf at DIR (built, with its
+ *   dependencies installed): a before/after comparison of a change in one run.
  */
 const AB = (() => {
   if (args.ab === undefined) return null;
-  const m = /^(spin|holdoff):(\d+)$/.exec(args.ab);
-  if (m === null) throw new Error(`--ab: ${args.ab} is not spin:N or holdoff:N`);
+  const m = /^(spin|holdoff|slack|base):(.+)$/.exec(args.ab);
+  if (m === null || (m[1] !== 'base' && !/^\d+$/.test(m[2]!)))
+    throw new Error(`--ab: ${args.ab} is not spin:N, holdoff:N, slack:N or base:DIR`);
   const n = Number(m[2]);
-  return m[1] === 'spin'
-    ? {
+  switch (m[1]) {
+    case 'spin':
+      return {
         label: `isolated, spin ${n} µs`,
         options: { engine: { spinMicros: n, deviceSpinMicros: n } },
-      }
-    : { label: `isolated, hold-off ${n} µs`, options: { holdoffUs: n } };
+      };
+    case 'holdoff':
+      return { label: `isolated, hold-off ${n} µs`, options: { holdoffUs: n } };
+    case 'slack':
+      return { label: `isolated, slack ${n} ns`, options: {}, slackNs: n };
+    default:
+      return { label: 'isolated, base build', options: {}, base: m[2]! };
+  }
 })();
+
+/** Start the A/B row's system (see {@link AB}). */
+async function startAb(ab: NonNullable<typeof AB>): Promise<EchoTarget> {
+  if ('base' in ab && ab.base !== undefined) {
+    const url = pathToFileURL(resolve(ab.base, 'packages/system/bench/targets.ts')).href;
+    const base = (await import(url)) as typeof import('./targets.js');
+    return base.startUdf(
+      ab.label,
+      base.benchSystem(base.appSystem('isolated'), 'isolated-ab'),
+      SIZE,
+      ab.options,
+    );
+  }
+  const slack = 'slackNs' in ab ? ab.slackNs : undefined;
+  const saved = slack !== undefined ? setTimerSlack(slack) : undefined;
+  try {
+    return await startUdf(ab.label, benchSystem(isolated, 'isolated-ab'), SIZE, ab.options);
+  } finally {
+    if (saved !== undefined) setTimerSlack(saved);
+  }
+}
+
+/** Set this process's timer slack (Linux; threads created from now on inherit it). @returns the old one */
+function setTimerSlack(ns: number): number {
+  const path = '/proc/self/timerslack_ns';
+  const old = Number(readFileSync(path, 'utf8'));
+  writeFileSync(path, String(ns));
+  return old;
+}
 
 /** Untimed closed-loop load per target before the first round (V8 compiles the packet path). */
 const FIRST_WARMUP_SECONDS = 1.5;
@@ -233,8 +281,7 @@ try {
     ),
   );
   targets.push(await startPlainEcho('plain node:dgram echo'));
-  if (AB !== null)
-    targets.push(await startUdf(AB.label, benchSystem(isolated, 'isolated-ab'), SIZE, AB.options));
+  if (AB !== null) targets.push(await startAb(AB));
   const source = detectCpuSource(Object.values(targets[0]!.threads()));
   if (source === 'none') throw new Error('no per-thread CPU times on this machine (Linux /proc)');
   cpuSource = source;
@@ -245,9 +292,10 @@ try {
     for (const t of order) samples.push(await measure(t, r, WARMUP, SECONDS));
   }
   const load1 = loadavg();
+  const restarts = Object.fromEntries(targets.map((t) => [t.name, t.restarts?.() ?? []]));
   for (const t of targets) await t.stop();
   const engineCounters = Object.fromEntries(targets.map((t) => [t.name, t.engineCounters()]));
-  report(samples, load0, load1, engineCounters);
+  report(samples, load0, load1, engineCounters, restarts);
 } catch (e) {
   for (const t of targets) await t.stop().catch(() => undefined);
   throw e;
@@ -260,6 +308,7 @@ function report(
   loadStart: readonly number[],
   loadEnd: readonly number[],
   engineCounters: Record<string, unknown>,
+  restarts: Record<string, readonly string[]>,
 ) {
   const names = [...new Set(samples.map((s) => s.target))];
   const byTarget = new Map<string, Figures[]>(names.map((n) => [n, []]));
@@ -380,6 +429,7 @@ function report(
           targetsMet,
           samples: samples.map((s) => ({ ...s, figures: figures(s) })),
           engineCountersOverLife: engineCounters,
+          driverRestarts: restarts,
         },
         null,
         2,
@@ -418,6 +468,11 @@ function report(
     );
     log(`  ${n.padEnd(24)} ${parts.join(';  ')}`);
   }
+  const restarted = Object.entries(restarts).filter(([, n]) => n.length > 0);
+  if (restarted.length > 0)
+    log(
+      `  DRIVER RESTARTS (a restarted driver's worker is not metered: its row undercounts CPU): ${restarted.map(([k, n]) => `${k}: ${n.join(' ')}`).join('; ')}`,
+    );
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const r = ratios;
   log('');

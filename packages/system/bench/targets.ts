@@ -31,6 +31,13 @@ export interface EchoTarget {
   counters(): Record<string, number>;
   /** Engine counters per domain, available after {@link EchoTarget.stop} (udf). */
   engineCounters(): Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Causes of the driver restarts so far (udf isolated and clustered; none for the others). A restarted driver
+   * runs in a fresh worker whose CPU time the bench does not see: rows with restarts undercount.
+   */
+  restarts(): readonly string[];
+  /** The device worker's counters, available after {@link EchoTarget.stop} (udf; null before). */
+  deviceCounters(): Readonly<Record<string, number>> | null;
   /** Shut down. */
   stop(): Promise<void>;
 }
@@ -133,6 +140,8 @@ export async function startUdf(
     hotThreads: hot,
     counters: () => built.counters(),
     engineCounters: () => built.engine.counters,
+    deviceCounters: () => built.engine.deviceCounters,
+    restarts: () => built.restart?.records().map((r) => r.cause) ?? [],
     stop: () => built.stop(),
   };
 }
@@ -160,6 +169,8 @@ export async function startPlainEcho(name: string): Promise<EchoTarget> {
     hotThreads: ['echo'],
     counters: () => ({}),
     engineCounters: () => ({}),
+    deviceCounters: () => null,
+    restarts: () => [],
     stop: async () => {
       await w.terminate();
     },

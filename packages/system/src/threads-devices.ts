@@ -61,14 +61,15 @@ export interface ThreadsNicConfig {
  * Wake the device worker's loop, as the engine's own wires do when a frame arrives (the loop may
  * be waiting for a far-off event or none; the frame scheduled DMA sooner). The doorbell is the
  * device worker's (`DeviceWorkerData.bell`); without one (not in a device worker) nothing to do.
+ * The engine's doorbell protocol (its `mmio-ring` module): a ring adds 2, and notifies only if
+ * bit 0 — "the loop sleeps" — was set.
  */
 function deviceWorkerKick(): () => void {
   const bell = (workerData as DeviceWorkerData | null)?.bell;
   if (!(bell instanceof SharedArrayBuffer)) return () => {};
   const word = new Int32Array(bell);
   return () => {
-    Atomics.add(word, 0, 1);
-    Atomics.notify(word, 0);
+    if ((Atomics.add(word, 0, 2) & 1) !== 0) Atomics.notify(word, 0);
   };
 }
 

@@ -27,6 +27,8 @@ export class FrameRing {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
   readonly #slots: number;
+  /** Per slot, the last view handed out for it (reused while frames keep its length). */
+  readonly #frames: (Uint8Array | undefined)[];
 
   /**
    * A ring of `slots` frame slots.
@@ -44,6 +46,17 @@ export class FrameRing {
     this.#bytes = new Uint8Array(buffer);
     this.#view = new DataView(buffer);
     this.#slots = Math.floor((buffer.byteLength - HEADER_BYTES) / FRAME_SLOT_BYTES);
+    this.#frames = new Array<Uint8Array | undefined>(this.#slots);
+  }
+
+  /** A view of `len` bytes of the frame slot at byte `at`: the slot's cached one if it fits. */
+  #frame(slot: number, at: number, len: number): Uint8Array {
+    let v = this.#frames[slot];
+    if (v === undefined || v.length !== len) {
+      v = this.#bytes.subarray(at + 4, at + 4 + len);
+      this.#frames[slot] = v;
+    }
+    return v;
   }
 
   /** Frames dropped by the producer: ring full or frame too long. */
@@ -69,17 +82,19 @@ export class FrameRing {
 
   /**
    * Consumer: hand every published frame to `deliver` (a view into the slot, valid only during
-   * the call), then free the slots. @returns frames delivered
+   * the call; views are reused, so a stream of frames of one length allocates none), then free
+   * the slots. @returns frames delivered
    */
   drain(deliver: (frame: Uint8Array) => void): number {
     let head = Atomics.load(this.#ctl, HEAD);
     const tail = Atomics.load(this.#ctl, TAIL);
     let n = 0;
     while (head !== tail) {
-      const at = HEADER_BYTES + (head % this.#slots) * FRAME_SLOT_BYTES;
+      const slot = head % this.#slots;
+      const at = HEADER_BYTES + slot * FRAME_SLOT_BYTES;
       const len = Math.min(this.#view.getUint32(at, true), MAX_FRAME);
       try {
-        deliver(this.#bytes.subarray(at + 4, at + 4 + len));
+        deliver(this.#frame(slot, at, len));
       } catch {
         // a receiver that throws on a frame (a model bug) must not stop the wire
       }

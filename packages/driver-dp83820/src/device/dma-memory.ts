@@ -37,6 +37,22 @@ export interface DmaMemory {
   copyOut(paddr: number, dst: Uint8Array, dstOffset: number, length: number): void;
 }
 
+/**
+ * Ranged block copies a host's memory may offer besides `copyIn`/`copyOut` (the threads engine's
+ * does: they copy without making a view per burst). Used when present; same results.
+ */
+interface RangedCopies {
+  copyInRange(paddr: number, src: Uint8Array, srcOffset: number, length: number): boolean;
+  copyOutRange(paddr: number, dst: Uint8Array, dstOffset: number, length: number): boolean;
+}
+
+function rangedCopies(m: PhysicalMemory): RangedCopies | null {
+  const r = m as Partial<RangedCopies>;
+  return typeof r.copyInRange === 'function' && typeof r.copyOutRange === 'function'
+    ? (m as unknown as RangedCopies)
+    : null;
+}
+
 const wrapped = new WeakMap<PhysicalMemory, DmaMemory>();
 
 /**
@@ -55,9 +71,11 @@ export function dmaMemory(m: PhysicalMemory): DmaMemory {
 /** {@link DmaMemory} over the kernel's region operations. */
 class RegionDmaMemory implements DmaMemory {
   readonly size: number;
+  private readonly ranged: RangedCopies | null;
 
   constructor(private readonly m: PhysicalMemory) {
     this.size = m.size;
+    this.ranged = rangedCopies(m);
   }
 
   contains(paddr: number, length: number): boolean {
@@ -83,12 +101,18 @@ class RegionDmaMemory implements DmaMemory {
   }
 
   copyIn(paddr: number, src: Uint8Array, srcOffset: number, length: number): void {
-    if (!this.m.copyIn(paddr, src.subarray(srcOffset, srcOffset + length)))
-      throw new RangeError(`DMA write outside one region at ${paddr}+${length}`);
+    const ok =
+      this.ranged !== null
+        ? this.ranged.copyInRange(paddr, src, srcOffset, length)
+        : this.m.copyIn(paddr, src.subarray(srcOffset, srcOffset + length));
+    if (!ok) throw new RangeError(`DMA write outside one region at ${paddr}+${length}`);
   }
 
   copyOut(paddr: number, dst: Uint8Array, dstOffset: number, length: number): void {
-    if (!this.m.copyOut(paddr, dst.subarray(dstOffset, dstOffset + length)))
-      throw new RangeError(`DMA read outside one region at ${paddr}+${length}`);
+    const ok =
+      this.ranged !== null
+        ? this.ranged.copyOutRange(paddr, dst, dstOffset, length)
+        : this.m.copyOut(paddr, dst.subarray(dstOffset, dstOffset + length));
+    if (!ok) throw new RangeError(`DMA read outside one region at ${paddr}+${length}`);
   }
 }
