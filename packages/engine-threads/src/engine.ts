@@ -53,6 +53,7 @@ import type {
   WorkerReport,
 } from './protocol.js';
 import { DomainScheduler } from './scheduler.js';
+import { DEFAULT_WORKER_TIMER_SLACK_NS, withTimerSlack } from './timer-slack.js';
 import type { UdpAddress, WireSpec } from './wire.js';
 
 // How long the main thread waits for a control-block lock when it cleans up after a dead worker.
@@ -85,6 +86,12 @@ export interface ThreadsEngineOptions {
    * {@link ThreadsEngineOptions.spinMicros}: pays only when the worker has a CPU to itself.
    */
   readonly deviceSpinMicros?: number;
+  /**
+   * Linux timer slack, in ns, the engine's workers are created with (they inherit it): how late
+   * a timed sleep may end. Default {@link DEFAULT_WORKER_TIMER_SLACK_NS} (1 µs; Linux's own
+   * default is 50 µs); `null` leaves the workers the main thread's slack. Ignored off Linux.
+   */
+  readonly timerSlackNs?: number | null;
   /** Milliseconds {@link ThreadsEngine.start} waits for every worker to build its components; default 30 000. */
   readonly startTimeoutMs?: number;
   /**
@@ -281,6 +288,13 @@ export class ThreadsEngine {
   private deviceFailure: string | null = null;
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
   private readonly db = new MappingDb();
+
+  /** The timer slack workers are created with (undefined: leave it). */
+  private timerSlackNs(): number | undefined {
+    const ns = this.options.timerSlackNs;
+    if (ns === null) return undefined;
+    return ns ?? DEFAULT_WORKER_TIMER_SLACK_NS;
+  }
   private link: Int32Array | null = null;
   private badRequests = 0;
   private regionPort: MessagePort | null = null;
@@ -844,11 +858,15 @@ export class ThreadsEngine {
         ...(d.wire === undefined ? {} : { wire: d.wire }),
       })),
     };
-    const worker = new Worker(w.url, {
-      workerData: data,
-      execArgv: w.execArgv,
-      transferList: [channel.port2],
-    });
+    const worker = withTimerSlack(
+      this.timerSlackNs(),
+      () =>
+        new Worker(w.url, {
+          workerData: data,
+          execArgv: w.execArgv,
+          transferList: [channel.port2],
+        }),
+    );
     this.deviceWorker = worker;
     this.deviceExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
@@ -1002,11 +1020,15 @@ export class ThreadsEngine {
       devices: d.devices,
       board: this.board!.buffer,
     };
-    const worker = new Worker(w.url, {
-      workerData: data,
-      execArgv: w.execArgv,
-      transferList: [channel.port2],
-    });
+    const worker = withTimerSlack(
+      this.timerSlackNs(),
+      () =>
+        new Worker(w.url, {
+          workerData: data,
+          execArgv: w.execArgv,
+          transferList: [channel.port2],
+        }),
+    );
     d.worker = worker;
     d.error = null;
     d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

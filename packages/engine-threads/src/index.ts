@@ -97,6 +97,8 @@ export {
   type RegionGrant,
 } from './memory.js';
 export {
+  DEVICE_BELL_RING,
+  DEVICE_BELL_SLEEPING,
   drainMmioRing,
   fenceMmioRing,
   MMIO_RING_BYTES,
@@ -105,6 +107,7 @@ export {
   MmioWindow,
   type MmioWindowCounters,
   markMmioRingDead,
+  ringDeviceBell,
 } from './mmio-ring.js';
 export { FRAME_BYTES, type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
 export type {
@@ -122,6 +125,7 @@ export {
   type SchedulerOptions,
 } from './scheduler.js';
 export { type CallRecord, createThreadSys, WHOLE_SPACE } from './thread-sys.js';
+export { DEFAULT_WORKER_TIMER_SLACK_NS, withTimerSlack } from './timer-slack.js';
 export {
   linkPorts,
   type UdpAddress,

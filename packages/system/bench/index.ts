@@ -11,7 +11,6 @@
 //
 // Run: pnpm --filter @udf/system bench [-- --rounds N --seconds S --window W --json --ab X]
 // (--ab: one more row against isolated, see AB below). Profiling one target: bench/profile.ts.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,14 +18,7 @@ import { parseArgs } from 'node:util';
 import { detectCpuSource } from '@udf/system';
 import { ClosedLoop } from './closed-loop.js';
 import { sampleThreads, type ThreadSample, threadDeltas } from './proc.js';
-import {
-  appSystem,
-  BENCH_MAX_PIN_SECONDS,
-  benchSystem,
-  type EchoTarget,
-  startPlainEcho,
-  startUdf,
-} from './targets.js';
+import { appSystem, benchSystem, type EchoTarget, startPlainEcho, startUdf } from './targets.js';
 
 // pnpm passes a `--` separator through
 const ARGV = process.argv.slice(2).filter((a) => a !== '--');
@@ -62,9 +54,9 @@ for (const [k, v, ok] of [
  * - `spin:N`: the engine's domain and device workers spin N µs on their doorbells before they
  *   sleep;
  * - `holdoff:N`: an N µs interrupt hold-off;
- * - `slack:N`: the system's workers are created while this process's timer slack
- *   (`/proc/self/timerslack_ns`, inherited by the threads it creates) is N ns, so a short timed
- *   `Atomics.wait` overshoots by less (Linux's default slack is 50 µs);
+ * - `slack:N`: the system's workers are created with a timer slack of N ns (the engine's
+ *   `timerSlackNs`; its default is 1000, Linux's own 50 000): how late a short timed
+ *   `Atomics.wait` may end;
  * - `base:DIR`: the same system built from another checkout of udf at DIR (built, with its
  *   dependencies installed): a before/after comparison of a change in one run.
  */
@@ -83,7 +75,7 @@ const AB = (() => {
     case 'holdoff':
       return { label: `isolated, hold-off ${n} µs`, options: { holdoffUs: n } };
     case 'slack':
-      return { label: `isolated, slack ${n} ns`, options: {}, slackNs: n };
+      return { label: `isolated, slack ${n} ns`, options: { engine: { timerSlackNs: n } } };
     default:
       return { label: 'isolated, base build', options: {}, base: m[2]! };
   }
@@ -101,21 +93,7 @@ async function startAb(ab: NonNullable<typeof AB>): Promise<EchoTarget> {
       ab.options,
     );
   }
-  const slack = 'slackNs' in ab ? ab.slackNs : undefined;
-  const saved = slack !== undefined ? setTimerSlack(slack) : undefined;
-  try {
-    return await startUdf(ab.label, benchSystem(isolated, 'isolated-ab'), SIZE, ab.options);
-  } finally {
-    if (saved !== undefined) setTimerSlack(saved);
-  }
-}
-
-/** Set this process's timer slack (Linux; threads created from now on inherit it). @returns the old one */
-function setTimerSlack(ns: number): number {
-  const path = '/proc/self/timerslack_ns';
-  const old = Number(readFileSync(path, 'utf8'));
-  writeFileSync(path, String(ns));
-  return old;
+  return startUdf(ab.label, benchSystem(isolated, 'isolated-ab'), SIZE, ab.options);
 }
 
 /** Untimed closed-loop load per target before the first round (V8 compiles the packet path). */
@@ -423,7 +401,6 @@ function report(
           loadAverageEnd: loadEnd,
           wallSeconds,
           options: { rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, window: WINDOW, size: SIZE },
-          maxPinSeconds: BENCH_MAX_PIN_SECONDS,
           summary,
           ratios,
           targetsMet,
@@ -496,6 +473,6 @@ function report(
     "notif/echo: notification IPCs the driver and the stack issued to each other (zero-timeout sends, delivered or not: each is a kernel entry) — `always` issues one per enqueued frame and per completion, the paper's policy only to a peer that announced sleep; IPC wake/echo: IPC receives that woke the driver or the stack (driver interrupts + client→driver notifications + driver→client notifications, from the components' counters pages); cli→drv: the client→driver part, which the session's notify policy governs; lost: probes not echoed within 200 ms (re-sent); ovrn: NIC receive overruns (no free descriptor); sleeps/echo: voluntary context switches (real futex sleeps) of the driver and stack workers (of the echo worker for plain), /proc/self/task/TID/status. CPU: schedstat run time of every domain worker and the device worker (the plain echo's worker), load generator excluded.",
   );
   log(
-    `manager maxPinSeconds ${BENCH_MAX_PIN_SECONDS} in every udf system (the default 1 s disables a driver idle for a second). load average at end ${loadEnd.map((x) => x.toFixed(2)).join(' ')}; ${wallSeconds.toFixed(0)} s`,
+    `load average at end ${loadEnd.map((x) => x.toFixed(2)).join(' ')}; ${wallSeconds.toFixed(0)} s`,
   );
 }

@@ -50,16 +50,9 @@ export function appSystem(name: string): SystemDescription {
 }
 
 /**
- * Seconds a page may stay pinned before the manager disables its driver, in the bench's systems.
- * The default (1 s) disables a driver whose NIC has been idle for a second — its posted receive
- * buffers stay pinned while no frame arrives — and the bench keeps each system idle while it
- * loads the others; an hour keeps the quota in force without firing between rounds.
- */
-export const BENCH_MAX_PIN_SECONDS = 3600;
-
-/**
- * A placement as the bench runs it: renamed, the pin-time quota at
- * {@link BENCH_MAX_PIN_SECONDS}, and with `notify` every session's notification policy set
+ * A placement as the bench runs it: renamed (its own pin-time quota: an idle NIC's posted
+ * receive buffers are within the manager's allowance), and with `notify` every session's
+ * notification policy set
  * (`always`: each end wakes the other after every enqueued frame, buffer and completion instead
  * of only when the other announced sleep).
  */
@@ -68,12 +61,7 @@ export function benchSystem(
   name: string,
   notify?: 'when-asleep' | 'always',
 ): SystemDescription {
-  const domains = sys.domains.map((d) => ({
-    ...d,
-    components: d.components.map((c) =>
-      c.kind === 'dataspace-manager' ? { ...c, maxPinSeconds: BENCH_MAX_PIN_SECONDS } : c,
-    ),
-  }));
+  const domains = sys.domains;
   if (notify === undefined) return parseSystem({ ...sys, name, domains });
   const stacks = sys.domains.flatMap((d) =>
     d.components.flatMap((c) => (c.kind === 'ip-stack' ? [{ domain: d.name, nic: c.nic }] : [])),

@@ -10,7 +10,7 @@
 import { workerData } from 'node:worker_threads';
 import { IommuTable } from '@udf/dataspace';
 import { Dp83820, type Dp83820Stats, emptyDp83820Stats } from '@udf/driver-dp83820';
-import type { DeviceWorkerData } from '@udf/engine-threads';
+import { type DeviceWorkerData, ringDeviceBell } from '@udf/engine-threads';
 import type { DeviceHost } from '@udf/l4-kernel';
 import { linuxThreadId, type ThreadIdProbeConfig } from './threads-components.js';
 import { FrameRing, pumpFrames } from './threads-frame-ring.js';
@@ -61,16 +61,14 @@ export interface ThreadsNicConfig {
  * Wake the device worker's loop, as the engine's own wires do when a frame arrives (the loop may
  * be waiting for a far-off event or none; the frame scheduled DMA sooner). The doorbell is the
  * device worker's (`DeviceWorkerData.bell`); without one (not in a device worker) nothing to do.
- * The engine's doorbell protocol (its `mmio-ring` module): a ring adds 2, and notifies only if
- * bit 0 — "the loop sleeps" — was set.
+ * The engine's doorbell protocol ({@link ringDeviceBell}): notify only a loop that announced it
+ * sleeps.
  */
 function deviceWorkerKick(): () => void {
   const bell = (workerData as DeviceWorkerData | null)?.bell;
   if (!(bell instanceof SharedArrayBuffer)) return () => {};
   const word = new Int32Array(bell);
-  return () => {
-    if ((Atomics.add(word, 0, 2) & 1) !== 0) Atomics.notify(word, 0);
-  };
+  return () => ringDeviceBell(word);
 }
 
 /**
