@@ -5,28 +5,16 @@
  *
  * @module
  */
-import type {
-  Cycles,
-  DeviceHost,
-  EventHandle,
-  InterruptLine,
-  PhysicalMemory,
+import {
+  type Cycles,
+  type DeviceHost,
+  type EventHandle,
+  EventQueue,
+  type InterruptLine,
+  type PhysicalMemory,
 } from '@udf/l4-kernel';
 import type { CycleClock } from './clock.js';
 import type { InterruptTable } from './interrupts.js';
-
-/** A scheduled event; it is its own handle (no closure per event). */
-class TimerEvent implements EventHandle {
-  constructor(
-    readonly at: Cycles,
-    readonly seq: number,
-    public fn: (() => void) | null,
-  ) {}
-
-  cancel(): void {
-    this.fn = null;
-  }
-}
 
 /**
  * A {@link DeviceHost} in real time. Events are kept in time order (ties in scheduling order)
@@ -51,9 +39,8 @@ export class RealTimeHost implements DeviceHost {
   private readonly clock: CycleClock;
   private readonly irqTable: InterruptTable | null;
   private readonly lines = new Map<number, InterruptLine>();
-  /** Pending events: a binary min-heap by (time, scheduling order). */
-  private readonly queue: TimerEvent[] = [];
-  private seq = 0;
+  /** Pending events by (time, scheduling order): the sim's own queue. */
+  private readonly queue = new EventQueue();
   /** Latest time `now()` has returned (device time never goes backwards). */
   private seen = 0;
   /** Due time of the event running now; -1 outside events. */
@@ -81,51 +68,7 @@ export class RealTimeHost implements DeviceHost {
 
   /** Run `fn` at time `at` (cycles) or as soon after as the worker gets to it. */
   schedule(at: Cycles, fn: () => void): EventHandle {
-    const ev = new TimerEvent(at, this.seq++, fn);
-    const q = this.queue;
-    // sift up in the binary heap (earliest first, ties in scheduling order)
-    let i = q.length;
-    q.push(ev);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pe = q[p]!;
-      if (pe.at < at || (pe.at === at && pe.seq < ev.seq)) break;
-      q[i] = pe;
-      i = p;
-    }
-    q[i] = ev;
-    return ev;
-  }
-
-  /** Remove and return the earliest event (the queue is not empty). */
-  private pop(): TimerEvent {
-    const q = this.queue;
-    const top = q[0]!;
-    const last = q.pop()!;
-    const n = q.length;
-    if (n > 0) {
-      // sift the last event down from the root
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        let c = l;
-        let ce = q[l]!;
-        if (r < n) {
-          const re = q[r]!;
-          if (re.at < ce.at || (re.at === ce.at && re.seq < ce.seq)) {
-            c = r;
-            ce = re;
-          }
-        }
-        if (last.at < ce.at || (last.at === ce.at && last.seq < ce.seq)) break;
-        q[i] = ce;
-        i = c;
-      }
-      q[i] = last;
-    }
-    return top;
+    return this.queue.push(at, fn);
   }
 
   /** Interrupt line `line` of the shared table. */
@@ -151,10 +94,9 @@ export class RealTimeHost implements DeviceHost {
     let n = 0;
     const q = this.queue;
     const wall = this.clock.now();
-    while (q.length > 0 && q[0]!.at <= wall) {
-      const ev = this.pop();
-      const fn = ev.fn;
-      if (fn === null) continue;
+    while (q.peekTime() <= wall) {
+      const ev = q.pop()!;
+      const fn = ev.fn!;
       ev.fn = null;
       n++;
       if (ev.at > this.seen) this.seen = ev.at;
@@ -172,9 +114,8 @@ export class RealTimeHost implements DeviceHost {
 
   /** Milliseconds until the next event (Infinity: none; 0: due now). */
   nextDelayMs(): number {
-    const q = this.queue;
-    while (q.length > 0 && q[0]!.fn === null) this.pop();
-    if (q.length === 0) return Number.POSITIVE_INFINITY;
-    return Math.max(0, ((q[0]!.at - this.clock.now()) / this.hz) * 1000);
+    const at = this.queue.peekTime();
+    if (at === Number.POSITIVE_INFINITY) return at;
+    return Math.max(0, ((at - this.clock.now()) / this.hz) * 1000);
   }
 }

@@ -289,11 +289,23 @@ export class ThreadsEngine {
   private phase: 'setup' | 'running' | 'stopped' = 'setup';
   private readonly db = new MappingDb();
 
-  /** The timer slack workers are created with (undefined: leave it). */
-  private timerSlackNs(): number | undefined {
+  /** Start a worker running `w` with `data` and `port`, at the engine's timer slack. */
+  private newWorker(
+    w: { readonly url: URL | string; readonly execArgv?: string[] },
+    data: unknown,
+    port: MessagePort,
+  ): Worker {
     const ns = this.options.timerSlackNs;
-    if (ns === null) return undefined;
-    return ns ?? DEFAULT_WORKER_TIMER_SLACK_NS;
+    const slack = ns === null ? undefined : (ns ?? DEFAULT_WORKER_TIMER_SLACK_NS);
+    return withTimerSlack(
+      slack,
+      () =>
+        new Worker(w.url, {
+          workerData: data,
+          ...(w.execArgv === undefined ? {} : { execArgv: w.execArgv }),
+          transferList: [port],
+        }),
+    );
   }
   private link: Int32Array | null = null;
   private badRequests = 0;
@@ -858,15 +870,7 @@ export class ThreadsEngine {
         ...(d.wire === undefined ? {} : { wire: d.wire }),
       })),
     };
-    const worker = withTimerSlack(
-      this.timerSlackNs(),
-      () =>
-        new Worker(w.url, {
-          workerData: data,
-          execArgv: w.execArgv,
-          transferList: [channel.port2],
-        }),
-    );
+    const worker = this.newWorker(w, data, channel.port2);
     this.deviceWorker = worker;
     this.deviceExited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
@@ -1020,15 +1024,7 @@ export class ThreadsEngine {
       devices: d.devices,
       board: this.board!.buffer,
     };
-    const worker = withTimerSlack(
-      this.timerSlackNs(),
-      () =>
-        new Worker(w.url, {
-          workerData: data,
-          execArgv: w.execArgv,
-          transferList: [channel.port2],
-        }),
-    );
+    const worker = this.newWorker(w, data, channel.port2);
     d.worker = worker;
     d.error = null;
     d.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
