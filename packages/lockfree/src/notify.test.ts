@@ -62,13 +62,14 @@ describe('Notifier policies', () => {
     expect(consumer.isAsleep()).toBe(false);
     expect(n.afterEnqueue(0)).toBe(false);
     expect(n.onDry()).toBe(false);
-    expect(n.stats).toEqual({ notifications: 4, suppressed: 0 });
+    expect(n.stats).toEqual({ notifications: 2, suppressed: 0 });
   });
 
-  it('wakeupsAfterEnqueue: always asks for one wake-up per item, the others for at most one', () => {
-    const always = new Notifier(makeBit().producer, { kind: 'always' });
+  it('wakeupsAfterEnqueue: per-item asks for one wake-up per item, the others for at most one', () => {
+    const always = new Notifier(makeBit().producer, { kind: 'per-item' });
     expect(always.wakeupsAfterEnqueue(5)).toBe(5);
     expect(always.wakeupsAfterEnqueue(0)).toBe(0);
+    expect(new Notifier(makeBit().producer, { kind: 'always' }).wakeupsAfterEnqueue(5)).toBe(1);
     const { consumer, producer } = makeBit();
     const asleep = new Notifier(producer, { kind: 'when-asleep' });
     expect(asleep.wakeupsAfterEnqueue(5)).toBe(0);

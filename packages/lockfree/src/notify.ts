@@ -105,20 +105,23 @@ export class NotificationBit {
 
 /**
  * When a producer sends a wake-up:
- * - `always`: after every enqueue, whether or not the consumer sleeps (the baseline: one
- *   kernel interaction per item);
+ * - `always`: after every enqueue, whether or not the consumer sleeps (no suppression; a producer
+ *   that enqueues a batch and then asks once wakes once per batch);
+ * - `per-item`: one wake-up per item enqueued, whether or not the consumer sleeps (the baseline
+ *   the paper's lock-free queues avoid: a kernel interaction per item);
  * - `when-asleep`: after an enqueue that finds the consumer asleep (the paper's suppression);
  * - `deferred`: only once `batch` items are pending or the producer runs dry, and then only if
  *   the consumer is asleep (the paper's delayed notification, for batching).
  */
 export type NotifyPolicy =
   | { kind: 'always' }
+  | { kind: 'per-item' }
   | { kind: 'when-asleep' }
   | { kind: 'deferred'; batch: number };
 
 /** Counters of a {@link Notifier}. */
 export interface NotifierStats {
-  /** Wake-ups asked for (with `always`, one per enqueued item). */
+  /** Wake-ups asked for (with `per-item`, one per enqueued item). */
   notifications: number;
   /** Decisions not to send one (consumer awake, or items deferred). */
   suppressed: number;
@@ -167,7 +170,7 @@ export class Notifier {
   /**
    * Call after publishing `n` items (with the ring's index store).
    *
-   * With `always`, the policy asks for one wake-up per item; a caller that sends one wake-up
+   * With `per-item`, the policy asks for one wake-up per item; a caller that sends one wake-up
    * for the whole batch when this returns `true` sends fewer than {@link NotifierStats.notifications}
    * counts. Use {@link Notifier.wakeupsAfterEnqueue} to send one per item.
    *
@@ -179,9 +182,9 @@ export class Notifier {
 
   /**
    * Call after publishing `n` items (with the ring's index store): how many wake-ups the policy
-   * asks for now. `always` asks for `n`, one per item (the baseline the paper's lock-free queues
-   * avoid: a kernel interaction per enqueued item); `when-asleep` and `deferred` ask for at most
-   * one.
+   * asks for now. `per-item` asks for `n`, one per item (the baseline the paper's lock-free
+   * queues avoid: a kernel interaction per enqueued item); `always`, `when-asleep` and `deferred`
+   * ask for at most one.
    *
    * @returns the number of wake-ups to send (0 for `n <= 0`)
    */
@@ -189,6 +192,10 @@ export class Notifier {
     if (n <= 0) return 0;
     switch (this.policy.kind) {
       case 'always':
+        this.bit.takeWakeRequest();
+        this.stats.notifications++;
+        return 1;
+      case 'per-item':
         this.bit.takeWakeRequest();
         this.stats.notifications += n;
         return n;

@@ -221,6 +221,11 @@ abstract class NetSessionEnd {
     this.own.cancelSleep();
   }
 
+  /** This end's notification policy. */
+  get notifyPolicy(): NotifyPolicy {
+    return this.notifier.policy;
+  }
+
   /** True while this end's flag says it is asleep. */
   isAsleep(): boolean {
     return this.own.isAsleep();
@@ -236,7 +241,7 @@ abstract class NetSessionEnd {
 
   /**
    * After enqueueing `n` items for the peer: how many wake-ups to send it now, under this end's
-   * notification policy — one per item under `always`, at most one otherwise.
+   * notification policy — one per item under `per-item`, at most one otherwise.
    */
   notificationsFor(n = 1): number {
     return this.notifier.wakeupsAfterEnqueue(n);

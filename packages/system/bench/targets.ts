@@ -53,13 +53,13 @@ export function appSystem(name: string): SystemDescription {
  * A placement as the bench runs it: renamed (its own pin-time quota: an idle NIC's posted
  * receive buffers are within the manager's allowance), and with `notify` every session's
  * notification policy set
- * (`always`: each end wakes the other after every enqueued frame, buffer and completion instead
+ * (`per-item`: each end wakes the other after every enqueued frame, buffer and completion instead
  * of only when the other announced sleep).
  */
 export function benchSystem(
   sys: SystemDescription,
   name: string,
-  notify?: 'when-asleep' | 'always',
+  notify?: 'when-asleep' | 'per-item',
 ): SystemDescription {
   const domains = sys.domains;
   if (notify === undefined) return parseSystem({ ...sys, name, domains });

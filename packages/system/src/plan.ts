@@ -295,6 +295,7 @@ export interface SessionPlan {
   readonly notify:
     | { readonly kind: 'when-asleep' }
     | { readonly kind: 'always' }
+    | { readonly kind: 'per-item' }
     | { readonly kind: 'deferred'; readonly batch: number };
   /**
    * Receive steering, for a session on a NIC shared by several sessions (null otherwise): the

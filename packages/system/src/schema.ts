@@ -267,10 +267,12 @@ export const SessionSchema = z
       .refine((n) => n === 2048 || n === 4096, '2048 or 4096')
       .default(2048),
     /**
-     * When the client wakes the driver: the paper's suppression, always (a wake-up per item, on
-     * both ends), or batched (the driver's end then wakes the client only when it is asleep).
+     * When the client wakes the driver: the paper's suppression (`when-asleep`), after every pass
+     * that enqueued (`always`: no suppression), batched (`deferred`), or one wake-up per enqueued
+     * item on both ends (`per-item`: the baseline the paper's lock-free queues avoid). The driver's
+     * end wakes the client only when it is asleep, except under `per-item`.
      */
-    notify: z.enum(['when-asleep', 'always', 'deferred']).default('when-asleep'),
+    notify: z.enum(['when-asleep', 'always', 'per-item', 'deferred']).default('when-asleep'),
     /** With `notify: deferred`, the client wakes the driver once per this many frames. */
     deferredBatch: z.number().int().min(1).max(4096).default(16),
   })

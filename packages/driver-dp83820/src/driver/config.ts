@@ -69,9 +69,9 @@ export interface Dp83820SessionConfig {
   readonly capacity: number;
   /**
    * When the driver wakes the client after returning completions: `when-asleep` (default, the
-   * paper's suppression) or `always` (one wake-up per completion, the per-item baseline). The
-   * driver already batches by interrupt: `deferred` (a client-side policy) means `when-asleep`
-   * on this end.
+   * paper's suppression) or `per-item` (one wake-up per completion, the per-item baseline).
+   * `always` and `deferred` govern the client's end; on this end they mean `when-asleep` (the
+   * driver wakes its client once per pass, and only if it sleeps).
    */
   readonly notify?: NotifyPolicy;
   /** Dataspaces the client's buffers live in; the driver associates them with the session. */

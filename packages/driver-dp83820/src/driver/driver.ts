@@ -612,7 +612,7 @@ export class Dp83820Driver {
         buffer: view.buffer,
         byteOffset: view.byteOffset,
         capacity: s.config.capacity,
-        ...(s.config.notify?.kind === 'always' ? { policy: s.config.notify } : {}),
+        ...(s.config.notify?.kind === 'per-item' ? { policy: s.config.notify } : {}),
       });
     }
     // A driver restarted after a crash: its clients first reclaim what the dead one held.
@@ -761,8 +761,8 @@ export class Dp83820Driver {
       const n = s.pendingNotify;
       s.pendingNotify = 0;
       sys.charge('Notification', this.costs.notifyCheck);
-      // One IPC per wake-up the session's policy asks for: at most one under the paper's
-      // policies, one per completed item under `always`.
+      // One IPC per wake-up the session's policy asks for: one per completed item under
+      // `per-item`, else at most one (this end notifies only a client that announced sleep).
       for (let k = s.net!.notificationsFor(n); k > 0; k--) {
         sys.charge('Notification', this.costs.notifySend);
         const r = yield* sys.ipc.send(s.config.client, NOTIFY_MSG, ZERO);

@@ -121,6 +121,8 @@ export class SessionNetDevice implements NetDevice {
   private readonly desc = new Uint32Array(DESC_WORDS);
   /** Wake-ups due to the driver (the policy's count; restart steps ask for one). */
   private notifyDue = 0;
+  /** Whether the session's policy is `per-item` (a wake-up per enqueued item, not per pass). */
+  private readonly perItem: boolean;
   private aborted = false;
   private rxWithDriver = 0;
   private rxWithStack = 0;
@@ -133,6 +135,7 @@ export class SessionNetDevice implements NetDevice {
   /** @param options - the session end and the buffer pools */
   constructor(options: SessionNetDeviceOptions) {
     this.client = options.client;
+    this.perItem = options.client.notifyPolicy.kind === 'per-item';
     this.rxPool = options.rxPool;
     this.txPool = options.txPool;
     this.mtu = options.mtu ?? 1514;
@@ -258,14 +261,14 @@ export class SessionNetDevice implements NetDevice {
 
   /**
    * How many wake-ups the session's notification policy asks the driver to be sent now, and
-   * forget them: 0 or 1 under `when-asleep` and `deferred`; under `always`, one per frame and
-   * receive buffer enqueued since the last call (the per-item baseline).
+   * forget them: under `per-item` one per frame and receive buffer enqueued since the last call
+   * (the per-item baseline); otherwise 0 or 1 — the decisions of a pass are one wake-up.
    */
   takeNotify(): number {
     let due = this.notifyDue;
     if (due === 0 && this.client.shouldNotifyOnDry()) due = 1;
     this.notifyDue = 0;
-    return due;
+    return this.perItem ? due : Math.min(due, 1);
   }
 
   nextRx(): Pbuf | null {
