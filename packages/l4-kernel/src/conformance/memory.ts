@@ -5,13 +5,47 @@
  */
 import type { Fpage, Rights } from '../sys.js';
 import { mapItem } from './bodies.js';
-import { type ConformanceCase, component, expectEqual, withEngine } from './harness.js';
+import {
+  type CaseEngine,
+  type ConformanceCase,
+  component,
+  expectEqual,
+  withEngine,
+} from './harness.js';
 import { Journal } from './journal.js';
 
 const RW: Rights = { read: true, write: true, execute: false };
 const RO: Rights = { read: true, write: false, execute: false };
 const SHORT = 0.01;
 const WINDOW: Fpage = { base: 0x4000_0000, sizeLog2: 24, rights: RW };
+
+/**
+ * Three threads in spaces a, b and c, a page at 0x10000 in a: `<prefix>Root` runs in a,
+ * `<prefix>Middle` in b and `<prefix>Leaf` in c, each knowing the next (a mapping passed down
+ * a → b → c). @returns the journal they record in
+ */
+function mappingChain(e: CaseEngine, prefix: 'remap' | 'unmapTree'): Journal {
+  const j = Journal.create();
+  const journal = j.buffer;
+  const a = e.createSpace('a');
+  e.mapAnonymous(a, 0x10000, 0x1000, RW);
+  const c = e.createThread({
+    name: 'c',
+    space: e.createSpace('c'),
+    component: component(`${prefix}Leaf`, { journal, window: WINDOW }),
+  });
+  const b = e.createThread({
+    name: 'b',
+    space: e.createSpace('b'),
+    component: component(`${prefix}Middle`, { journal, window: WINDOW, leaf: c }),
+  });
+  e.createThread({
+    name: 'a',
+    space: a,
+    component: component(`${prefix}Root`, { journal, middle: b }),
+  });
+  return j;
+}
 
 /** The memory cases. */
 export const MEMORY_CASES: readonly ConformanceCase[] = [
@@ -189,25 +223,7 @@ export const MEMORY_CASES: readonly ConformanceCase[] = [
     name: 'mapping a page again with more rights extends them in place; mappings derived from it survive (issue 12 item 5)',
     run: (make) =>
       withEngine(make, async (e) => {
-        const j = Journal.create();
-        const journal = j.buffer;
-        const a = e.createSpace('a');
-        e.mapAnonymous(a, 0x10000, 0x1000, RW);
-        const c = e.createThread({
-          name: 'c',
-          space: e.createSpace('c'),
-          component: component('remapLeaf', { journal, window: WINDOW }),
-        });
-        const b = e.createThread({
-          name: 'b',
-          space: e.createSpace('b'),
-          component: component('remapMiddle', { journal, window: WINDOW, leaf: c }),
-        });
-        e.createThread({
-          name: 'a',
-          space: a,
-          component: component('remapRoot', { journal, middle: b }),
-        });
+        const j = mappingChain(e, 'remap');
         await e.run(SHORT);
         expectEqual(
           j.read('out'),
@@ -267,25 +283,7 @@ export const MEMORY_CASES: readonly ConformanceCase[] = [
     name: "unmap revokes recursively every mapping derived from the page, but not the caller's own",
     run: (make) =>
       withEngine(make, async (e) => {
-        const j = Journal.create();
-        const journal = j.buffer;
-        const a = e.createSpace('a');
-        e.mapAnonymous(a, 0x10000, 0x1000, RW);
-        const c = e.createThread({
-          name: 'c',
-          space: e.createSpace('c'),
-          component: component('unmapTreeLeaf', { journal, window: WINDOW }),
-        });
-        const b = e.createThread({
-          name: 'b',
-          space: e.createSpace('b'),
-          component: component('unmapTreeMiddle', { journal, window: WINDOW, leaf: c }),
-        });
-        e.createThread({
-          name: 'a',
-          space: a,
-          component: component('unmapTreeRoot', { journal, middle: b }),
-        });
+        const j = mappingChain(e, 'unmapTree');
         await e.run(SHORT);
         const out = j.read('out');
         out.sort((x, y) => String(x).localeCompare(String(y)));
