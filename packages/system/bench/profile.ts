@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '32' },
     size: { type: 'string', default: '1024' },
     'loadgen-nice': { type: 'string' },
+    /** Print the per-echo delta of every component counter whose name contains this text. */
+    counters: { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -44,11 +46,13 @@ try {
   loop.start();
   console.log(`threads: ${JSON.stringify(t.threads())} (pid ${process.pid})`);
   await sleep(1.5);
+  const c0 = t.counters();
   const s0 = sampleThreads(t.threads(), source);
   const m0 = loop.mark();
   await sleep(SECONDS);
   const m1 = loop.mark();
   const s1 = sampleThreads(t.threads(), source);
+  const c1 = t.counters();
   await loop.close();
   const echoed = m1.echoed - m0.echoed;
   const secs = (m1.at - m0.at) / 1000;
@@ -65,6 +69,13 @@ try {
     `${name}: ${(echoed / secs).toFixed(0)} echo/s, CPU ${(total / 1000 / echoed).toFixed(1)} µs/echo, median RTT ${loop.medianRttUs(m0, m1).toFixed(0)} µs, lost ${m1.lost - m0.lost}`,
   );
   console.log(`  per echo: ${parts.join('; ')}`);
+  if (args.counters !== undefined) {
+    const f = args.counters;
+    const per = Object.entries(c1)
+      .filter(([k, v]) => k.includes(f) && v !== (c0[k] ?? 0))
+      .map(([k, v]) => `${k} ${((v - (c0[k] ?? 0)) / echoed).toFixed(3)}`);
+    console.log(`  counters per echo: ${per.join(', ')}`);
+  }
   const restarts = t.restarts?.() ?? [];
   await t.stop();
   if (restarts.length > 0) console.log(`  DRIVER RESTARTS: ${restarts.join(' ')}`);
