@@ -13,12 +13,13 @@
  * ```text
  * record (one per domain, 128 B: two cache lines of its own)
  *   int32  sequence (odd while the writer is storing)
- *   f64    one slot per name of DOMAIN_COUNTER_NAMES, from byte 8
+ *   f64    one slot per name of DOMAIN_COUNTER_NAMES, from byte 8 (all 15 that fit)
  * ```
  *
  * @module
  */
 import type { IpcCounters } from './ipc.js';
+import type { MmioWindowCounters } from './mmio-ring.js';
 import type { SchedulerCounters } from './scheduler.js';
 
 /** The counters of a domain on the board, in record order. */
@@ -34,7 +35,11 @@ export const DOMAIN_COUNTER_NAMES = [
   'messages',
   'latched',
   'missedSends',
-] as const satisfies readonly (keyof SchedulerCounters | keyof IpcCounters)[];
+  'mmioReads',
+  'mmioSleptReads',
+  'mmioWrites',
+  'mmioStatusReads',
+] as const;
 
 /** One domain's counters as the board holds them (see {@link DOMAIN_COUNTER_NAMES}). */
 export type DomainCounters = Record<(typeof DOMAIN_COUNTER_NAMES)[number], number>;
@@ -73,7 +78,12 @@ export class CounterBoard {
    * Copy one domain's counters to its record (the domain's scheduler only: one writer per
    * record). Allocates nothing.
    */
-  publish(domain: number, s: Readonly<SchedulerCounters>, ipc: Readonly<IpcCounters>): void {
+  publish(
+    domain: number,
+    s: Readonly<SchedulerCounters>,
+    ipc: Readonly<IpcCounters>,
+    mmio?: Readonly<MmioWindowCounters>,
+  ): void {
     const i32 = this.i32;
     const seq = (domain * RECORD_BYTES) / 4;
     const at = (domain * RECORD_BYTES) / 8 + VALUES;
@@ -92,6 +102,10 @@ export class CounterBoard {
     f[at + 8] = ipc.messages;
     f[at + 9] = ipc.latched;
     f[at + 10] = ipc.missedSends;
+    f[at + 11] = mmio?.reads ?? 0;
+    f[at + 12] = mmio?.sleptReads ?? 0;
+    f[at + 13] = mmio?.writes ?? 0;
+    f[at + 14] = mmio?.statusReads ?? 0;
     Atomics.store(i32, seq, (odd + 1) & 0x7fff_ffff);
   }
 

@@ -20,7 +20,13 @@ import { CycleClock } from './clock.js';
 import { ControlBlocks, LOCK_OWNER_DEVICES } from './control-blocks.js';
 import { RealTimeHost } from './device-host.js';
 import { InterruptTable } from './interrupts.js';
-import { DEVICE_BELL_SLEEPING, drainMmioRing, ringDeviceBell } from './mmio-ring.js';
+import {
+  DEVICE_BELL_SLEEPING,
+  drainMmioRing,
+  mirrorPageWord,
+  ringDeviceBell,
+  statusPageWord,
+} from './mmio-ring.js';
 import { type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
 import type { DeviceWorkerData, DeviceWorkerReport } from './protocol.js';
 import { linkPorts, UdpWire } from './wire.js';
@@ -176,10 +182,24 @@ async function main(): Promise<void> {
         `module ${d.component.module} has no function export '${d.component.export}'`,
       );
     }
+    // the host as this device sees it: status words come from the device's own status page
+    const page = d.status;
+    const view: DeviceHost = {
+      hz: host.hz,
+      memory: host.memory,
+      now: () => host.now(),
+      schedule: (at, fn) => host.schedule(at, fn),
+      irq: (line) => host.irq(line),
+      statusWord: (offset, line) => statusPageWord(page, offset, line),
+      mirrorWord: (offset) => mirrorPageWord(page, offset),
+    };
     const device = (make as (h: DeviceHost, c: unknown) => Built['device'])(
-      host,
+      view,
       d.component.config,
     );
+    if (Atomics.load(new Int32Array(page), 0) > 0 && typeof device.statusRead !== 'function') {
+      throw new Error(`device '${d.name}' took a status word but has no statusRead`);
+    }
     if (device === null || typeof device !== 'object' || typeof device.read32 !== 'function') {
       throw new Error(`device factory '${d.component.export}' did not return an MMIO device`);
     }

@@ -52,7 +52,7 @@ const scheduler = new DomainScheduler({
   ipc,
   clock: new CycleClock(data.hz, data.epochMs),
   memory,
-  devices: new DomainDevices(data.devices),
+  devices: new DomainDevices(data.devices, irq === null ? undefined : (line) => irq.lower(line)),
   spinMicros: data.spinMicros,
   board: new CounterBoard(data.board),
   onExit: (id, error) =>

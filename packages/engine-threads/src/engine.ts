@@ -43,7 +43,12 @@ import {
 } from './kernel-link.js';
 import { MappingDb, type MappingDbCounters, type MemoryUpdate, PAGE_BYTES } from './mapping-db.js';
 import { DomainDevices, DomainMemory } from './memory.js';
-import { fenceMmioRing, MMIO_RING_BYTES, markMmioRingDead } from './mmio-ring.js';
+import {
+  fenceMmioRing,
+  MMIO_RING_BYTES,
+  markMmioRingDead,
+  STATUS_PAGE_BYTES,
+} from './mmio-ring.js';
 import { FRAME_BYTES, type PhysicalRegion } from './physical-memory.js';
 import type {
   DeviceMapping,
@@ -126,6 +131,8 @@ export interface DeviceOptions {
 interface DeviceRecord extends DeviceOptions {
   /** One MMIO ring per domain the device is mapped into (each ring has one producer). */
   readonly rings: SharedArrayBuffer[];
+  /** The device's status page (clear-on-read status words, see `mmio-ring.ts`). */
+  readonly status: SharedArrayBuffer;
   readonly mappedIn: DomainId[];
 }
 
@@ -430,7 +437,10 @@ export class ThreadsEngine {
    * consistent snapshot from shared memory: `calls`, `sleeps`, `racedSleeps`, `badItems`,
    * `unmaps`, `unsupportedIrq`, `badWords`, `badCalls` (its scheduler, see
    * {@link SchedulerCounters}) and `messages`, `latched`, `missedSends` (its IPC path, see
-   * {@link IpcCounters}). A domain whose scheduler has returned reports its final values and
+   * {@link IpcCounters}), `mmioReads`, `mmioSleptReads`, `mmioWrites`, `mmioStatusReads` (its device
+   * register windows: reads, reads that had to sleep for the device worker's answer, posted
+   * writes, reads served from a device's status word without waiting; see
+   * {@link MmioWindowCounters}). A domain whose scheduler has returned reports its final values and
    * `how` (1: its threads were done, 0: stopped). A restarted domain's counters start again
    * from zero with its new worker. Empty before {@link ThreadsEngine.start}; a domain without
    * threads has none. Each call reads afresh (a new object; the workers are not disturbed).
@@ -774,6 +784,7 @@ export class ThreadsEngine {
       ...options,
       mmioBytes: size,
       rings: [],
+      status: new SharedArrayBuffer(STATUS_PAGE_BYTES),
       mappedIn: [],
     });
     return this.deviceList.length - 1;
@@ -821,7 +832,7 @@ export class ThreadsEngine {
     dev.mappedIn.push(domain);
     const ring = new SharedArrayBuffer(MMIO_RING_BYTES);
     dev.rings.push(ring);
-    d.devices.push({ vaddr, size, ring, bell: this.deviceBell });
+    d.devices.push({ vaddr, size, ring, bell: this.deviceBell, status: dev.status });
   }
 
   /**
@@ -867,6 +878,7 @@ export class ThreadsEngine {
         name: d.name,
         component: d.component,
         rings: d.rings,
+        status: d.status,
         ...(d.wire === undefined ? {} : { wire: d.wire }),
       })),
     };

@@ -107,7 +107,11 @@ export {
   MmioWindow,
   type MmioWindowCounters,
   markMmioRingDead,
+  mirrorPageWord,
   ringDeviceBell,
+  STATUS_PAGE_BYTES,
+  STATUS_WORDS,
+  statusPageWord,
 } from './mmio-ring.js';
 export { FRAME_BYTES, type PhysicalRegion, SharedPhysicalMemory } from './physical-memory.js';
 export type {

@@ -167,12 +167,16 @@ export interface PageFault {
 export class DomainDevices {
   private readonly maps: readonly { vaddr: number; size: number; window: MmioWindow }[];
 
-  /** @param mappings - the domain's device mappings */
-  constructor(mappings: readonly DeviceMapping[]) {
+  /**
+   * @param mappings - the domain's device mappings
+   * @param lower - lowers an interrupt line of the shared table (for reads of status words that
+   *   lower a line; omitted: those reads wait for the device)
+   */
+  constructor(mappings: readonly DeviceMapping[], lower?: (line: number) => void) {
     this.maps = mappings.map((m) => ({
       vaddr: m.vaddr,
       size: m.size,
-      window: new MmioWindow(m.ring, m.bell, m.size),
+      window: new MmioWindow(m.ring, m.bell, m.size, m.status, lower),
     }));
   }
 
@@ -192,6 +196,28 @@ export class DomainDevices {
     return null;
   }
 
+  /**
+   * Add every window's counters into `into` after zeroing it (no allocation: the scheduler
+   * publishes them to the counter board before each sleep).
+   */
+  sumInto(into: MmioWindowCounters): MmioWindowCounters {
+    into.writes = 0;
+    into.reads = 0;
+    into.sleptReads = 0;
+    into.badOffsets = 0;
+    into.deadAccesses = 0;
+    into.statusReads = 0;
+    for (const m of this.maps) {
+      into.writes += m.window.counters.writes;
+      into.reads += m.window.counters.reads;
+      into.sleptReads += m.window.counters.sleptReads;
+      into.badOffsets += m.window.counters.badOffsets;
+      into.deadAccesses += m.window.counters.deadAccesses;
+      into.statusReads += m.window.counters.statusReads;
+    }
+    return into;
+  }
+
   /** Counters of every window, summed. */
   get counters(): MmioWindowCounters {
     const c: MmioWindowCounters = {
@@ -200,6 +226,7 @@ export class DomainDevices {
       sleptReads: 0,
       badOffsets: 0,
       deadAccesses: 0,
+      statusReads: 0,
     };
     for (const m of this.maps) {
       c.writes += m.window.counters.writes;
@@ -207,6 +234,7 @@ export class DomainDevices {
       c.sleptReads += m.window.counters.sleptReads;
       c.badOffsets += m.window.counters.badOffsets;
       c.deadAccesses += m.window.counters.deadAccesses;
+      c.statusReads += m.window.counters.statusReads;
     }
     return c;
   }

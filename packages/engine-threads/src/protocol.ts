@@ -21,6 +21,8 @@ export interface DeviceMapping {
   readonly ring: SharedArrayBuffer;
   /** The device worker's doorbell. */
   readonly bell: SharedArrayBuffer;
+  /** The device's status page (status words a read takes without the device). */
+  readonly status?: SharedArrayBuffer;
 }
 
 /** What the device worker is started with. */
@@ -49,6 +51,8 @@ export interface DeviceWorkerData {
     readonly component: ComponentRef;
     /** One MMIO ring per domain the device is mapped into. */
     readonly rings: readonly SharedArrayBuffer[];
+    /** The device's status page (`DeviceHost.statusWord` hands out its words). */
+    readonly status: SharedArrayBuffer;
     readonly wire?: WireSpec;
   }[];
 }

@@ -28,6 +28,7 @@ import { BLOCKED, type Blocked, type IpcPath, ipcError } from './ipc.js';
 import type { SlowPath } from './kernel-link.js';
 import { validFpage } from './mapping-db.js';
 import { DomainDevices, type DomainMemory } from './memory.js';
+import type { MmioWindowCounters } from './mmio-ring.js';
 import { type CallRecord, createThreadSys } from './thread-sys.js';
 
 /** Counters of a domain scheduler. */
@@ -115,6 +116,15 @@ export class DomainScheduler {
   };
   private readonly o: SchedulerOptions;
   private readonly hw: { readonly memory: DomainMemory; readonly devices: DomainDevices };
+  /** The register windows' counters, summed for the counter board (reused). */
+  private readonly mmio: MmioWindowCounters = {
+    writes: 0,
+    reads: 0,
+    sleptReads: 0,
+    badOffsets: 0,
+    deadAccesses: 0,
+    statusReads: 0,
+  };
   private readonly ready: LocalThread[] = [];
   private readonly blocked: LocalThread[] = [];
   private live = 0;
@@ -263,7 +273,15 @@ export class DomainScheduler {
    */
   publish(): void {
     this.unpublished = 0;
-    this.o.board?.publish(this.o.domain, this.counters, this.o.ipc.counters);
+    const b = this.o.board;
+    if (b !== undefined) {
+      b.publish(
+        this.o.domain,
+        this.counters,
+        this.o.ipc.counters,
+        this.hw.devices.sumInto(this.mmio),
+      );
+    }
   }
 
   private published(how: SchedulerExit): SchedulerExit {

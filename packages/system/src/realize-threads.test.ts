@@ -127,6 +127,13 @@ describe('realizeThreads', () => {
         expect(r.bad).toBe(0);
       }
       checkIsolation(built);
+      // the drivers' interrupt status reads came from the NIC's status word, not a round trip
+      // to the device worker (mmio-ring.ts, "Status words")
+      for (const d of built.plan.components.filter((c) => c.kind === 'dp83820-driver')) {
+        const c = built.engine.counters[d.space]!;
+        expect(c.mmioStatusReads, `${d.space} status reads`).toBeGreaterThan(0);
+        expect(c.mmioReads).toBeGreaterThanOrEqual(c.mmioStatusReads!);
+      }
     } finally {
       await built.stop();
     }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { StatusWord } from '@udf/l4-kernel';
 import { type DeviceCore, isDac, readAddr } from './context.js';
 import { FrameFifo } from './fifo.js';
 import type { BusRequest } from './pci-bus.js';
@@ -26,8 +27,25 @@ export abstract class DescriptorDma implements BusRequest {
   busAddr = 0;
   /** CR.TXE/CR.RXE has been written since the last disable or reset. */
   enabled = false;
+  /** The descriptor pointer's low word where CPUs read it without the device (or null). */
+  private dpMirror: StatusWord | null = null;
+  private dpValue = 0;
   /** Current descriptor address (TXDP/RXDP). */
-  dp = 0;
+  get dp(): number {
+    return this.dpValue;
+  }
+  set dp(v: number) {
+    this.dpValue = v;
+    if (this.dpMirror !== null) this.dpMirror.store(v >>> 0);
+  }
+  /**
+   * Keep the descriptor pointer's low word (the TXDP/RXDP register) in `word` too, so CPUs can
+   * read the register from it (`DeviceHost.mirrorWord`).
+   */
+  mirrorDp(word: StatusWord | null): void {
+    this.dpMirror = word;
+    word?.store(this.dpValue >>> 0);
+  }
   /** The engine's data FIFO. */
   readonly fifo: FrameFifo;
 

@@ -170,6 +170,7 @@ export class Dp83820 implements MmioDevice {
       options.host,
       options.host.irq(options.irqLine),
       this.stats,
+      options.host.statusWord?.(Reg.ISR, options.irqLine) ?? undefined,
     );
     const core: DeviceCore = {
       host: this.host,
@@ -195,6 +196,8 @@ export class Dp83820 implements MmioDevice {
     };
     this.tx = new TxEngine(core);
     this.rx = new RxEngine(core);
+    // TXDP's low word where the driver can read it without a round trip (threads engine)
+    this.tx.mirrorDp(options.host.mirrorWord?.(Reg.TXDP) ?? null);
     this.port = {
       connect: (peer: FrameEndpoint) => {
         this.peer = peer;
@@ -213,6 +216,22 @@ export class Dp83820 implements MmioDevice {
   read32(offset: number): number {
     this.bus.pio(this.timing.pioReadClocks);
     return this.readRegister(offset);
+  }
+
+  /**
+   * A read of ISR that the CPU took from the host's status word (`DeviceHost.statusWord`):
+   * the rest of what {@link Dp83820.read32} of ISR does — occupy the bus; the host lowered the
+   * line with the read, and causes posted since raise it again (or arm the hold-off timer). A
+   * read of TXDP from its mirror word (`DeviceHost.mirrorWord`): occupy the bus. Other offsets
+   * are ignored (the device keeps no other register in a host word).
+   */
+  statusRead(offset: number, _value: number): void {
+    if (offset === Reg.ISR) {
+      this.bus.pio(this.timing.pioReadClocks);
+      this.interrupts.afterRead();
+    } else if (offset === Reg.TXDP) {
+      this.bus.pio(this.timing.pioReadClocks);
+    }
   }
 
   private readRegister(offset: number): number {

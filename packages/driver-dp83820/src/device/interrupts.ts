@@ -12,7 +12,12 @@
  *   line is raised if an interrupt is still pending (nothing happens if the driver has polled ISR
  *   empty meanwhile). The timer is not restarted by later causes, so the first event of a burst
  *   is delayed by at most n × 100 µs.
- * - Reading ISR returns it and clears it (clear-on-read), which lowers the line.
+ * - Reading ISR returns it and clears it (clear-on-read), which lowers the line. ISR's bits live
+ *   in a `StatusWord`: the host's, if it offers one (the threads engine: a word of shared memory
+ *   the driver reads and clears directly, lowering the line with it; the device learns of the
+ *   read later, `afterRead`, and raises the line again for causes posted since), else a plain
+ *   field. Causes posted between such a read and `afterRead` raise the line (or arm the hold-off
+ *   timer) at `afterRead`, not at once: later by the time the device takes to learn of the read.
  * - Writing IMR or IER re-evaluates: the line is lowered if nothing is pending any more, and a
  *   newly pending interrupt is raised (IHR = 0) or arms the timer (IHR > 0).
  * - Writing IHR = 0 while a timer runs cancels it and raises at once if pending. IHCTL (bit 8) is
@@ -20,13 +25,19 @@
  *
  * @module
  */
-import type { DeviceHost, EventHandle, InterruptLine } from '@udf/l4-kernel';
+import {
+  type DeviceHost,
+  type EventHandle,
+  type InterruptLine,
+  localStatusWord,
+  type StatusWord,
+} from '@udf/l4-kernel';
 import { IER_IE, IHR, IHR_UNIT_SECONDS } from './registers.js';
 
 /** ISR/IMR/IER/IHR and the interrupt line of one device. */
 export class InterruptLogic {
-  /** Pending causes (ISR). */
-  isr = 0;
+  /** Where ISR's bits live (the host's shared word, or a plain field). */
+  readonly status: StatusWord;
   /** Mask (IMR). */
   imr = 0;
   /** Enable (IER). */
@@ -49,15 +60,23 @@ export class InterruptLogic {
    * @param host - clock and scheduler
    * @param line - the interrupt line this device drives
    * @param counters - where to count line raises (`interrupts` field)
+   * @param status - where ISR's bits live (default a plain field)
    */
   constructor(
     host: Pick<DeviceHost, 'hz' | 'now' | 'schedule'>,
     line: InterruptLine,
     counters?: { interrupts: number },
+    status?: StatusWord,
   ) {
     this.host = host;
     this.line = line;
     this.counters = counters ?? { interrupts: 0 };
+    this.status = status ?? localStatusWord();
+  }
+
+  /** Pending causes (ISR), without clearing them. */
+  get isr(): number {
+    return this.status.load();
   }
 
   /** True when the line is asserted. */
@@ -67,16 +86,25 @@ export class InterruptLogic {
 
   /** Set cause bits in ISR and update the line. */
   post(cause: number): void {
-    this.isr = (this.isr | cause) >>> 0;
+    this.status.or(cause);
     this.update();
   }
 
   /** Read ISR: returns the causes and clears them, lowering the line. */
   readIsr(): number {
-    const v = this.isr;
-    this.isr = 0;
+    const v = this.status.take();
     this.update();
     return v;
+  }
+
+  /**
+   * A CPU read and cleared ISR in its status word, without the device, and the host lowered the
+   * line with the read: the line is low now; causes posted since the read raise it again (or
+   * arm the hold-off timer), as they would have after an ordinary read.
+   */
+  afterRead(): void {
+    this.lineUp = false;
+    this.update();
   }
 
   /** Write IMR. */
@@ -105,7 +133,7 @@ export class InterruptLogic {
   reset(): void {
     this.timer?.cancel();
     this.timer = null;
-    this.isr = 0;
+    this.status.store(0);
     this.imr = 0;
     this.ier = 0;
     this.ihr = 0;
@@ -118,7 +146,7 @@ export class InterruptLogic {
   }
 
   private pending(): boolean {
-    return (this.isr & this.imr) !== 0 && (this.ier & IER_IE) !== 0;
+    return (this.status.load() & this.imr) !== 0 && (this.ier & IER_IE) !== 0;
   }
 
   private update(): void {

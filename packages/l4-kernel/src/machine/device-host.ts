@@ -88,6 +88,57 @@ export interface MmioDevice {
   read32(offset: number): number;
   /** Writes `value` to the 32-bit register at byte `offset` of the window. */
   write32(offset: number, value: number): void;
+  /**
+   * The side effects of a read of the register at `offset` that the CPU took from its
+   * {@link StatusWord} without the device (see {@link DeviceHost.statusWord} and
+   * {@link DeviceHost.mirrorWord}):
+   * everything {@link MmioDevice.read32} of it does besides returning and clearing the bits
+   * (e.g. occupy the bus, lower the interrupt line if nothing is pending any more). The host
+   * calls it in order with the accesses posted around the read; `value` is what the CPU got.
+   * Required of a device that takes a status word from its host.
+   */
+  statusRead?(offset: number, value: number): void;
+}
+
+/**
+ * A clear-on-read status register's bits (an interrupt status register), kept where a CPU can
+ * read and clear them without a round trip to the device — on an engine whose devices run
+ * concurrently with the CPUs, a shared-memory word updated atomically. The device sets bits
+ * with {@link StatusWord.or} and reads them with {@link StatusWord.load}; a CPU's read of the
+ * register is {@link StatusWord.take}, followed later (in order with that CPU's other register
+ * accesses) by the device's {@link MmioDevice.statusRead}.
+ */
+export interface StatusWord {
+  /** The bits now. */
+  load(): number;
+  /** Set `bits` (atomically). */
+  or(bits: number): void;
+  /** Return the bits and clear them, atomically (a clear-on-read read). */
+  take(): number;
+  /** Overwrite the bits (a device reset). */
+  store(value: number): void;
+}
+
+/**
+ * A {@link StatusWord} in a plain field: what a device uses when its host offers none (every
+ * read of the register then goes through {@link MmioDevice.read32}, as on the sim engine).
+ */
+export function localStatusWord(): StatusWord {
+  let bits = 0;
+  return {
+    load: () => bits,
+    or: (b) => {
+      bits = (bits | b) >>> 0;
+    },
+    take: () => {
+      const v = bits;
+      bits = 0;
+      return v;
+    },
+    store: (v) => {
+      bits = v >>> 0;
+    },
+  };
 }
 
 /** The machine as a device model sees it. */
@@ -102,4 +153,25 @@ export interface DeviceHost {
   readonly memory: PhysicalMemory;
   /** The interrupt line with this number. */
   irq(line: number): InterruptLine;
+  /**
+   * Optional: a {@link StatusWord} for the clear-on-read status register at byte `offset` of
+   * the device's register window, which CPUs may then read and clear directly (a register read
+   * that needs no answer from the device). A CPU's read takes the bits and, if `line` is given,
+   * lowers that interrupt line, as reading an interrupt status register does; the device learns
+   * of the read through {@link MmioDevice.statusRead} and must treat its line as lowered then
+   * (raising it again if causes came since). A device that takes a word keeps the register's
+   * bits in it and implements {@link MmioDevice.statusRead}. Absent or `null`: the host offers
+   * none (the sim engine; use {@link localStatusWord}). The threads engine offers up to 7 per
+   * device.
+   */
+  statusWord?(offset: number, line?: number): StatusWord | null;
+  /**
+   * Optional: a word that mirrors the register at byte `offset`, whose reads have no side
+   * effect but occupying the bus (a descriptor pointer): the device stores every new value of
+   * the register in it ({@link StatusWord.store}), and CPUs may read it from there without a
+   * round trip to the device; the device learns of each such read through
+   * {@link MmioDevice.statusRead}. Absent or `null`: the host offers none (reads go through
+   * {@link MmioDevice.read32}).
+   */
+  mirrorWord?(offset: number): StatusWord | null;
 }
