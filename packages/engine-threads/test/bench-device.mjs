@@ -30,6 +30,25 @@ export function mmioReads(config) {
 }
 
 /**
+ * `n` reads of a status word (register 8 of `statusScratch`): after one posted write sets a
+ * bit and a read flushes it, each read takes the word without waiting for the device worker.
+ */
+export function statusReads(config) {
+  return function* (sys) {
+    const out = new Float64Array(config.out);
+    const r = sys.mem.registers(config.regs);
+    r.write32(12, 5);
+    r.read32(4); // flushes the write: the status word now holds 5
+    yield* sys.yieldCpu();
+    const t0 = performance.now();
+    if (r.read32(8) !== 5) throw new Error('status word lost its bits');
+    for (let i = 1; i < config.n; i++) if (r.read32(8) !== 0) throw new Error('bad read');
+    out[0] = performance.now() - t0;
+    out[1] = 1;
+  };
+}
+
+/**
  * `n` interrupts, each: assert the line by a register write, receive the interrupt IPC, lower
  * the line by a register write and read a register (as a driver reads ISR: the read flushes the
  * write, so the line is low before the acknowledgement), reply to the interrupt thread.
