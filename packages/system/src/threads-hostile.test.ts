@@ -46,7 +46,10 @@ async function echo(
           packetSize: 256,
           warmupS: 0.05,
           durationS: seconds,
-          cooldownS: 0.3,
+          // a probe not back by the end of the cooldown counts as lost (ipbench's rule), and on
+          // a 2-CPU machine running other test files' workers an echo can be late by more than
+          // 0.3 s: these tests assert that nothing is lost, not how fast, so allow 1 s
+          cooldownS: 1,
         }).then((r) => {
           mine.push(r);
         }),
