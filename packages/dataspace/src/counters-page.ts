@@ -92,32 +92,62 @@ export class CountersPage {
     Atomics.add(this.words, 1, 1);
   }
 
+  /**
+   * Bind the numeric fields of `obj` (and, recursively, of its nested objects) to page slots.
+   *
+   * Turning data properties into accessors one `defineProperty` at a time sends V8 objects to
+   * dictionary mode, where every `counters.x++` takes the runtime's slow path (about 100× a plain
+   * field). So an object whose own properties are all configurable, and that is extensible, is
+   * rebuilt in place: every own property is deleted last-first (which keeps the object in fast
+   * mode) and added again in the original order, the counters as accessors and the rest with
+   * their original descriptors. The object keeps its identity and its key order. Any other object
+   * has its counters redefined in place, as before. Slots are taken before the object changes,
+   * so a full page leaves it untouched.
+   */
   private bindInto(prefix: string, obj: Record<string, unknown>): void {
-    for (const key of Object.keys(obj)) {
+    const enumerable = Object.keys(obj);
+    const accessors = new Map<string, PropertyDescriptor>();
+    for (const key of enumerable) {
       const v = obj[key];
-      if (typeof v === 'number') {
-        const name = `${prefix}.${key}`;
-        const values = this.values;
-        let slot = this.names.indexOf(name);
-        if (slot < 0) {
-          slot = this.names.length;
-          if (slot >= MAX_COUNTERS)
-            throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page: too many counters');
-          this.names.push(name);
-          values[slot] = v;
-        }
-        Object.defineProperty(obj, key, {
-          get: () => values[slot]!,
-          set: (x: number) => {
-            values[slot] = x;
-          },
-          enumerable: true,
-          configurable: true,
-        });
-      } else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) {
+      if (typeof v === 'number') accessors.set(key, this.slotAccessor(`${prefix}.${key}`, v));
+      else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v))
         this.bindInto(`${prefix}.${key}`, v as Record<string, unknown>);
-      }
     }
+    if (accessors.size === 0) return;
+    const keys = Reflect.ownKeys(obj);
+    const descriptors = keys.map((k) => Object.getOwnPropertyDescriptor(obj, k)!);
+    if (!Object.isExtensible(obj) || descriptors.some((d) => d.configurable !== true)) {
+      for (const [key, accessor] of accessors) Object.defineProperty(obj, key, accessor);
+      return;
+    }
+    for (let i = keys.length - 1; i >= 0; i--) delete obj[keys[i] as string];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const accessor = typeof key === 'string' ? accessors.get(key) : undefined;
+      Object.defineProperty(obj, key, accessor ?? descriptors[i]!);
+    }
+  }
+
+  /** The accessor of the counter `name` (its slot, taken if new, starts at `value`). */
+  private slotAccessor(name: string, value: number): PropertyDescriptor {
+    const values = this.values;
+    let slot = this.names.indexOf(name);
+    if (slot < 0) {
+      slot = this.names.length;
+      if (slot >= MAX_COUNTERS)
+        throw new DataspaceError('DS_BAD_ARGUMENT', 'counters page: too many counters');
+      this.names.push(name);
+      values[slot] = value;
+    }
+    const at = slot;
+    return {
+      get: () => values[at]!,
+      set: (x: number) => {
+        values[at] = x;
+      },
+      enumerable: true,
+      configurable: true,
+    };
   }
 }
 
