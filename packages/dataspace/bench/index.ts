@@ -3,7 +3,9 @@
  * - translation-cache hits (`tc.lookup`, no IPC) vs misses (`tc.lookup` + `tc.refill`, one IPC
  *   round trip to the manager on the sim engine), in translations per wall-clock second and in
  *   virtual cycles per translation on the simulated 2.66 GHz machine;
- * - buffer-reference validation (`session.validate`) in ns per buffer.
+ * - buffer-reference validation (`session.validate`) in ns per buffer;
+ * - counter increments on a plain object, the old in-place binding and `CountersPage.bind`
+ *   (`bench/counters.ts`).
  *
  * Run: `node --import tsx bench/index.ts` (from packages/dataspace).
  */
@@ -21,6 +23,7 @@ import {
   TranslationTable,
   ValidationStatus,
 } from '../src/index.js';
+import { printCounters } from './counters.js';
 
 const POOL_VADDR = 0x1000_0000;
 const TC_VADDR = 0x2000_0000;
@@ -206,3 +209,5 @@ console.log(
 console.log(
   `validation vs raw hit: ${fmt(validNs / rawNs, 2)}x the cost of a translation-cache hit`,
 );
+console.log('');
+printCounters();
