@@ -15,7 +15,7 @@
  * device time, bus cycles, bursts, interrupts, frames) must be identical.
  *
  * Run: `pnpm --filter @udf/driver-dp83820 build && node --import tsx bench/host-cpu.ts
- * [--baseline bench/base/dist] [--echoes N] [--rounds N]` (from the package directory).
+ * [--baseline bench/base/dist] [--echoes N] [--rounds N] [--frame BYTES] [--host-views keyed]` (from the package directory).
  *
  * @module
  */
@@ -48,7 +48,8 @@ type Model = Pick<typeof import('../src/index.js'), 'Dp83820'>;
 
 const HZ = 2.66e9;
 const MEMORY_BYTES = 1 << 22;
-const FRAME = 1024;
+/** Default frame: a UDP echo of 1024 bytes (14 + 20 + 8 header bytes and the payload). */
+const FRAME = 1066;
 const RING = 64;
 const BUF = 2048;
 const RX_DESCS = 0x1000;
@@ -58,17 +59,77 @@ const TX_BUFS = 0x10000 + RING * BUF;
 const MAC = [0x02, 0, 0, 0, 0, 0x10];
 const PEER = [0x02, 0, 0, 0, 0, 0x99];
 
+/** Entries of the view cache (as the threads engine's `SharedPhysicalMemory` has). */
+const VIEW_CACHE = 512;
+
 /**
- * One region of shared memory with the ranged copies of the threads engine's memory; its views
- * of the caller's buffer are cached per (offset, length) as there, so a copy allocates nothing
- * once seen and the host's own cost stays small and identical for both builds.
+ * A direct-mapped cache of byte views, the same as the threads engine's (`physical-memory.ts`):
+ * a ranged copy finds the view it needs again when the same (buffer, offset, length) recurs.
+ */
+class ViewCache {
+  private readonly views: (Uint8Array | undefined)[] = new Array(VIEW_CACHE);
+  misses = 0;
+  get(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+    const i = ((offset >>> 2) ^ Math.imul(length, 0x9e3779b1)) & (VIEW_CACHE - 1);
+    const v = this.views[i];
+    if (
+      v !== undefined &&
+      v.buffer === bytes.buffer &&
+      v.byteOffset === bytes.byteOffset + offset &&
+      v.length === length
+    ) {
+      return v;
+    }
+    this.misses++;
+    const w = bytes.subarray(offset, offset + length);
+    this.views[i] = w;
+    return w;
+  }
+}
+
+/**
+ * The view cache as it could be (`--host-views keyed`, a proposal for the threads engine): the
+ * key is the caller's array itself (no `buffer`/`byteOffset` getter per look-up) and the index
+ * mixes every bit of the offset (the cache above keeps only offset bits 2–10, so buffers 2 KiB
+ * apart collide).
+ */
+class KeyedViewCache {
+  private readonly sources: (Uint8Array | null)[] = new Array(VIEW_CACHE).fill(null);
+  private readonly offsets = new Float64Array(VIEW_CACHE);
+  private readonly lengths = new Int32Array(VIEW_CACHE);
+  private readonly views: (Uint8Array | null)[] = new Array(VIEW_CACHE).fill(null);
+  misses = 0;
+  get(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+    const h = Math.imul(offset ^ Math.imul(length, 0x9e3779b1), 0x85ebca6b);
+    const i = (h ^ (h >>> 15)) & (VIEW_CACHE - 1);
+    if (this.sources[i] === bytes && this.offsets[i] === offset && this.lengths[i] === length) {
+      return this.views[i]!;
+    }
+    this.misses++;
+    const w = bytes.subarray(offset, offset + length);
+    this.sources[i] = bytes;
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
+    this.views[i] = w;
+    return w;
+  }
+}
+
+/**
+ * One region of shared memory with the ranged copies of the threads engine's memory and its
+ * view caches, so the host's own cost is what the device worker's is, the same for both builds.
  */
 class BenchMemory implements PhysicalMemory {
   readonly size = MEMORY_BYTES;
   readonly u8 = new Uint8Array(new SharedArrayBuffer(MEMORY_BYTES));
   private readonly dv = new DataView(this.u8.buffer);
   private readonly i32 = new Int32Array(this.u8.buffer);
-  private readonly views = new Map<Uint8Array, Map<number, Uint8Array>>();
+  readonly memoryViews: ViewCache | KeyedViewCache;
+  readonly callerViews: ViewCache | KeyedViewCache;
+  constructor(keyed: boolean) {
+    this.memoryViews = keyed ? new KeyedViewCache() : new ViewCache();
+    this.callerViews = keyed ? new KeyedViewCache() : new ViewCache();
+  }
 
   contains(paddr: number, length: number): boolean {
     return paddr >= 0 && length >= 0 && paddr + length <= MEMORY_BYTES;
@@ -97,42 +158,31 @@ class BenchMemory implements PhysicalMemory {
   }
   copyInRange(paddr: number, src: Uint8Array, srcOffset: number, length: number): boolean {
     if (!this.contains(paddr, length)) return false;
-    this.u8.set(this.view(src, srcOffset, length), paddr);
+    this.u8.set(this.callerViews.get(src, srcOffset, length), paddr);
     return true;
   }
   copyOutRange(paddr: number, dst: Uint8Array, dstOffset: number, length: number): boolean {
     if (!this.contains(paddr, length)) return false;
-    dst.set(this.view(this.u8, paddr, length), dstOffset);
+    dst.set(this.memoryViews.get(this.u8, paddr, length), dstOffset);
     return true;
   }
   allocateRegion(): { paddr: number; region: MemoryRegion } {
     throw new Error('not used');
-  }
-  private view(bytes: Uint8Array, offset: number, length: number): Uint8Array {
-    let m = this.views.get(bytes);
-    if (m === undefined) {
-      m = new Map();
-      this.views.set(bytes, m);
-    }
-    const key = offset * 65536 + length;
-    let v = m.get(key);
-    if (v === undefined) {
-      v = bytes.subarray(offset, offset + length);
-      m.set(key, v);
-    }
-    return v;
   }
 }
 
 /** Device time as `RealTimeHost` keeps it: inside an event, the time it was due. */
 class BenchHost implements DeviceHost {
   readonly hz = HZ;
-  readonly memory = new BenchMemory();
+  readonly memory: BenchMemory;
   time = 0;
   events = 0;
   raised = false;
   raises = 0;
   private readonly queue = new EventQueue();
+  constructor(keyedViews: boolean) {
+    this.memory = new BenchMemory(keyedViews);
+  }
   private readonly line: InterruptLine = {
     number: 5,
     raise: () => {
@@ -168,12 +218,14 @@ interface Outcome {
   cpuNs: number;
   echoes: number;
   events: number;
+  /** Views the host made per echo (misses of its view caches). */
+  hostViews: number;
   /** Virtual-time outcome: must be identical between builds. */
   signature: string;
 }
 
-function runOnce(model: Model, echoes: number): Outcome {
-  const host = new BenchHost();
+function runOnce(model: Model, echoes: number, frame: number, keyedViews: boolean): Outcome {
+  const host = new BenchHost(keyedViews);
   const mem = host.memory;
   const dev = new model.Dp83820({ host, irqLine: 5, mac: MAC });
   let sent = 0;
@@ -209,8 +261,8 @@ function runOnce(model: Model, echoes: number): Outcome {
   dev.write32(Reg.IER, IER_IE);
   dev.write32(Reg.CR, CR.RXE);
 
-  const pool = Array.from({ length: 16 }, (_, i) => makeFrame(MAC, PEER, FRAME, i));
-  const gap = Math.ceil(((FRAME * 8) / 450e6) * HZ); // 450 Mb/s offered
+  const pool = Array.from({ length: 16 }, (_, i) => makeFrame(MAC, PEER, frame, i));
+  const gap = Math.ceil(((frame * 8) / 450e6) * HZ); // 450 Mb/s offered
   let arrived = 0;
   const arrive = (): void => {
     dev.port.receive(pool[arrived % pool.length]!);
@@ -266,6 +318,7 @@ function runOnce(model: Model, echoes: number): Outcome {
     cpuNs: (c.user + c.system) * 1000,
     echoes: sent,
     events: host.events,
+    hostViews: (mem.memoryViews.misses + mem.callerViews.misses) / Math.max(1, sent),
     signature: [
       host.time,
       s.rxDelivered,
@@ -299,7 +352,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * @param options - `baseline`: a directory holding an earlier `dist/`; `echoes` per run; `rounds`
  */
 export async function hostCpuBench(
-  options: { baseline?: string; echoes?: number; rounds?: number } = {},
+  options: {
+    baseline?: string;
+    echoes?: number;
+    rounds?: number;
+    frame?: number;
+    keyedViews?: boolean;
+  } = {},
 ): Promise<void> {
   const here = new URL('..', import.meta.url).pathname;
   const sides: { name: string; model: Model; runs: Outcome[] }[] = [];
@@ -308,10 +367,12 @@ export async function hostCpuBench(
   }
   sides.push({ name: 'current', model: await load(resolve(here, 'dist')), runs: [] });
   const echoes = options.echoes ?? 50_000;
+  const frame = options.frame ?? FRAME;
+  const keyed = options.keyedViews ?? false;
   const rounds = options.rounds ?? 9;
-  for (const side of sides) runOnce(side.model, 2000); // warm-up
+  for (const side of sides) runOnce(side.model, 2000, frame, keyed); // warm-up
   for (let i = 0; i < rounds; i++)
-    for (const side of sides) side.runs.push(runOnce(side.model, echoes));
+    for (const side of sides) side.runs.push(runOnce(side.model, echoes, frame, keyed));
   const rows = sides.map((side) => {
     const first = side.runs[0]!;
     const ns = median(side.runs.map((r) => r.cpuNs / r.echoes));
@@ -319,13 +380,14 @@ export async function hostCpuBench(
       build: side.name,
       echoes: first.echoes,
       deviceEventsPerEcho: +(first.events / first.echoes).toFixed(2),
+      hostViewsPerEcho: +first.hostViews.toFixed(2),
       medianHostNsPerEcho: Math.round(ns),
       medianHostNsPerFrame: Math.round(ns / 2),
       signature: first.signature,
     };
   });
   console.log(
-    `DP83820 model alone, host CPU (user+sys) per echoed ${FRAME}-byte frame (one receive + one transmit), ${rounds} interleaved rounds, medians:`,
+    `DP83820 model alone, host CPU (user+sys) per echoed ${frame}-byte frame (one receive + one transmit), ${rounds} interleaved rounds, host view cache ${keyed ? 'keyed (proposed)' : 'as the threads engine has it'}, medians:`,
   );
   console.table(rows.map(({ signature: _s, ...r }) => r));
   if (rows.length === 2) {
@@ -340,9 +402,12 @@ export async function hostCpuBench(
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const echoes = arg('--echoes');
   const rounds = arg('--rounds');
+  const frame = arg('--frame');
   await hostCpuBench({
     baseline: arg('--baseline'),
     echoes: echoes === undefined ? undefined : Number(echoes),
     rounds: rounds === undefined ? undefined : Number(rounds),
+    frame: frame === undefined ? undefined : Number(frame),
+    keyedViews: arg('--host-views') === 'keyed',
   });
 }
