@@ -15,7 +15,7 @@
  * device time, bus cycles, bursts, interrupts, frames) must be identical.
  *
  * Run: `pnpm --filter @udf/driver-dp83820 build && node --import tsx bench/host-cpu.ts
- * [--baseline bench/base/dist] [--echoes N] [--rounds N] [--frame BYTES] [--host-views keyed]` (from the package directory).
+ * [--baseline bench/base/dist] [--echoes N] [--rounds N] [--frame BYTES] [--host-views engine|keyed|compare]` (from the package directory).
  *
  * @module
  */
@@ -349,7 +349,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /**
  * Run the bench: the current build (`dist/`) and, if given, a baseline build, interleaved.
  *
- * @param options - `baseline`: a directory holding an earlier `dist/`; `echoes` per run; `rounds`
+ * @param options - `baseline`: a directory holding an earlier `dist/`; `echoes` per run;
+ *   `rounds`; `frame` bytes; `hostViews`: the host's view cache as the threads engine has it
+ *   (default), as proposed (`keyed`, see {@link KeyedViewCache}), or both for the current build
+ *   (`compare`)
  */
 export async function hostCpuBench(
   options: {
@@ -357,22 +360,31 @@ export async function hostCpuBench(
     echoes?: number;
     rounds?: number;
     frame?: number;
-    keyedViews?: boolean;
+    hostViews?: 'engine' | 'keyed' | 'compare';
   } = {},
 ): Promise<void> {
   const here = new URL('..', import.meta.url).pathname;
-  const sides: { name: string; model: Model; runs: Outcome[] }[] = [];
-  if (options.baseline !== undefined) {
-    sides.push({ name: 'baseline', model: await load(options.baseline), runs: [] });
+  const views = options.hostViews ?? 'engine';
+  const current = await load(resolve(here, 'dist'));
+  const sides: { name: string; model: Model; keyed: boolean; runs: Outcome[] }[] = [];
+  if (views === 'compare') {
+    // One build, the host's view cache as it is and as proposed.
+    sides.push({ name: 'current, engine views', model: current, keyed: false, runs: [] });
+    sides.push({ name: 'current, keyed views', model: current, keyed: true, runs: [] });
+  } else {
+    const keyed = views === 'keyed';
+    if (options.baseline !== undefined) {
+      sides.push({ name: 'baseline', model: await load(options.baseline), keyed, runs: [] });
+    }
+    sides.push({ name: 'current', model: current, keyed, runs: [] });
   }
-  sides.push({ name: 'current', model: await load(resolve(here, 'dist')), runs: [] });
   const echoes = options.echoes ?? 50_000;
   const frame = options.frame ?? FRAME;
-  const keyed = options.keyedViews ?? false;
   const rounds = options.rounds ?? 9;
-  for (const side of sides) runOnce(side.model, 2000, frame, keyed); // warm-up
-  for (let i = 0; i < rounds; i++)
-    for (const side of sides) side.runs.push(runOnce(side.model, echoes, frame, keyed));
+  for (const side of sides) runOnce(side.model, 2000, frame, side.keyed); // warm-up
+  for (let i = 0; i < rounds; i++) {
+    for (const side of sides) side.runs.push(runOnce(side.model, echoes, frame, side.keyed));
+  }
   const rows = sides.map((side) => {
     const first = side.runs[0]!;
     const ns = median(side.runs.map((r) => r.cpuNs / r.echoes));
@@ -386,15 +398,19 @@ export async function hostCpuBench(
       signature: first.signature,
     };
   });
+  const cache =
+    views === 'compare'
+      ? 'the host view cache as the threads engine has it vs keyed (proposed)'
+      : `host view cache ${views === 'keyed' ? 'keyed (proposed)' : 'as the threads engine has it'}`;
   console.log(
-    `DP83820 model alone, host CPU (user+sys) per echoed ${frame}-byte frame (one receive + one transmit), ${rounds} interleaved rounds, host view cache ${keyed ? 'keyed (proposed)' : 'as the threads engine has it'}, medians:`,
+    `DP83820 model alone, host CPU (user+sys) per echoed ${frame}-byte frame (one receive + one transmit), ${rounds} interleaved rounds, ${cache}, medians:`,
   );
   console.table(rows.map(({ signature: _s, ...r }) => r));
   if (rows.length === 2) {
     const [base, cur] = rows as [(typeof rows)[0], (typeof rows)[0]];
     const same = sides.every((s) => s.runs.every((r) => r.signature === base.signature));
     console.log(
-      `virtual-time outcome identical: ${same}; current / baseline host CPU per frame: ${(cur.medianHostNsPerEcho / base.medianHostNsPerEcho).toFixed(3)}`,
+      `virtual-time outcome identical: ${same}; ${cur.build} / ${base.build} host CPU per frame: ${(cur.medianHostNsPerEcho / base.medianHostNsPerEcho).toFixed(3)}`,
     );
   }
 }
@@ -408,6 +424,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     echoes: echoes === undefined ? undefined : Number(echoes),
     rounds: rounds === undefined ? undefined : Number(rounds),
     frame: frame === undefined ? undefined : Number(frame),
-    keyedViews: arg('--host-views') === 'keyed',
+    hostViews: arg('--host-views') as 'engine' | 'keyed' | 'compare' | undefined,
   });
 }
