@@ -10,11 +10,16 @@
  * README), so the virtual-time columns must match exactly and the wall-clock columns show what
  * the check costs the model's host. A third line times `IommuTable.permits` alone.
  *
- * Run: `pnpm --filter @udf/driver-dp83820 bench` (or `node --import tsx bench/index.ts`).
+ * Last, `host-cpu.ts`: host CPU per frame of the device model alone; with `--baseline DIR` (an
+ * earlier build's `dist/`, see that file) old and new side by side.
+ *
+ * Run: `pnpm --filter @udf/driver-dp83820 bench [-- --baseline bench/base/dist]` (or
+ * `node --import tsx bench/index.ts`).
  */
 import { IOMMU_READ, IOMMU_WRITE, IommuTable } from '@udf/dataspace';
 import { makeFrame } from '../src/testing/frames.js';
 import { buildRig } from '../src/testing/sim-rig.js';
+import { hostCpuBench } from './host-cpu.js';
 
 const MAC0 = [0x02, 0, 0, 0, 0, 0x10];
 const PEER = [0x02, 0, 0, 0, 0, 0x99];
@@ -106,3 +111,6 @@ const ns = ((performance.now() - t0) * 1e6) / N;
 console.log(
   `IommuTable.permits (512-byte burst): ${ns.toFixed(1)} ns per check on this host (${ok === N ? 'all permitted' : 'MISMATCH'})`,
 );
+
+const baselineAt = process.argv.indexOf('--baseline');
+await hostCpuBench({ baseline: baselineAt >= 0 ? process.argv[baselineAt + 1] : undefined });

@@ -23,6 +23,13 @@ export abstract class DescriptorDma implements BusRequest {
   busBytes = 0;
   busRead = true;
   busDac = false;
+  /**
+   * Bytes per data phase: set by the device from CFG.DATA64_EN before any burst (initialised
+   * here, with the other bus fields, so every engine keeps one object shape).
+   */
+  busDataBytes: number;
+  /** Always 0: DMA bursts are timed from their size ({@link BusRequest.busFixedClocks}). */
+  busFixedClocks = 0;
   /** Address of the burst on the bus (what the IOMMU checks when it completes). */
   busAddr = 0;
   /** CR.TXE/CR.RXE has been written since the last disable or reset. */
@@ -76,10 +83,18 @@ export abstract class DescriptorDma implements BusRequest {
    * @param ownSetForDevice - true if the driver sets CMDSTS.OWN to hand a descriptor to the
    *   device (transmit), false if it clears it (receive)
    * @param idleCause - `ISR.TXIDLE` or `ISR.RXIDLE`
+   * @param stagingBytes - the FIFO's staging area for frames handed on whole (transmit)
    */
-  constructor(core: DeviceCore, fifoBytes: number, ownSetForDevice: boolean, idleCause: number) {
+  constructor(
+    core: DeviceCore,
+    fifoBytes: number,
+    ownSetForDevice: boolean,
+    idleCause: number,
+    stagingBytes = 0,
+  ) {
+    this.busDataBytes = core.timing.pciBusBytes;
     this.core = core;
-    this.fifo = new FrameFifo(fifoBytes);
+    this.fifo = new FrameFifo(fifoBytes, 14, stagingBytes);
     this.ownSetForDevice = ownSetForDevice;
     this.idleCause = idleCause;
   }

@@ -3,6 +3,14 @@
  * wire and drained by receive DMA; the transmit FIFO is filled by transmit DMA burst by burst and
  * drained by the MAC. Occupancy is what makes overruns happen when DMA cannot keep up.
  *
+ * Occupancy is counted in bytes of a ring of `capacity`; where the bytes sit in host memory is
+ * not observable, so every frame is kept contiguous: a frame that starts near the end of the ring
+ * runs on into a slack area of another `capacity` bytes after it instead of wrapping to the
+ * start, and the next frame starts where the ring position wrapped to. Two frames never share a
+ * byte (their ring positions are disjoint, and a byte at `p` in the slack is at ring position
+ * `p - capacity`, past the end of a frame that started at 0). So every copy in or out of the FIFO
+ * is one block copy of one range, and none needs a view made for it.
+ *
  * @module
  */
 
@@ -16,6 +24,10 @@ export class FrameFifo {
   private readonly lengths: Int32Array;
   private readonly tags: Int32Array;
   private readonly maxFrames: number;
+  /** Offset in `data` of the staging area (after the ring and its slack). */
+  private readonly stagingAt: number;
+  /** Views of the staging area by length, made once each. */
+  private readonly stagingViews: (Uint8Array | undefined)[] = [];
   /** Byte offset in `data` of the head frame's first byte. */
   private readHead = 0;
   /** Byte offset where the next byte is appended. */
@@ -30,10 +42,12 @@ export class FrameFifo {
   /**
    * @param capacity - bytes
    * @param minFrameBytes - smallest frame stored; bounds the number of frame slots
+   * @param stagingBytes - size of the area {@link FrameFifo.stageHead} copies frames to
    */
-  constructor(capacity: number, minFrameBytes = 14) {
+  constructor(capacity: number, minFrameBytes = 14, stagingBytes = 0) {
     this.capacity = capacity;
-    this.data = new Uint8Array(capacity);
+    this.stagingAt = 2 * capacity;
+    this.data = new Uint8Array(2 * capacity + stagingBytes);
     this.maxFrames = Math.ceil(capacity / minFrameBytes) + 1;
     this.lengths = new Int32Array(this.maxFrames);
     this.tags = new Int32Array(this.maxFrames);
@@ -61,20 +75,25 @@ export class FrameFifo {
 
   /** Append `n` bytes of `src` from `srcOff` to the open frame. Caller checks {@link free}. */
   append(src: Uint8Array, srcOff: number, n: number): void {
-    const w = this.writeHead;
-    const first = Math.min(n, this.capacity - w);
-    this.data.set(src.subarray(srcOff, srcOff + first), w);
-    if (first < n) this.data.set(src.subarray(srcOff + first, srcOff + n), 0);
+    const at = this.openAt();
+    if (srcOff === 0 && n === src.length) this.data.set(src, at);
+    else this.data.set(src.subarray(srcOff, srcOff + n), at);
     this.advanceWrite(n);
   }
 
   /** Append `n` bytes of physical memory at `paddr` to the open frame (DMA read, block copies). */
   appendFromMemory(mem: DmaMemory, paddr: number, n: number): void {
-    const w = this.writeHead;
-    const first = Math.min(n, this.capacity - w);
-    mem.copyOut(paddr, this.data, w, first);
-    if (first < n) mem.copyOut(paddr + first, this.data, 0, n - first);
+    mem.copyOut(paddr, this.data, this.openAt(), n);
     this.advanceWrite(n);
+  }
+
+  /**
+   * Where the open frame's next byte goes in `data`: after its earlier bytes, contiguous (into
+   * the slack if the frame started near the end of the ring).
+   */
+  private openAt(): number {
+    const start = this.writeHead - this.openBytes;
+    return (start < 0 ? start + this.capacity : start) + this.openBytes;
   }
 
   private advanceWrite(n: number): void {
@@ -116,18 +135,29 @@ export class FrameFifo {
 
   /** Copy `n` bytes of the head frame starting at `from` into `dst` at `dstOff`. */
   copyOut(from: number, dst: Uint8Array, dstOff: number, n: number): void {
-    const r = (this.readHead + from) % this.capacity;
-    const first = Math.min(n, this.capacity - r);
-    dst.set(this.data.subarray(r, r + first), dstOff);
-    if (first < n) dst.set(this.data.subarray(0, n - first), dstOff + first);
+    const r = this.readHead + from;
+    dst.set(this.data.subarray(r, r + n), dstOff);
   }
 
-  /** Copy `n` bytes of the head frame from `from` into physical memory at `paddr` (DMA write, block copies). */
+  /**
+   * The head frame's bytes copied to the staging area (at most `stagingBytes` long, see the
+   * constructor): a view of it that stays valid until the next call, made once per length, so
+   * handing frames on allocates nothing.
+   */
+  stageHead(): Uint8Array {
+    const len = this.headLength();
+    let v = this.stagingViews[len];
+    if (v === undefined) {
+      v = this.data.subarray(this.stagingAt, this.stagingAt + len);
+      this.stagingViews[len] = v;
+    }
+    this.data.copyWithin(this.stagingAt, this.readHead, this.readHead + len);
+    return v;
+  }
+
+  /** Copy `n` bytes of the head frame from `from` into physical memory at `paddr` (DMA write, one block copy). */
   copyToMemory(from: number, mem: DmaMemory, paddr: number, n: number): void {
-    const r = (this.readHead + from) % this.capacity;
-    const first = Math.min(n, this.capacity - r);
-    mem.copyIn(paddr, this.data, r, first);
-    if (first < n) mem.copyIn(paddr + first, this.data, 0, n - first);
+    mem.copyIn(paddr, this.data, this.readHead + from, n);
   }
 
   /** Remove the head frame, freeing its bytes. */

@@ -61,7 +61,7 @@ export class PciBus {
   private count = 0;
   private busy = false;
   private readonly onDone = (): void => this.finish();
-  private readonly cpu = new CpuMaster(this);
+  private readonly cpu: CpuMaster;
 
   /**
    * @param host - the machine's clock and scheduler
@@ -74,6 +74,7 @@ export class PciBus {
     this.host = host;
     this.timing = { ...DEFAULT_DP83820_TIMING, ...timing };
     this.cyclesPerClock = host.hz / this.timing.pciClockHz;
+    this.cpu = new CpuMaster(this);
   }
 
   /** Queue a burst. A master must not request again before its `busComplete` has run. */
@@ -137,10 +138,16 @@ class CpuMaster implements BusRequest {
   busBytes = 0;
   busRead = true;
   busDac = false;
+  /** The bus width, as an absent value would mean (used only for a burst of 0 fixed clocks). */
+  busDataBytes: number;
   busFixedClocks = 0;
   private waiting = 0;
   private outstanding = false;
-  constructor(private readonly bus: PciBus) {}
+  private readonly bus: PciBus;
+  constructor(bus: PciBus) {
+    this.bus = bus;
+    this.busDataBytes = bus.timing.pciBusBytes;
+  }
 
   add(clocks: number): void {
     this.waiting += clocks;

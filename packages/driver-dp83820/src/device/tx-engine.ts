@@ -70,8 +70,6 @@ export class TxEngine extends DescriptorDma {
   // MAC state.
   private macBusy = false;
   private macEpoch = 0;
-  private readonly staging: Uint8Array;
-  private readonly views: (Uint8Array | undefined)[] = [];
   private readonly onMacDone = (): void => this.macDone();
   /** The MAC started the open frame early (TXCFG.DRTH) and its end is not yet scheduled. */
   private earlyPending = false;
@@ -82,8 +80,8 @@ export class TxEngine extends DescriptorDma {
 
   /** @param core - the device's shared parts */
   constructor(core: DeviceCore) {
-    super(core, core.timing.txFifoBytes, true, ISR.TXIDLE);
-    this.staging = new Uint8Array(core.timing.txFifoBytes);
+    // Staging for the frame handed to the wire: at most the FIFO's size.
+    super(core, core.timing.txFifoBytes, true, ISR.TXIDLE, core.timing.txFifoBytes);
   }
 
   /** CR.TXR or CR.RST: abandon everything in flight (frames in the FIFO included). */
@@ -284,15 +282,13 @@ export class TxEngine extends DescriptorDma {
   private macDone(): void {
     if (this.macEpoch !== this.epoch) return;
     this.macBusy = false;
-    const len = this.fifo.headLength();
     const descs = this.fifo.headTag();
     if (descs < 0) {
       this.fifo.pop();
       this.core.stats.txErrors++;
       this.queueWritebacks(-descs);
     } else {
-      const frame = this.view(len);
-      this.fifo.copyOut(0, frame, 0, len);
+      const frame = this.fifo.stageHead();
       this.fifo.pop();
       this.core.stats.txSent++;
       this.core.toWire(frame);
@@ -300,16 +296,6 @@ export class TxEngine extends DescriptorDma {
     }
     this.macStart();
     this.pump();
-  }
-
-  /** A view of `len` bytes of the staging buffer, cached per length so sending allocates nothing. */
-  private view(len: number): Uint8Array {
-    let v = this.views[len];
-    if (!v) {
-      v = this.staging.subarray(0, len);
-      this.views[len] = v;
-    }
-    return v;
   }
 
   private queueWritebacks(descs: number): void {
