@@ -24,6 +24,8 @@ export interface PhysicalRegion {
 
 interface Resolved {
   readonly region: PhysicalRegion;
+  /** Physical address just past the region (kept: reading a buffer's length is a call). */
+  readonly end: number;
   readonly u8: Uint8Array;
   readonly dv: DataView;
   readonly i32: Int32Array;
@@ -39,21 +41,24 @@ const VIEW_CACHE = 512;
  */
 class ViewCache {
   private readonly views: (Uint8Array | undefined)[] = new Array(VIEW_CACHE);
+  // the key of each entry, compared without reading a view's `buffer`/`byteOffset` getters
+  private readonly sources: (Uint8Array | undefined)[] = new Array(VIEW_CACHE);
+  private readonly offsets = new Float64Array(VIEW_CACHE);
+  private readonly lengths = new Int32Array(VIEW_CACHE);
 
   /** A view of `length` bytes of `bytes` from `offset` (in range: the caller checked). */
   get(bytes: Uint8Array, offset: number, length: number): Uint8Array {
-    const i = ((offset >>> 2) ^ Math.imul(length, 0x9e3779b1)) & (VIEW_CACHE - 1);
-    const v = this.views[i];
-    if (
-      v !== undefined &&
-      v.buffer === bytes.buffer &&
-      v.byteOffset === bytes.byteOffset + offset &&
-      v.length === length
-    ) {
-      return v;
+    // every bit of offset and length mixed in: buffers a power of two apart do not collide
+    const h = Math.imul(offset ^ Math.imul(length, 0x9e3779b1), 0x85ebca6b);
+    const i = (h ^ (h >>> 15)) & (VIEW_CACHE - 1);
+    if (this.sources[i] === bytes && this.offsets[i] === offset && this.lengths[i] === length) {
+      return this.views[i]!;
     }
     const w = bytes.subarray(offset, offset + length);
     this.views[i] = w;
+    this.sources[i] = bytes;
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
     return w;
   }
 }
@@ -108,6 +113,7 @@ export class SharedPhysicalMemory implements PhysicalMemory {
     for (let f = first; f < last; f++) this.frameTable[f] = i;
     this.regions.push({
       region,
+      end,
       u8: new Uint8Array(region.buffer),
       dv: new DataView(region.buffer),
       i32: new Int32Array(region.buffer, 0, region.buffer.byteLength >> 2),
@@ -136,7 +142,7 @@ export class SharedPhysicalMemory implements PhysicalMemory {
     const i = this.frameTable[Math.floor(paddr / FRAME_BYTES)]!;
     if (i < 0) return null;
     const r = this.regions[i]!;
-    return paddr + length <= r.region.paddr + r.region.buffer.byteLength ? r : null;
+    return paddr + length <= r.end ? r : null;
   }
 
   /** True if one region backs every byte of the range (ranges over two adjacent regions are refused too). */
