@@ -100,6 +100,7 @@ export {
   DEVICE_BELL_RING,
   DEVICE_BELL_SLEEPING,
   drainMmioRing,
+  emptyMmioCounters,
   fenceMmioRing,
   MMIO_RING_BYTES,
   MMIO_RING_ENTRIES,

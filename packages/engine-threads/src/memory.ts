@@ -12,7 +12,7 @@ import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { MemoryError, MemoryView, RegisterWindow } from '@udf/l4-kernel';
 import { LINK_GEN, LINK_WORDS } from './kernel-link.js';
 import { type MemoryUpdate, PAGE_BYTES, type RegionInfo } from './mapping-db.js';
-import { MmioWindow, type MmioWindowCounters } from './mmio-ring.js';
+import { emptyMmioCounters, MmioWindow, type MmioWindowCounters } from './mmio-ring.js';
 import type { DeviceMapping } from './protocol.js';
 
 /** A region granted to a domain at setup (plain data); see {@link ThreadsEngine.grantRegion}. */
@@ -220,22 +220,6 @@ export class DomainDevices {
 
   /** Counters of every window, summed. */
   get counters(): MmioWindowCounters {
-    const c: MmioWindowCounters = {
-      writes: 0,
-      reads: 0,
-      sleptReads: 0,
-      badOffsets: 0,
-      deadAccesses: 0,
-      statusReads: 0,
-    };
-    for (const m of this.maps) {
-      c.writes += m.window.counters.writes;
-      c.reads += m.window.counters.reads;
-      c.sleptReads += m.window.counters.sleptReads;
-      c.badOffsets += m.window.counters.badOffsets;
-      c.deadAccesses += m.window.counters.deadAccesses;
-      c.statusReads += m.window.counters.statusReads;
-    }
-    return c;
+    return this.sumInto(emptyMmioCounters());
   }
 }

@@ -84,6 +84,11 @@ export interface MmioWindowCounters {
   statusReads: number;
 }
 
+/** A {@link MmioWindowCounters} with every count 0. */
+export function emptyMmioCounters(): MmioWindowCounters {
+  return { writes: 0, reads: 0, sleptReads: 0, badOffsets: 0, deadAccesses: 0, statusReads: 0 };
+}
+
 /** Most status words a device's status page holds. */
 export const STATUS_WORDS = 7;
 const STATUS_ENTRY = 3; // offset, bits, line + 1 (0: none)
@@ -163,14 +168,7 @@ export function fenceMmioRing(ring: SharedArrayBuffer, on: boolean): void {
 /** The producer side: a {@link RegisterWindow} over a device's ring. */
 export class MmioWindow implements RegisterWindow {
   /** Counters. */
-  readonly counters: MmioWindowCounters = {
-    writes: 0,
-    reads: 0,
-    sleptReads: 0,
-    badOffsets: 0,
-    deadAccesses: 0,
-    statusReads: 0,
-  };
+  readonly counters: MmioWindowCounters = emptyMmioCounters();
   private readonly ring: Int32Array;
   private readonly bell: Int32Array;
   private readonly size: number;

@@ -28,7 +28,7 @@ import { BLOCKED, type Blocked, type IpcPath, ipcError } from './ipc.js';
 import type { SlowPath } from './kernel-link.js';
 import { validFpage } from './mapping-db.js';
 import { DomainDevices, type DomainMemory } from './memory.js';
-import type { MmioWindowCounters } from './mmio-ring.js';
+import { emptyMmioCounters, type MmioWindowCounters } from './mmio-ring.js';
 import { type CallRecord, createThreadSys } from './thread-sys.js';
 
 /** Counters of a domain scheduler. */
@@ -117,14 +117,7 @@ export class DomainScheduler {
   private readonly o: SchedulerOptions;
   private readonly hw: { readonly memory: DomainMemory; readonly devices: DomainDevices };
   /** The register windows' counters, summed for the counter board (reused). */
-  private readonly mmio: MmioWindowCounters = {
-    writes: 0,
-    reads: 0,
-    sleptReads: 0,
-    badOffsets: 0,
-    deadAccesses: 0,
-    statusReads: 0,
-  };
+  private readonly mmio: MmioWindowCounters = emptyMmioCounters();
   private readonly ready: LocalThread[] = [];
   private readonly blocked: LocalThread[] = [];
   private live = 0;
