@@ -197,11 +197,11 @@ async function main(): Promise<void> {
       view,
       d.component.config,
     );
-    if (Atomics.load(new Int32Array(page), 0) > 0 && typeof device.statusRead !== 'function') {
-      throw new Error(`device '${d.name}' took a status word but has no statusRead`);
-    }
     if (device === null || typeof device !== 'object' || typeof device.read32 !== 'function') {
       throw new Error(`device factory '${d.component.export}' did not return an MMIO device`);
+    }
+    if (Atomics.load(new Int32Array(page), 0) > 0 && typeof device.statusRead !== 'function') {
+      throw new Error(`device '${d.name}' took a status word but has no statusRead`);
     }
     devices.push({ name: d.name, device, rings: d.rings.map((r) => new Int32Array(r)) });
   }

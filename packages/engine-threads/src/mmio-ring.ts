@@ -25,9 +25,9 @@
  * such a register whose posted writes have all been executed — nothing the read would have to
  * flush — needs no answer from the device: the producer takes the bits with one
  * `Atomics.exchange` (lowering the interrupt line the word names) or loads the mirror, and
- * posts a *status note* that does not wait; the device runs the read's other side effects when it drains the
- * note (`MmioDevice.statusRead`), in order with the accesses around it. A read with writes still
- * pending takes the ordinary path. So an interrupt handler's first read costs no round trip to
+ * posts a *status note* that does not wait; the device runs the read's other side effects when
+ * it drains the note (`MmioDevice.statusRead`), in order with the accesses around it. A read
+ * with writes still pending takes the ordinary path. So an interrupt handler's first read costs no round trip to
  * a device worker that may be busy, asleep or preempted (measured before this path: half of
  * the driver's ISR reads slept, answered after 16–256 µs).
  *
@@ -91,7 +91,7 @@ export function emptyMmioCounters(): MmioWindowCounters {
 
 /** Most status words a device's status page holds. */
 export const STATUS_WORDS = 7;
-const STATUS_ENTRY = 3; // offset, bits, line + 1 (0: none)
+const STATUS_ENTRY = 3; // offset, bits, kind (line + 1 for a status word, 0: no line; MIRROR)
 /** Bytes of a device's status page: a count, then (offset, bits, line) entries. */
 export const STATUS_PAGE_BYTES = (1 + STATUS_ENTRY * STATUS_WORDS) * 4;
 
@@ -199,7 +199,10 @@ export class MmioWindow implements RegisterWindow {
     this.lower = lower ?? null;
   }
 
-  /** Index of the status word of the register at `offset`, or -1. */
+  /**
+   * Index of the status page entry (its offset word; bits and kind follow) of the register at
+   * `offset`, or -1: none, or a word that lowers a line this window cannot lower.
+   */
   private statusIndex(offset: number): number {
     const p = this.status;
     if (p === null) return -1;
